@@ -1,0 +1,3 @@
+from graphpub.cli import main
+
+raise SystemExit(main())

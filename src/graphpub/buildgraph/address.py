@@ -1,0 +1,240 @@
+"""Addresses of targets, and parsing of every form users write in `deps` / `dependencies`.
+
+An `Address` names one target. An `AddressInput` is what a user wrote, parsed but not yet
+resolved: only the graph knows whether `a/b/f.py` is a file (owned by some target) or whether
+a bare directory names its default target.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from graphpub.errors import AddressError, SourceLocation
+
+
+class AddressStyle(Enum):
+    """How addresses are printed: `dir:name` as Pants does, or `//dir:name` as Bazel and Buck2."""
+
+    PANTS = "pants"
+    BAZEL = "bazel"
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """One target: its package directory (root-relative, `""` for the root) and name.
+
+    `file` is set for a target generated for one file (Pants `dir/f.py:gen`), relative to
+    `directory`; `generated` for other generated targets (`dir:gen#name`); `parameters` for one
+    parametrization (`dir:name@k=v`); `repository` for a target in an external repository
+    (`@pypi//requests:pkg`).
+    """
+
+    directory: str
+    name: str
+    file: str = ""
+    generated: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    repository: str = ""
+
+    @property
+    def is_external(self) -> bool:
+        return bool(self.repository)
+
+    @property
+    def is_default_name(self) -> bool:
+        return self.name == default_target_name(self.directory)
+
+    @property
+    def base(self) -> Address:
+        """The address of the target that generated this one (itself if not generated)."""
+        if not (self.file or self.generated or self.parameters):
+            return self
+        return Address(self.directory, self.name, repository=self.repository)
+
+    @property
+    def file_path(self) -> str:
+        """The root-relative path of the file this target was generated for, or `""`."""
+        return posixpath.join(self.directory, self.file) if self.file else ""
+
+    def render(self, style: AddressStyle = AddressStyle.PANTS) -> str:
+        suffix = ""
+        if self.generated:
+            suffix += f"#{self.generated}"
+        if self.parameters:
+            suffix += "@" + ",".join(f"{k}={v}" for k, v in self.parameters)
+        if style is AddressStyle.BAZEL or self.repository:
+            prefix = f"@{self.repository}//" if self.repository else "//"
+            if self.file:
+                return f"{prefix}{self.file_path}:{self.name}{suffix}"
+            return f"{prefix}{self.directory}:{self.name}{suffix}"
+        if self.file:
+            name = "" if self.is_default_name else f":{self.name}"
+            return f"{self.file_path}{name}{suffix}"
+        if not self.directory:
+            return f"//:{self.name}{suffix}"
+        if self.is_default_name and not suffix:
+            return self.directory
+        return f"{self.directory}:{self.name}{suffix}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def default_target_name(directory: str) -> str:
+    """The name of an unnamed target, and of `//a/b`: the last directory component."""
+    return posixpath.basename(directory) if directory else ""
+
+
+class Exclusion(Enum):
+    """Pants' `!` (drop this dependency) and `!!` (drop it transitively) prefixes."""
+
+    NONE = ""
+    DIRECT = "!"
+    TRANSITIVE = "!!"
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    """A dependency or label as written, made root-relative but not yet resolved.
+
+    `target` is None when none was written (`//a/b`, `a/b/f.py`): the graph decides whether the
+    path is a file or a directory whose default target is meant.
+    """
+
+    path: str
+    target: str | None
+    generated: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    repository: str = ""
+    exclusion: Exclusion = Exclusion.NONE
+    written: str = ""
+
+    @property
+    def directory_address(self) -> Address:
+        """The address this input names when its path is a package directory."""
+        return Address(
+            self.path,
+            self.target if self.target is not None else default_target_name(self.path),
+            generated=self.generated,
+            parameters=self.parameters,
+            repository=self.repository,
+        )
+
+
+_RESERVED_NAME_CHARS = frozenset("#@!")
+_CELL_PREFIX = re.compile(r"^(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
+
+
+def parse_address(
+    text: str,
+    *,
+    relative_to: str = "",
+    bare_name_is_target: bool = True,
+    cells: Mapping[str, str] | None = None,
+    location: SourceLocation | None = None,
+) -> AddressInput:
+    """Parse any address form users write.
+
+    `relative_to` is the package of the build file that wrote it. `bare_name_is_target` says how
+    to read a word with no `/` or `:`: Bazel and Buck2 read `"util"` as `:util`, Pants as the
+    directory `util` relative to the build root. `cells` maps Buck2 cell names to their
+    root-relative directories, for `cell//pkg:name`.
+    """
+    written = text
+    exclusion = Exclusion.NONE
+    if text.startswith("!!"):
+        exclusion, text = Exclusion.TRANSITIVE, text[2:]
+    elif text.startswith("!"):
+        exclusion, text = Exclusion.DIRECT, text[1:]
+
+    def fail(why: str, hint: str | None = None) -> AddressError:
+        return AddressError(f"invalid address {written!r}: {why}", location=location, hint=hint)
+
+    if not text:
+        raise fail("it is empty")
+
+    repository = ""
+    anchored = False
+    cell = _CELL_PREFIX.match(text)
+    if cell and not text.startswith("@"):
+        cell_path = (cells or {}).get(cell.group("cell"))
+        if cell_path is None:
+            raise fail(
+                f"unknown cell {cell.group('cell')!r}",
+                hint="cells are declared in the [cells] section of .buckconfig",
+            )
+        text = "//" + posixpath.join(cell_path, text[cell.end() :]).lstrip("/")
+    if text.startswith("@"):
+        repo_part, sep, rest = text.lstrip("@").partition("//")
+        if not sep:
+            # `@repo` alone is Bazel shorthand for `@repo//:repo`.
+            repo_part, rest = text.lstrip("@"), f":{text.lstrip('@')}"
+        repository, text, anchored = repo_part, rest, True
+    elif text.startswith("//"):
+        text, anchored = text[2:], True
+
+    path, colon, target = text.partition(":")
+    generated = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    tail_source = target if colon else path
+    tail_source, hash_sep, generated = tail_source.partition("#")
+    tail_source, at_sep, params_text = tail_source.partition("@")
+    if at_sep:
+        try:
+            parameters = parse_parameters(params_text)
+        except ValueError as e:
+            raise fail(str(e)) from None
+    if colon:
+        target = tail_source
+    else:
+        path = tail_source
+    if hash_sep and not generated:
+        raise fail("nothing follows '#'")
+
+    if colon and not target:
+        raise fail(
+            "the target name after ':' is empty",
+            hint="to select every target in a directory, use it as a command-line spec ('dir:')",
+        )
+    if colon and any(ch in _RESERVED_NAME_CHARS for ch in target):
+        raise fail(f"target names may not contain {''.join(sorted(_RESERVED_NAME_CHARS))!r}")
+    if path.startswith("/"):
+        raise fail("absolute paths are not addresses", hint="write '//dir:name' for the build root")
+
+    if not anchored and not colon and "/" not in path:
+        if bare_name_is_target:
+            # Bazel/Buck2: "util" is ":util" in the current package.
+            path, target, colon = relative_to, path, ":"
+        # Pants: a bare word is a directory below the build root; nothing to do.
+    elif not anchored and not path and colon:
+        path = relative_to  # ":name"
+
+    path = posixpath.normpath(path) if path else ""
+    if path == ".":
+        path = ""
+    if path == ".." or path.startswith("../"):
+        raise fail("it points outside the build root")
+    return AddressInput(
+        path=path,
+        target=target if colon else None,
+        generated=generated,
+        parameters=parameters,
+        repository=repository,
+        exclusion=exclusion,
+        written=written,
+    )
+
+
+def parse_parameters(text: str) -> tuple[tuple[str, str], ...]:
+    """`k=v,k2=v2` as sorted pairs; raises ValueError for anything else."""
+    pairs = []
+    for item in text.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"parameter {item!r} is not of the form key=value")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(sorted(pairs))

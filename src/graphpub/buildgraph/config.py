@@ -1,0 +1,320 @@
+"""The build root and graphpub's configuration.
+
+The root is the nearest ancestor holding one of `ROOT_MARKERS`, else the git top level.
+Configuration comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a
+Pants repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's
+own configuration does not set them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from graphpub.buildgraph.address import AddressStyle
+from graphpub.errors import ConfigError, SourceLocation
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+ROOT_MARKERS = (
+    "graphpub.toml",
+    "pants.toml",
+    "MODULE.bazel",
+    "REPO.bazel",
+    "WORKSPACE",
+    "WORKSPACE.bazel",
+    ".buckconfig",
+)
+
+DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*", "BUCK", "BUCK.v2")
+DEFAULT_BUILD_IGNORE = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    "node_modules/",
+    "dist/",
+    ".graphpub/",
+    ".venv/",
+    "venv/",
+    "__pycache__/",
+    "/bazel-*",
+    "/buck-out/",
+)
+
+
+class Dialect(Enum):
+    """Which build system's conventions the repository follows."""
+
+    PANTS = "pants"
+    BAZEL = "bazel"
+    BUCK2 = "buck2"
+    GRAPHPUB = "graphpub"
+
+    @property
+    def address_style(self) -> AddressStyle:
+        return (
+            AddressStyle.PANTS if self in (Dialect.PANTS, Dialect.GRAPHPUB) else AddressStyle.BAZEL
+        )
+
+    @property
+    def bare_name_is_target(self) -> bool:
+        """Bazel and Buck2 read `deps = ["util"]` as `:util`; Pants as the directory `util`."""
+        return self is not Dialect.PANTS
+
+
+@dataclass(frozen=True)
+class Config:
+    """graphpub's settings for one build root."""
+
+    root: Path
+    dialect: Dialect = Dialect.GRAPHPUB
+    build_patterns: tuple[str, ...] = DEFAULT_BUILD_PATTERNS
+    build_ignore: tuple[str, ...] = DEFAULT_BUILD_IGNORE
+    strict_loads: bool = False
+    defines: Mapping[str, str] = field(default_factory=dict)
+    conditions: tuple[str, ...] = ()
+    external_loads: Mapping[str, str] = field(default_factory=dict)
+    buckconfig: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    source: SourceLocation | None = None
+
+    @property
+    def cells(self) -> Mapping[str, str]:
+        """Buck2 cells (`.buckconfig` `[cells]`), name to root-relative path, aliases included."""
+        cells = {
+            name: path.strip()
+            .strip("/")
+            .removeprefix("./")
+            .replace(".", "", 1 if path.strip() == "." else 0)
+            for name, path in self.buckconfig.get("cells", {}).items()
+        }
+        for alias, target in self.buckconfig.get("cell_aliases", {}).items():
+            if target.strip() in cells:
+                cells[alias] = cells[target.strip()]
+        return cells
+
+    def with_overrides(
+        self, *, defines: Mapping[str, str] = {}, conditions: tuple[str, ...] = ()
+    ) -> Config:
+        """This configuration with command-line `--define` / `--condition` values added."""
+        return Config(
+            root=self.root,
+            dialect=self.dialect,
+            build_patterns=self.build_patterns,
+            build_ignore=self.build_ignore,
+            strict_loads=self.strict_loads,
+            defines={**self.defines, **defines},
+            conditions=self.conditions + conditions,
+            external_loads=self.external_loads,
+            buckconfig=self.buckconfig,
+            source=self.source,
+        )
+
+
+def find_root(start: Path) -> Path:
+    """The nearest ancestor of `start` holding a root marker, else the git top level."""
+    start = start.resolve()
+    candidates = [start, *start.parents]
+    for directory in candidates:
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    for directory in candidates:
+        if (directory / ".git").exists():
+            return directory
+    raise ConfigError(
+        f"no build root found at or above {start}",
+        hint=(
+            "run graphpub inside a repository, pass -C/--root DIR, or create an empty "
+            "graphpub.toml at the repository root"
+        ),
+    )
+
+
+_KEYS: dict[str, str] = {
+    "dialect": "one of: pants, bazel, buck2, graphpub (detected from the root markers by default)",
+    "build_patterns": "file names of build files (glob patterns)",
+    "build_ignore": "gitignore-style patterns of paths never searched for build files",
+    "strict_loads": "make an unknown external load() an error instead of a warning",
+    "defines": "KEY = VALUE pairs for `$(KEY)` and `select()` (like --define)",
+    "conditions": "labels of config_settings taken as true in `select()` (like --condition)",
+    "external_loads": "maps '@repo' or a full '@repo//pkg:file.bzl' label to a local path",
+}
+
+
+def load_config(root: Path) -> Config:
+    """Read the configuration of the build root `root`."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise ConfigError(f"build root {root} is not a directory")
+    table, source = _graphpub_table(root)
+    pants_globals = _pants_globals(root)
+
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(_KEYS), n=1)
+        raise ConfigError(
+            f"unknown configuration key {unknown[0]!r}",
+            location=source,
+            hint=f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(_KEYS),
+        )
+
+    dialect = _detect_dialect(root)
+    if "dialect" in table:
+        try:
+            dialect = Dialect(table["dialect"])
+        except ValueError:
+            raise ConfigError(
+                f"unknown dialect {table['dialect']!r}", location=source, hint=_KEYS["dialect"]
+            ) from None
+
+    build_patterns = _string_list(table, "build_patterns", source)
+    if build_patterns is None:
+        build_patterns = _pants_list_option(
+            pants_globals, "build_patterns", ("BUILD", "BUILD.*"), root
+        )
+    build_ignore = _string_list(table, "build_ignore", source)
+    if build_ignore is None:
+        pants_ignore = _pants_list_option(pants_globals, "build_ignore", (), root)
+        build_ignore = pants_ignore or ()
+    bazelignore = root / ".bazelignore"
+    if bazelignore.is_file():
+        build_ignore = (*build_ignore, *_bazelignore_patterns(bazelignore))
+
+    strict_loads = table.get("strict_loads", False)
+    if not isinstance(strict_loads, bool):
+        raise ConfigError("strict_loads must be true or false", location=source)
+
+    return Config(
+        root=root,
+        dialect=dialect,
+        build_patterns=build_patterns or DEFAULT_BUILD_PATTERNS,
+        build_ignore=DEFAULT_BUILD_IGNORE + tuple(build_ignore),
+        strict_loads=strict_loads,
+        defines=_string_table(table, "defines", source),
+        conditions=tuple(_string_list(table, "conditions", source) or ()),
+        external_loads=_string_table(table, "external_loads", source),
+        buckconfig=_read_buckconfig(root),
+        source=source,
+    )
+
+
+def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:
+    """`.buckconfig` as sections of key/value strings (for cells and `read_config()`)."""
+    path = root / ".buckconfig"
+    if not path.is_file():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=".buckconfig")
+    except (configparser.Error, UnicodeDecodeError) as e:
+        raise ConfigError(
+            f"cannot read .buckconfig: {str(e).splitlines()[0]}",
+            location=SourceLocation(".buckconfig"),
+        ) from None
+    return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def _detect_dialect(root: Path) -> Dialect:
+    if (root / "pants.toml").exists():
+        return Dialect.PANTS
+    if any(
+        (root / m).exists() for m in ("MODULE.bazel", "REPO.bazel", "WORKSPACE", "WORKSPACE.bazel")
+    ):
+        return Dialect.BAZEL
+    if (root / ".buckconfig").exists():
+        return Dialect.BUCK2
+    return Dialect.GRAPHPUB
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return document
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{path.name} is not UTF-8 text: {e}", location=SourceLocation(path.name)
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        match = re.search(r"line (\d+), column (\d+)", str(e))
+        line, column = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise ConfigError(
+            f"invalid TOML: {message}", location=SourceLocation(path.name, line, column)
+        ) from None
+
+
+def _graphpub_table(root: Path) -> tuple[dict[str, Any], SourceLocation | None]:
+    dedicated = root / "graphpub.toml"
+    if dedicated.is_file():
+        document = _read_toml(dedicated)
+        # Accept both a bare file and one that repeats the [tool.graphpub] header.
+        table = document.get("tool", {}).get("graphpub", document)
+        return table, SourceLocation("graphpub.toml")
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("graphpub")
+        if table is not None:
+            return table, SourceLocation("pyproject.toml")
+    return {}, None
+
+
+def _pants_globals(root: Path) -> dict[str, Any]:
+    pants_toml = root / "pants.toml"
+    if not pants_toml.is_file():
+        return {}
+    globals_table = _read_toml(pants_toml).get("GLOBAL", {})
+    return globals_table if isinstance(globals_table, dict) else {}
+
+
+def _pants_list_option(
+    table: dict[str, Any], key: str, default: tuple[str, ...], root: Path
+) -> tuple[str, ...] | None:
+    """A Pants list option: a plain list, or a table with `add` / `remove` (`key.add = [...]`)."""
+    if key not in table:
+        return None
+    value = table[key]
+    where = SourceLocation("pants.toml")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if isinstance(value, dict) and set(value) <= {"add", "remove"}:
+        added = value.get("add", [])
+        removed = set(value.get("remove", []))
+        return tuple(v for v in (*default, *added) if v not in removed)
+    raise ConfigError(f"[GLOBAL] {key} must be a list of strings", location=where)
+
+
+def _bazelignore_patterns(path: Path) -> list[str]:
+    patterns = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append("/" + line.strip("/") + "/")
+    return patterns
+
+
+def _string_list(
+    table: dict[str, Any], key: str, source: SourceLocation | None
+) -> tuple[str, ...] | None:
+    if key not in table:
+        return None
+    value = table[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings", location=source, hint=_KEYS[key])
+    return tuple(value)
+
+
+def _string_table(table: dict[str, Any], key: str, source: SourceLocation | None) -> dict[str, str]:
+    value = table.get(key, {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{key} must be a table of strings", location=source, hint=_KEYS[key])
+    return dict(value)

@@ -1,0 +1,643 @@
+"""Evaluating build files and `.bzl` files with starlark-pyo3 into packages of targets.
+
+Every evaluated file gets one line prepended: a `load()` of graphpub's prelude, a frozen module
+holding the builtins and, for each rule, a Starlark wrapper that records the call stack, so
+every target knows the build-file line that made it (through macros too). Errors raised by
+graphpub's own callbacks are kept aside and re-raised with the location starlark reports.
+"""
+
+from __future__ import annotations
+
+import platform
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import starlark as sl
+
+from graphpub.buildgraph import starlark_errors
+from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.config import Config, Dialect
+from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target, thaw
+from graphpub.errors import AddressError, BuildFileError, GraphError, GraphpubError, SourceLocation
+
+PRELUDE_LABEL = "@graphpub//:prelude.bzl"
+DEFAULT_CONDITIONS = frozenset(
+    {"//conditions:default", "@bazel_tools//conditions:default", "DEFAULT"}
+)
+MAX_CALL_STACK = 200
+# Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
+BUILTIN_REPOSITORIES = frozenset(
+    {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NATIVE_BUILTINS = (
+    "glob",
+    "package_name",
+    "repository_name",
+    "existing_rule",
+    "existing_rules",
+    "exports_files",
+    "package",
+    "licenses",
+)
+
+
+@dataclass
+class Package:
+    """The targets of one directory's build files, merged."""
+
+    directory: str
+    build_files: tuple[str, ...]
+    targets: dict[Address, Target] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _PackageState:
+    """The package under evaluation: the `PackageContext` rules see."""
+
+    package: Package
+    dialect: Dialect
+    tree: FileTree
+    build_file: str = ""
+    lines: Sequence[str] = ()
+    cells: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> str:
+        return self.package.directory
+
+    def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+        return self.tree.glob(self.directory, list(include), list(exclude))
+
+    def file_exists(self, relative: str) -> bool:
+        return (self.tree.root / self.directory / relative).is_file()
+
+    def column_of(self, line: int, word: str) -> int:
+        if not 0 < line <= len(self.lines):
+            return 0
+        text = self.lines[line - 1]
+        found = text.find(word)
+        return found + 1 if found >= 0 else len(text) - len(text.lstrip()) + 1
+
+
+def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
+    """Build files named for one system follow its conventions, whatever the repository's."""
+    name = posixpath.basename(build_file)
+    if name == "BUILD.bazel":
+        return Dialect.BAZEL
+    if name.startswith("BUCK"):
+        return Dialect.BUCK2
+    return repo_dialect
+
+
+class Evaluator:
+    """Evaluates packages on demand, each build file once, each `.bzl` file once."""
+
+    def __init__(
+        self, config: Config, tree: FileTree, rules: RuleSet, warn: Callable[[str], None]
+    ) -> None:
+        self.config = config
+        self.tree = tree
+        self.rules = rules
+        self._warn = warn
+        self._dialect = sl.Dialect.extended()
+        self._dialect.enable_f_strings = True
+        self._globals = sl.Globals.extended_by(
+            [
+                sl.LibraryExtension.StructType,
+                sl.LibraryExtension.CallStack,
+                sl.LibraryExtension.Json,
+            ]
+        )
+        self._options = sl.EvalOptions(max_callstack_size=MAX_CALL_STACK)
+        self._rule_names = frozenset(rules.rule_names())
+        self._cells = config.cells
+        self._functions: dict[str, Callable[..., object]] = {
+            "glob": self._glob,
+            "select": self._select,
+            "package": self._package,
+            "package_name": self._package_name,
+            "repository_name": self._repository_name,
+            "exports_files": self._exports_files,
+            "existing_rule": self._existing_rule,
+            "existing_rules": self._existing_rules,
+            "licenses": self._ignore_call,
+            "oncall": self._ignore_call,
+            "read_config": self._read_config,
+            "print": self._print,
+        }
+        self._functions.update(rules.functions())
+        self._prelude_names = frozenset(
+            self._rule_names | self._functions.keys() | {"native", "host_info"}
+        )
+        self._prelude: Any = None
+        self._bzl_modules: dict[str, Any] = {}
+        self._load_chain: list[str] = []
+        self._stack: list[_PackageState] = []
+        self._packages: dict[str, Package] = {}
+        self._pending: BaseException | None = None
+        self._warned: set[str] = set()
+
+    @property
+    def known_symbols(self) -> frozenset[str]:
+        return self._prelude_names
+
+    # ---------------------------------------------------------------- packages
+
+    def package(self, directory: str) -> Package | None:
+        """The package in `directory`, evaluated on first use; None if it has no build file."""
+        if directory in self._packages:
+            return self._packages[directory]
+        if any(state.directory == directory for state in self._stack):
+            return None  # being evaluated: a select() looked back into its own package
+        listing = self.tree.listing(directory)
+        if listing is None or not listing.build_files or self.tree.is_ignored(directory):
+            return None
+        build_files = tuple(
+            posixpath.join(directory, name) if directory else name for name in listing.build_files
+        )
+        package = Package(directory, build_files)
+        for build_file in build_files:
+            state = _PackageState(
+                package,
+                file_dialect(build_file, self.config.dialect),
+                self.tree,
+                build_file,
+                cells=self._cells,
+            )
+            with self._evaluating(state):
+                self._evaluate_build_file(state)
+        self._packages[directory] = package
+        return package
+
+    @property
+    def packages(self) -> Mapping[str, Package]:
+        return self._packages
+
+    @contextmanager
+    def _evaluating(self, state: _PackageState) -> Iterator[None]:
+        self._stack.append(state)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+
+    def _current(self, what: str) -> _PackageState:
+        if not self._stack:
+            raise BuildFileError(f"{what} can only be used while a build file is evaluated")
+        return self._stack[-1]
+
+    def _evaluate_build_file(self, state: _PackageState) -> None:
+        text = self._read(state.build_file)
+        state.lines = text.splitlines()
+        self._run(state.build_file, text, sl.Module())
+
+    # ---------------------------------------------------------------- starlark
+
+    def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
+        absolute = self.tree.root / path
+        try:
+            data = absolute.read_bytes()
+        except FileNotFoundError:
+            raise BuildFileError(f"file {path} does not exist", location=loaded_from) from None
+        except OSError as e:
+            raise BuildFileError(
+                f"cannot read {path}: {e.strerror}", location=loaded_from
+            ) from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+            raise BuildFileError(
+                f"file is not valid UTF-8 text (byte 0x{data[e.start]:02x})",
+                location=SourceLocation(path, line, column),
+                hint="build files must be UTF-8; re-save the file as UTF-8",
+            ) from None
+
+    def _run(self, path: str, text: str, module: Any) -> None:
+        """Parse and evaluate one file in `module`, with the prelude loaded on a first line."""
+        used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
+        header = (
+            f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")" if used else ""
+        )
+        try:
+            ast = sl.parse(path, header + "\n" + text, self._dialect)
+            requested: dict[str, set[str]] = {}
+            for load in ast.loads():
+                requested.setdefault(load.module_id, set()).update(load.symbols.values())
+            loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
+            sl.eval_with(self._options, module, ast, self._globals, loader)
+        except sl.StarlarkError as e:
+            raise self._error_from(e) from None
+
+    def _error_from(self, error: Exception) -> GraphpubError:
+        pending, self._pending = self._pending, None
+        if isinstance(pending, GraphpubError):
+            if pending.location is None:
+                pending.location = starlark_errors.error_location(str(error), self._is_user_file)
+            return pending
+        if pending is not None:
+            raise pending  # a bug in graphpub itself: let the CLI show it as an internal error
+        return starlark_errors.translate(
+            str(error), is_user_file=self._is_user_file, known_symbols=self._prelude_names
+        )
+
+    def _is_user_file(self, path: str) -> bool:
+        return not path.startswith("@")
+
+    def _guard(self, function: Callable[..., object]) -> Callable[..., object]:
+        """Keep an exception raised inside a callback, so it survives starlark's conversion."""
+
+        def guarded(*args: object, **kwargs: object) -> object:
+            try:
+                return function(*args, **kwargs)
+            except BaseException as e:
+                self._pending = e
+                raise
+
+        guarded.__name__ = getattr(function, "__name__", "builtin")
+        return guarded
+
+    def _prelude_module(self) -> Any:
+        if self._prelude is None:
+            module = sl.Module()
+            for name, function in self._functions.items():
+                module.add_callable(name, self._guard(function))
+            module.add_callable("_rule", self._guard(self._rule))
+            wrappers = [_rule_wrapper(name) for name in sorted(self._rule_names)]
+            members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
+            native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
+            source = "\n".join([*wrappers, native, _host_info_source(), ""])
+            sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
+            self._prelude = module.freeze()
+        return self._prelude
+
+    # ---------------------------------------------------------------- load()
+
+    def _guarded_load(
+        self, from_path: str, from_text: str, requested: Mapping[str, set[str]], label: str
+    ) -> Any:
+        try:
+            return self._load(from_path, from_text, requested, label)
+        except BaseException as e:
+            self._pending = e
+            raise
+
+    def _load(
+        self, from_path: str, from_text: str, requested: Mapping[str, set[str]], label: str
+    ) -> Any:
+        if label == PRELUDE_LABEL:
+            return self._prelude_module()
+        where = _load_location(from_path, from_text, label)
+        symbols = requested.get(label, set())
+        local = self._local_load_path(label, posixpath.dirname(from_path), where)
+        if local is not None:
+            return self._load_bzl(local, where)
+        repository = label[1:].lstrip("@").partition("//")[0]
+        if repository in BUILTIN_REPOSITORIES:
+            return self._builtin_module(label, symbols, hub=None)
+        if label.endswith("//:requirements.bzl"):
+            return self._builtin_module(label, symbols, hub=repository)
+        opaque = sorted(symbols)
+        if self.config.strict_loads:
+            raise BuildFileError(
+                f"load of unknown external {label!r} (strict_loads is set)",
+                location=where,
+                hint=(
+                    "map it to a local directory under [tool.graphpub]: "
+                    f'external_loads = {{ "@{repository}" = "path/to/dir" }}'
+                ),
+            )
+        warning_key = f"{label}:{','.join(opaque)}"
+        if warning_key not in self._warned:
+            self._warned.add(warning_key)
+            self._warn(
+                f"{where}: load of unknown external {label!r}: "
+                f"{', '.join(opaque) or 'nothing'} will make opaque targets "
+                f"(map it with the external_loads config key, or set strict_loads = true)"
+            )
+        return self._builtin_module(label, symbols, hub=None)
+
+    def _local_load_path(self, label: str, from_dir: str, where: SourceLocation) -> str | None:
+        """The root-relative `.bzl` path a label names, or None for an external repository."""
+        mapped = self._mapped_external(label)
+        if mapped is not None:
+            return mapped
+        text = label
+        cell = re.match(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//", label)
+        if (
+            cell
+            and cell.group("cell") in self._cells
+            and cell.group("cell") not in BUILTIN_REPOSITORIES
+        ):
+            text = "//" + posixpath.join(self._cells[cell.group("cell")], label[cell.end() :])
+        elif label.startswith("@") and not label.startswith(("@//", "@@//")):
+            return None
+        text = text.lstrip("@")
+        if text.startswith("//"):
+            package, colon, name = text[2:].partition(":")
+            path = posixpath.join(package, name) if colon else package
+        elif text.startswith(":"):
+            path = posixpath.join(from_dir, text[1:])
+        else:
+            path = posixpath.join(from_dir, text)
+        normalized = posixpath.normpath(path)
+        if normalized.startswith("../") or normalized == ".." or posixpath.isabs(normalized):
+            raise BuildFileError(f"load({label!r}) points outside the build root", location=where)
+        return normalized
+
+    def _mapped_external(self, label: str) -> str | None:
+        mapping = self.config.external_loads
+        if label in mapping:
+            return posixpath.normpath(mapping[label])
+        repository, sep, rest = label.lstrip("@").partition("//")
+        key = f"@{repository}"
+        if sep and key in mapping:
+            package, colon, name = rest.partition(":")
+            relative = posixpath.join(package, name) if colon else package
+            return posixpath.normpath(posixpath.join(mapping[key], relative))
+        return None
+
+    def _load_bzl(self, path: str, where: SourceLocation) -> Any:
+        if path in self._bzl_modules:
+            return self._bzl_modules[path]
+        if path in self._load_chain:
+            chain = [*self._load_chain[self._load_chain.index(path) :], path]
+            raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
+        absolute = self.tree.root / path
+        real = absolute.resolve()
+        if real != self.tree.root and self.tree.root not in real.parents:
+            raise BuildFileError(f"load() of {path} leaves the build root", location=where)
+        if not absolute.is_file():
+            raise BuildFileError(
+                f"cannot load {path}: no such file",
+                location=where,
+                hint="labels are '//package:file.bzl' from the root or ':file.bzl' in the package",
+            )
+        text = self._read(path, where)
+        self._load_chain.append(path)
+        try:
+            module = sl.Module()
+            self._run(path, text, module)
+            frozen = module.freeze()
+        finally:
+            self._load_chain.pop()
+        self._bzl_modules[path] = frozen
+        return frozen
+
+    def _builtin_module(self, label: str, symbols: set[str], hub: str | None) -> Any:
+        """A module for a well-known or unknown external label, exporting what was asked for."""
+        module = sl.Module()
+        module.add_callable("_rule", self._guard(self._rule))
+        lines = []
+        from_prelude = sorted(s for s in symbols if s in self._prelude_names)
+        if from_prelude:
+            aliases = ", ".join(f"_p_{s} = {s!r}" for s in from_prelude)
+            lines.append(f"load({PRELUDE_LABEL!r}, {aliases})")
+            lines.extend(f"{s} = _p_{s}" for s in from_prelude)
+        for symbol in sorted(symbols - set(from_prelude)):
+            if hub is not None and symbol in _HUB_FUNCTIONS:
+                module.add_callable(symbol, partial(_HUB_FUNCTIONS[symbol], hub))
+            else:
+                lines.append(_rule_wrapper(symbol))
+        loader = sl.FileLoader(lambda _label: self._prelude_module())
+        sl.eval(
+            module, sl.parse(label, "\n".join([*lines, ""]), self._dialect), self._globals, loader
+        )
+        return module.freeze()
+
+    # ---------------------------------------------------------------- builtins
+
+    def _rule(
+        self, kind: str, stack: str, args: Sequence[object], kwargs: Mapping[str, object]
+    ) -> None:
+        state = self._current(f"{kind}()")
+        frame = starlark_errors.first_frame(stack)
+        if frame is None:
+            location = SourceLocation(state.build_file)
+        else:
+            path, line = frame
+            column = state.column_of(line, kind) if path == state.build_file else 0
+            location = SourceLocation(path, line, column)
+        call = RuleCall(kind, kwargs, location, state, tuple(args))
+        if kind in self._rule_names:
+            targets = self.rules.instantiate(call)
+        elif "name" in kwargs:
+            targets = [generic_target(call)]
+        else:
+            return  # an opaque macro (say a toolchain setup) whose targets graphpub cannot see
+        for target in targets:
+            self._register(state.package, target)
+
+    def _register(self, package: Package, target: Target) -> None:
+        existing = package.targets.get(target.address)
+        if existing is not None:
+            raise GraphError(
+                f"duplicate target name '{target.address.name}' in package "
+                f"'{package.directory or '//'}' (first defined at {existing.location})",
+                location=target.location,
+                related=(existing.location,),
+                hint="every target in a package needs its own name",
+            )
+        package.targets[target.address] = target
+
+    def _glob(
+        self,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        exclude_directories: int = 1,
+        allow_empty: bool = True,
+    ) -> list[str]:
+        state = self._current("glob()")
+        for argument, value in (("include", include), ("exclude", exclude)):
+            if isinstance(value, str) or not all(isinstance(p, str) for p in value):
+                raise BuildFileError(
+                    f"glob(): '{argument}' must be a list of strings",
+                    hint='write glob(["*.py"]), not glob("*.py")'
+                    if argument == "include"
+                    else None,
+                )
+        try:
+            matches = self.tree.glob(
+                state.directory, list(include), list(exclude), bool(exclude_directories)
+            )
+        except GlobPatternError as e:
+            raise BuildFileError(f"glob(): {e}") from None
+        if not matches and not allow_empty:
+            raise BuildFileError(
+                f"glob({list(include)!r}) matched no files and allow_empty = False",
+                hint="check the patterns, which are relative to the build file's directory",
+            )
+        return matches
+
+    def _select(self, conditions: Mapping[str, object], no_match_error: str = "") -> object:
+        state = self._current("select()")
+        if not isinstance(conditions, Mapping):
+            raise BuildFileError("select() takes a dict of {condition label: value}")
+        for key, value in conditions.items():
+            if key not in DEFAULT_CONDITIONS and self._condition_holds(key, state):
+                return value
+        for key in DEFAULT_CONDITIONS:
+            if key in conditions:
+                return conditions[key]
+        raise BuildFileError(
+            no_match_error
+            or "no select() condition matches and there is no //conditions:default branch",
+            hint=(
+                "pick a branch with --condition LABEL or --define KEY=VALUE, "
+                "or the `conditions` / `defines` config keys"
+            ),
+        )
+
+    def _condition_holds(self, key: str, state: _PackageState) -> bool:
+        try:
+            wanted = parse_address(key, relative_to=state.directory).directory_address
+        except AddressError:
+            return False
+        for active in self.config.conditions:
+            if parse_address(active).directory_address == wanted:
+                return True
+        package = (
+            state.package if wanted.directory == state.directory else self.package(wanted.directory)
+        )
+        setting = package.targets.get(wanted) if package else None
+        if setting is None or setting.kind != "config_setting":
+            return False
+        defines = self.config.defines
+        required = dict(setting.fields.get("define_values") or {})
+        values = setting.fields.get("values") or {}
+        if "define" in values:
+            key_, _, value_ = str(values["define"]).partition("=")
+            required[key_] = value_
+        return bool(required) and all(defines.get(k) == v for k, v in required.items())
+
+    def _package(self, **kwargs: object) -> None:
+        state = self._current("package()")
+        state.package.settings.update(kwargs)
+
+    def _package_name(self) -> str:
+        return self._current("package_name()").directory
+
+    def _repository_name(self) -> str:
+        self._current("repository_name()")
+        return "@"
+
+    def _exports_files(self, srcs: Sequence[str], *args: object, **kwargs: object) -> None:
+        state = self._current("exports_files()")
+        if isinstance(srcs, str) or not all(isinstance(s, str) for s in srcs):
+            raise BuildFileError("exports_files() takes a list of file names")
+        state.package.settings.setdefault("exports_files", []).extend(srcs)
+
+    def _existing_rules(self) -> dict[str, dict[str, object]]:
+        state = self._current("native.existing_rules()")
+        return {
+            t.address.name: _rule_attributes(t)
+            for t in state.package.targets.values()
+            if not (t.address.file or t.address.generated)
+        }
+
+    def _existing_rule(self, name: str) -> dict[str, object] | None:
+        return self._existing_rules().get(name)
+
+    def _read_config(self, section: str, key: str, default: object = None) -> object:
+        """Buck2's read_config(): a `.buckconfig` value, else the default."""
+        return self.config.buckconfig.get(section, {}).get(key, default)
+
+    def _print(self, *args: object, sep: str = " ") -> None:
+        state = self._current("print()")
+        self._warn(f"DEBUG {state.build_file}: " + sep.join(str(a) for a in args))
+
+    def _ignore_call(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _rule_wrapper(name: str) -> str:
+    return (
+        f"def {name}(*args, **kwargs):\n"
+        f"    return _rule({name!r}, call_stack(strip_frames = 1), args, kwargs)\n"
+    )
+
+
+def _host_info_source() -> str:
+    """Buck2's host_info(): the machine graphpub runs on, as nested structs."""
+    system = platform.system()
+    machine = platform.machine().lower()
+    os_flags = {
+        "is_linux": system == "Linux",
+        "is_macos": system == "Darwin",
+        "is_windows": system == "Windows",
+        "is_freebsd": system == "FreeBSD",
+        "is_unknown": system not in ("Linux", "Darwin", "Windows", "FreeBSD"),
+    }
+    arch_flags = {
+        "is_x86_64": machine in ("x86_64", "amd64"),
+        "is_aarch64": machine in ("aarch64", "arm64"),
+        "is_arm": machine.startswith("arm") and machine != "arm64",
+        "is_i386": machine in ("i386", "i686", "x86"),
+    }
+
+    def struct(flags: Mapping[str, bool]) -> str:
+        return "struct(" + ", ".join(f"{k} = {v}" for k, v in flags.items()) + ")"
+
+    body = f"struct(os = {struct(os_flags)}, arch = {struct(arch_flags)})"
+    return f"def host_info():\n    return {body}\n"
+
+
+def _rule_attributes(target: Target) -> dict[str, object]:
+    attributes = {key: thaw(value) for key, value in target.fields.items()}
+    attributes["name"] = target.address.name
+    attributes["kind"] = target.kind
+    return attributes
+
+
+def _load_location(path: str, text: str, label: str) -> SourceLocation:
+    """Where in `text` the load() of `label` is, for errors about it."""
+    for quote in ('"', "'"):
+        index = text.find(f"{quote}{label}{quote}")
+        if index >= 0:
+            line = text.count("\n", 0, index) + 1
+            column = index - (text.rfind("\n", 0, index) + 1) + 1
+            return SourceLocation(path, line, column)
+    return SourceLocation(path)
+
+
+def _normalize_requirement(name: str) -> str:
+    """rules_python's repository name for a requirement: lower-case, `-` and `.` as `_`."""
+    return re.sub(r"[-_.]+", "_", name.strip()).lower()
+
+
+def _requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{_normalize_requirement(name)}:pkg"
+
+
+def _data_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{_normalize_requirement(name)}:data"
+
+
+def _dist_info_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{_normalize_requirement(name)}:dist_info"
+
+
+def _whl_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{_normalize_requirement(name)}:whl"
+
+
+def _entry_point(hub: str, pkg: str, script: str | None = None) -> str:
+    return f"@{hub}//{_normalize_requirement(pkg)}:rules_python_wheel_entry_point_{script or pkg}"
+
+
+_HUB_FUNCTIONS: dict[str, Callable[..., str]] = {
+    "requirement": _requirement,
+    "data_requirement": _data_requirement,
+    "dist_info_requirement": _dist_info_requirement,
+    "whl_requirement": _whl_requirement,
+    "entry_point": _entry_point,
+}

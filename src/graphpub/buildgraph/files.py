@@ -1,0 +1,266 @@
+"""Finding build files below the root, and `glob()` over a package's files.
+
+Both walk the same directory listings, cached per load, so a directory is read once however
+many packages and globs look at it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+
+import pathspec
+
+from graphpub.buildgraph.config import Config
+
+# Where two build files of different systems sit in one directory, Bazel reads only
+# BUILD.bazel and Buck2 only BUCK.v2; every other combination merges (Pants BUILD + BUILD.pants).
+_SHADOWED_BY = {"BUILD": "BUILD.bazel", "BUCK": "BUCK.v2"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One directory's entries, symlinks resolved and those leaving the root dropped."""
+
+    files: tuple[str, ...]
+    dirs: tuple[str, ...]
+    build_files: tuple[str, ...]
+
+
+class GlobPatternError(ValueError):
+    """A glob pattern that is malformed or reaches outside the package."""
+
+
+class FileTree:
+    """Cached, ignore-aware view of the files below the build root."""
+
+    def __init__(self, config: Config) -> None:
+        self.root = config.root
+        self._root_str = str(config.root)
+        self._build_file = _compile_any(config.build_patterns)
+        self._ignore = _IgnoreMatcher(config.build_ignore)
+        self._listings: dict[str, Listing | None] = {}
+
+    def is_ignored(self, directory: str) -> bool:
+        return bool(directory) and self._ignore.matches_dir(directory)
+
+    def listing(self, directory: str) -> Listing | None:
+        """The entries of a root-relative directory, or None if it does not exist."""
+        if directory in self._listings:
+            return self._listings[directory]
+        result = self._read_listing(directory)
+        self._listings[directory] = result
+        return result
+
+    def _read_listing(self, directory: str) -> Listing | None:
+        absolute = os.path.join(self._root_str, directory) if directory else self._root_str
+        files: list[str] = []
+        dirs: list[str] = []
+        try:
+            entries = list(os.scandir(absolute))
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return None
+        for entry in entries:
+            try:
+                if entry.is_symlink() and not self._inside_root(entry.path):
+                    continue
+                if entry.is_dir():
+                    dirs.append(entry.name)
+                elif entry.is_file():
+                    files.append(entry.name)
+            except OSError:
+                continue  # a dangling link or a file removed while we read
+        files.sort()
+        dirs.sort()
+        build_files = [f for f in files if self._build_file.fullmatch(f)]
+        for shadowed, preferred in _SHADOWED_BY.items():
+            if shadowed in build_files and preferred in build_files:
+                build_files.remove(shadowed)
+        if any(name == "pyvenv.cfg" for name in files):
+            build_files = []  # a virtualenv's contents are never part of the build
+        return Listing(tuple(files), tuple(dirs), tuple(build_files))
+
+    def _inside_root(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self._root_str or real.startswith(self._root_str + os.sep)
+
+    def is_package(self, directory: str) -> bool:
+        listing = self.listing(directory)
+        return listing is not None and bool(listing.build_files) and not self.is_ignored(directory)
+
+    def packages_under(self, directory: str) -> list[str]:
+        """Every package directory at or below `directory`, in sorted order."""
+        found: list[str] = []
+        seen_real: set[str] = set()
+        stack = [directory]
+        while stack:
+            current = stack.pop()
+            if self.is_ignored(current):
+                continue
+            listing = self.listing(current)
+            if listing is None:
+                continue
+            if not self._first_visit(current, seen_real):
+                continue
+            if listing.build_files:
+                found.append(current)
+            stack.extend(
+                posixpath.join(current, d) if current else d for d in reversed(listing.dirs)
+            )
+        found.sort()
+        return found
+
+    def _first_visit(self, directory: str, seen_real: set[str]) -> bool:
+        """False when a symlink leads back to a directory already walked (a loop)."""
+        absolute = os.path.join(self._root_str, directory) if directory else self._root_str
+        real = os.path.realpath(absolute)
+        if real in seen_real:
+            return False
+        seen_real.add(real)
+        return True
+
+    def glob(
+        self,
+        package: str,
+        include: list[str],
+        exclude: list[str],
+        exclude_directories: bool = True,
+    ) -> list[str]:
+        """Bazel's glob: package-relative matches, sorted, never entering a subpackage."""
+        exclude_matchers = [_compile_glob(p) for p in exclude]
+        results: set[str] = set()
+        for pattern in include:
+            matcher = _compile_glob(pattern)
+            segments = pattern.split("/")
+            prefix: list[str] = []
+            for segment in segments[:-1]:
+                if _has_magic(segment):
+                    break
+                prefix.append(segment)
+            recursive = "**" in segments
+            depth_limit = None if recursive else len(segments) - len(prefix)
+            start = "/".join(prefix)
+            for relative, is_dir in self._walk_package(package, start, depth_limit):
+                if is_dir and exclude_directories:
+                    continue
+                if matcher.fullmatch(relative) and not any(
+                    m.fullmatch(relative) for m in exclude_matchers
+                ):
+                    results.add(relative)
+        return sorted(results)
+
+    def _walk_package(
+        self, package: str, start: str, depth_limit: int | None
+    ) -> list[tuple[str, bool]]:
+        """(package-relative path, is_dir) for entries below `start`, up to `depth_limit` deep."""
+        entries: list[tuple[str, bool]] = []
+        seen_real: set[str] = set()
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            relative, depth = stack.pop()
+            directory = posixpath.join(package, relative) if relative else package
+            if relative and (self.is_ignored(directory) or self.is_package(directory)):
+                continue
+            listing = self.listing(directory)
+            if listing is None or not self._first_visit(directory, seen_real):
+                continue
+            if relative:
+                entries.append((relative, True))
+            if depth_limit is not None and depth >= depth_limit:
+                continue
+            for name in listing.files:
+                entries.append((posixpath.join(relative, name) if relative else name, False))
+            for name in listing.dirs:
+                child = posixpath.join(relative, name) if relative else name
+                stack.append((child, depth + 1))
+        return entries
+
+
+def _has_magic(segment: str) -> bool:
+    return any(ch in segment for ch in "*?[")
+
+
+def _compile_any(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+def _compile_glob(pattern: str) -> re.Pattern[str]:
+    """A package-relative glob as a regex: `*` and `?` within one segment, `**` any depth."""
+    if not pattern:
+        raise GlobPatternError("empty glob pattern")
+    if pattern.startswith("/"):
+        raise GlobPatternError(
+            f"glob pattern {pattern!r} is absolute; patterns are package-relative"
+        )
+    segments = pattern.split("/")
+    if any(s in ("..", ".") for s in segments):
+        raise GlobPatternError(f"glob pattern {pattern!r} may not contain '.' or '..' segments")
+    if any(s == "" for s in segments):
+        raise GlobPatternError(f"glob pattern {pattern!r} has an empty path segment")
+    parts: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "**":
+            parts.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        if "**" in segment:
+            raise GlobPatternError(
+                f"glob pattern {pattern!r}: '**' must be a whole path segment, as in 'a/**/b.py'"
+            )
+        regex = _segment_regex(segment)
+        parts.append(regex if last else regex + "/")
+    return re.compile("".join(parts))
+
+
+def _segment_regex(segment: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        ch = segment[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = segment.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                body = segment[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+class _IgnoreMatcher:
+    """gitignore-style directory matching; one combined regex unless a pattern negates."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self._spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        regexes: list[str] = []
+        negated = False
+        for pattern in self._spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if regex is None:
+                continue
+            negated = negated or not pattern.include
+            # pathspec's regexes name their groups; unnamed, they can share one alternation.
+            regexes.append(f"(?:{_NAMED_GROUP.sub('(?:', regex.pattern)})")
+        self._combined = None if negated else re.compile("|".join(regexes))
+
+    def matches_dir(self, directory: str) -> bool:
+        path = directory + "/"
+        if self._combined is not None:
+            return self._combined.match(path) is not None
+        return self._spec.match_file(path)

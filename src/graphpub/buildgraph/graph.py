@@ -1,0 +1,317 @@
+"""The target graph: one networkx DiGraph, an edge from each target to each dependency.
+
+Packages are evaluated on demand, as Pants does: the directories a command names, then every
+package their targets depend on, transitively. A broken build file elsewhere does not matter.
+The loaded graph is checked (missing dependencies, cycles) before any command sees it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from collections.abc import Callable, Iterable, Sequence
+from types import MappingProxyType
+
+import networkx as nx
+
+from graphpub.buildgraph.address import Address, AddressInput, Exclusion
+from graphpub.buildgraph.config import Config
+from graphpub.buildgraph.evaluator import Evaluator
+from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.target import RuleSet, Target
+from graphpub.errors import BuildFileError, GraphError, SourceLocation
+
+EXTERNAL_KIND = "external"
+
+
+def ancestors(directory: str) -> list[str]:
+    """`directory` and every directory above it, up to the root (`""`), nearest first."""
+    found = [directory]
+    while directory:
+        directory = posixpath.dirname(directory)
+        found.append(directory)
+    return found
+
+
+class BuildGraph:
+    """Targets of the loaded packages and the dependency edges between them."""
+
+    def __init__(
+        self, config: Config, rules: RuleSet, warn: Callable[[str], None] = lambda _m: None
+    ) -> None:
+        self.config = config
+        self.tree = FileTree(config)
+        self._evaluator = Evaluator(config, self.tree, rules, warn)
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self._owned: dict[Address, tuple[str, ...]] = {}
+        self._checked = 0
+
+    # ---------------------------------------------------------------- loading
+
+    @property
+    def known_symbols(self) -> frozenset[str]:
+        return self._evaluator.known_symbols
+
+    def load(self, directories: Iterable[str]) -> None:
+        """Evaluate these packages and all they depend on, add them to the graph, and check it."""
+        pending = list(dict.fromkeys(directories))
+        added: list[Target] = []
+        seen = set(self._evaluator.packages)
+        while pending:
+            directory = pending.pop()
+            if directory in seen:
+                continue
+            seen.add(directory)
+            package = self._evaluator.package(directory)
+            if package is None:
+                continue
+            for target in package.targets.values():
+                added.append(target)
+                for dependency in target.dependencies:
+                    if dependency.repository:
+                        continue
+                    pending.extend(d for d in self._candidate_packages(dependency) if d not in seen)
+        if not added:
+            return
+        self.graph.add_nodes_from((t.address, {"target": t}) for t in added)
+        for target in added:
+            self._add_edges(target)
+        self._check_acyclic()
+
+    def load_all(self) -> None:
+        self.load(self.tree.packages_under(""))
+
+    def ensure_loaded(self, directory: str) -> None:
+        """Load the package in `directory` (and its dependencies) if not loaded yet."""
+        if directory not in self._evaluator.packages:
+            self.load([directory])
+
+    def is_package(self, directory: str) -> bool:
+        return self.tree.is_package(directory)
+
+    def _candidate_packages(self, dependency: AddressInput) -> list[str]:
+        if self.tree_has_file(dependency.path):
+            return ancestors(posixpath.dirname(dependency.path))
+        return [dependency.path]
+
+    def tree_has_file(self, path: str) -> bool:
+        if not path:
+            return False
+        listing = self.tree.listing(posixpath.dirname(path))
+        return listing is not None and posixpath.basename(path) in listing.files
+
+    # ---------------------------------------------------------------- edges
+
+    def _add_edges(self, target: Target) -> None:
+        source = target.address
+        for dependency in target.dependencies:
+            if dependency.exclusion is not Exclusion.NONE:
+                continue  # Pants: `!x` / `!!x` only drop (inferred) dependencies
+            for resolved in self.resolve(dependency, target):
+                if resolved == source:
+                    raise GraphError(
+                        f"{source} depends on itself",
+                        location=self.locate_written(target, dependency.written),
+                        hint="remove it from the dependencies",
+                    )
+                self.graph.add_edge(source, resolved)
+
+    def resolve(self, dependency: AddressInput, referrer: Target) -> list[Address]:
+        """The targets a dependency names; `[]` for a plain source file (a Bazel file label)."""
+        if dependency.repository:
+            address = dependency.directory_address
+            if address not in self.graph:
+                self.graph.add_node(address, target=_external_target(address, referrer.location))
+            return [address]
+        if self.tree_has_file(dependency.path):
+            return self._file_owners(dependency, referrer)
+        address = dependency.directory_address
+        if address in self.graph:
+            return [address]
+        if address.base != address and address.base in self.graph:
+            # A generated target (`dir#name`, `dir:t@k=v`) of a rule that generates none yet.
+            return [address.base]
+        if dependency.target and self.tree_has_file(
+            posixpath.join(dependency.path, dependency.target)
+        ):
+            return []
+        raise self._missing(dependency, referrer)
+
+    def _file_owners(self, dependency: AddressInput, referrer: Target) -> list[Address]:
+        """Pants file addresses: `a/f.py` names the targets owning it, `a/f.py:t` owner `t`."""
+        path = dependency.path
+        owners = [
+            owner
+            for owner in self.owners_of(path)
+            if dependency.target is None or owner.address.name == dependency.target
+        ]
+        if not owners:
+            named = f" named '{dependency.target}'" if dependency.target else ""
+            raise GraphError(
+                f"no target{named} owns the file '{path}' (dependency of {referrer.address})",
+                location=self.locate_written(referrer, dependency.written),
+                hint=(
+                    "the owner must be in the file's directory or above it, "
+                    "with the file in its sources"
+                ),
+            )
+        results = []
+        for owner in owners:
+            generated = Address(
+                owner.address.directory,
+                owner.address.name,
+                file=posixpath.relpath(path, owner.address.directory or "."),
+            )
+            results.append(generated if generated in self.graph else owner.address)
+        return results
+
+    def _missing(self, dependency: AddressInput, referrer: Target) -> GraphError:
+        wanted = dependency.directory_address
+        location = self.locate_written(referrer, dependency.written)
+        package = self._evaluator.package(wanted.directory)
+        if package is None:
+            siblings = self._nearby_packages(wanted.directory)
+            close = difflib.get_close_matches(wanted.directory, siblings, n=1, cutoff=0.6)
+            return GraphError(
+                f"{referrer.address} depends on '{dependency.written}', but there is no build "
+                f"file in '{wanted.directory or '//'}'",
+                location=location,
+                hint=f"did you mean '{close[0]}'?" if close else "check the path of the dependency",
+            )
+        names = sorted({a.name for a in package.targets})
+        close = difflib.get_close_matches(wanted.name, names, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{Address(wanted.directory, close[0])}'?"
+        else:
+            hint = f"targets in '{wanted.directory or '//'}': {', '.join(names) or 'none'}"
+        return GraphError(
+            f"{referrer.address} depends on '{dependency.written}', but package "
+            f"'{wanted.directory or '//'}' has no target named '{wanted.name}'",
+            location=location,
+            hint=hint,
+        )
+
+    def _nearby_packages(self, directory: str) -> list[str]:
+        parent = posixpath.dirname(directory)
+        while parent and self.tree.listing(parent) is None:
+            parent = posixpath.dirname(parent)
+        listing = self.tree.listing(parent)
+        if listing is None:
+            return []
+        children = [posixpath.join(parent, d) if parent else d for d in listing.dirs]
+        return [c for c in children if self.tree.is_package(c)] or self.tree.packages_under(parent)
+
+    def locate_written(self, target: Target, written: str) -> SourceLocation:
+        """Where `written` (a quoted string) first appears at or after the target's call."""
+        location = target.location
+        try:
+            lines = (self.config.root / location.path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return location
+        for quote in ('"', "'"):
+            needle = f"{quote}{written}{quote}"
+            for index in range(max(location.line - 1, 0), len(lines)):
+                column = lines[index].find(needle)
+                if column >= 0:
+                    return SourceLocation(location.path, index + 1, column + 1)
+        return location
+
+    def _check_acyclic(self) -> None:
+        if nx.is_directed_acyclic_graph(self.graph):
+            return
+        cycle = [edge[0] for edge in nx.find_cycle(self.graph)]
+        cycle = _rotate_to_smallest(cycle)
+        first = self.target(cycle[0])
+        path = " -> ".join(str(a) for a in [*cycle, cycle[0]])
+        raise GraphError(
+            f"dependency cycle: {path}",
+            location=first.location,
+            related=tuple(self.target(a).location for a in cycle[1:]),
+            hint="remove one of these dependencies to break the cycle",
+        )
+
+    # ---------------------------------------------------------------- queries
+
+    def target(self, address: Address) -> Target:
+        target: Target = self.graph.nodes[address]["target"]
+        return target
+
+    def targets(self) -> list[Target]:
+        return [data["target"] for _, data in self.graph.nodes(data=True)]
+
+    def package_targets(self, directory: str) -> list[Target]:
+        package = self._evaluator.package(directory)
+        return list(package.targets.values()) if package else []
+
+    def package_settings(self, directory: str) -> MappingProxyType[str, object]:
+        package = self._evaluator.package(directory)
+        return MappingProxyType(package.settings if package else {})
+
+    def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        return self._walk(addresses, self.graph.successors, transitive)
+
+    def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        return self._walk(addresses, self.graph.predecessors, transitive)
+
+    def _walk(
+        self,
+        roots: Iterable[Address],
+        step: Callable[[Address], Iterable[Address]],
+        transitive: bool,
+    ) -> set[Address]:
+        roots = list(roots)
+        found: set[Address] = set()
+        frontier = list(roots)
+        while frontier:
+            current = frontier.pop()
+            for neighbour in step(current):
+                if neighbour not in found:
+                    found.add(neighbour)
+                    if transitive:
+                        frontier.append(neighbour)
+        return found - set(roots) if transitive else found
+
+    def owned_files(self, target: Target) -> tuple[str, ...]:
+        """Root-relative files a target owns: its source entries with globs expanded."""
+        cached = self._owned.get(target.address)
+        if cached is not None:
+            return cached
+        directory = target.address.directory
+        include = [e for e in target.sources if not e.startswith("!") and _is_pattern(e)]
+        exclude = [e[1:] for e in target.sources if e.startswith("!")]
+        literal = [e for e in target.sources if not e.startswith("!") and not _is_pattern(e)]
+        try:
+            matched = self.tree.glob(directory, include, exclude) if include else []
+        except GlobPatternError as e:
+            raise BuildFileError(f"{target.kind}(): {e}", location=target.location) from None
+        prefix = f"{directory}/" if directory else ""
+        files = tuple(sorted({prefix + f for f in (*literal, *matched)}))
+        self._owned[target.address] = files
+        return files
+
+    def owners_of(self, path: str) -> list[Target]:
+        """Targets in the file's directory or above whose sources include the file."""
+        owners: list[Target] = []
+        for directory in ancestors(posixpath.dirname(path)):
+            self.ensure_loaded(directory)
+            for target in self.package_targets(directory):
+                if not (
+                    target.address.file or target.address.generated
+                ) and path in self.owned_files(target):
+                    owners.append(target)
+        return owners
+
+
+def _is_pattern(entry: str) -> bool:
+    return any(ch in entry for ch in "*?[")
+
+
+def _rotate_to_smallest(cycle: Sequence[Address]) -> list[Address]:
+    start = min(range(len(cycle)), key=lambda i: cycle[i])
+    return [*cycle[start:], *cycle[:start]]
+
+
+def _external_target(address: Address, referenced_at: SourceLocation) -> Target:
+    return Target(
+        address=address, kind=EXTERNAL_KIND, fields=MappingProxyType({}), location=referenced_at
+    )

@@ -1,0 +1,234 @@
+"""Command-line specs, in Pants and Bazel/Buck2 forms, resolved to a sorted list of addresses.
+
+dir:name  //dir:name  dir/f.py:gen   one target
+dir                                  the target named like the directory, or a file's owners
+dir:  //dir:all  //dir:*             every target in the directory
+dir::  ::  //dir/...  //...          every target at or below the directory
+path/to/file.py  src/**/*.py         the targets owning the files
+-SPEC                                exclude what SPEC matches
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.graph import EXTERNAL_KIND, BuildGraph, ancestors
+from graphpub.errors import AddressError, SpecError
+
+_ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
+
+
+@dataclass(frozen=True)
+class AddressSpec:
+    text: str
+    address: Address
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    text: str
+    directory: str
+
+
+@dataclass(frozen=True)
+class RecursiveSpec:
+    text: str
+    directory: str
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    text: str
+    pattern: str
+
+
+Spec = AddressSpec | DirectorySpec | RecursiveSpec | FileSpec
+
+
+@dataclass(frozen=True)
+class Specs:
+    includes: tuple[Spec, ...]
+    excludes: tuple[Spec, ...]
+
+
+def parse_specs(texts: Sequence[str], graph: BuildGraph) -> Specs:
+    """Parse command-line specs; `graph` tells files from directories."""
+    includes: list[Spec] = []
+    excludes: list[Spec] = []
+    for text in texts:
+        exclude = text.startswith("-") and len(text) > 1
+        spec = parse_spec(text[1:] if exclude else text, graph)
+        (excludes if exclude else includes).append(spec)
+    if not includes:
+        raise SpecError(
+            "no specs to include" if excludes else "no specs given",
+            hint="name targets, e.g. 'src/python:demo', 'src/python::' or '//...' ('::' for all)",
+        )
+    return Specs(tuple(includes), tuple(excludes))
+
+
+def parse_spec(text: str, graph: BuildGraph) -> Spec:
+    if text.startswith("@"):
+        raise SpecError(
+            f"spec {text!r} names an external repository; specs select targets of this repository"
+        )
+    body = text[2:] if text.startswith("//") else text
+    body = body.removeprefix("./")
+    if body.endswith("::") or body == "...":
+        return RecursiveSpec(text, _directory(body.removesuffix("::").removesuffix("..."), text))
+    if body.endswith("/..."):
+        return RecursiveSpec(text, _directory(body[: -len("/...")], text))
+    path, colon, name = body.partition(":")
+    if colon and (not name or name in _ALL_TARGET_NAMES):
+        return DirectorySpec(text, _directory(path, text))
+    if not colon and (any(ch in path for ch in "*?[") or graph.tree_has_file(path)):
+        return FileSpec(text, _directory(path, text))
+    try:
+        parsed = parse_address("//" + body, relative_to="")
+    except AddressError as e:
+        raise SpecError(
+            f"invalid spec {text!r}: {e.message.split(': ', 1)[-1]}", hint=e.hint
+        ) from None
+    if graph.tree_has_file(parsed.path):
+        return (
+            FileSpec(text, parsed.path)
+            if parsed.target is None
+            else AddressSpec(text, _file_target(parsed.path, parsed.target, graph))
+        )
+    return AddressSpec(text, parsed.directory_address)
+
+
+def _file_target(path: str, name: str, graph: BuildGraph) -> Address:
+    for directory in ancestors(posixpath.dirname(path)):
+        graph.ensure_loaded(directory)
+        for target in graph.package_targets(directory):
+            if target.address.name == name and not target.address.file:
+                return Address(directory, name, file=posixpath.relpath(path, directory or "."))
+    return Address(posixpath.dirname(path), name, file=posixpath.basename(path))
+
+
+def _directory(path: str, text: str) -> str:
+    path = path.strip("/")
+    normalized = posixpath.normpath(path) if path else ""
+    if normalized == ".":
+        return ""
+    if normalized == ".." or normalized.startswith("../") or path.startswith("/"):
+        raise SpecError(f"spec {text!r} points outside the build root")
+    return normalized
+
+
+def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
+    """The addresses the specs select, sorted; a spec that matches nothing is an error."""
+    specs = parse_specs(texts, graph)
+    graph.load(_directories_to_load([*specs.includes, *specs.excludes], graph))
+    selected: set[Address] = set()
+    for spec in specs.includes:
+        matched = _match(spec, graph)
+        if not matched:
+            raise _no_match(spec, graph)
+        selected |= matched
+    for spec in specs.excludes:
+        selected -= _match(spec, graph)
+    return sorted(selected)
+
+
+def _directories_to_load(specs: Iterable[Spec], graph: BuildGraph) -> list[str]:
+    directories: list[str] = []
+    for spec in specs:
+        if isinstance(spec, AddressSpec):
+            directories.append(spec.address.directory)
+        elif isinstance(spec, DirectorySpec):
+            directories.append(spec.directory)
+        elif isinstance(spec, RecursiveSpec):
+            directories.extend(graph.tree.packages_under(spec.directory))
+        else:
+            for path in _files(spec, graph):
+                directories.extend(ancestors(posixpath.dirname(path)))
+    return directories
+
+
+def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
+    if not any(ch in spec.pattern for ch in "*?["):
+        return [spec.pattern]
+    try:
+        return [f for f in graph.tree.glob("", [spec.pattern], []) if f]
+    except ValueError as e:
+        raise SpecError(f"invalid spec {spec.text!r}: {e}") from None
+
+
+def _is_selectable(address: Address, graph: BuildGraph) -> bool:
+    return graph.target(address).kind != EXTERNAL_KIND
+
+
+def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
+    if isinstance(spec, AddressSpec):
+        return {spec.address} if spec.address in graph.graph else set()
+    if isinstance(spec, DirectorySpec):
+        return {t.address for t in graph.package_targets(spec.directory)}
+    if isinstance(spec, RecursiveSpec):
+        prefix = spec.directory + "/"
+        return {
+            address
+            for address in graph.graph.nodes
+            if (
+                not spec.directory
+                or address.directory == spec.directory
+                or address.directory.startswith(prefix)
+            )
+            and _is_selectable(address, graph)
+        }
+    owners: set[Address] = set()
+    for path in _files(spec, graph):
+        owners.update(t.address for t in graph.owners_of(path))
+    return owners
+
+
+def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
+    if isinstance(spec, AddressSpec):
+        directory = spec.address.directory
+        if not graph.is_package(directory):
+            return SpecError(
+                f"no build file in '{directory or '//'}' for spec {spec.text!r}",
+                hint=_package_hint(directory, graph),
+            )
+        names = sorted({t.address.name for t in graph.package_targets(directory)})
+        close = difflib.get_close_matches(spec.address.name, names, n=3, cutoff=0.5)
+        shown = close or names
+        return SpecError(
+            f"'{spec.address.name}' was not found in '{directory or '//'}' (spec {spec.text!r})",
+            hint=("did you mean one of: " if close else "targets there: ")
+            + ", ".join(str(Address(directory, n)) for n in shown),
+        )
+    if isinstance(spec, DirectorySpec):
+        return SpecError(
+            f"no targets in '{spec.directory or '//'}' (spec {spec.text!r})",
+            hint=_package_hint(spec.directory, graph),
+        )
+    if isinstance(spec, RecursiveSpec):
+        return SpecError(
+            f"no targets at or below '{spec.directory or '//'}' (spec {spec.text!r})",
+            hint=(
+                "build files are found by the build_patterns config key and skipped by build_ignore"
+            ),
+        )
+    if not _files(spec, graph) or not graph.tree_has_file(_files(spec, graph)[0]):
+        return SpecError(
+            f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
+        )
+    return SpecError(
+        f"no target owns {spec.text!r}",
+        hint="a file is owned by a target in its directory or above that lists it in its sources",
+    )
+
+
+def _package_hint(directory: str, graph: BuildGraph) -> str:
+    parent = posixpath.dirname(directory)
+    candidates = graph.tree.packages_under(parent) if graph.tree.listing(parent) else []
+    close = difflib.get_close_matches(directory, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "use 'DIR::' to search below a directory, or '::' for the whole repository"

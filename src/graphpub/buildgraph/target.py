@@ -1,0 +1,246 @@
+"""Targets, and the small interface through which rules turn a call in a build file into targets.
+
+`buildgraph` knows no rule by heart: a `RuleSet` names the symbols a build file may call and
+makes the targets. `GenericRuleSet` is the mechanism with no schema behind it: a call records a
+target of its kind, with its `deps` / `dependencies` as edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from graphpub.buildgraph.address import Address, AddressInput, parse_address
+from graphpub.buildgraph.config import Dialect
+from graphpub.errors import BuildFileError, SourceLocation
+
+FieldValue = Any
+DEPENDENCY_FIELDS = ("deps", "dependencies")
+SOURCE_FIELDS = ("srcs", "sources", "source")
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """One target: its address, kind, validated fields and the call that made it."""
+
+    address: Address
+    kind: str
+    fields: Mapping[str, FieldValue]
+    location: SourceLocation
+    dependencies: tuple[AddressInput, ...] = ()
+    sources: tuple[str, ...] = ()
+    """Source entries as declared, package-relative: files, glob patterns, `!` excludes.
+
+    Expanded only when files are needed (`BuildGraph.owned_files`), as Pants does."""
+    generator: Address | None = None
+
+    def __hash__(self) -> int:
+        return hash(self.address)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Target) and (
+            self.address,
+            self.kind,
+            self.location,
+            self.dependencies,
+            self.sources,
+            dict(self.fields),
+        ) == (
+            other.address,
+            other.kind,
+            other.location,
+            other.dependencies,
+            other.sources,
+            dict(other.fields),
+        )
+
+
+def thaw(value: FieldValue) -> FieldValue:
+    """The plain lists and dicts of a frozen value, for JSON and for Starlark."""
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    return value
+
+
+def freeze(value: FieldValue) -> FieldValue:
+    """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    return value
+
+
+class PackageContext(Protocol):
+    """What a rule may know and do about the package whose build file is being evaluated."""
+
+    @property
+    def directory(self) -> str: ...
+
+    @property
+    def build_file(self) -> str: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def cells(self) -> Mapping[str, str]:
+        """Buck2 cell names and their root-relative directories."""
+        ...
+
+    def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+        """Package-relative files matching the patterns (never entering a subpackage)."""
+        ...
+
+    def file_exists(self, relative: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RuleCall:
+    """One call of a rule in a build file, after Starlark evaluated its arguments."""
+
+    kind: str
+    kwargs: Mapping[str, FieldValue]
+    location: SourceLocation
+    package: PackageContext
+    args: tuple[FieldValue, ...] = field(default=())
+
+
+class RuleSet(Protocol):
+    """The rules build files may call: the interface `graphpub.rules` implements."""
+
+    def rule_names(self) -> Collection[str]:
+        """Symbols that make targets when called."""
+        ...
+
+    def functions(self) -> Mapping[str, Callable[..., object]]:
+        """Other symbols (helpers such as `python_artifact`) and what they compute."""
+        ...
+
+    def instantiate(self, call: RuleCall) -> Sequence[Target]:
+        """The targets one call makes; raises GraphpubError for invalid arguments."""
+        ...
+
+
+class GenericRuleSet:
+    """Rules known by name only: each call is one target of its kind, fields as written.
+
+    `value_helpers` name functions like `python_artifact(...)` that return their keyword
+    arguments as a dict, for a field's value.
+    """
+
+    def __init__(self, names: Iterable[str], value_helpers: Iterable[str] = ()) -> None:
+        self._names = frozenset(names)
+        self._helpers = {name: _keyword_dict for name in value_helpers}
+
+    def rule_names(self) -> Collection[str]:
+        return self._names
+
+    def functions(self) -> Mapping[str, Callable[..., object]]:
+        return self._helpers
+
+    def instantiate(self, call: RuleCall) -> Sequence[Target]:
+        return [generic_target(call)]
+
+
+def _keyword_dict(**kwargs: FieldValue) -> dict[str, FieldValue]:
+    return kwargs
+
+
+def generic_target(call: RuleCall) -> Target:
+    """The target a rule with no schema makes: the mechanism every rule set may fall back on."""
+    if call.args:
+        raise BuildFileError(
+            f"{call.kind}() takes keyword arguments only, got {len(call.args)} positional",
+            location=call.location,
+            hint=f'write {call.kind}(name = "...", ...)',
+        )
+    package = call.package
+    name = call.kwargs.get("name")
+    if name is None:
+        if package.dialect is not Dialect.PANTS:
+            raise BuildFileError(
+                f"{call.kind}() is missing the mandatory argument 'name'",
+                location=call.location,
+                hint=f'add name = "..." to the {call.kind}() call',
+            )
+        name = default_name(package.directory, call)
+    if not isinstance(name, str) or not name:
+        raise BuildFileError(
+            f"{call.kind}(): 'name' must be a non-empty string, got {name!r}",
+            location=call.location,
+        )
+    return Target(
+        address=Address(package.directory, name),
+        kind=call.kind,
+        fields=MappingProxyType({k: freeze(v) for k, v in call.kwargs.items()}),
+        location=call.location,
+        dependencies=parse_dependencies(call, DEPENDENCY_FIELDS),
+        sources=collect_sources(call, SOURCE_FIELDS),
+    )
+
+
+def default_name(directory: str, call: RuleCall) -> str:
+    """Pants: an unnamed target takes its directory's name; at the root it must be named."""
+    if directory:
+        return directory.rsplit("/", 1)[-1]
+    raise BuildFileError(
+        f"{call.kind}() at the build root needs a name",
+        location=call.location,
+        hint=f'add name = "..." to the {call.kind}() call',
+    )
+
+
+def parse_dependencies(call: RuleCall, field_names: Iterable[str]) -> tuple[AddressInput, ...]:
+    """The address strings in the given fields, parsed relative to the call's package."""
+    package = call.package
+    parsed: list[AddressInput] = []
+    for field_name in field_names:
+        value = call.kwargs.get(field_name)
+        if value is None:
+            continue
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise BuildFileError(
+                f"{call.kind}(): '{field_name}' must be a list of addresses, "
+                f"got {type(value).__name__}",
+                location=call.location,
+                hint=f'write {field_name} = ["//path/to:target"]',
+            )
+        for entry in value:
+            if not isinstance(entry, str):
+                raise BuildFileError(
+                    f"{call.kind}(): every entry of '{field_name}' must be a string, got {entry!r}",
+                    location=call.location,
+                )
+            parsed.append(
+                parse_address(
+                    entry,
+                    relative_to=package.directory,
+                    bare_name_is_target=package.dialect.bare_name_is_target,
+                    cells=package.cells,
+                    location=call.location,
+                )
+            )
+    return tuple(parsed)
+
+
+def collect_sources(call: RuleCall, field_names: Iterable[str]) -> tuple[str, ...]:
+    """The file entries of source fields; labels (`:gen`, `//x:y`) name targets, not files."""
+    declared: list[str] = []
+    for field_name in field_names:
+        value = call.kwargs.get(field_name)
+        entries = [value] if isinstance(value, str) else value
+        if not isinstance(entries, (list, tuple)):
+            continue
+        declared.extend(
+            entry
+            for entry in entries
+            if isinstance(entry, str)
+            and not entry.startswith((":", "//", "@"))
+            and ":" not in entry
+        )
+    return tuple(declared)

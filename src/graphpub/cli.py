@@ -1,0 +1,220 @@
+"""The `graphpub` command line: parse arguments, run one command, render errors once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from graphpub import __version__
+from graphpub.buildgraph import Address, AddressStyle, BuildGraph, Config, find_root, load_config
+from graphpub.buildgraph.specs import resolve_specs
+from graphpub.buildgraph.target import Target, thaw
+from graphpub.diagnostics import render_error
+from graphpub.errors import ConfigError, GraphpubError
+from graphpub.rules import default_rules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # The options are shared with every subcommand's parser, so their defaults are set here.
+    for option, default in (
+        ("root", None),
+        ("debug", False),
+        ("define", None),
+        ("condition", None),
+    ):
+        if not hasattr(args, option):
+            setattr(args, option, default)
+    if not hasattr(args, "run"):
+        parser.print_help(sys.stderr)
+        return 2
+    root = Path(args.root) if args.root else Path.cwd()
+    try:
+        config = _config(args)
+        root = config.root
+        graph = BuildGraph(config, default_rules(), warn=_warn)
+        args.run(args, graph, config, sys.stdout)
+    except GraphpubError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(render_error(error, root), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug in graphpub: say so plainly
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(error).__name__}: {error}\n"
+            "hint: rerun with --debug for the traceback, and please report it",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    root = Path(args.root).resolve() if args.root else find_root(Path.cwd())
+    if args.root and not root.is_dir():
+        raise ConfigError(f"--root {args.root}: no such directory")
+    defines: dict[str, str] = {}
+    for item in args.define or ():
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ConfigError(f"--define {item!r}: expected KEY=VALUE")
+        defines[key] = value
+    return load_config(root).with_overrides(defines=defines, conditions=tuple(args.condition or ()))
+
+
+def _style(config: Config) -> AddressStyle:
+    return config.dialect.address_style
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    style = _style(config)
+    rendered = sorted(a.render(style) for a in resolve_specs(args.specs, graph))
+    out.write("".join(line + "\n" for line in rendered))
+
+
+def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    style = _style(config)
+    records = sorted(
+        (_peek_record(graph.target(a), graph, style) for a in resolve_specs(args.specs, graph)),
+        key=lambda record: str(record["address"]),
+    )
+    json.dump(records, out, indent=2, default=str)
+    out.write("\n")
+
+
+def _peek_record(target: Target, graph: BuildGraph, style: AddressStyle) -> dict[str, Any]:
+    return {
+        "address": target.address.render(style),
+        "kind": target.kind,
+        "location": str(target.location),
+        "fields": {key: thaw(value) for key, value in sorted(target.fields.items())},
+        "dependencies": sorted(
+            d.render(style) for d in graph.dependencies([target.address], transitive=False)
+        ),
+        "sources": list(graph.owned_files(target)),
+    }
+
+
+def _neighbours(
+    walk: Callable[[BuildGraph, list[Address], bool], set[Address]],
+) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
+    def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+        roots = resolve_specs(args.specs, graph)
+        style = _style(config)
+        found = sorted(a.render(style) for a in walk(graph, roots, args.transitive))
+        out.write("".join(line + "\n" for line in found))
+
+    return run
+
+
+def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) -> set[Address]:
+    graph.load_all()  # anything anywhere may depend on the roots
+    return graph.dependents(roots, transitive=transitive)
+
+
+def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    style = _style(config)
+    roots = resolve_specs(args.specs, graph)
+    nodes = set(roots) | graph.dependencies(roots, transitive=True)
+    edges = sorted(
+        (a.render(style), b.render(style)) for a, b in graph.graph.subgraph(nodes).edges()
+    )
+    names = sorted((a.render(style), graph.target(a).kind) for a in nodes)
+    if args.format == "json":
+        document = {
+            "nodes": [{"address": name, "kind": kind} for name, kind in names],
+            "edges": [{"from": a, "to": b} for a, b in edges],
+        }
+        json.dump(document, out, indent=2)
+        out.write("\n")
+        return
+    out.write("digraph targets {\n")
+    for name, kind in names:
+        label = json.dumps(name + "\n" + kind)
+        out.write(f"  {json.dumps(name)} [label={label}];\n")
+    for a, b in edges:
+        out.write(f"  {json.dumps(a)} -> {json.dumps(b)};\n")
+    out.write("}\n")
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-C",
+        "--root",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the build root (default: found from the current directory)",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show Python tracebacks for errors",
+    )
+    common.add_argument(
+        "--define",
+        action="append",
+        metavar="KEY=VALUE",
+        default=argparse.SUPPRESS,
+        help="a value for select() / $(KEY) (repeatable)",
+    )
+    common.add_argument(
+        "--condition",
+        action="append",
+        metavar="LABEL",
+        default=argparse.SUPPRESS,
+        help="a config_setting label taken as true in select() (repeatable)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="graphpub",
+        description="Publish Python distributions out of any monorepo, driven by its BUILD files.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"graphpub {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Callable[..., None]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub.add_argument(
+            "specs", nargs="+", metavar="SPEC", help="e.g. src/python:demo, dir::, //pkg/..."
+        )
+        sub.set_defaults(run=run)
+        return sub
+
+    command("list", "list the targets the specs select", _list)
+    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    for name, walk in (
+        ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
+        ("dependents", _dependents_walk),
+    ):
+        sub = command(name, f"list the {name} of the targets", _neighbours(walk))
+        sub.add_argument(
+            "--transitive", action="store_true", help=f"all {name}, not only direct ones"
+        )
+    sub = command("graph", "print the dependency graph of the targets", _graph)
+    sub.add_argument("--format", choices=("dot", "json"), default="dot")
+    return parser

@@ -1,0 +1,67 @@
+"""Typed errors that carry where in the user's files they come from.
+
+Every layer raises a `GraphpubError`; only the CLI renders it (once), as
+`path:LINE:COL: message`, the offending source line and a hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A position in a file below the build root; line and column are 1-based, 0 when unknown."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.column:
+            return f"{self.path}:{self.line}:{self.column}"
+        if self.line:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+
+class GraphpubError(Exception):
+    """A problem in the user's input: rendered without a traceback, exit code 1."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+        related: tuple[SourceLocation, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+        self.related = related
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        return prefix + self.message
+
+
+class ConfigError(GraphpubError):
+    """Invalid graphpub / pants configuration."""
+
+
+class BuildFileError(GraphpubError):
+    """A build file or `.bzl` file could not be evaluated."""
+
+
+class AddressError(GraphpubError):
+    """An address or label that cannot be parsed."""
+
+
+class GraphError(GraphpubError):
+    """The target graph is inconsistent: duplicates, missing targets, cycles."""
+
+
+class SpecError(GraphpubError):
+    """A command-line spec that is malformed or matches nothing."""

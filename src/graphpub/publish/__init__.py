@@ -1,0 +1,1 @@
+"""Packaging and publishing of the distributions in the target graph."""

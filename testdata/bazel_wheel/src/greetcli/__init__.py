@@ -1,0 +1,1 @@
+"""The `greet` command-line tool."""

@@ -1,0 +1,1 @@
+"""The `buck2-greet` command-line tool."""
