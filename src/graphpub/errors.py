@@ -46,6 +46,10 @@ class GraphpubError(Exception):
         prefix = f"{self.location}: " if self.location else ""
         return prefix + self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields are not in `args`; keep them when an error crosses processes.
+        return (self.__class__, (self.message,), self.__dict__)
+
 
 class ConfigError(GraphpubError):
     """Invalid graphpub / pants configuration."""

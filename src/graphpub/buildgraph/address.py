@@ -10,8 +10,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from graphpub.errors import AddressError, SourceLocation
 
@@ -23,7 +24,7 @@ class AddressStyle(Enum):
     BAZEL = "bazel"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Address:
     """One target: its package directory (root-relative, `""` for the root) and name.
 
@@ -39,6 +40,36 @@ class Address:
     generated: str = ""
     parameters: tuple[tuple[str, str], ...] = ()
     repository: str = ""
+    # Addresses are hashed and compared in every graph operation: compute the key once.
+    _key: tuple[object, ...] = field(init=False, repr=False)
+    _hash: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        key = (
+            self.repository,
+            self.directory,
+            self.name,
+            self.file,
+            self.generated,
+            self.parameters,
+        )
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Address):
+            return NotImplemented
+        return self._hash == other._hash and self._key == other._key
+
+    def __lt__(self, other: Address) -> bool:
+        return self._key < other._key
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.directory, self.name, self.file, self.generated, self.parameters)
+        return (Address, (*fields, self.repository))
 
     @property
     def is_external(self) -> bool:
@@ -113,7 +144,7 @@ class AddressInput:
     exclusion: Exclusion = Exclusion.NONE
     written: str = ""
 
-    @property
+    @cached_property
     def directory_address(self) -> Address:
         """The address this input names when its path is a package directory."""
         return Address(
@@ -127,6 +158,9 @@ class AddressInput:
 
 _RESERVED_NAME_CHARS = frozenset("#@!")
 _CELL_PREFIX = re.compile(r"^(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
+# `//a/b:c`, `a/b:c` and `:c` with plain path segments: most addresses in real build files,
+# parsed without the general machinery below.
+_SIMPLE = re.compile(r"(?P<anchor>//)?(?P<path>[\w+-]+(?:/[\w+-]+)*)?:(?P<name>[\w+.-]+)")
 
 
 def parse_address(
@@ -144,6 +178,13 @@ def parse_address(
     directory `util` relative to the build root. `cells` maps Buck2 cell names to their
     root-relative directories, for `cell//pkg:name`.
     """
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None:
+        path = simple.group("path")
+        if path is None:
+            path = "" if simple.group("anchor") else relative_to
+        return AddressInput(path=path, target=simple.group("name"), written=text)
+
     written = text
     exclusion = Exclusion.NONE
     if text.startswith("!!"):

@@ -8,6 +8,7 @@ graphpub's own callbacks are kept aside and re-raised with the location starlark
 
 from __future__ import annotations
 
+import json
 import platform
 import posixpath
 import re
@@ -181,6 +182,32 @@ class Evaluator:
     def packages(self) -> Mapping[str, Package]:
         return self._packages
 
+    def is_package_known(self, directory: str) -> bool:
+        """Whether `directory` is a package already evaluated."""
+        return directory in self._packages
+
+    def evaluate_many(self, directories: Sequence[str]) -> GraphpubError | None:
+        """Evaluate packages until one fails; the error, or None."""
+        try:
+            for directory in directories:
+                self.package(directory)
+        except GraphpubError as error:
+            return error
+        return None
+
+    def adopt(self, packages: Mapping[str, Package]) -> None:
+        """Take packages another process evaluated."""
+        for directory, package in packages.items():
+            self._packages.setdefault(directory, package)
+
+    def warn(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
+
+    def redirect_warnings(self, sink: Callable[[str], None]) -> None:
+        self._warn = sink
+
     @contextmanager
     def _evaluating(self, state: _PackageState) -> Iterator[None]:
         self._stack.append(state)
@@ -236,7 +263,16 @@ class Evaluator:
             loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
             sl.eval_with(self._options, module, ast, self._globals, loader)
         except sl.StarlarkError as e:
-            raise self._error_from(e) from None
+            error = self._error_from(e)
+            location = error.location
+            if location and location.path == path and location.line and not location.column:
+                # Traceback frames give lines only: point at the statement's first character.
+                lines = text.splitlines()
+                if location.line <= len(lines):
+                    statement = lines[location.line - 1]
+                    column = len(statement) - len(statement.lstrip()) + 1
+                    error.location = SourceLocation(path, location.line, column)
+            raise error from None
 
     def _error_from(self, error: Exception) -> GraphpubError:
         pending, self._pending = self._pending, None
@@ -316,14 +352,11 @@ class Evaluator:
                     f'external_loads = {{ "@{repository}" = "path/to/dir" }}'
                 ),
             )
-        warning_key = f"{label}:{','.join(opaque)}"
-        if warning_key not in self._warned:
-            self._warned.add(warning_key)
-            self._warn(
-                f"{where}: load of unknown external {label!r}: "
-                f"{', '.join(opaque) or 'nothing'} will make opaque targets "
-                f"(map it with the external_loads config key, or set strict_loads = true)"
-            )
+        self.warn(
+            f"{where}: load of unknown external {label!r}: "
+            f"{', '.join(opaque) or 'nothing'} will make opaque targets "
+            f"(map it with the external_loads config key, or set strict_loads = true)"
+        )
         return self._builtin_module(label, symbols, hub=None)
 
     def _local_load_path(self, label: str, from_dir: str, where: SourceLocation) -> str | None:
@@ -416,9 +449,8 @@ class Evaluator:
 
     # ---------------------------------------------------------------- builtins
 
-    def _rule(
-        self, kind: str, stack: str, args: Sequence[object], kwargs: Mapping[str, object]
-    ) -> None:
+    def _rule(self, encoded_call: str) -> None:
+        kind, stack, args, kwargs = json.loads(encoded_call)
         state = self._current(f"{kind}()")
         frame = starlark_errors.first_frame(stack)
         if frame is None:
@@ -560,9 +592,11 @@ class Evaluator:
 
 
 def _rule_wrapper(name: str) -> str:
+    # One JSON string crosses into Python: starlark-pyo3 converts every leaf value of its
+    # arguments separately, several times slower for the lists and dicts rules take.
     return (
         f"def {name}(*args, **kwargs):\n"
-        f"    return _rule({name!r}, call_stack(strip_frames = 1), args, kwargs)\n"
+        f"    return _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
     )
 
 

@@ -28,6 +28,7 @@ class Listing:
     files: tuple[str, ...]
     dirs: tuple[str, ...]
     build_files: tuple[str, ...]
+    symlinked_dirs: frozenset[str] = frozenset()
 
 
 class GlobPatternError(ValueError):
@@ -59,16 +60,20 @@ class FileTree:
         absolute = os.path.join(self._root_str, directory) if directory else self._root_str
         files: list[str] = []
         dirs: list[str] = []
+        symlinked_dirs: list[str] = []
         try:
             entries = list(os.scandir(absolute))
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return None
         for entry in entries:
             try:
-                if entry.is_symlink() and not self._inside_root(entry.path):
+                linked = entry.is_symlink()
+                if linked and not self._inside_root(entry.path):
                     continue
                 if entry.is_dir():
                     dirs.append(entry.name)
+                    if linked:
+                        symlinked_dirs.append(entry.name)
                 elif entry.is_file():
                     files.append(entry.name)
             except OSError:
@@ -81,7 +86,7 @@ class FileTree:
                 build_files.remove(shadowed)
         if any(name == "pyvenv.cfg" for name in files):
             build_files = []  # a virtualenv's contents are never part of the build
-        return Listing(tuple(files), tuple(dirs), tuple(build_files))
+        return Listing(tuple(files), tuple(dirs), tuple(build_files), frozenset(symlinked_dirs))
 
     def _inside_root(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -94,7 +99,7 @@ class FileTree:
     def packages_under(self, directory: str) -> list[str]:
         """Every package directory at or below `directory`, in sorted order."""
         found: list[str] = []
-        seen_real: set[str] = set()
+        seen_links: set[str] = set()
         stack = [directory]
         while stack:
             current = stack.pop()
@@ -103,21 +108,22 @@ class FileTree:
             listing = self.listing(current)
             if listing is None:
                 continue
-            if not self._first_visit(current, seen_real):
-                continue
             if listing.build_files:
                 found.append(current)
-            stack.extend(
-                posixpath.join(current, d) if current else d for d in reversed(listing.dirs)
-            )
+            for name in listing.dirs:
+                child = f"{current}/{name}" if current else name
+                if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
+                    continue
+                stack.append(child)
         found.sort()
         return found
 
-    def _first_visit(self, directory: str, seen_real: set[str]) -> bool:
-        """False when a symlink leads back to a directory already walked (a loop)."""
-        absolute = os.path.join(self._root_str, directory) if directory else self._root_str
-        real = os.path.realpath(absolute)
-        if real in seen_real:
+    def _first_visit(self, link: str, seen_real: set[str]) -> bool:
+        """Whether a walk may enter a symlinked directory: never into one of its own
+        ancestors (a loop), and never twice into the same place."""
+        real = os.path.realpath(os.path.join(self._root_str, link))
+        parent_real = os.path.realpath(os.path.join(self._root_str, posixpath.dirname(link)))
+        if real in seen_real or parent_real == real or parent_real.startswith(real + os.sep):
             return False
         seen_real.add(real)
         return True
@@ -157,7 +163,7 @@ class FileTree:
     ) -> list[tuple[str, bool]]:
         """(package-relative path, is_dir) for entries below `start`, up to `depth_limit` deep."""
         entries: list[tuple[str, bool]] = []
-        seen_real: set[str] = set()
+        seen_links: set[str] = set()
         stack: list[tuple[str, int]] = [(start, 0)]
         while stack:
             relative, depth = stack.pop()
@@ -165,16 +171,19 @@ class FileTree:
             if relative and (self.is_ignored(directory) or self.is_package(directory)):
                 continue
             listing = self.listing(directory)
-            if listing is None or not self._first_visit(directory, seen_real):
+            if listing is None:
                 continue
             if relative:
                 entries.append((relative, True))
             if depth_limit is not None and depth >= depth_limit:
                 continue
             for name in listing.files:
-                entries.append((posixpath.join(relative, name) if relative else name, False))
+                entries.append((f"{relative}/{name}" if relative else name, False))
             for name in listing.dirs:
-                child = posixpath.join(relative, name) if relative else name
+                child = f"{relative}/{name}" if relative else name
+                link = f"{directory}/{name}" if directory else name
+                if name in listing.symlinked_dirs and not self._first_visit(link, seen_links):
+                    continue
                 stack.append((child, depth + 1))
         return entries
 

@@ -21,6 +21,7 @@ _MESSAGE = re.compile(r"^error: (?P<message>.*?)(?=^\s*-->|\Z)", re.MULTILINE | 
 _NOT_FOUND = re.compile(
     r"Variable `(?P<name>[^`]+)` not found(?:, did you mean `(?P<hint>[^`]+)`\?)?"
 )
+_NOT_SERIALIZABLE = re.compile(r"`serde::serialize` not supported on type `(?P<type>[^`]+)`")
 _PARSE_ERROR = re.compile(r"Parse error: (?P<what>.*?)(?:, expected one of .*)?$", re.DOTALL)
 
 
@@ -74,6 +75,9 @@ def translate(
         )
     elif parse_error:
         message = "syntax error: " + parse_error.group("what").strip()
+    elif serialize := _NOT_SERIALIZABLE.search(message):
+        message = f"a rule argument holds a {serialize.group('type')}, which is not data"
+        hint = "rule arguments must be data: strings, numbers, lists, dicts, structs, select()"
     elif "call stack overflow" in message:
         message = "too deep recursion (Starlark call stack overflow)"
         hint = "a function calls itself without end; Starlark forbids recursion"

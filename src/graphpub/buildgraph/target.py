@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
@@ -57,6 +56,19 @@ class Target:
         )
 
 
+class FrozenDict(dict[str, Any]):
+    """A dict that refuses changes; unlike MappingProxyType it pickles (targets cross processes)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("target fields are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (FrozenDict, (dict(self),))
+
+
 def thaw(value: FieldValue) -> FieldValue:
     """The plain lists and dicts of a frozen value, for JSON and for Starlark."""
     if isinstance(value, tuple):
@@ -66,12 +78,17 @@ def thaw(value: FieldValue) -> FieldValue:
     return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def freeze(value: FieldValue) -> FieldValue:
     """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
     if isinstance(value, list):
+        if all(isinstance(v, _SCALARS) for v in value):
+            return tuple(value)
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
     return value
 
 
@@ -177,7 +194,7 @@ def generic_target(call: RuleCall) -> Target:
     return Target(
         address=Address(package.directory, name),
         kind=call.kind,
-        fields=MappingProxyType({k: freeze(v) for k, v in call.kwargs.items()}),
+        fields=FrozenDict({k: freeze(v) for k, v in call.kwargs.items()}),
         location=call.location,
         dependencies=parse_dependencies(call, DEPENDENCY_FIELDS),
         sources=collect_sources(call, SOURCE_FIELDS),
