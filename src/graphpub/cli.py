@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graphpub import __version__
-from graphpub.buildgraph import Address, AddressStyle, BuildGraph, Config, find_root, load_config
+from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
@@ -21,14 +21,10 @@ from graphpub.rules import default_rules
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
     # The options are shared with every subcommand's parser, so their defaults are set here.
-    for option, default in (
-        ("root", None),
-        ("debug", False),
-        ("define", None),
-        ("condition", None),
-    ):
+    defaults = {"root": None, "debug": False, "define": None, "condition": None, "jobs": None}
+    for option, default in defaults.items():
         if not hasattr(args, option):
             setattr(args, option, default)
     if not hasattr(args, "run"):
@@ -38,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = _config(args)
         root = config.root
-        graph = BuildGraph(config, default_rules(), warn=_warn)
+        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs)
         args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:
@@ -61,6 +57,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
+_SHORT_OPTIONS = ("-C", "-j", "-h")
+
+
+def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
+    """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`."""
+    arguments: list[str] = []
+    excludes: list[str] = []
+    for index, token in enumerate(argv):
+        if token == "--":
+            arguments.extend(argv[index:])
+            break
+        is_exclude = (
+            token.startswith("-")
+            and not token.startswith("--")
+            and len(token) > 1
+            and not token.startswith(_SHORT_OPTIONS)
+        )
+        (excludes if is_exclude else arguments).append(token)
+    if not excludes:
+        return arguments
+    return [*arguments, *([] if "--" in arguments else ["--"]), *excludes]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -78,37 +108,31 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(root).with_overrides(defines=defines, conditions=tuple(args.condition or ()))
 
 
-def _style(config: Config) -> AddressStyle:
-    return config.dialect.address_style
-
-
 # ---------------------------------------------------------------- commands
 
 
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    style = _style(config)
-    rendered = sorted(a.render(style) for a in resolve_specs(args.specs, graph))
+    rendered = sorted(config.render(a) for a in resolve_specs(args.specs, graph))
     out.write("".join(line + "\n" for line in rendered))
 
 
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    style = _style(config)
     records = sorted(
-        (_peek_record(graph.target(a), graph, style) for a in resolve_specs(args.specs, graph)),
+        (_peek_record(graph.target(a), graph, config) for a in resolve_specs(args.specs, graph)),
         key=lambda record: str(record["address"]),
     )
     json.dump(records, out, indent=2, default=str)
     out.write("\n")
 
 
-def _peek_record(target: Target, graph: BuildGraph, style: AddressStyle) -> dict[str, Any]:
+def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str, Any]:
     return {
-        "address": target.address.render(style),
+        "address": config.render(target.address),
         "kind": target.kind,
         "location": str(target.location),
         "fields": {key: thaw(value) for key, value in sorted(target.fields.items())},
         "dependencies": sorted(
-            d.render(style) for d in graph.dependencies([target.address], transitive=False)
+            config.render(d) for d in graph.dependencies([target.address], transitive=False)
         ),
         "sources": list(graph.owned_files(target)),
     }
@@ -119,8 +143,7 @@ def _neighbours(
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
         roots = resolve_specs(args.specs, graph)
-        style = _style(config)
-        found = sorted(a.render(style) for a in walk(graph, roots, args.transitive))
+        found = sorted(config.render(a) for a in walk(graph, roots, args.transitive))
         out.write("".join(line + "\n" for line in found))
 
     return run
@@ -132,13 +155,12 @@ def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) 
 
 
 def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    style = _style(config)
     roots = resolve_specs(args.specs, graph)
     nodes = set(roots) | graph.dependencies(roots, transitive=True)
     edges = sorted(
-        (a.render(style), b.render(style)) for a, b in graph.graph.subgraph(nodes).edges()
+        (config.render(a), config.render(b)) for a, b in graph.graph.subgraph(nodes).edges()
     )
-    names = sorted((a.render(style), graph.target(a).kind) for a in nodes)
+    names = sorted((config.render(a), graph.target(a).kind) for a in nodes)
     if args.format == "json":
         document = {
             "nodes": [{"address": name, "kind": kind} for name, kind in names],
@@ -180,6 +202,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         default=argparse.SUPPRESS,
         help="a value for select() / $(KEY) (repeatable)",
+    )
+    common.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="processes evaluating build files (default: the number of CPUs)",
     )
     common.add_argument(
         "--condition",

@@ -51,6 +51,19 @@ class GraphpubError(Exception):
         return (self.__class__, (self.message,), self.__dict__)
 
 
+def locate_quoted(
+    path: str, lines: list[str], text: str, start_line: int = 1
+) -> SourceLocation | None:
+    """Where the string literal `text` first appears at or after `start_line` (1-based)."""
+    for quote in ('"', "'"):
+        needle = f"{quote}{text}{quote}"
+        for index in range(max(start_line - 1, 0), len(lines)):
+            column = lines[index].find(needle)
+            if column >= 0:
+                return SourceLocation(path, index + 1, column + 1)
+    return None
+
+
 class ConfigError(GraphpubError):
     """Invalid graphpub / pants configuration."""
 
@@ -60,7 +73,11 @@ class BuildFileError(GraphpubError):
 
 
 class AddressError(GraphpubError):
-    """An address or label that cannot be parsed."""
+    """An address or label that cannot be parsed; `written` is the text as the user wrote it."""
+
+    def __init__(self, message: str, *, written: str = "", **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.written = written
 
 
 class GraphError(GraphpubError):

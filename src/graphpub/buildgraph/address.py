@@ -107,8 +107,8 @@ class Address:
             return f"{self.file_path}{name}{suffix}"
         if not self.directory:
             return f"//:{self.name}{suffix}"
-        if self.is_default_name and not suffix:
-            return self.directory
+        if self.is_default_name:
+            return self.directory + suffix
         return f"{self.directory}:{self.name}{suffix}"
 
     def __str__(self) -> str:
@@ -193,7 +193,9 @@ def parse_address(
         exclusion, text = Exclusion.DIRECT, text[1:]
 
     def fail(why: str, hint: str | None = None) -> AddressError:
-        return AddressError(f"invalid address {written!r}: {why}", location=location, hint=hint)
+        return AddressError(
+            f"invalid address {written!r}: {why}", written=written, location=location, hint=hint
+        )
 
     if not text:
         raise fail("it is empty")

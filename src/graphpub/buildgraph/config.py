@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import posixpath
 import re
 import sys
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from graphpub.buildgraph.address import AddressStyle
+from graphpub.buildgraph.address import Address, AddressStyle
 from graphpub.errors import ConfigError, SourceLocation
 
 if sys.version_info >= (3, 11):
@@ -90,17 +91,31 @@ class Config:
     @property
     def cells(self) -> Mapping[str, str]:
         """Buck2 cells (`.buckconfig` `[cells]`), name to root-relative path, aliases included."""
-        cells = {
-            name: path.strip()
-            .strip("/")
-            .removeprefix("./")
-            .replace(".", "", 1 if path.strip() == "." else 0)
-            for name, path in self.buckconfig.get("cells", {}).items()
-        }
+        cells = {}
+        for name, path in self.buckconfig.get("cells", {}).items():
+            normalized = posixpath.normpath(path.strip())
+            cells[name] = "" if normalized == "." else normalized
         for alias, target in self.buckconfig.get("cell_aliases", {}).items():
             if target.strip() in cells:
                 cells[alias] = cells[target.strip()]
         return cells
+
+    def render(self, address: Address) -> str:
+        """An address as this repository's users write it: `dir:name` in Pants repositories,
+        `//dir:name` in Bazel ones, `cell//dir:name` for a Buck2 cell other than the root."""
+        style = self.dialect.address_style
+        if self.dialect is Dialect.BUCK2 and not address.repository:
+            for cell, path in sorted(self.cells.items(), key=lambda item: -len(item[1])):
+                if path and (address.directory == path or address.directory.startswith(path + "/")):
+                    inner = Address(
+                        address.directory[len(path) :].lstrip("/"),
+                        address.name,
+                        address.file,
+                        address.generated,
+                        address.parameters,
+                    )
+                    return cell + inner.render(style)
+        return address.render(style)
 
     def with_overrides(
         self, *, defines: Mapping[str, str] = {}, conditions: tuple[str, ...] = ()

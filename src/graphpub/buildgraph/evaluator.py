@@ -25,7 +25,14 @@ from graphpub.buildgraph.address import Address, parse_address
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target, thaw
-from graphpub.errors import AddressError, BuildFileError, GraphError, GraphpubError, SourceLocation
+from graphpub.errors import (
+    AddressError,
+    BuildFileError,
+    GraphError,
+    GraphpubError,
+    SourceLocation,
+    locate_quoted,
+)
 
 PRELUDE_LABEL = "@graphpub//:prelude.bzl"
 DEFAULT_CONDITIONS = frozenset(
@@ -37,6 +44,7 @@ BUILTIN_REPOSITORIES = frozenset(
     {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOAD_LABEL = re.compile(r"""^\s*load\(\s*["']([^"']+)["']""", re.MULTILINE)
 _NATIVE_BUILTINS = (
     "glob",
     "package_name",
@@ -57,6 +65,10 @@ class Package:
     build_files: tuple[str, ...]
     targets: dict[Address, Target] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # select() keys naming this package's targets not defined yet when the select() ran.
+    deferred_conditions: set[Address] = field(default_factory=set)
+    # A first evaluation's targets, so a second one sees config_settings declared late.
+    setting_hints: Mapping[Address, Target] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,6 +157,7 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
+        self._texts: dict[str, str] = {}  # build files read ahead by preload_bzl_files
 
     @property
     def known_symbols(self) -> frozenset[str]:
@@ -164,8 +177,18 @@ class Evaluator:
         build_files = tuple(
             posixpath.join(directory, name) if directory else name for name in listing.build_files
         )
-        package = Package(directory, build_files)
-        for build_file in build_files:
+        package = self._evaluate_package(Package(directory, build_files))
+        if any(self._setting_holds(package.targets.get(a)) for a in package.deferred_conditions):
+            # Bazel resolves select() after the whole package is read: look again, knowing
+            # the config_settings that were declared after the select() naming them.
+            package = self._evaluate_package(
+                Package(directory, build_files, setting_hints=package.targets)
+            )
+        self._packages[directory] = package
+        return package
+
+    def _evaluate_package(self, package: Package) -> Package:
+        for build_file in package.build_files:
             state = _PackageState(
                 package,
                 file_dialect(build_file, self.config.dialect),
@@ -175,7 +198,6 @@ class Evaluator:
             )
             with self._evaluating(state):
                 self._evaluate_build_file(state)
-        self._packages[directory] = package
         return package
 
     @property
@@ -200,13 +222,40 @@ class Evaluator:
         for directory, package in packages.items():
             self._packages.setdefault(directory, package)
 
-    def warn(self, message: str) -> None:
-        if message not in self._warned:
-            self._warned.add(message)
-            self._warn(message)
+    def warn(self, message: str, key: str | None = None) -> None:
+        """Emit a warning once per `key` (default: the message itself)."""
+        key = message if key is None else key
+        if key not in self._warned:
+            self._warned.add(key)
+            self._emit(key, message)
 
-    def redirect_warnings(self, sink: Callable[[str], None]) -> None:
-        self._warn = sink
+    def _emit(self, key: str, message: str) -> None:
+        self._warn(message)
+
+    def capture_warnings(self, sink: list[tuple[str, str]]) -> None:
+        """Collect (key, message) pairs instead of emitting them (in a worker process)."""
+        self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
+
+    def preload_bzl_files(self, directories: Sequence[str]) -> None:
+        """Load the local `.bzl` files these packages' build files load, so that processes
+        forked afterwards share them instead of each evaluating them again."""
+        for directory in directories:
+            listing = self.tree.listing(directory)
+            for name in listing.build_files if listing else ():
+                path = posixpath.join(directory, name) if directory else name
+                try:
+                    text = self._read(path)
+                except GraphpubError:
+                    continue  # reported when the package itself is evaluated
+                self._texts[path] = text
+                for label in _LOAD_LABEL.findall(text):
+                    try:
+                        where = _load_location(path, text, label)
+                        local = self._local_load_path(label, directory, where)
+                        if local is not None:
+                            self._load_bzl(local, where)
+                    except GraphpubError:
+                        self._pending = None  # reported when the package itself is evaluated
 
     @contextmanager
     def _evaluating(self, state: _PackageState) -> Iterator[None]:
@@ -229,6 +278,8 @@ class Evaluator:
     # ---------------------------------------------------------------- starlark
 
     def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
+        if path in self._texts:
+            return self._texts.pop(path)
         absolute = self.tree.root / path
         try:
             data = absolute.read_bytes()
@@ -355,7 +406,8 @@ class Evaluator:
         self.warn(
             f"{where}: load of unknown external {label!r}: "
             f"{', '.join(opaque) or 'nothing'} will make opaque targets "
-            f"(map it with the external_loads config key, or set strict_loads = true)"
+            f"(map it with the external_loads config key, or set strict_loads = true)",
+            key=f"unknown-load:{label}",
         )
         return self._builtin_module(label, symbols, hub=None)
 
@@ -452,20 +504,22 @@ class Evaluator:
     def _rule(self, encoded_call: str) -> None:
         kind, stack, args, kwargs = json.loads(encoded_call)
         state = self._current(f"{kind}()")
-        frame = starlark_errors.first_frame(stack)
-        if frame is None:
-            location = SourceLocation(state.build_file)
-        else:
-            path, line = frame
-            column = state.column_of(line, kind) if path == state.build_file else 0
-            location = SourceLocation(path, line, column)
+        path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
+        column = state.column_of(line, kind) if path == state.build_file else 0
+        location = SourceLocation(path, line, column)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
-        if kind in self._rule_names:
-            targets = self.rules.instantiate(call)
-        elif "name" in kwargs:
-            targets = [generic_target(call)]
-        else:
-            return  # an opaque macro (say a toolchain setup) whose targets graphpub cannot see
+        try:
+            if kind in self._rule_names:
+                targets = self.rules.instantiate(call)
+            elif "name" in kwargs:
+                targets = [generic_target(call)]
+            else:
+                return  # an opaque macro (say a toolchain setup) whose targets graphpub cannot see
+        except AddressError as error:
+            if error.written and path == state.build_file:
+                written_at = locate_quoted(path, list(state.lines), error.written, line)
+                error.location = written_at or location
+            raise
         for target in targets:
             self._register(state.package, target)
 
@@ -537,10 +591,17 @@ class Evaluator:
         for active in self.config.conditions:
             if parse_address(active).directory_address == wanted:
                 return True
-        package = (
-            state.package if wanted.directory == state.directory else self.package(wanted.directory)
-        )
-        setting = package.targets.get(wanted) if package else None
+        if wanted.directory == state.directory:
+            setting = state.package.targets.get(wanted) or state.package.setting_hints.get(wanted)
+            if setting is None:
+                state.package.deferred_conditions.add(wanted)
+        else:
+            package = self.package(wanted.directory)
+            setting = package.targets.get(wanted) if package else None
+        return self._setting_holds(setting)
+
+    def _setting_holds(self, setting: Target | None) -> bool:
+        """Whether a config_setting matches the --define values."""
         if setting is None or setting.kind != "config_setting":
             return False
         defines = self.config.defines

@@ -29,6 +29,7 @@ class Listing:
     dirs: tuple[str, ...]
     build_files: tuple[str, ...]
     symlinked_dirs: frozenset[str] = frozenset()
+    is_virtualenv: bool = False
 
 
 class GlobPatternError(ValueError):
@@ -46,7 +47,13 @@ class FileTree:
         self._listings: dict[str, Listing | None] = {}
 
     def is_ignored(self, directory: str) -> bool:
-        return bool(directory) and self._ignore.matches_dir(directory)
+        """Matched by build_ignore, or a virtualenv (of any name: it holds `pyvenv.cfg`)."""
+        if not directory:
+            return False
+        if self._ignore.matches_dir(directory):
+            return True
+        listing = self.listing(directory)
+        return listing is not None and listing.is_virtualenv
 
     def listing(self, directory: str) -> Listing | None:
         """The entries of a root-relative directory, or None if it does not exist."""
@@ -84,9 +91,13 @@ class FileTree:
         for shadowed, preferred in _SHADOWED_BY.items():
             if shadowed in build_files and preferred in build_files:
                 build_files.remove(shadowed)
-        if any(name == "pyvenv.cfg" for name in files):
-            build_files = []  # a virtualenv's contents are never part of the build
-        return Listing(tuple(files), tuple(dirs), tuple(build_files), frozenset(symlinked_dirs))
+        return Listing(
+            tuple(files),
+            tuple(dirs),
+            tuple(build_files),
+            frozenset(symlinked_dirs),
+            is_virtualenv="pyvenv.cfg" in files,
+        )
 
     def _inside_root(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -134,8 +145,11 @@ class FileTree:
         include: list[str],
         exclude: list[str],
         exclude_directories: bool = True,
+        *,
+        cross_packages: bool = False,
     ) -> list[str]:
-        """Bazel's glob: package-relative matches, sorted, never entering a subpackage."""
+        """Bazel's glob: package-relative matches, sorted, never entering a subpackage (unless
+        `cross_packages`, for file specs on the command line)."""
         exclude_matchers = [_compile_glob(p) for p in exclude]
         results: set[str] = set()
         for pattern in include:
@@ -149,7 +163,8 @@ class FileTree:
             recursive = "**" in segments
             depth_limit = None if recursive else len(segments) - len(prefix)
             start = "/".join(prefix)
-            for relative, is_dir in self._walk_package(package, start, depth_limit):
+            walk = self._walk_package(package, start, depth_limit, cross_packages)
+            for relative, is_dir in walk:
                 if is_dir and exclude_directories:
                     continue
                 if matcher.fullmatch(relative) and not any(
@@ -159,7 +174,7 @@ class FileTree:
         return sorted(results)
 
     def _walk_package(
-        self, package: str, start: str, depth_limit: int | None
+        self, package: str, start: str, depth_limit: int | None, cross_packages: bool
     ) -> list[tuple[str, bool]]:
         """(package-relative path, is_dir) for entries below `start`, up to `depth_limit` deep."""
         entries: list[tuple[str, bool]] = []
@@ -168,7 +183,9 @@ class FileTree:
         while stack:
             relative, depth = stack.pop()
             directory = posixpath.join(package, relative) if relative else package
-            if relative and (self.is_ignored(directory) or self.is_package(directory)):
+            if relative and (
+                self.is_ignored(directory) or (not cross_packages and self.is_package(directory))
+            ):
                 continue
             listing = self.listing(directory)
             if listing is None:

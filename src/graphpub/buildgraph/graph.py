@@ -23,7 +23,7 @@ from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import FrozenDict, RuleSet, Target
-from graphpub.errors import BuildFileError, GraphError, SourceLocation
+from graphpub.errors import BuildFileError, GraphError, SourceLocation, locate_quoted
 
 EXTERNAL_KIND = "external"
 
@@ -133,7 +133,7 @@ class BuildGraph:
             for resolved in self.resolve(dependency, target):
                 if resolved == source:
                     raise GraphError(
-                        f"{source} depends on itself",
+                        f"{self.config.render(source)} depends on itself",
                         location=self.locate_written(target, dependency.written),
                         hint="remove it from the dependencies",
                     )
@@ -174,7 +174,8 @@ class BuildGraph:
         if not owners:
             named = f" named '{dependency.target}'" if dependency.target else ""
             raise GraphError(
-                f"no target{named} owns the file '{path}' (dependency of {referrer.address})",
+                f"no target{named} owns the file '{path}' "
+                f"(dependency of {self.config.render(referrer.address)})",
                 location=self.locate_written(referrer, dependency.written),
                 hint=(
                     "the owner must be in the file's directory or above it, "
@@ -199,7 +200,8 @@ class BuildGraph:
             siblings = self._nearby_packages(wanted.directory)
             close = difflib.get_close_matches(wanted.directory, siblings, n=1, cutoff=0.6)
             return GraphError(
-                f"{referrer.address} depends on '{dependency.written}', but there is no build "
+                f"{self.config.render(referrer.address)} depends on '{dependency.written}', "
+                "but there is no build "
                 f"file in '{wanted.directory or '//'}'",
                 location=location,
                 hint=f"did you mean '{close[0]}'?" if close else "check the path of the dependency",
@@ -207,11 +209,12 @@ class BuildGraph:
         names = sorted({a.name for a in package.targets})
         close = difflib.get_close_matches(wanted.name, names, n=1, cutoff=0.6)
         if close:
-            hint = f"did you mean '{Address(wanted.directory, close[0])}'?"
+            hint = f"did you mean '{self.config.render(Address(wanted.directory, close[0]))}'?"
         else:
             hint = f"targets in '{wanted.directory or '//'}': {', '.join(names) or 'none'}"
         return GraphError(
-            f"{referrer.address} depends on '{dependency.written}', but package "
+            f"{self.config.render(referrer.address)} depends on '{dependency.written}', "
+            "but package "
             f"'{wanted.directory or '//'}' has no target named '{wanted.name}'",
             location=location,
             hint=hint,
@@ -234,13 +237,7 @@ class BuildGraph:
             lines = (self.config.root / location.path).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return location
-        for quote in ('"', "'"):
-            needle = f"{quote}{written}{quote}"
-            for index in range(max(location.line - 1, 0), len(lines)):
-                column = lines[index].find(needle)
-                if column >= 0:
-                    return SourceLocation(location.path, index + 1, column + 1)
-        return location
+        return locate_quoted(location.path, lines, written, location.line) or location
 
     def _check_acyclic(self) -> None:
         if _is_acyclic(self.graph):
@@ -248,7 +245,7 @@ class BuildGraph:
         cycle = [edge[0] for edge in nx.find_cycle(self.graph)]
         cycle = _rotate_to_smallest(cycle)
         first = self.target(cycle[0])
-        path = " -> ".join(str(a) for a in [*cycle, cycle[0]])
+        path = " -> ".join(self.config.render(a) for a in [*cycle, cycle[0]])
         raise GraphError(
             f"dependency cycle: {path}",
             location=first.location,

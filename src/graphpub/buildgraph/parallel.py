@@ -22,7 +22,7 @@ MIN_PACKAGES_PER_WORKER = 250
 @dataclass
 class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     error: BaseException | None = None
 
 
@@ -33,14 +33,15 @@ def evaluate_packages(evaluator: Evaluator, directories: Sequence[str], jobs: in
     if jobs < 2 or not hasattr(os, "fork"):
         _raise_first([evaluator.evaluate_many(directories)])
         return
+    evaluator.preload_bzl_files(directories)
     shares = [list(directories[index::jobs]) for index in range(jobs)]
     workers = [_fork(evaluator, share) for share in shares[1:]]
     errors: list[BaseException | None] = [evaluator.evaluate_many(shares[0])]
     for pid, read_fd in workers:
         result = _collect(pid, read_fd)
         evaluator.adopt(result.packages)
-        for warning in result.warnings:
-            evaluator.warn(warning)
+        for key, message in result.warnings:
+            evaluator.warn(message, key=key)
         errors.append(result.error)
     _raise_first(errors)
 
@@ -57,7 +58,7 @@ def _fork(evaluator: Evaluator, share: Sequence[str]) -> tuple[int, int]:
         os.close(read_fd)
         result = _Result()
         known = set(evaluator.packages)
-        evaluator.redirect_warnings(result.warnings.append)
+        evaluator.capture_warnings(result.warnings)
         result.error = evaluator.evaluate_many(share)
         result.packages = {d: p for d, p in evaluator.packages.items() if d not in known}
         try:

@@ -155,7 +155,7 @@ def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
     if not any(ch in spec.pattern for ch in "*?["):
         return [spec.pattern]
     try:
-        return [f for f in graph.tree.glob("", [spec.pattern], []) if f]
+        return graph.tree.glob("", [spec.pattern], [], cross_packages=True)
     except ValueError as e:
         raise SpecError(f"invalid spec {spec.text!r}: {e}") from None
 
@@ -201,7 +201,7 @@ def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
         return SpecError(
             f"'{spec.address.name}' was not found in '{directory or '//'}' (spec {spec.text!r})",
             hint=("did you mean one of: " if close else "targets there: ")
-            + ", ".join(str(Address(directory, n)) for n in shown),
+            + ", ".join(graph.config.render(Address(directory, n)) for n in shown),
         )
     if isinstance(spec, DirectorySpec):
         return SpecError(

@@ -1,0 +1,305 @@
+"""Broken build files: each is reported once as `path:LINE:COL: message`, the line, a hint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Runner, make_repo
+
+
+def check_error(
+    err: str,
+    location: str,
+    message: str,
+    source_line: str | None,
+    hint: str | None = None,
+) -> None:
+    """`location: ...message...` first, then the source line with a caret under the column."""
+    first, *rest = err.splitlines()
+    assert first.startswith(f"{location}: "), err
+    assert message in first, err
+    if source_line is not None:
+        line_number = int(location.split(":")[1])
+        gutter = f"{line_number:>4} | "
+        assert rest[0] == gutter + source_line, err
+        column = int(location.split(":")[2])
+        assert rest[1] == " " * (len(gutter) + column - 1) + "^", err
+    if hint is not None:
+        assert f"hint: {hint}" in err, err
+    assert "Traceback" not in err
+
+
+def fails(run: Runner, root: Path, *specs: str) -> str:
+    code, out, err = run(["list", *(specs or ("::",))], root=root)
+    assert code == 1, (out, err)
+    assert out == ""
+    return err
+
+
+def test_syntax_error(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "pkg/BUILD.bazel": 'py_library(\n    name = "x",\n    deps = ["a" "b"],\n)\n',
+        },
+    )
+    check_error(fails(run, root), "pkg/BUILD.bazel:3:17", "syntax error", '    deps = ["a" "b"],')
+
+
+def test_syntax_error_on_the_first_line(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": "py_library(name = )\n"})
+    check_error(fails(run, root), "BUILD.bazel:1:19", "syntax error", "py_library(name = )")
+
+
+def test_unclosed_call(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"pants.toml": "", "a/BUILD": 'python_sources(\n    name = "x",\n'})
+    err = fails(run, root)
+    assert err.startswith("a/BUILD:")
+    assert "syntax error" in err.splitlines()[0]
+    assert "Traceback" not in err
+
+
+def test_unknown_symbol_with_did_you_mean(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {"MODULE.bazel": "", "app/BUILD.bazel": '# the app\n\npy_libary(name = "app")\n'},
+    )
+    check_error(
+        fails(run, root),
+        "app/BUILD.bazel:3:1",
+        "name 'py_libary' is not defined",
+        'py_libary(name = "app")',
+        hint="did you mean 'py_library'?",
+    )
+
+
+def test_unknown_builtin_with_did_you_mean(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {"pants.toml": "", "a/BUILD": 'python_sources(\n    sources = glb(["*.py"]),\n)\n'},
+    )
+    check_error(
+        fails(run, root),
+        "a/BUILD:2:15",
+        "name 'glb' is not defined",
+        '    sources = glb(["*.py"]),',
+        hint="did you mean 'glob'?",
+    )
+
+
+def test_unknown_symbol_in_a_macro(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "defs.bzl": "# macros\ndef mac(name):\n    py_libary(name = name)\n",
+            "BUILD.bazel": 'load("//:defs.bzl", "mac")\n\nmac(name = "x")\n',
+        },
+    )
+    check_error(
+        fails(run, root),
+        "defs.bzl:3:5",
+        "name 'py_libary' is not defined",
+        "    py_libary(name = name)",
+        hint="did you mean 'py_library'?",
+    )
+
+
+def test_undefined_variable(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": "py_library(name = NAME)\n"})
+    err = fails(run, root)
+    check_error(err, "BUILD.bazel:1:19", "name 'NAME' is not defined", "py_library(name = NAME)")
+    assert "hint: " in err
+
+
+def test_non_utf8_build_file(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {"pants.toml": "", "a/BUILD": b"python_sources()\n# caf\xe9 cr\xe8me\n"},
+    )
+    err = fails(run, root)
+    first = err.splitlines()[0]
+    assert first.startswith("a/BUILD:2:6: "), err
+    assert "UTF-8" in first
+    assert "\n   2 | # caf" in err
+    assert "hint: " in err
+    assert "Traceback" not in err
+
+
+def test_non_utf8_bzl_file(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "defs.bzl": b'X = 1\nY = "\xff"\n',
+            "BUILD.bazel": 'load("//:defs.bzl", "X")\n',
+        },
+    )
+    err = fails(run, root)
+    assert err.startswith("defs.bzl:2:6: "), err
+    assert "UTF-8" in err.splitlines()[0]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("label", "column"),
+    [("//tools:missing.bzl", 6), (":missing.bzl", 6), ("//tools/missing.bzl", 6)],
+)
+def test_load_of_a_missing_file(tmp_path: Path, run: Runner, label: str, column: int) -> None:
+    build = f'# loads\nload("{label}", "x")\n'
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "tools/BUILD.bazel": build})
+    check_error(
+        fails(run, root),
+        f"tools/BUILD.bazel:2:{column}",
+        "missing.bzl",
+        f'load("{label}", "x")',
+    )
+
+
+def test_load_outside_the_root(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": 'load("../x.bzl", "x")\n'})
+    check_error(
+        fails(run, root), "BUILD.bazel:1:6", "outside the build root", 'load("../x.bzl", "x")'
+    )
+
+
+def test_load_of_an_absolute_path(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": 'load("/etc/x.bzl", "x")\n'})
+    check_error(
+        fails(run, root), "BUILD.bazel:1:6", "outside the build root", 'load("/etc/x.bzl", "x")'
+    )
+
+
+def test_load_through_a_symlink_leaving_the_root(tmp_path: Path, run: Runner) -> None:
+    outside = tmp_path / "outside.bzl"
+    outside.write_text("X = 1\n")
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": 'load("//:link.bzl", "X")\n'})
+    os.symlink(outside, root / "link.bzl")
+    err = fails(run, root)
+    assert err.startswith("BUILD.bazel:1:6: "), err
+    assert "build root" in err.splitlines()[0]
+
+
+def test_glob_outside_the_root(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_library(\n    name = "x",\n    srcs = glob(["../x/*.py"]),\n)\n',
+        },
+    )
+    check_error(fails(run, root), "BUILD.bazel:3:12", "glob", '    srcs = glob(["../x/*.py"]),')
+
+
+def test_rule_with_positional_arguments(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"MODULE.bazel": "", "a/BUILD.bazel": '\n\npy_library("x", srcs = [])\n'}
+    )
+    check_error(
+        fails(run, root),
+        "a/BUILD.bazel:3:1",
+        "keyword arguments only",
+        'py_library("x", srcs = [])',
+        hint='write py_library(name = "...", ...)',
+    )
+
+
+def test_indented_rule_call_is_located_at_the_rule(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "a/BUILD.bazel": 'for n in ["x"]:\n    py_library(n)\n',
+        },
+    )
+    check_error(
+        fails(run, root), "a/BUILD.bazel:2:5", "keyword arguments only", "    py_library(n)"
+    )
+
+
+def test_bazel_rule_without_name(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {"MODULE.bazel": "", "pkg/BUILD.bazel": 'py_library(name = "ok")\npy_library(srcs = [])\n'},
+    )
+    check_error(
+        fails(run, root),
+        "pkg/BUILD.bazel:2:1",
+        "missing the mandatory argument 'name'",
+        "py_library(srcs = [])",
+        hint='add name = "..." to the py_library() call',
+    )
+
+
+def test_buck2_rule_without_name(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {".buckconfig": "[cells]\n  root = .\n", "pkg/BUCK": "python_library()\n"}
+    )
+    check_error(fails(run, root), "pkg/BUCK:1:1", "'name'", "python_library()")
+
+
+def test_pants_target_at_root_without_name(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"pants.toml": "", "BUILD": "\ntarget()\n"})
+    err = fails(run, root)
+    check_error(err, "BUILD:2:1", "needs a name", "target()", hint='add name = "..." to')
+
+
+def test_name_must_be_a_string(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": "py_library(name = 3)\n"})
+    check_error(fails(run, root), "BUILD.bazel:1:1", "'name' must be", "py_library(name = 3)")
+
+
+def test_dependencies_must_be_a_list(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"MODULE.bazel": "", "BUILD.bazel": 'py_library(name = "x", deps = ":y")\n'}
+    )
+    check_error(
+        fails(run, root),
+        "BUILD.bazel:1:1",
+        "'deps' must be a list",
+        'py_library(name = "x", deps = ":y")',
+        hint='write deps = ["//path/to:target"]',
+    )
+
+
+def test_invalid_address_in_dependencies(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_library(\n    name = "x",\n    deps = ["//a/b:"],\n)\n',
+        },
+    )
+    err = fails(run, root)
+    first = err.splitlines()[0]
+    assert first.split(": ", 1)[0] in ("BUILD.bazel:1:1", "BUILD.bazel:3:13"), err
+    assert "invalid address '//a/b:'" in first
+    assert "Traceback" not in err
+
+
+def test_starlark_runtime_error(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": 'x = 1\ny = x + "a"\n'})
+    check_error(fails(run, root), "BUILD.bazel:2:5", "not supported", 'y = x + "a"')
+
+
+def test_fail_in_a_macro(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "defs.bzl": 'def mac(name):\n    fail("bad macro " + name)\n',
+            "BUILD.bazel": 'load("//:defs.bzl", "mac")\nmac(name = "x")\n',
+        },
+    )
+    check_error(fails(run, root), "defs.bzl:2:5", "bad macro x", '    fail("bad macro " + name)')
+
+
+def test_debug_allows_a_traceback(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": "py_libary(name = 'x')\n"})
+    code, out, err = run(["--debug", "list", "//..."], root=root)
+    assert (code, out) == (1, "")
+    assert "name 'py_libary' is not defined" in err

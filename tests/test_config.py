@@ -1,0 +1,331 @@
+"""The build root, and configuration from graphpub.toml, pyproject.toml and pants.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graphpub.buildgraph import find_root, load_config
+from graphpub.errors import ConfigError
+from tests.conftest import Runner, lines, make_repo
+
+BROKEN = "this is ( not starlark\n"
+
+
+# ---------------------------------------------------------------- the build root
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["graphpub.toml", "pants.toml", "MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", ".buckconfig"],
+)
+def test_root_is_nearest_ancestor_with_a_marker(tmp_path: Path, marker: str) -> None:
+    root = make_repo(tmp_path, {marker: "", "a/b/c/file.txt": ""})
+    assert find_root(root / "a" / "b" / "c") == root
+    assert find_root(root) == root
+
+
+def test_nearest_marker_wins(tmp_path: Path) -> None:
+    outer = make_repo(tmp_path, {"pants.toml": "", "inner/MODULE.bazel": "", "inner/x/f": ""})
+    assert find_root(outer / "inner" / "x") == outer / "inner"
+
+
+def test_root_falls_back_to_git_top_level(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, {".git/HEAD": "ref: refs/heads/main\n", "a/b/f.txt": ""})
+    assert find_root(root / "a" / "b") == root
+
+
+def test_marker_below_git_top_level_wins(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, {".git/HEAD": "", "sub/WORKSPACE": "", "sub/pkg/f": ""})
+    assert find_root(root / "sub" / "pkg") == root / "sub"
+
+
+def test_no_root_is_an_error(tmp_path: Path) -> None:
+    lonely = tmp_path / "lonely" / "dir"
+    lonely.mkdir(parents=True)
+    with pytest.raises(ConfigError, match="no build root found") as caught:
+        find_root(lonely)
+    assert caught.value.hint is not None
+    assert "--root" in caught.value.hint
+
+
+def test_cli_finds_root_from_working_directory(
+    tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "BUILD": 'target(name="top")\n',
+            "src/app/BUILD": 'target(name="app")\n',
+        },
+    )
+    monkeypatch.chdir(root / "src" / "app")
+    code, out, err = run(["list", "::"])
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//:top", "src/app"]
+
+
+def test_root_option_overrides_working_directory(
+    tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = make_repo(tmp_path, {"pants.toml": "", "BUILD": 'target(name="here")\n'})
+    there = tmp_path / "there"
+    (there / "pkg").mkdir(parents=True)
+    (there / "MODULE.bazel").write_text("")
+    (there / "pkg" / "BUILD").write_text('py_library(name = "lib")\n')
+    monkeypatch.chdir(here)
+    for option in ("-C", "--root"):
+        code, out, err = run([option, str(there), "list", "::"])
+        assert (code, out, err) == (0, "//pkg:lib\n", "")
+
+
+def test_root_option_after_the_command(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD": 'py_library(name = "lib")\n'})
+    code, out, _ = run(["list", "-C", str(root), "::"])
+    assert (code, out) == (0, "//:lib\n")
+
+
+def test_root_option_must_be_a_directory(tmp_path: Path, run: Runner) -> None:
+    code, out, err = run(["-C", str(tmp_path / "missing"), "list", "::"])
+    assert code == 1
+    assert out == ""
+    assert "no such directory" in err
+    assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------- graphpub configuration
+
+
+def test_build_patterns_from_graphpub_toml(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "graphpub.toml": 'build_patterns = ["TARGETS"]\n',
+            "a/TARGETS": 'py_library(name = "a")\n',
+            "b/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a"]
+
+
+def test_config_in_pyproject_tool_graphpub(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".git/HEAD": "",
+            "pyproject.toml": (
+                '[project]\nname = "x"\n\n[tool.graphpub]\nbuild_ignore = ["generated/"]\n'
+            ),
+            "a/BUILD": 'py_library(name = "a")\n',
+            "generated/BUILD": BROKEN,
+            "a/generated/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a"]
+
+
+def test_build_ignore_is_gitignore_style(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "graphpub.toml": 'build_ignore = ["/vendor/", "experimental/", "**/old-*/"]\n',
+            "vendor/BUILD": BROKEN,
+            "lib/vendor/BUILD": 'py_library(name = "vendored")\n',
+            "experimental/BUILD": BROKEN,
+            "lib/experimental/BUILD": BROKEN,
+            "lib/deep/old-stuff/BUILD": BROKEN,
+            "lib/BUILD": 'py_library(name = "lib")\n',
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["lib", "lib/vendor:vendored"]
+
+
+def test_default_ignores(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "graphpub.toml": "",
+            "BUILD": 'py_library(name = "ok")\n',
+            ".git/BUILD": BROKEN,
+            "node_modules/BUILD": BROKEN,
+            "web/node_modules/left-pad/BUILD": BROKEN,
+            "dist/BUILD": BROKEN,
+            ".graphpub/BUILD": BROKEN,
+            ".venv/BUILD": BROKEN,
+            "venv/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//:ok"]
+
+
+def test_virtualenv_of_any_name_is_skipped_entirely(tmp_path: Path, run: Runner) -> None:
+    # A directory holding pyvenv.cfg is a virtualenv; packages installed in it may ship BUILD files.
+    root = make_repo(
+        tmp_path,
+        {
+            "graphpub.toml": "",
+            "BUILD": 'py_library(name = "ok")\n',
+            "my-env/pyvenv.cfg": "home = /usr/bin\n",
+            "my-env/BUILD": BROKEN,
+            "my-env/lib/python3.12/site-packages/foo/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//:ok"]
+
+
+def test_unknown_key_in_graphpub_toml(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"graphpub.toml": 'build_pattern = ["BUILD"]\n', "BUILD": "py_library(name='x')"}
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("graphpub.toml")
+    assert "unknown configuration key 'build_pattern'" in err
+    assert "hint: did you mean 'build_patterns'?" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_key_in_pyproject(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".git/HEAD": "",
+            "pyproject.toml": "[tool.graphpub]\nstrict_load = true\n",
+            "BUILD": "py_library(name='x')",
+        },
+    )
+    code, _, err = run(["list", "::"], root=root)
+    assert code == 1
+    assert err.startswith("pyproject.toml")
+    assert "unknown configuration key 'strict_load'" in err
+    assert "did you mean 'strict_loads'?" in err
+
+
+def test_pyproject_without_graphpub_table_is_fine(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".git/HEAD": "",
+            "pyproject.toml": '[project]\nname = "x"\n[tool.other]\nbuild_pattern = 1\n',
+            "BUILD": "py_library(name='x')",
+        },
+    )
+    assert run(["list", "::"], root=root) == (0, "//:x\n", "")
+
+
+def test_invalid_toml_is_located(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"graphpub.toml": "strict_loads = true\nbuild_patterns = [\n"})
+    code, _, err = run(["list", "::"], root=root)
+    assert code == 1
+    assert err.startswith("graphpub.toml:")
+    assert "invalid TOML" in err
+    assert "Traceback" not in err
+
+
+def test_wrong_type_of_config_value(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"graphpub.toml": 'build_patterns = "BUILD"\n'})
+    code, _, err = run(["list", "::"], root=root)
+    assert code == 1
+    assert "build_patterns must be a list of strings" in err
+
+
+def test_load_config_reads_settings(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "graphpub.toml": (
+                "strict_loads = true\n"
+                'conditions = ["//:fast"]\n'
+                'build_ignore = ["legacy/"]\n'
+                '[defines]\nMODE = "fast"\n'
+                "[external_loads]\n"
+                '"@skylib" = "third_party/skylib"\n'
+            ),
+        },
+    )
+    config = load_config(root)
+    assert config.root == root
+    assert config.strict_loads is True
+    assert config.conditions == ("//:fast",)
+    assert dict(config.defines) == {"MODE": "fast"}
+    assert dict(config.external_loads) == {"@skylib": "third_party/skylib"}
+    assert "legacy/" in config.build_ignore
+    assert "node_modules/" in config.build_ignore  # the defaults stay
+
+
+# ---------------------------------------------------------------- pants.toml
+
+
+def test_pants_build_patterns(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\npants_version = "2.24.0"\nbuild_patterns = ["BUILD.pants"]\n',
+            "BUILD": BROKEN,
+            "BUILD.pants": 'target(name="root")\n',
+            "a/BUILD.pants": "target()\n",
+            "b/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//:root", "a"]
+
+
+def test_pants_build_ignore_list(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\nbuild_ignore = ["/legacy/", "scratch/"]\n',
+            "a/BUILD": "target()\n",
+            "legacy/BUILD": BROKEN,
+            "a/legacy/BUILD": "target()\n",
+            "a/scratch/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a", "a/legacy"]
+
+
+def test_pants_build_ignore_add(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\nbuild_ignore.add = ["legacy/"]\n',
+            "a/BUILD": "target()\n",
+            "legacy/BUILD": BROKEN,
+            "a/legacy/BUILD": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a"]
+
+
+def test_graphpub_config_wins_over_pants_toml(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\nbuild_patterns = ["BUILD.pants"]\n',
+            "graphpub.toml": 'build_patterns = ["BUILD"]\n',
+            "a/BUILD": "target()\n",
+            "b/BUILD.pants": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a"]

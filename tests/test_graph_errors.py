@@ -1,0 +1,195 @@
+"""Checks of the loaded graph: duplicates, missing targets and packages, cycles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import Runner, make_repo
+
+
+def assert_error(err: str, location: str, source_line: str) -> None:
+    """The error starts with `location: `, shows the source line and has no traceback."""
+    assert err.startswith(location + ": "), err
+    assert f" | {source_line}\n" in err, err
+    assert "Traceback" not in err
+
+
+def test_duplicate_target_names(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'target(name = "x")\n\nresources(\n    name = "x",\n)\n',
+        },
+    )
+    code, out, err = run(["list", "a:x"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "a/BUILD:3:1", "resources(")
+    assert "duplicate target name 'x'" in err
+    assert "a/BUILD:1:1" in err  # the first definition
+    assert "hint:" in err
+
+
+def test_duplicate_default_named_targets(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"pants.toml": "", "lib/BUILD": "python_sources()\n  \npython_tests()\n"}
+    )
+    code, _, err = run(["list", "lib:"], root=root)
+    assert code == 1
+    assert_error(err, "lib/BUILD:3:1", "python_tests()")
+    assert "duplicate target name 'lib'" in err
+    assert "lib/BUILD:1:1" in err
+
+
+def test_dependency_on_a_missing_target(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "lib/BUILD": 'python_sources()\nresources(name = "data")\n',
+            "app/BUILD": (
+                "python_sources(\n"
+                "    dependencies = [\n"
+                '        "lib:data",\n'
+                '        "lib:dta",\n'
+                "    ],\n"
+                ")\n"
+            ),
+        },
+    )
+    code, out, err = run(["list", "app"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "app/BUILD:4:9", '        "lib:dta",')
+    assert "'lib:dta'" in err
+    assert "no target named 'dta'" in err
+    assert "hint: did you mean 'lib:data'?" in err
+
+
+def test_dependency_on_a_missing_target_lists_the_package(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "lib/BUILD.bazel": 'py_library(name = "lib")\n',
+            "app/BUILD.bazel": 'py_library(name = "app", deps = ["//lib:zzzzzz"])\n',
+        },
+    )
+    code, _, err = run(["list", "//app"], root=root)
+    assert code == 1
+    assert_error(err, "app/BUILD.bazel:1:34", 'py_library(name = "app", deps = ["//lib:zzzzzz"])')
+    assert "no target named 'zzzzzz'" in err
+    assert "hint:" in err and "lib" in err.split("hint:")[1]
+
+
+def test_dependency_on_a_missing_package(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "src/library/BUILD": "python_sources()\n",
+            "src/app/BUILD": (
+                "python_sources(\n"
+                "    dependencies = [\n"
+                '        "src/library",\n'
+                '        "src/libary:libary",\n'
+                "    ],\n"
+                ")\n"
+            ),
+        },
+    )
+    code, out, err = run(["list", "src/app"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "src/app/BUILD:4:9", '        "src/libary:libary",')
+    assert "no build file in 'src/libary'" in err
+    assert "hint: did you mean 'src/library'?" in err
+
+
+def test_dependency_cycle_shows_the_whole_path(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'target(dependencies = ["b"])\n',
+            "b/BUILD": '# b\ntarget(dependencies = ["c"])\n',
+            "c/BUILD": 'target(dependencies = ["a"])\n',
+        },
+    )
+    code, out, err = run(["list", "b"], root=root)
+    assert (code, out) == (1, "")
+    assert "dependency cycle: a -> b -> c -> a" in err
+    assert err.startswith("a/BUILD:1:1: ")
+    assert "b/BUILD:2:1" in err and "c/BUILD:1:1" in err
+    assert "hint:" in err
+    assert "Traceback" not in err
+
+
+def test_self_dependency(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "a/BUILD.bazel": (
+                "py_library(\n"
+                '    name = "lib",\n'
+                "    deps = [\n"
+                '        ":other",\n'
+                '        ":lib",\n'
+                "    ],\n"
+                ")\n"
+                'py_library(name = "other")\n'
+            ),
+        },
+    )
+    code, out, err = run(["list", "//a:lib"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "a/BUILD.bazel:5:9", '        ":lib",')
+    assert "depends on itself" in err
+    assert "hint:" in err
+
+
+def test_errors_in_a_bazel_repository_use_bazel_labels(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "a/BUILD.bazel": 'py_library(name = "x", deps = ["//b:y"])\n',
+            "b/BUILD.bazel": 'py_library(name = "y", deps = ["//a:x"])\n',
+        },
+    )
+    code, _, err = run(["list", "//a:x"], root=root)
+    assert code == 1
+    assert "dependency cycle: //a:x -> //b:y -> //a:x" in err
+
+
+def test_graph_errors_only_for_loaded_packages(tmp_path: Path, run: Runner) -> None:
+    # A bad dependency in a package nobody asked about does not break a command.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "good/BUILD.bazel": 'py_library(name = "good")\n',
+            "bad/BUILD.bazel": 'py_library(name = "bad", deps = ["//nowhere:x"])\n',
+        },
+    )
+    assert run(["list", "//good"], root=root) == (0, "//good:good\n", "")
+    code, _, err = run(["list", "//..."], root=root)
+    assert code == 1
+    assert err.startswith("bad/BUILD.bazel:1:34: ")
+
+
+def test_dependency_on_a_file_no_target_owns(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "lib/BUILD": 'python_sources(sources = ["a.py"])\n',
+            "lib/a.py": "",
+            "lib/b.py": "",
+            "app/BUILD": 'target(\n    dependencies = [\n        "lib/b.py",\n    ],\n)\n',
+        },
+    )
+    code, out, err = run(["list", "app"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "app/BUILD:3:9", '        "lib/b.py",')
+    assert "lib/b.py" in err.splitlines()[0]
+    assert "hint:" in err

@@ -1,0 +1,306 @@
+"""Command-line specs: every form, exclusions, sorting, errors, and loading only what is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Runner, lines, make_repo
+
+BROKEN = "this is ( not starlark\n"
+
+PANTS_REPO = {
+    "pants.toml": "",
+    "BUILD": 'target(name = "root")\n',
+    "a/BUILD": (
+        'python_sources(sources = ["*.py", "!skip.py"])\n'
+        'target(name = "t")\n'
+        'resources(name = "res", sources = ["data/**/*.json"])\n'
+    ),
+    "a/x.py": "",
+    "a/skip.py": "",
+    "a/data/one.json": "",
+    "a/data/nested/two.json": "",
+    "a/b/BUILD": 'target(name = "b")\ntarget(name = "c")\n',
+    "a/b/y.py": "",
+    "z/BUILD": 'files(name = "f", sources = ["**/*.txt"])\n',
+    "z/q/r.txt": "",
+    "z/q/s.txt": "",
+}
+
+
+@pytest.fixture
+def pants_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path, PANTS_REPO)
+
+
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        (["a:t"], ["a:t"]),
+        (["//a:t"], ["a:t"]),
+        (["a:"], ["a", "a:res", "a:t"]),
+        (["//a:all"], ["a", "a:res", "a:t"]),
+        (["//a:*"], ["a", "a:res", "a:t"]),
+        (["a::"], ["a", "a/b", "a/b:c", "a:res", "a:t"]),
+        (["//a/..."], ["a", "a/b", "a/b:c", "a:res", "a:t"]),
+        (
+            ["::"],
+            ["//:root", "a", "a/b", "a/b:c", "a:res", "a:t", "z:f"],
+        ),
+        (
+            ["//..."],
+            ["//:root", "a", "a/b", "a/b:c", "a:res", "a:t", "z:f"],
+        ),
+        (["a"], ["a"]),
+        (["//a"], ["a"]),
+        (["a/b"], ["a/b"]),
+        (["//:root"], ["//:root"]),
+        (["//:"], ["//:root"]),
+        (["z:f", "a:t", "a/b"], ["a/b", "a:t", "z:f"]),
+        (["a:t", "a:", "//a:t"], ["a", "a:res", "a:t"]),  # no duplicates
+    ],
+)
+def test_address_and_directory_specs(
+    pants_repo: Path, run: Runner, specs: list[str], expected: list[str]
+) -> None:
+    code, out, err = run(["list", *specs], root=pants_repo)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("a/x.py", ["a"]),
+        ("a/data/nested/two.json", ["a:res"]),
+        ("z/q/r.txt", ["z:f"]),
+        ("./a/x.py", ["a"]),
+    ],
+)
+def test_file_specs_select_owners(
+    pants_repo: Path, run: Runner, spec: str, expected: list[str]
+) -> None:
+    code, out, err = run(["list", spec], root=pants_repo)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == expected
+
+
+def test_file_owned_by_several_targets(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'python_sources()\npython_sources(name = "also", sources = ["m.py"])\n',
+            "a/m.py": "",
+        },
+    )
+    # `python_sources()` declares no sources field here, so only the explicit owner matches.
+    code, out, _ = run(["list", "a/m.py"], root=root)
+    assert (code, out) == (0, "a:also\n")
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("a/*.py", ["a"]),
+        ("z/**/*.txt", ["z:f"]),
+        ("a/**/*.json", ["a:res"]),
+        ("**/*.txt", ["z:f"]),
+    ],
+)
+def test_file_glob_specs(pants_repo: Path, run: Runner, spec: str, expected: list[str]) -> None:
+    code, out, err = run(["list", spec], root=pants_repo)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == expected
+
+
+def test_file_glob_spec_across_packages(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "src/one/BUILD": 'python_sources(sources = ["*.py"])\n',
+            "src/one/m.py": "",
+            "src/two/BUILD": 'python_sources(sources = ["*.py"])\n',
+            "src/two/n.py": "",
+        },
+    )
+    code, out, err = run(["list", "src/**/*.py"], root=root)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["src/one", "src/two"]
+
+
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        (["a::", "-a/b:c"], ["a", "a/b", "a:res", "a:t"]),
+        (["::", "-//a/..."], ["//:root", "z:f"]),
+        (["::", "-a::", "-z:"], ["//:root"]),
+        (["a:", "-a/x.py"], ["a:res", "a:t"]),
+    ],
+)
+def test_excludes(pants_repo: Path, run: Runner, specs: list[str], expected: list[str]) -> None:
+    code, out, err = run(["list", "--", *specs], root=pants_repo)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == expected
+
+
+def test_excludes_without_double_dash(pants_repo: Path, run: Runner) -> None:
+    # Excludes are written as Pants users do: `graphpub list :: -dir:tgt`, with no `--`.
+    code, out, err = run(["list", "a::", "-a/b:c", "-//a/b/..."], root=pants_repo)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["a", "a:res", "a:t"]
+
+
+def test_bazel_repository_specs(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_library(name = "top")\n',
+            "lib/BUILD.bazel": 'py_library(name = "lib")\npy_test(name = "lib_test")\n',
+            "lib/sub/BUILD.bazel": 'py_library(name = "sub")\n',
+        },
+    )
+    for specs, expected in (
+        (["//..."], ["//:top", "//lib/sub:sub", "//lib:lib", "//lib:lib_test"]),
+        (["//lib/..."], ["//lib/sub:sub", "//lib:lib", "//lib:lib_test"]),
+        (["//lib:all"], ["//lib:lib", "//lib:lib_test"]),
+        (["//lib"], ["//lib:lib"]),
+        (["lib:lib_test"], ["//lib:lib_test"]),
+        (["//lib:*"], ["//lib:lib", "//lib:lib_test"]),
+    ):
+        code, out, err = run(["list", *specs], root=root)
+        assert (code, err) == (0, ""), specs
+        assert out.splitlines() == expected, specs
+
+
+# ---------------------------------------------------------------- specs matching nothing
+
+
+def assert_spec_error(err: str, *needles: str) -> None:
+    assert err.startswith("error: "), err
+    for needle in needles:
+        assert needle in err, err
+    assert "\nhint: " in err
+    assert "Traceback" not in err
+
+
+def test_unknown_target_suggests_names(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "a:tt"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "'tt'", "a:t")
+
+
+def test_directory_without_default_target(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "z"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "'z'", "z:f")
+
+
+def test_unknown_directory(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "nowhere:x"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "nowhere")
+
+
+def test_misspelled_directory_suggests_the_package(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"pants.toml": "", "src/library/BUILD": "target()\n"})
+    code, _, err = run(["list", "src/libary:x"], root=root)
+    assert code == 1
+    assert_spec_error(err, "did you mean 'src/library'?")
+
+
+def test_recursive_spec_matching_nothing(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "nowhere::"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "nowhere")
+
+
+def test_file_owned_by_nothing(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "a/skip.py"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "a/skip.py")
+
+
+def test_file_glob_matching_nothing(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "a/*.rs"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert_spec_error(err, "a/*.rs")
+
+
+def test_spec_outside_the_root(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "../elsewhere::"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert "outside the build root" in err
+    assert "Traceback" not in err
+
+
+def test_every_spec_must_match(pants_repo: Path, run: Runner) -> None:
+    code, out, err = run(["list", "a:t", "a:nope"], root=pants_repo)
+    assert (code, out) == (1, "")
+    assert "'nope'" in err
+
+
+# ---------------------------------------------------------------- loading only what is needed
+
+
+def test_broken_unrelated_package_does_not_matter(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "good/dir/BUILD": 'target(name = "tgt", dependencies = ["dep"])\n',
+            "dep/BUILD": "target()\n",
+            "bad/BUILD": BROKEN,
+            "good/dir/bad/BUILD": BROKEN,
+        },
+    )
+    assert run(["list", "good/dir:tgt"], root=root) == (0, "good/dir:tgt\n", "")
+    assert run(["list", "good/dir:"], root=root) == (0, "good/dir:tgt\n", "")
+    assert run(["dependencies", "good/dir:tgt"], root=root) == (0, "dep\n", "")
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith("bad/BUILD:1:6: ")
+
+
+def test_broken_dependency_package_does_matter(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "good/BUILD": 'target(name = "tgt", dependencies = ["dep"])\n',
+            "dep/BUILD": BROKEN,
+        },
+    )
+    code, _, err = run(["list", "good:tgt"], root=root)
+    assert code == 1
+    assert err.startswith("dep/BUILD:1:6: ")
+
+
+def test_broken_package_below_a_recursive_spec_does_matter(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {"pants.toml": "", "a/BUILD": "target()\n", "a/deep/BUILD": BROKEN},
+    )
+    code, _, err = run(["list", "a::"], root=root)
+    assert code == 1
+    assert err.startswith("a/deep/BUILD:1:6: ")
+    assert run(["list", "a:"], root=root) == (0, "a\n", "")
+
+
+def test_output_is_sorted(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "BUILD": 'target(name = "zeta")\ntarget(name = "alpha")\n',
+            "m/BUILD": 'target(name = "m2")\ntarget(name = "m1")\ntarget()\n',
+        },
+    )
+    code, out, _ = run(["list", "::"], root=root)
+    assert code == 0
+    assert lines(out) == ["//:alpha", "//:zeta", "m", "m:m1", "m:m2"]
+    assert lines(out) == sorted(lines(out))
