@@ -40,8 +40,9 @@ class Address:
     generated: str = ""
     parameters: tuple[tuple[str, str], ...] = ()
     repository: str = ""
-    # Addresses are hashed and compared in every graph operation: compute the key once.
-    _key: tuple[object, ...] = field(init=False, repr=False)
+    # Addresses are hashed, compared and sorted in every graph operation: one tuple, made
+    # once, does all three (`sorted(addresses, key=attrgetter("key"))` compares in C).
+    key: tuple[str, str, str, str, str, tuple[tuple[str, str], ...]] = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,7 +54,7 @@ class Address:
             self.generated,
             self.parameters,
         )
-        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "key", key)
         object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
@@ -62,10 +63,10 @@ class Address:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Address):
             return NotImplemented
-        return self._hash == other._hash and self._key == other._key
+        return self._hash == other._hash and self.key == other.key
 
     def __lt__(self, other: Address) -> bool:
-        return self._key < other._key
+        return self.key < other.key
 
     def __reduce__(self) -> tuple[object, ...]:
         fields = (self.directory, self.name, self.file, self.generated, self.parameters)

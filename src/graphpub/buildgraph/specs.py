@@ -14,6 +14,7 @@ import difflib
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, parse_address
 from graphpub.buildgraph.graph import EXTERNAL_KIND, BuildGraph, ancestors
@@ -133,7 +134,7 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
         selected |= matched
     for spec in specs.excludes:
         selected -= _match(spec, graph)
-    return sorted(selected)
+    return sorted(selected, key=attrgetter("key"))
 
 
 def _directories_to_load(specs: Iterable[Spec], graph: BuildGraph) -> list[str]:
@@ -160,10 +161,6 @@ def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
         raise SpecError(f"invalid spec {spec.text!r}: {e}") from None
 
 
-def _is_selectable(address: Address, graph: BuildGraph) -> bool:
-    return graph.target(address).kind != EXTERNAL_KIND
-
-
 def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     if isinstance(spec, AddressSpec):
         return {spec.address} if spec.address in graph.graph else set()
@@ -173,13 +170,13 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
         prefix = spec.directory + "/"
         return {
             address
-            for address in graph.graph.nodes
-            if (
+            for address, target in graph.graph.nodes(data="target")
+            if target.kind != EXTERNAL_KIND
+            and (
                 not spec.directory
                 or address.directory == spec.directory
                 or address.directory.startswith(prefix)
             )
-            and _is_selectable(address, graph)
         }
     owners: set[Address] = set()
     for path in _files(spec, graph):
