@@ -92,7 +92,7 @@ def test_print_goes_to_stderr_as_debug_warning(tmp_path: Path, run: Runner) -> N
     )
     code, out, err = run(["list", "//..."], root=root)
     assert (code, out) == (0, "//:x\n")
-    assert lines(err) == ["warning: DEBUG BUILD.bazel: hello 42"]
+    assert lines(err) == ["warning: DEBUG BUILD.bazel:1: hello 42"]
 
 
 def test_python_artifact_is_a_dict_field(tmp_path: Path, run: Runner) -> None:

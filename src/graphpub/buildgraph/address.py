@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 
 from graphpub.errors import AddressError, SourceLocation
 
@@ -144,17 +143,13 @@ class AddressInput:
     repository: str = ""
     exclusion: Exclusion = Exclusion.NONE
     written: str = ""
+    directory_address: Address = field(init=False, repr=False, compare=False)
+    """The address this input names when its path is a package directory."""
 
-    @cached_property
-    def directory_address(self) -> Address:
-        """The address this input names when its path is a package directory."""
-        return Address(
-            self.path,
-            self.target if self.target is not None else default_target_name(self.path),
-            generated=self.generated,
-            parameters=self.parameters,
-            repository=self.repository,
-        )
+    def __post_init__(self) -> None:
+        name = self.target if self.target is not None else default_target_name(self.path)
+        address = Address(self.path, name, "", self.generated, self.parameters, self.repository)
+        object.__setattr__(self, "directory_address", address)
 
 
 _RESERVED_NAME_CHARS = frozenset("#@!")

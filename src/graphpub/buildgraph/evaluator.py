@@ -44,7 +44,6 @@ BUILTIN_REPOSITORIES = frozenset(
     {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_LOAD_LABEL = re.compile(r"""^\s*load\(\s*["']([^"']+)["']""", re.MULTILINE)
 _NATIVE_BUILTINS = (
     "glob",
     "package_name",
@@ -144,11 +143,11 @@ class Evaluator:
             "licenses": self._ignore_call,
             "oncall": self._ignore_call,
             "read_config": self._read_config,
-            "print": self._print,
+            "_print": self._print,
         }
         self._functions.update(rules.functions())
         self._prelude_names = frozenset(
-            self._rule_names | self._functions.keys() | {"native", "host_info"}
+            self._rule_names | self._functions.keys() | {"native", "host_info", "print"}
         )
         self._prelude: Any = None
         self._bzl_modules: dict[str, Any] = {}
@@ -157,7 +156,6 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
-        self._texts: dict[str, str] = {}  # build files read ahead by preload_bzl_files
 
     @property
     def known_symbols(self) -> frozenset[str]:
@@ -236,27 +234,6 @@ class Evaluator:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
 
-    def preload_bzl_files(self, directories: Sequence[str]) -> None:
-        """Load the local `.bzl` files these packages' build files load, so that processes
-        forked afterwards share them instead of each evaluating them again."""
-        for directory in directories:
-            listing = self.tree.listing(directory)
-            for name in listing.build_files if listing else ():
-                path = posixpath.join(directory, name) if directory else name
-                try:
-                    text = self._read(path)
-                except GraphpubError:
-                    continue  # reported when the package itself is evaluated
-                self._texts[path] = text
-                for label in _LOAD_LABEL.findall(text):
-                    try:
-                        where = _load_location(path, text, label)
-                        local = self._local_load_path(label, directory, where)
-                        if local is not None:
-                            self._load_bzl(local, where)
-                    except GraphpubError:
-                        self._pending = None  # reported when the package itself is evaluated
-
     @contextmanager
     def _evaluating(self, state: _PackageState) -> Iterator[None]:
         self._stack.append(state)
@@ -278,8 +255,6 @@ class Evaluator:
     # ---------------------------------------------------------------- starlark
 
     def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
-        if path in self._texts:
-            return self._texts.pop(path)
         absolute = self.tree.root / path
         try:
             data = absolute.read_bytes()
@@ -362,7 +337,7 @@ class Evaluator:
             wrappers = [_rule_wrapper(name) for name in sorted(self._rule_names)]
             members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
             native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
-            source = "\n".join([*wrappers, native, _host_info_source(), ""])
+            source = "\n".join([*wrappers, native, _host_info_source(), _PRINT_SOURCE, ""])
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
         return self._prelude
@@ -644,12 +619,25 @@ class Evaluator:
         """Buck2's read_config(): a `.buckconfig` value, else the default."""
         return self.config.buckconfig.get(section, {}).get(key, default)
 
-    def _print(self, *args: object, sep: str = " ") -> None:
-        state = self._current("print()")
-        self._warn(f"DEBUG {state.build_file}: " + sep.join(str(a) for a in args))
+    def _print(self, encoded_call: str) -> None:
+        """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and
+        message for each build file (so also once for a `.bzl` file's top level, whichever
+        process loaded it)."""
+        stack, words, sep = json.loads(encoded_call)
+        frames = starlark_errors.frames(stack)
+        if not frames:
+            return
+        message = f"DEBUG {frames[-1]}: " + sep.join(words)
+        self.warn(message, key=f"print:{frames[0] if len(frames) > 1 else ''}:{message}")
 
     def _ignore_call(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+_PRINT_SOURCE = """
+def print(*args, sep = " "):
+    _print(json.encode([call_stack(strip_frames = 1), [str(a) for a in args], sep]))
+"""
 
 
 def _rule_wrapper(name: str) -> str:

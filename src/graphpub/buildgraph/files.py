@@ -64,30 +64,32 @@ class FileTree:
         return result
 
     def _read_listing(self, directory: str) -> Listing | None:
-        absolute = os.path.join(self._root_str, directory) if directory else self._root_str
+        absolute = f"{self._root_str}/{directory}" if directory else self._root_str
         files: list[str] = []
         dirs: list[str] = []
         symlinked_dirs: list[str] = []
         try:
-            entries = list(os.scandir(absolute))
+            with os.scandir(absolute) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_symlink():
+                            if not self._inside_root(entry.path):
+                                continue
+                            if entry.is_dir():
+                                dirs.append(entry.name)
+                                symlinked_dirs.append(entry.name)
+                            elif entry.is_file():
+                                files.append(entry.name)
+                        elif entry.is_dir(follow_symlinks=False):
+                            dirs.append(entry.name)
+                        elif entry.is_file(follow_symlinks=False):
+                            files.append(entry.name)
+                    except OSError:
+                        continue  # a dangling link or a file removed while we read
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return None
-        for entry in entries:
-            try:
-                linked = entry.is_symlink()
-                if linked and not self._inside_root(entry.path):
-                    continue
-                if entry.is_dir():
-                    dirs.append(entry.name)
-                    if linked:
-                        symlinked_dirs.append(entry.name)
-                elif entry.is_file():
-                    files.append(entry.name)
-            except OSError:
-                continue  # a dangling link or a file removed while we read
-        files.sort()
-        dirs.sort()
-        build_files = [f for f in files if self._build_file.fullmatch(f)]
+        match = self._build_file.fullmatch
+        build_files = sorted(f for f in files if match(f))
         for shadowed, preferred in _SHADOWED_BY.items():
             if shadowed in build_files and preferred in build_files:
                 build_files.remove(shadowed)

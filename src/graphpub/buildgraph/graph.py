@@ -3,6 +3,10 @@
 Packages are evaluated on demand, as Pants does: the directories a command names, then every
 package their targets depend on, transitively. A broken build file elsewhere does not matter.
 The loaded graph is checked (missing dependencies, cycles) before any command sees it.
+
+Loading fills two plain dicts, targets by address and their resolved dependencies, which is all
+the checks and spec matching need; the networkx DiGraph is made from them on first use, so a
+command such as `list ::` on 30,000 targets does not pay for it.
 """
 
 from __future__ import annotations
@@ -14,8 +18,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from graphpub.buildgraph.address import Address, AddressInput, Exclusion
 from graphpub.buildgraph.config import Config
@@ -24,6 +27,9 @@ from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import FrozenDict, RuleSet, Target
 from graphpub.errors import BuildFileError, GraphError, SourceLocation, locate_quoted
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EXTERNAL_KIND = "external"
 
@@ -51,7 +57,9 @@ class BuildGraph:
         self.jobs = jobs or os.cpu_count() or 1
         self.tree = FileTree(config)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
-        self.graph: nx.DiGraph = nx.DiGraph()
+        self._targets: dict[Address, Target] = {}
+        self._dependencies: dict[Address, list[Address]] = {}
+        self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
 
@@ -86,16 +94,15 @@ class BuildGraph:
             for target in package.targets.values():
                 added.append(target)
                 for dependency in target.dependencies:
-                    if dependency.repository:
-                        continue
-                    pending.extend(d for d in self._candidate_packages(dependency) if d not in seen)
+                    if not dependency.repository and dependency.path not in seen:
+                        pending.extend(self._candidate_packages(dependency))
         if not added:
             return
-        self.graph.add_nodes_from((t.address, {"target": t}) for t in added)
-        edges: list[tuple[Address, Address]] = []
+        self._networkx = None
         for target in added:
-            edges.extend(self._edges(target))
-        self.graph.add_edges_from(edges)
+            self._targets[target.address] = target
+        for target in added:
+            self._dependencies[target.address] = self._resolved_dependencies(target)
         self._check_acyclic()
 
     def load_all(self) -> None:
@@ -110,7 +117,7 @@ class BuildGraph:
         return self.tree.is_package(directory)
 
     def _candidate_packages(self, dependency: AddressInput) -> list[str]:
-        if dependency.path in self._in_graph or self._evaluator.is_package_known(dependency.path):
+        if self._evaluator.is_package_known(dependency.path):
             return [dependency.path]
         if self.tree_has_file(dependency.path):
             return ancestors(posixpath.dirname(dependency.path))
@@ -124,39 +131,41 @@ class BuildGraph:
 
     # ---------------------------------------------------------------- edges
 
-    def _edges(self, target: Target) -> list[tuple[Address, Address]]:
+    def _resolved_dependencies(self, target: Target) -> list[Address]:
         source = target.address
-        edges = []
+        resolved_all: list[Address] = []
         for dependency in target.dependencies:
             if dependency.exclusion is not Exclusion.NONE:
                 continue  # Pants: `!x` / `!!x` only drop (inferred) dependencies
             for resolved in self.resolve(dependency, target):
-                if resolved == source:
+                if resolved is source:  # both canonical: the objects held in self._targets
                     raise GraphError(
                         f"{self.config.render(source)} depends on itself",
                         location=self.locate_written(target, dependency.written),
                         hint="remove it from the dependencies",
                     )
-                edges.append((source, resolved))
-        return edges
+                resolved_all.append(resolved)
+        return list(dict.fromkeys(resolved_all))
 
     def resolve(self, dependency: AddressInput, referrer: Target) -> list[Address]:
         """The targets a dependency names; `[]` for a plain source file (a Bazel file label)."""
         if dependency.repository:
             address = dependency.directory_address
-            if address not in self.graph:
-                self.graph.add_node(address, target=_external_target(address, referrer.location))
-            return [address]
+            if address not in self._targets:
+                self._targets[address] = _external_target(address, referrer.location)
+                self._dependencies[address] = []
+            return [self._targets[address].address]
         address = dependency.directory_address
-        node = self.graph.nodes.get(address)
-        if node is not None:
+        found = self._targets.get(address)
+        if found is not None:
             # The target's own Address object: dict lookups of an identical object skip __eq__.
-            return [node["target"].address]
+            return [found.address]
         if self.tree_has_file(dependency.path):
             return self._file_owners(dependency, referrer)
-        if address.base != address and address.base in self.graph:
+        generator = self._targets.get(address.base)
+        if generator is not None and address.base != address:
             # A generated target (`dir#name`, `dir:t@k=v`) of a rule that generates none yet.
-            return [address.base]
+            return [generator.address]
         if dependency.target and self.tree_has_file(
             posixpath.join(dependency.path, dependency.target)
         ):
@@ -189,7 +198,8 @@ class BuildGraph:
                 owner.address.name,
                 file=posixpath.relpath(path, owner.address.directory or "."),
             )
-            results.append(generated if generated in self.graph else owner.address)
+            found = self._targets.get(generated)
+            results.append(found.address if found is not None else owner.address)
         return results
 
     def _missing(self, dependency: AddressInput, referrer: Target) -> GraphError:
@@ -240,8 +250,10 @@ class BuildGraph:
         return locate_quoted(location.path, lines, written, location.line) or location
 
     def _check_acyclic(self) -> None:
-        if _is_acyclic(self.graph):
+        if _is_acyclic(self._dependencies):
             return
+        import networkx as nx
+
         cycle = [edge[0] for edge in nx.find_cycle(self.graph)]
         cycle = _rotate_to_smallest(cycle)
         first = self.target(cycle[0])
@@ -255,12 +267,27 @@ class BuildGraph:
 
     # ---------------------------------------------------------------- queries
 
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The loaded targets as a networkx DiGraph: nodes are addresses with a `target`
+        attribute, edges point from a target to each of its dependencies."""
+        if self._networkx is None:
+            import networkx as nx
+
+            graph = nx.DiGraph()
+            graph.add_nodes_from((a, {"target": t}) for a, t in self._targets.items())
+            graph.add_edges_from((a, d) for a, ds in self._dependencies.items() for d in ds)
+            self._networkx = graph
+        return self._networkx
+
+    def __contains__(self, address: object) -> bool:
+        return address in self._targets
+
     def target(self, address: Address) -> Target:
-        target: Target = self.graph.nodes[address]["target"]
-        return target
+        return self._targets[address]
 
     def targets(self) -> list[Target]:
-        return [data["target"] for _, data in self.graph.nodes(data=True)]
+        return list(self._targets.values())
 
     def package_targets(self, directory: str) -> list[Target]:
         package = self._evaluator.package(directory)
@@ -271,7 +298,7 @@ class BuildGraph:
         return MappingProxyType(package.settings if package else {})
 
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
-        return self._walk(addresses, self.graph.successors, transitive)
+        return self._walk(addresses, self._dependencies.__getitem__, transitive)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
         return self._walk(addresses, self.graph.predecessors, transitive)
@@ -339,9 +366,8 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _is_acyclic(graph: nx.DiGraph) -> bool:
-    """Kahn's algorithm over the adjacency dicts: many times faster than the generic version."""
-    successors = graph._succ  # the plain dict-of-dicts behind graph.succ, without view objects
+def _is_acyclic(successors: dict[Address, list[Address]]) -> bool:
+    """Kahn's algorithm over the dependency lists."""
     indegree = dict.fromkeys(successors, 0)
     for node in successors:
         for dependency in successors[node]:

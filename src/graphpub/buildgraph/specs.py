@@ -163,19 +163,19 @@ def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
 
 def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     if isinstance(spec, AddressSpec):
-        return {spec.address} if spec.address in graph.graph else set()
+        return {spec.address} if spec.address in graph else set()
     if isinstance(spec, DirectorySpec):
         return {t.address for t in graph.package_targets(spec.directory)}
     if isinstance(spec, RecursiveSpec):
         prefix = spec.directory + "/"
         return {
-            address
-            for address, target in graph.graph.nodes(data="target")
+            target.address
+            for target in graph.targets()
             if target.kind != EXTERNAL_KIND
             and (
                 not spec.directory
-                or address.directory == spec.directory
-                or address.directory.startswith(prefix)
+                or target.address.directory == spec.directory
+                or target.address.directory.startswith(prefix)
             )
         }
     owners: set[Address] = set()

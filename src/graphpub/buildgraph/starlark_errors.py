@@ -33,6 +33,13 @@ def first_frame(stack: str) -> tuple[str, int] | None:
     return match.group("path"), int(match.group("line")) - LINE_OFFSET
 
 
+def frames(stack: str) -> list[str]:
+    """The `path:LINE` of each frame of a `call_stack()` text, outermost first."""
+    return [
+        f"{f.group('path')}:{int(f.group('line')) - LINE_OFFSET}" for f in _FRAME.finditer(stack)
+    ]
+
+
 def error_location(text: str, is_user_file: Callable[[str], bool]) -> SourceLocation | None:
     """Where an error happened, in the user's files (not graphpub's built-in modules)."""
     span = _SPAN.search(text)
