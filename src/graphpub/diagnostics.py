@@ -20,18 +20,25 @@ def source_line(root: Path, location: SourceLocation) -> str | None:
     return None
 
 
+def with_column(root: Path, location: SourceLocation) -> tuple[SourceLocation, str | None]:
+    """The location with its column (targets and traceback frames know only their line: then
+    the statement's first character), and the text of its line."""
+    text = source_line(root, location)
+    if text is not None and not location.column:
+        location = SourceLocation(location.path, location.line, len(text) - len(text.lstrip()) + 1)
+    return location, text
+
+
 def render_error(error: GraphpubError, root: Path) -> str:
     """`path:LINE:COL: message`, the source line with a caret under the column, then the hint."""
-    lines = [f"{error.location}: {error.message}" if error.location else f"error: {error.message}"]
-    if error.location is not None:
-        text = source_line(root, error.location)
-        if text is not None:
-            gutter = f"{error.location.line:>4} | "
-            lines.append(gutter + text)
-            if error.location.column:
-                lines.append(" " * (len(gutter) + error.location.column - 1) + "^")
+    location, text = with_column(root, error.location) if error.location else (None, None)
+    lines = [f"{location}: {error.message}" if location else f"error: {error.message}"]
+    if location is not None and text is not None:
+        gutter = f"{location.line:>4} | "
+        lines.append(gutter + text)
+        lines.append(" " * (len(gutter) + location.column - 1) + "^")
     for related in error.related:
-        lines.append(f"  see also {related}")
+        lines.append(f"  see also {with_column(root, related)[0]}")
     if error.hint:
         lines.append(f"hint: {error.hint}")
     return "\n".join(lines)

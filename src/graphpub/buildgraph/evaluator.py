@@ -12,8 +12,7 @@ import json
 import platform
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -78,7 +77,7 @@ class _PackageState:
     dialect: Dialect
     tree: FileTree
     build_file: str = ""
-    lines: Sequence[str] = ()
+    text: str = ""
     cells: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -90,13 +89,6 @@ class _PackageState:
 
     def file_exists(self, relative: str) -> bool:
         return (self.tree.root / self.directory / relative).is_file()
-
-    def column_of(self, line: int, word: str) -> int:
-        if not 0 < line <= len(self.lines):
-            return 0
-        text = self.lines[line - 1]
-        found = text.find(word)
-        return found + 1 if found >= 0 else len(text) - len(text.lstrip()) + 1
 
 
 def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
@@ -194,8 +186,11 @@ class Evaluator:
                 build_file,
                 cells=self._cells,
             )
-            with self._evaluating(state):
+            self._stack.append(state)
+            try:
                 self._evaluate_build_file(state)
+            finally:
+                self._stack.pop()
         return package
 
     @property
@@ -234,23 +229,14 @@ class Evaluator:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
 
-    @contextmanager
-    def _evaluating(self, state: _PackageState) -> Iterator[None]:
-        self._stack.append(state)
-        try:
-            yield
-        finally:
-            self._stack.pop()
-
     def _current(self, what: str) -> _PackageState:
         if not self._stack:
             raise BuildFileError(f"{what} can only be used while a build file is evaluated")
         return self._stack[-1]
 
     def _evaluate_build_file(self, state: _PackageState) -> None:
-        text = self._read(state.build_file)
-        state.lines = text.splitlines()
-        self._run(state.build_file, text, sl.Module())
+        state.text = self._read(state.build_file)
+        self._run(state.build_file, state.text, sl.Module())
 
     # ---------------------------------------------------------------- starlark
 
@@ -284,21 +270,13 @@ class Evaluator:
         try:
             ast = sl.parse(path, header + "\n" + text, self._dialect)
             requested: dict[str, set[str]] = {}
-            for load in ast.loads():
-                requested.setdefault(load.module_id, set()).update(load.symbols.values())
+            if "load" in text:  # the file's own load()s: which symbols each label must offer
+                for load in ast.loads():
+                    requested.setdefault(load.module_id, set()).update(load.symbols.values())
             loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
             sl.eval_with(self._options, module, ast, self._globals, loader)
         except sl.StarlarkError as e:
-            error = self._error_from(e)
-            location = error.location
-            if location and location.path == path and location.line and not location.column:
-                # Traceback frames give lines only: point at the statement's first character.
-                lines = text.splitlines()
-                if location.line <= len(lines):
-                    statement = lines[location.line - 1]
-                    column = len(statement) - len(statement.lstrip()) + 1
-                    error.location = SourceLocation(path, location.line, column)
-            raise error from None
+            raise self._error_from(e) from None
 
     def _error_from(self, error: Exception) -> GraphpubError:
         pending, self._pending = self._pending, None
@@ -480,8 +458,7 @@ class Evaluator:
         kind, stack, args, kwargs = json.loads(encoded_call)
         state = self._current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
-        column = state.column_of(line, kind) if path == state.build_file else 0
-        location = SourceLocation(path, line, column)
+        location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
         try:
             if kind in self._rule_names:
@@ -492,7 +469,7 @@ class Evaluator:
                 return  # an opaque macro (say a toolchain setup) whose targets graphpub cannot see
         except AddressError as error:
             if error.written and path == state.build_file:
-                written_at = locate_quoted(path, list(state.lines), error.written, line)
+                written_at = locate_quoted(path, state.text.splitlines(), error.written, line)
                 error.location = written_at or location
             raise
         for target in targets:
