@@ -137,7 +137,10 @@ class BuildGraph:
         for dependency in target.dependencies:
             if dependency.exclusion is not Exclusion.NONE:
                 continue  # Pants: `!x` / `!!x` only drop (inferred) dependencies
-            for resolved in self.resolve(dependency, target):
+            found = self._targets.get(dependency.directory_address)
+            # Most dependencies name a loaded target: take it without the general resolution.
+            candidates = [found.address] if found is not None else self.resolve(dependency, target)
+            for resolved in candidates:
                 if resolved is source:  # both canonical: the objects held in self._targets
                     raise GraphError(
                         f"{self.config.render(source)} depends on itself",
