@@ -87,9 +87,6 @@ class _PackageState:
     def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
         return self.tree.glob(self.directory, list(include), list(exclude))
 
-    def file_exists(self, relative: str) -> bool:
-        return (self.tree.root / self.directory / relative).is_file()
-
 
 def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
     """Build files named for one system follow its conventions, whatever the repository's."""
@@ -148,10 +145,6 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
-
-    @property
-    def known_symbols(self) -> frozenset[str]:
-        return self._prelude_names
 
     # ---------------------------------------------------------------- packages
 

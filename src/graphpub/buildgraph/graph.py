@@ -65,10 +65,6 @@ class BuildGraph:
 
     # ---------------------------------------------------------------- loading
 
-    @property
-    def known_symbols(self) -> frozenset[str]:
-        return self._evaluator.known_symbols
-
     def load(self, directories: Iterable[str]) -> None:
         """Evaluate these packages and all they depend on, add them to the graph, and check it."""
         with _gc_paused():

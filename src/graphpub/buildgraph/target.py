@@ -113,8 +113,6 @@ class PackageContext(Protocol):
         """Package-relative files matching the patterns (never entering a subpackage)."""
         ...
 
-    def file_exists(self, relative: str) -> bool: ...
-
 
 @dataclass(frozen=True)
 class RuleCall:
