@@ -135,9 +135,9 @@ class Evaluator:
             "_print": self._print,
         }
         self._functions.update(rules.functions())
-        self._prelude_names = frozenset(
-            self._rule_names | self._functions.keys() | {"native", "host_info", "print"}
-        )
+        public = self._rule_names | self._functions.keys() | {"native", "host_info", "print"}
+        # Names starting with `_` cannot be load()ed: they stay inside the prelude.
+        self._prelude_names = frozenset(n for n in public if not n.startswith("_"))
         self._prelude: Any = None
         self._bzl_modules: dict[str, Any] = {}
         self._load_chain: list[str] = []
