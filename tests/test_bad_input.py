@@ -44,10 +44,32 @@ def test_syntax_error(tmp_path: Path, run: Runner) -> None:
         tmp_path,
         {
             "MODULE.bazel": "",
-            "pkg/BUILD.bazel": 'py_library(\n    name = "x",\n    deps = ["a" "b"],\n)\n',
+            "pkg/BUILD.bazel": 'py_library(\n    name = "x",\n    deps = [":a" ":b" ,,],\n)\n',
         },
     )
-    check_error(fails(run, root), "pkg/BUILD.bazel:3:17", "syntax error", '    deps = ["a" "b"],')
+    check_error(
+        fails(run, root), "pkg/BUILD.bazel:3:24", "syntax error", '    deps = [":a" ":b" ,,],'
+    )
+
+
+def test_python_implicit_string_concatenation_is_accepted(tmp_path: Path, run: Runner) -> None:
+    # Pants evaluates BUILD files as Python, and real ones join adjacent string literals.
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'target(\n    name = "x",\n    description = "one "\n    "two",\n)\n',
+            "b/BUILD": 'target(name = "y", description = "a" "b" + 1)\n',
+        },
+    )
+    code, out, err = run(["peek", "a:x"], root=root)
+    assert code == 0, err
+    assert '"description": "one two"' in out
+    # Positions are kept: an error in the rewritten line points at the user's own columns.
+    code, _, err = run(["list", "b:y"], root=root)
+    assert code == 1
+    column = 'target(name = "y", description = "a" "b" + 1)'.index('"a"') + 1
+    assert err.startswith(f"b/BUILD:1:{column}: "), err
 
 
 def test_syntax_error_on_the_first_line(tmp_path: Path, run: Runner) -> None:

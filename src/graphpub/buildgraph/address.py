@@ -143,13 +143,30 @@ class AddressInput:
     repository: str = ""
     exclusion: Exclusion = Exclusion.NONE
     written: str = ""
+    file: str = ""
+    """Set only by graphpub itself: a target generator's edge to the target of one file."""
     directory_address: Address = field(init=False, repr=False, compare=False)
     """The address this input names when its path is a package directory."""
 
     def __post_init__(self) -> None:
         name = self.target if self.target is not None else default_target_name(self.path)
-        address = Address(self.path, name, "", self.generated, self.parameters, self.repository)
+        address = Address(
+            self.path, name, self.file, self.generated, self.parameters, self.repository
+        )
         object.__setattr__(self, "directory_address", address)
+
+    @staticmethod
+    def of(address: Address) -> AddressInput:
+        """The input naming exactly `address` (for edges graphpub adds itself)."""
+        return AddressInput(
+            address.directory,
+            address.name,
+            address.generated,
+            address.parameters,
+            address.repository,
+            written=str(address),
+            file=address.file,
+        )
 
 
 _RESERVED_NAME_CHARS = frozenset("#@!")

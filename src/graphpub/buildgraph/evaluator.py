@@ -19,7 +19,7 @@ from typing import Any
 
 import starlark as sl
 
-from graphpub.buildgraph import starlark_errors
+from graphpub.buildgraph import python_compat, starlark_errors
 from graphpub.buildgraph.address import Address, parse_address
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
@@ -43,6 +43,8 @@ BUILTIN_REPOSITORIES = frozenset(
     {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOP_LEVEL_NAME = re.compile(r"^(?:def\s+)?([A-Za-z][A-Za-z0-9_]*)\s*[(=]", re.MULTILINE)
+_DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 _NATIVE_BUILTINS = (
     "glob",
     "package_name",
@@ -75,7 +77,7 @@ class _PackageState:
 
     package: Package
     dialect: Dialect
-    tree: FileTree
+    evaluator: Evaluator
     build_file: str = ""
     text: str = ""
     cells: Mapping[str, str] = field(default_factory=dict)
@@ -84,8 +86,31 @@ class _PackageState:
     def directory(self) -> str:
         return self.package.directory
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.package.settings
+
     def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
-        return self.tree.glob(self.directory, list(include), list(exclude))
+        try:
+            return self.evaluator.tree.glob(self.directory, list(include), list(exclude))
+        except GlobPatternError as e:
+            raise BuildFileError(str(e)) from None
+
+    def ancestor_settings(self, key: str) -> list[Any]:
+        found = []
+        directory = self.directory
+        while directory:
+            directory = posixpath.dirname(directory)
+            package = self.evaluator.package(directory)
+            if package is not None and key in package.settings:
+                found.append(package.settings[key])
+        return found
+
+    def read_text(self, relative: str) -> str:
+        path = posixpath.normpath(posixpath.join(self.directory, relative))
+        if path.startswith("../") or path == ".." or posixpath.isabs(relative):
+            raise BuildFileError(f"{relative!r} is outside the build root")
+        return self.evaluator.read_source(path)
 
 
 def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
@@ -134,8 +159,13 @@ class Evaluator:
             "read_config": self._read_config,
             "_print": self._print,
         }
-        self._functions.update(rules.functions())
-        public = self._rule_names | self._functions.keys() | {"native", "host_info", "print"}
+        for name, function in rules.functions().items():
+            self._functions[name] = partial(self._with_package, name, function)
+        self._extra_prelude = "\n".join([_BZL_API_SOURCE, rules.prelude_source()])
+        defined = set(_TOP_LEVEL_NAME.findall(self._extra_prelude))
+        public = (
+            self._rule_names | self._functions.keys() | defined | {"native", "host_info", "print"}
+        )
         # Names starting with `_` cannot be load()ed: they stay inside the prelude.
         self._prelude_names = frozenset(n for n in public if not n.startswith("_"))
         self._prelude: Any = None
@@ -175,7 +205,7 @@ class Evaluator:
             state = _PackageState(
                 package,
                 file_dialect(build_file, self.config.dialect),
-                self.tree,
+                self,
                 build_file,
                 cells=self._cells,
             )
@@ -222,6 +252,15 @@ class Evaluator:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
 
+    def _with_package(
+        self, name: str, function: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> object:
+        return function(self._current(f"{name}()"), *args, **kwargs)
+
+    def read_source(self, path: str) -> str:
+        """A file's text, for rules reading files such as requirements.txt."""
+        return self._read(path)
+
     def _current(self, what: str) -> _PackageState:
         if not self._stack:
             raise BuildFileError(f"{what} can only be used while a build file is evaluated")
@@ -256,12 +295,14 @@ class Evaluator:
 
     def _run(self, path: str, text: str, module: Any) -> None:
         """Parse and evaluate one file in `module`, with the prelude loaded on a first line."""
+        if "__" in text:
+            text = _DUNDER.sub(self._mangle_dunder, text)
         used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
         header = (
             f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")" if used else ""
         )
         try:
-            ast = sl.parse(path, header + "\n" + text, self._dialect)
+            ast = self._parse(path, header + "\n" + text)
             requested: dict[str, set[str]] = {}
             if "load" in text:  # the file's own load()s: which symbols each label must offer
                 for load in ast.loads():
@@ -270,6 +311,25 @@ class Evaluator:
             sl.eval_with(self._options, module, ast, self._globals, loader)
         except sl.StarlarkError as e:
             raise self._error_from(e) from None
+
+    def _parse(self, path: str, source: str) -> Any:
+        """Parse Starlark; failing that, Python that Starlark lacks but Pants BUILD files use
+        (adjacent string literals), rewritten in place so every position stays the same."""
+        try:
+            return sl.parse(path, source, self._dialect)
+        except sl.StarlarkError:
+            rewritten = python_compat.join_adjacent_strings(source)
+            if rewritten == source:
+                raise
+        # Positions are the same in both texts: an error in the rewritten one is as exact, and
+        # names the problem that remains.
+        return sl.parse(path, rewritten, self._dialect)
+
+    def _mangle_dunder(self, match: re.Match[str]) -> str:
+        """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions
+        hold, and loadable (Starlark refuses to load names starting with `_`)."""
+        mangled = f"{match.group(1)}____"
+        return mangled if mangled in self._prelude_names else match.group(0)
 
     def _error_from(self, error: Exception) -> GraphpubError:
         pending, self._pending = self._pending, None
@@ -308,7 +368,9 @@ class Evaluator:
             wrappers = [_rule_wrapper(name) for name in sorted(self._rule_names)]
             members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
             native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
-            source = "\n".join([*wrappers, native, _host_info_source(), _PRINT_SOURCE, ""])
+            source = "\n".join(
+                [*wrappers, native, _host_info_source(), _PRINT_SOURCE, self._extra_prelude, ""]
+            )
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
         return self._prelude
@@ -603,6 +665,61 @@ class Evaluator:
     def _ignore_call(self, *args: object, **kwargs: object) -> None:
         return None
 
+
+# Bazel's rule-definition API, for the .bzl files real repositories keep: enough to load them.
+# A rule made with rule() records an opaque target of its kind (named after its implementation
+# function, `_py_wheel_impl` -> `py_wheel`); rule bodies never run.
+_BZL_API_SOURCE = """
+def _kind_of(implementation):
+    name = str(implementation).rpartition(".")[2].lstrip("_")
+    return name[:-len("_impl")] if name.endswith("_impl") else (name or "rule")
+
+def rule(implementation = None, **kwargs):
+    kind = _kind_of(implementation)
+
+    def instantiate(*args, **attributes):
+        return _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
+
+    return instantiate
+
+def _attribute(**kwargs):
+    return struct(**kwargs)
+
+attr = struct(
+    bool = _attribute, int = _attribute, int_list = _attribute, label = _attribute,
+    label_keyed_string_dict = _attribute, label_list = _attribute, output = _attribute,
+    output_list = _attribute, string = _attribute, string_dict = _attribute,
+    string_keyed_label_dict = _attribute, string_list = _attribute,
+    string_list_dict = _attribute,
+)
+
+def provider(doc = "", fields = None, init = None):
+    return struct
+
+def depset(direct = None, transitive = None, **kwargs):
+    items = list(direct or [])
+    for nested in transitive or []:
+        items.extend(nested)
+    return items
+
+def Label(text):
+    return text
+
+def aspect(implementation = None, **kwargs):
+    return struct(implementation = implementation)
+
+def module_extension(implementation = None, **kwargs):
+    return struct()
+
+def repository_rule(implementation = None, **kwargs):
+    return rule(implementation = implementation)
+
+DefaultInfo = struct
+OutputGroupInfo = struct
+PyInfo = struct
+RunEnvironmentInfo = struct
+platform_common = struct(TemplateVariableInfo = struct, ToolchainInfo = struct)
+"""
 
 _PRINT_SOURCE = """
 def print(*args, sep = " "):

@@ -109,8 +109,21 @@ class PackageContext(Protocol):
         """Buck2 cell names and their root-relative directories."""
         ...
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Package-level values (Bazel `package()`, Pants `__defaults__`), for rules to keep."""
+        ...
+
     def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
         """Package-relative files matching the patterns (never entering a subpackage)."""
+        ...
+
+    def ancestor_settings(self, key: str) -> list[Any]:
+        """`settings[key]` of the packages above this one that set it, nearest first."""
+        ...
+
+    def read_text(self, relative: str) -> str:
+        """A package-relative file's text (say `requirements.txt`); raises BuildFileError."""
         ...
 
 
@@ -133,7 +146,13 @@ class RuleSet(Protocol):
         ...
 
     def functions(self) -> Mapping[str, Callable[..., object]]:
-        """Other symbols (helpers such as `python_artifact`) and what they compute."""
+        """Other symbols (helpers such as `python_artifact`) and what they compute; each is
+        called with the current `PackageContext` first, then the build file's arguments."""
+        ...
+
+    def prelude_source(self) -> str:
+        """Starlark added to the prelude: helpers that need Starlark values, such as rule
+        functions used as dict keys. A Pants dunder builtin `__x__` is defined as `x____`."""
         ...
 
     def instantiate(self, call: RuleCall) -> Sequence[Target]:
@@ -158,11 +177,14 @@ class GenericRuleSet:
     def functions(self) -> Mapping[str, Callable[..., object]]:
         return self._helpers
 
+    def prelude_source(self) -> str:
+        return ""
+
     def instantiate(self, call: RuleCall) -> Sequence[Target]:
         return [generic_target(call)]
 
 
-def _keyword_dict(**kwargs: FieldValue) -> dict[str, FieldValue]:
+def _keyword_dict(package: PackageContext, **kwargs: FieldValue) -> dict[str, FieldValue]:
     return kwargs
 
 

@@ -1,0 +1,196 @@
+"""Declarative rule schemas, in the spirit of Pants' `Field` classes.
+
+A rule is a `RuleSchema`: its kind, help text and `Field`s, each with a type, a default, help
+and validation in one place. Adding a rule is adding a schema; validation, errors with
+did-you-mean and `graphpub help RULE` all come from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class FieldError(ValueError):
+    """A field value of the wrong type or form; the rule set adds where it was written."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """What values a field takes: its name in help texts and a check that normalises them."""
+
+    name: str
+    check: Callable[[Any], Any]
+
+    def __call__(self, value: Any) -> Any:
+        return self.check(value)
+
+
+def _describe(value: Any) -> str:
+    names = {str: "a string", bool: "a bool", int: "an int", list: "a list", dict: "a dict"}
+    return names.get(type(value), f"a {type(value).__name__}") + f" ({value!r:.60})"
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldError(f"expected a string, got {_describe(value)}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        if isinstance(value, int) and value in (0, 1):  # Bazel writes booleans as 0 / 1
+            return bool(value)
+        raise FieldError(f"expected True or False, got {_describe(value)}")
+    return value
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(f"expected an int, got {_describe(value)}")
+    return value
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise FieldError(
+            f"expected a list of strings, got {_describe(value)}",
+            hint='write ["value"] even for a single value',
+        )
+    for item in value:
+        if not isinstance(item, str):
+            raise FieldError(f"expected a list of strings, but one item is {_describe(item)}")
+    return tuple(value)
+
+
+def _string_dict(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise FieldError(f"expected a dict of strings, got {_describe(value)}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise FieldError(f"expected a dict of strings, but {key!r} maps to {_describe(item)}")
+    return dict(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise FieldError(f"expected a dict, got {_describe(value)}")
+    return dict(value)
+
+
+def _any(value: Any) -> Any:
+    return value
+
+
+def one_of(*choices: str) -> FieldType:
+    def check(value: Any) -> str:
+        if value not in choices:
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            raise FieldError(
+                f"expected one of {', '.join(map(repr, choices))}, got {value!r}",
+                hint=f"did you mean {close[0]!r}?" if close else None,
+            )
+        return str(value)
+
+    return FieldType("one of: " + ", ".join(choices), check)
+
+
+def either(*types: FieldType) -> FieldType:
+    """A value that may take several forms (Buck2 `srcs` is a list or a dict)."""
+
+    def check(value: Any) -> Any:
+        errors = []
+        for candidate in types:
+            try:
+                return candidate(value)
+            except FieldError as e:
+                errors.append(e.message)
+        raise FieldError(f"expected {' or '.join(t.name for t in types)}, got {_describe(value)}")
+
+    return FieldType(" or ".join(t.name for t in types), check)
+
+
+STRING = FieldType("string", _string)
+BOOL = FieldType("bool", _bool)
+INT = FieldType("int", _int)
+STRING_LIST = FieldType("list of strings", _string_list)
+STRING_DICT = FieldType("dict of string to string", _string_dict)
+DICT = FieldType("dict", _dict)
+ANY = FieldType("any value", _any)
+ADDRESSES = FieldType("list of addresses", _string_list)
+SOURCES = FieldType("list of files or globs", _string_list)
+
+
+class Role(Enum):
+    """What the build graph does with a field, beyond keeping its value."""
+
+    PLAIN = "plain"
+    DEPENDENCIES = "dependencies"  # addresses: edges of the graph
+    SOURCES = "sources"  # files or globs the target owns
+
+
+@dataclass(frozen=True)
+class Field:
+    """One argument of a rule."""
+
+    name: str
+    type: FieldType
+    help: str
+    default: Any = None
+    required: bool = False
+    role: Role = Role.PLAIN
+
+
+class Generates(Enum):
+    """How a target generator (Pants) makes its targets."""
+
+    PER_SOURCE_FILE = "one target per source file"
+    PER_REQUIREMENT = "one python_requirement per requirement"
+
+
+@dataclass(frozen=True)
+class Generator:
+    kind: str
+    how: Generates
+
+
+@dataclass(frozen=True)
+class RuleSchema:
+    """One rule: what build files call, what it means, and what it accepts."""
+
+    kind: str
+    dialect: str
+    help: str
+    fields: tuple[Field, ...]
+    name_required: bool = True
+    generator: Generator | None = None
+    distribution: bool = False  # offers the publish stage a `Distribution` view
+    field_map: Mapping[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_map", {f.name: f for f in self.fields})
+
+    def with_fields(self, *fields: Field) -> RuleSchema:
+        """This schema with more fields (the attributes every rule of a dialect accepts)."""
+        known = set(self.field_map)
+        extra = tuple(f for f in fields if f.name not in known)
+        return RuleSchema(
+            self.kind,
+            self.dialect,
+            self.help,
+            self.fields + extra,
+            self.name_required,
+            self.generator,
+            self.distribution,
+        )
+
+    def fields_with_role(self, role: Role) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.role is role)
