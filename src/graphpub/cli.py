@@ -17,19 +17,35 @@ from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
 from graphpub.rules import default_rules
+from graphpub.rules.distribution import distributions
+from graphpub.rules.help import rule_help, rules_overview
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
     # The options are shared with every subcommand's parser, so their defaults are set here.
-    defaults = {"root": None, "debug": False, "define": None, "condition": None, "jobs": None}
+    defaults = {
+        "root": None,
+        "debug": False,
+        "define": None,
+        "stamp": None,
+        "condition": None,
+        "jobs": None,
+    }
     for option, default in defaults.items():
         if not hasattr(args, option):
             setattr(args, option, default)
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return 2
+    if args.run is _help:
+        try:
+            _help(args, sys.stdout)
+        except GraphpubError as error:
+            print(render_error(error, Path.cwd()), file=sys.stderr)
+            return 1
+        return 0
     root = Path(args.root) if args.root else Path.cwd()
     try:
         config = _config(args)
@@ -105,7 +121,15 @@ def _config(args: argparse.Namespace) -> Config:
         if not eq or not key:
             raise ConfigError(f"--define {item!r}: expected KEY=VALUE")
         defines[key] = value
-    return load_config(root).with_overrides(defines=defines, conditions=tuple(args.condition or ()))
+    stamp: dict[str, str] = {}
+    for item in args.stamp or ():
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ConfigError(f"--stamp {item!r}: expected KEY=VALUE")
+        stamp[key] = value
+    return load_config(root).with_overrides(
+        defines=defines, conditions=tuple(args.condition or ()), stamp=stamp
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -126,7 +150,7 @@ def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
 
 
 def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "address": config.render(target.address),
         "kind": target.kind,
         "location": str(target.location),
@@ -136,6 +160,21 @@ def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str,
         ),
         "sources": list(graph.owned_files(target)),
     }
+    view = distributions(graph, [target.address]).get(target.address)
+    if view is not None:
+        record["distribution"] = {
+            **view.as_json(),
+            "carries": [config.render(a) for a in view.carries],
+        }
+    return record
+
+
+def _help(args: argparse.Namespace, out: TextIO) -> None:
+    rule_set = default_rules()
+    if args.rules or not args.rule:
+        out.write(rules_overview(rule_set) + "\n")
+    else:
+        out.write(rule_help(rule_set, args.rule) + "\n")
 
 
 def _neighbours(
@@ -212,6 +251,13 @@ def _parser() -> argparse.ArgumentParser:
         help="processes evaluating build files (default: the number of CPUs)",
     )
     common.add_argument(
+        "--stamp",
+        action="append",
+        metavar="KEY=VALUE",
+        default=argparse.SUPPRESS,
+        help="a value for a version stamp such as {BUILD_EMBED_LABEL} (repeatable)",
+    )
+    common.add_argument(
         "--condition",
         action="append",
         metavar="LABEL",
@@ -247,4 +293,10 @@ def _parser() -> argparse.ArgumentParser:
         )
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument("--format", choices=("dot", "json"), default="dot")
+    help_parser = commands.add_parser(
+        "help", help="document a rule and its fields", description="document rules"
+    )
+    help_parser.add_argument("rule", nargs="?", help="a rule, e.g. python_distribution")
+    help_parser.add_argument("--rules", action="store_true", help="list every rule")
+    help_parser.set_defaults(run=_help)
     return parser

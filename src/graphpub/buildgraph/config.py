@@ -9,6 +9,7 @@ own configuration does not set them.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import difflib
 import posixpath
 import re
@@ -74,6 +75,14 @@ class Dialect(Enum):
 
 
 @dataclass(frozen=True)
+class PublishRule:
+    """`[[publish]]`: repositories for targets whose rules cannot name them (Bazel, Buck2)."""
+
+    targets: tuple[str, ...]
+    repositories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     """graphpub's settings for one build root."""
 
@@ -86,6 +95,9 @@ class Config:
     conditions: tuple[str, ...] = ()
     external_loads: Mapping[str, str] = field(default_factory=dict)
     buckconfig: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    python_hubs: tuple[str, ...] = ()
+    stamp: Mapping[str, str] = field(default_factory=dict)
+    publish: tuple[PublishRule, ...] = ()
     source: SourceLocation | None = None
 
     @property
@@ -118,20 +130,18 @@ class Config:
         return address.render(style)
 
     def with_overrides(
-        self, *, defines: Mapping[str, str] = {}, conditions: tuple[str, ...] = ()
+        self,
+        *,
+        defines: Mapping[str, str] = {},
+        conditions: tuple[str, ...] = (),
+        stamp: Mapping[str, str] = {},
     ) -> Config:
-        """This configuration with command-line `--define` / `--condition` values added."""
-        return Config(
-            root=self.root,
-            dialect=self.dialect,
-            build_patterns=self.build_patterns,
-            build_ignore=self.build_ignore,
-            strict_loads=self.strict_loads,
+        """This configuration with command-line `--define`, `--condition`, `--stamp` added."""
+        return dataclasses.replace(
+            self,
             defines={**self.defines, **defines},
             conditions=self.conditions + conditions,
-            external_loads=self.external_loads,
-            buckconfig=self.buckconfig,
-            source=self.source,
+            stamp={**self.stamp, **stamp},
         )
 
 
@@ -162,6 +172,10 @@ _KEYS: dict[str, str] = {
     "defines": "KEY = VALUE pairs for `$(KEY)` and `select()` (like --define)",
     "conditions": "labels of config_settings taken as true in `select()` (like --condition)",
     "external_loads": "maps '@repo' or a full '@repo//pkg:file.bzl' label to a local path",
+    "python_hubs": "repositories of pip requirements (rules_python hubs), besides those found "
+    "in MODULE.bazel / WORKSPACE",
+    "stamp": "KEY = VALUE pairs for version stamps such as {BUILD_EMBED_LABEL} (like --stamp)",
+    "publish": "[[publish]] tables: targets = [specs], repositories = ['@name' or URL]",
 }
 
 
@@ -218,8 +232,70 @@ def load_config(root: Path) -> Config:
         conditions=tuple(_string_list(table, "conditions", source) or ()),
         external_loads=_string_table(table, "external_loads", source),
         buckconfig=_read_buckconfig(root),
+        python_hubs=tuple(
+            dict.fromkeys(
+                [*_declared_python_hubs(root), *(_string_list(table, "python_hubs", source) or ())]
+            )
+        ),
+        stamp=_string_table(table, "stamp", source),
+        publish=_publish_rules(table, source),
         source=source,
     )
+
+
+def _publish_rules(table: dict[str, Any], source: SourceLocation | None) -> tuple[PublishRule, ...]:
+    entries = table.get("publish", [])
+    example = '[[publish]]\ntargets = ["//python:wheel"]\nrepositories = ["@pypi"]'
+    if not isinstance(entries, list):
+        raise ConfigError(
+            "publish must be an array of tables ([[publish]])", location=source, hint=example
+        )
+    rules = []
+    for index, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(
+                f"[[publish]] #{index} must be a table", location=source, hint=example
+            )
+        unknown = sorted(set(entry) - {"targets", "repositories"})
+        if unknown:
+            raise ConfigError(
+                f"[[publish]] #{index}: unknown key {unknown[0]!r}", location=source, hint=example
+            )
+        rules.append(
+            PublishRule(
+                _required_strings(entry, "targets", f"[[publish]] #{index}", source, example),
+                _required_strings(entry, "repositories", f"[[publish]] #{index}", source, example),
+            )
+        )
+    return tuple(rules)
+
+
+def _required_strings(
+    entry: dict[str, Any], key: str, where: str, source: SourceLocation | None, example: str
+) -> tuple[str, ...]:
+    value = entry.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"{where}: {key} must be a non-empty list of strings", location=source, hint=example
+        )
+    return tuple(value)
+
+
+_HUB_DECLARATION = re.compile(
+    r"""hub_name\s*=\s*["'](\w+)["']|pip_(?:parse|install|repository)\(\s*name\s*=\s*["'](\w+)["']"""
+)
+
+
+def _declared_python_hubs(root: Path) -> list[str]:
+    """rules_python hubs: `pip.parse(hub_name = "pypi")` in MODULE.bazel, `pip_parse(name =
+    "pip")` in a WORKSPACE file."""
+    hubs: list[str] = []
+    for name in ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel"):
+        path = root / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            hubs.extend(a or b for a, b in _HUB_DECLARATION.findall(text))
+    return hubs
 
 
 def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:

@@ -25,13 +25,11 @@ from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
-from graphpub.buildgraph.target import FrozenDict, RuleSet, Target
+from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import BuildFileError, GraphError, SourceLocation, locate_quoted
 
 if TYPE_CHECKING:
     import networkx as nx
-
-EXTERNAL_KIND = "external"
 
 
 def ancestors(directory: str) -> list[str]:
@@ -57,6 +55,7 @@ class BuildGraph:
         self.jobs = jobs or os.cpu_count() or 1
         self.tree = FileTree(config)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
+        self._rules = rules
         self._targets: dict[Address, Target] = {}
         self._dependencies: dict[Address, list[Address]] = {}
         self._networkx: nx.DiGraph | None = None
@@ -151,7 +150,9 @@ class BuildGraph:
         if dependency.repository:
             address = dependency.directory_address
             if address not in self._targets:
-                self._targets[address] = _external_target(address, referrer.location)
+                self._targets[address] = self._rules.external_target(
+                    address, referrer.location, self.config.python_hubs
+                )
                 self._dependencies[address] = []
             return [self._targets[address].address]
         address = dependency.directory_address
@@ -392,7 +393,3 @@ def _is_pattern(entry: str) -> bool:
 def _rotate_to_smallest(cycle: Sequence[Address]) -> list[Address]:
     start = min(range(len(cycle)), key=lambda i: cycle[i])
     return [*cycle[start:], *cycle[:start]]
-
-
-def _external_target(address: Address, referenced_at: SourceLocation) -> Target:
-    return Target(address=address, kind=EXTERNAL_KIND, fields=FrozenDict(), location=referenced_at)

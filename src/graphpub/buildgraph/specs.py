@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, parse_address
-from graphpub.buildgraph.graph import EXTERNAL_KIND, BuildGraph, ancestors
+from graphpub.buildgraph.graph import BuildGraph, ancestors
 from graphpub.errors import AddressError, SpecError
 
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
@@ -171,7 +171,7 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
         return {
             target.address
             for target in graph.targets()
-            if target.kind != EXTERNAL_KIND
+            if not target.address.repository  # specs select this repository's targets
             and (
                 not spec.directory
                 or target.address.directory == spec.directory

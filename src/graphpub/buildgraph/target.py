@@ -159,6 +159,15 @@ class RuleSet(Protocol):
         """The targets one call makes; raises GraphpubError for invalid arguments."""
         ...
 
+    def external_target(
+        self, address: Address, referenced_at: SourceLocation, python_hubs: Collection[str]
+    ) -> Target:
+        """What a label of another repository (`@pypi//requests:pkg`) stands for."""
+        ...
+
+
+EXTERNAL_KIND = "external"
+
 
 class GenericRuleSet:
     """Rules known by name only: each call is one target of its kind, fields as written.
@@ -179,6 +188,11 @@ class GenericRuleSet:
 
     def prelude_source(self) -> str:
         return ""
+
+    def external_target(
+        self, address: Address, referenced_at: SourceLocation, python_hubs: Collection[str]
+    ) -> Target:
+        return Target(address, EXTERNAL_KIND, FrozenDict(), referenced_at)
 
     def instantiate(self, call: RuleCall) -> Sequence[Target]:
         return [generic_target(call)]

@@ -1,11 +1,24 @@
-"""Rule definitions of the Pants, Bazel (rules_python) and Buck2 dialects."""
+"""Rule definitions of the Pants, Bazel (rules_python) and Buck2 dialects, as data."""
 
 from __future__ import annotations
 
-from graphpub.buildgraph.target import GenericRuleSet, RuleSet
-from graphpub.rules.catalog import ALL_RULES, VALUE_HELPERS
+from graphpub.rules import pants
+from graphpub.rules.catalog import ALL_RULES
+from graphpub.rules.registry import SchemaRuleSet
+from graphpub.rules.schema import Generates
 
 
-def default_rules() -> RuleSet:
+def default_rules() -> SchemaRuleSet:
     """Every rule graphpub knows, for build files of any dialect."""
-    return GenericRuleSet(ALL_RULES, VALUE_HELPERS)
+    schemas = [*pants.SCHEMAS]
+    return SchemaRuleSet(
+        schemas,
+        opaque=ALL_RULES,
+        functions=pants.FUNCTIONS,
+        prelude=pants.PRELUDE,
+        common_fields={pants.DIALECT: pants.COMMON_FIELDS},
+        expanders={
+            Generates.PER_SOURCE_FILE: pants.expand_per_source_file,
+            Generates.PER_REQUIREMENT: pants.expand_per_requirement,
+        },
+    )

@@ -7,6 +7,7 @@ did-you-mean and `graphpub help RULE` all come from it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -173,6 +174,9 @@ class RuleSchema:
     name_required: bool = True
     generator: Generator | None = None
     distribution: bool = False  # offers the publish stage a `Distribution` view
+    # Targets the rule also makes, named `name + suffix`, of the given kinds, depending on the
+    # target (rules_python's py_wheel macro makes `w.dist` and `w.publish`).
+    companions: tuple[tuple[str, str], ...] = ()
     field_map: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -182,15 +186,7 @@ class RuleSchema:
         """This schema with more fields (the attributes every rule of a dialect accepts)."""
         known = set(self.field_map)
         extra = tuple(f for f in fields if f.name not in known)
-        return RuleSchema(
-            self.kind,
-            self.dialect,
-            self.help,
-            self.fields + extra,
-            self.name_required,
-            self.generator,
-            self.distribution,
-        )
+        return dataclasses.replace(self, fields=self.fields + extra)
 
     def fields_with_role(self, role: Role) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.role is role)

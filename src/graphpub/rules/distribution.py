@@ -1,0 +1,277 @@
+"""One read-only view of every distributable target, whatever its dialect.
+
+Pants `python_distribution`, rules_python `py_wheel` and Buck2 `python_wheel` say the same
+things in different words; the publish stage reads only `Distribution`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.graph import BuildGraph
+from graphpub.buildgraph.specs import resolve_specs
+from graphpub.buildgraph.target import Target, thaw
+from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.rules.requirements import REQUIREMENT_KIND
+
+# Version stamps: Bazel's `{BUILD_EMBED_LABEL}` (filled by --stamp) and make variables
+# `$(VERSION)` (filled by --define).
+_STAMP = re.compile(
+    r"\{(?P<stamp>[A-Za-z_][A-Za-z0-9_]*)\}|\$\((?P<define>[A-Za-z_][A-Za-z0-9_]*)\)"
+)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """What publishing needs to know of a distributable target."""
+
+    address: Address
+    kind: str
+    name: str
+    version: str
+    """The version with every stamp whose value is known filled in."""
+    unresolved_stamps: tuple[str, ...]
+    carries: tuple[Address, ...]
+    """The targets whose code it holds, as its rule names them (ownership refines this)."""
+    requirements: tuple[str, ...]
+    entry_points: Mapping[str, Mapping[str, str]]
+    metadata: Mapping[str, Any]
+    repositories: tuple[str, ...]
+    skip_reason: str | None
+    location: SourceLocation
+    raw_version: str = field(repr=False, default="")
+
+    def checked_version(self) -> str:
+        """The version to publish; an error while a stamp in it has no value."""
+        if self.unresolved_stamps:
+            first = self.unresolved_stamps[0]
+            option = "--define" if first.startswith("$(") else "--stamp"
+            key = first.strip("{}$()")
+            raise GraphpubError(
+                f"the version of {self.address} still holds {', '.join(self.unresolved_stamps)}: "
+                f"{self.raw_version!r}",
+                location=self.location,
+                hint=(
+                    f"give it a value: {option} {key}=1.2.3 "
+                    "(or the `stamp` / `defines` config keys)"
+                ),
+            )
+        return self.version
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "unresolved_stamps": list(self.unresolved_stamps),
+            "carries": [str(a) for a in self.carries],
+            "requirements": list(self.requirements),
+            "entry_points": {g: dict(e) for g, e in self.entry_points.items()},
+            "metadata": thaw(self.metadata),
+            "repositories": list(self.repositories),
+            "skip_reason": self.skip_reason,
+        }
+
+
+def distributions(graph: BuildGraph, addresses: Sequence[Address]) -> dict[Address, Distribution]:
+    """The distribution views of those of `addresses` that are distributable."""
+    extra = _configured_repositories(graph)
+    views = {}
+    for address in addresses:
+        target = graph.target(address)
+        build = _BUILDERS.get(target.kind)
+        if build is not None:
+            views[address] = build(target, graph, extra.get(address, ()))
+    return views
+
+
+def is_distributable(target: Target) -> bool:
+    return target.kind in _BUILDERS
+
+
+def _configured_repositories(graph: BuildGraph) -> dict[Address, tuple[str, ...]]:
+    """Repositories `[[publish]]` config gives targets, by address."""
+    extra: dict[Address, tuple[str, ...]] = {}
+    for rule in graph.config.publish:
+        for address in resolve_specs(rule.targets, graph):
+            extra[address] = tuple(dict.fromkeys((*extra.get(address, ()), *rule.repositories)))
+    return extra
+
+
+def _stamped(version: str, graph: BuildGraph) -> tuple[str, tuple[str, ...]]:
+    unresolved: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group("stamp"):
+            value = graph.config.stamp.get(match.group("stamp"))
+        else:
+            value = graph.config.defines.get(match.group("define"))
+        if value is None:
+            unresolved.append(match.group(0))
+            return match.group(0)
+        return value
+
+    return _STAMP.sub(fill, version), tuple(unresolved)
+
+
+def _requirements_reached(target: Target, graph: BuildGraph) -> tuple[str, ...]:
+    found: list[str] = []
+    for address in sorted(graph.dependencies([target.address], transitive=True)):
+        dependency = graph.target(address)
+        if dependency.kind == REQUIREMENT_KIND:
+            found.extend(dependency.fields.get("requirements", ()))
+    return tuple(dict.fromkeys(found))
+
+
+def _carried(target: Target, graph: BuildGraph) -> tuple[Address, ...]:
+    return tuple(
+        sorted(
+            a
+            for a in graph.dependencies([target.address], transitive=False)
+            if graph.target(a).kind != REQUIREMENT_KIND
+        )
+    )
+
+
+def _repositories(own: Sequence[str], configured: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*own, *configured)))
+
+
+def _skip_reason(target: Target, repositories: Sequence[str], graph: BuildGraph) -> str | None:
+    rendered = graph.config.render(target.address)
+    if target.fields.get("skip_twine"):
+        return f"by `skip_twine` on {rendered}"
+    if not repositories:
+        return f"no `repositories` specified for {rendered}"
+    return None
+
+
+def _pants_distribution(
+    target: Target, graph: BuildGraph, configured: Sequence[str]
+) -> Distribution:
+    fields = target.fields
+    provides = dict(fields.get("provides") or {})
+    entry_points = {g: dict(e) for g, e in (provides.pop("entry_points", None) or {}).items()}
+    for group, names in (fields.get("entry_points") or {}).items():
+        entry_points.setdefault(group, {}).update(names)
+    name = str(provides.pop("name", ""))
+    raw_version = str(provides.pop("version", ""))
+    version, unresolved = _stamped(raw_version, graph)
+    metadata = dict(provides)
+    for key in ("long_description_path", "interpreter_constraints", "output_path"):
+        if fields.get(key):
+            metadata[key] = fields[key]
+    repositories = _repositories(fields.get("repositories") or (), configured)
+    return Distribution(
+        address=target.address,
+        kind=target.kind,
+        name=name,
+        version=version,
+        unresolved_stamps=unresolved,
+        carries=_carried(target, graph),
+        requirements=_requirements_reached(target, graph),
+        entry_points=entry_points,
+        metadata=metadata,
+        repositories=repositories,
+        skip_reason=_skip_reason(target, repositories, graph),
+        location=target.location,
+        raw_version=raw_version,
+    )
+
+
+_PY_WHEEL_METADATA = (
+    "summary",
+    "author",
+    "author_email",
+    "maintainer",
+    "maintainer_email",
+    "license",
+    "classifiers",
+    "project_urls",
+    "homepage",
+    "description_file",
+    "description_content_type",
+    "python_requires",
+    "python_tag",
+    "abi",
+    "platform",
+    "strip_path_prefixes",
+)
+
+
+def _py_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> Distribution:
+    fields = target.fields
+    raw_version = str(fields.get("version", ""))
+    version, unresolved = _stamped(raw_version, graph)
+    requirements = list(fields.get("requires") or ())
+    requirements.extend(_requirements_file(target, graph, fields.get("requires_file")))
+    for extra, extra_requirements in (fields.get("extra_requires") or {}).items():
+        requirements.extend(f'{r}; extra == "{extra}"' for r in extra_requirements)
+    entry_points: dict[str, dict[str, str]] = {}
+    for group, lines in (fields.get("entry_points") or {}).items():
+        for line in lines:
+            script, _, reference = str(line).partition("=")
+            entry_points.setdefault(group, {})[script.strip()] = reference.strip()
+    for script, reference in (fields.get("console_scripts") or {}).items():
+        entry_points.setdefault("console_scripts", {})[script] = reference
+    repositories = _repositories((), configured)
+    return Distribution(
+        address=target.address,
+        kind=target.kind,
+        name=str(fields.get("distribution", "")),
+        version=version,
+        unresolved_stamps=unresolved,
+        carries=_carried(target, graph),
+        requirements=tuple(dict.fromkeys(requirements)),
+        entry_points=entry_points,
+        metadata={k: fields[k] for k in _PY_WHEEL_METADATA if fields.get(k) is not None},
+        repositories=repositories,
+        skip_reason=_skip_reason(target, repositories, graph),
+        location=target.location,
+        raw_version=raw_version,
+    )
+
+
+def _requirements_file(target: Target, graph: BuildGraph, label: object) -> list[str]:
+    """`requires_file`: a label naming a requirements file of this repository."""
+    if not isinstance(label, str):
+        return []
+    parsed = parse_address(label, relative_to=target.address.directory).directory_address
+    path = graph.config.root / parsed.directory / parsed.name
+    if not path.is_file():
+        return []  # a generated file: known only to a real build
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def _buck2_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> Distribution:
+    fields = target.fields
+    raw_version = str(fields.get("version", ""))
+    version, unresolved = _stamped(raw_version, graph)
+    repositories = _repositories((), configured)
+    metadata = dict(fields.get("extra_metadata") or {})
+    return Distribution(
+        address=target.address,
+        kind=target.kind,
+        name=str(fields.get("dist") or target.address.name),
+        version=version,
+        unresolved_stamps=unresolved,
+        carries=_carried(target, graph),
+        requirements=tuple(fields.get("requires") or ()),
+        entry_points={g: dict(e) for g, e in (fields.get("entry_points") or {}).items()},
+        metadata=metadata,
+        repositories=repositories,
+        skip_reason=_skip_reason(target, repositories, graph),
+        location=target.location,
+        raw_version=raw_version,
+    )
+
+
+_BUILDERS: dict[str, Callable[[Target, BuildGraph, Sequence[str]], Distribution]] = {
+    "python_distribution": _pants_distribution,
+    "py_wheel": _py_wheel,
+    "python_wheel": _buck2_wheel,
+}

@@ -1,0 +1,649 @@
+"""The Pants dialect: Python rules, target generators, `python_artifact`, `__defaults__`,
+`parametrize` and `env()`, as Pants documents them."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from graphpub.buildgraph.target import PackageContext, RuleCall
+from graphpub.errors import BuildFileError
+from graphpub.rules.registry import DEFAULTS_SETTING, PARAMETRIZE, PARAMETRIZE_GROUP
+from graphpub.rules.schema import (
+    ADDRESSES,
+    BOOL,
+    DICT,
+    INT,
+    SOURCES,
+    STRING,
+    STRING_DICT,
+    STRING_LIST,
+    Field,
+    FieldError,
+    FieldType,
+    Generates,
+    Generator,
+    Role,
+    RuleSchema,
+    one_of,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+DIALECT = "pants"
+
+COMMON_FIELDS = (
+    Field("description", STRING, "A human-readable description of the target."),
+    Field("tags", STRING_LIST, "Arbitrary strings to describe a target, to filter it with."),
+)
+
+_DEPENDENCIES = Field(
+    "dependencies",
+    ADDRESSES,
+    "Addresses of other targets this one depends on, beyond those inferred from imports. "
+    "Prefix with `!` to drop an inferred dependency, `!!` to drop it transitively.",
+    role=Role.DEPENDENCIES,
+)
+_RESOLVE = Field("resolve", STRING, "The lockfile resolve the target belongs to.")
+_INTERPRETER_CONSTRAINTS = Field(
+    "interpreter_constraints",
+    STRING_LIST,
+    "The Python versions the code runs on, e.g. ['CPython>=3.9,<3.13'].",
+)
+_OVERRIDES = Field(
+    "overrides",
+    DICT,
+    "Field values for some generated targets: {file or requirement name: {field: value}}.",
+)
+_LINTER_SKIPS = tuple(
+    Field(f"skip_{tool}", BOOL, f"If true, don't run {tool} on the target's code.")
+    for tool in (
+        "autoflake",
+        "bandit",
+        "black",
+        "docformatter",
+        "flake8",
+        "isort",
+        "mypy",
+        "pydocstyle",
+        "pylint",
+        "pyupgrade",
+        "ruff",
+        "yapf",
+    )
+)
+_SOURCE_TARGET_FIELDS = (
+    _DEPENDENCIES,
+    _RESOLVE,
+    _INTERPRETER_CONSTRAINTS,
+    Field("restartable", BOOL, "If true, `pants run` restarts it when its sources change."),
+    Field("run_goal_use_sandbox", BOOL, "Whether `pants run` runs it in a sandbox."),
+    *_LINTER_SKIPS,
+)
+_TEST_FIELDS = (
+    Field("timeout", INT, "Seconds a test may run before it is stopped."),
+    Field("extra_env_vars", STRING_LIST, "Environment variables for the test: NAME or NAME=value."),
+    Field(
+        "runtime_package_dependencies",
+        ADDRESSES,
+        "Addresses of packages (pex_binary, python_distribution, ...) built before the tests run.",
+    ),
+    Field("batch_compatibility_tag", STRING, "Tests with the same tag may run in one process."),
+    Field("xdist_concurrency", INT, "Processes pytest-xdist may use for the test."),
+    Field("skip_tests", BOOL, "If true, don't run the tests."),
+    Field("entry_point", STRING, "Run the tests through this module or module:function."),
+    Field("environment", STRING, "The Pants environment the tests run in."),
+)
+
+PYTHON_SOURCE_GLOBS = ("*.py", "*.pyi", "!test_*.py", "!*_test.py", "!tests.py", "!conftest.py")
+PYTHON_TEST_GLOBS = ("test_*.py", "*_test.py", "tests.py")
+PYTHON_TEST_UTILS_GLOBS = ("conftest.py", "test_*.pyi", "*_test.pyi", "tests.pyi")
+
+
+def _sources(default: tuple[str, ...] | None, what: str) -> Field:
+    return Field(
+        "sources",
+        SOURCES,
+        f"Files of {what}, as globs relative to the BUILD file's directory; `!` excludes.",
+        default=default,
+        required=default is None,
+        role=Role.SOURCES,
+    )
+
+
+_SOURCE = Field(
+    "source",
+    STRING,
+    "The file, relative to the BUILD file's directory.",
+    required=True,
+    role=Role.SOURCES,
+)
+
+
+def _generator(
+    kind: str, help_text: str, generated: str, sources: Field, *fields: Field
+) -> RuleSchema:
+    return RuleSchema(
+        kind,
+        DIALECT,
+        help_text,
+        (sources, _OVERRIDES, *fields),
+        name_required=False,
+        generator=Generator(generated, Generates.PER_SOURCE_FILE),
+    )
+
+
+def _single(kind: str, help_text: str, *fields: Field) -> RuleSchema:
+    return RuleSchema(kind, DIALECT, help_text, (_SOURCE, *fields), name_required=False)
+
+
+# `provides=python_artifact(...)`: what setup() would get; Pants refuses what it computes itself.
+REFUSED_ARTIFACT_KEYS = (
+    "data_files",
+    "install_requires",
+    "namespace_packages",
+    "package_data",
+    "package_dir",
+    "packages",
+)
+
+
+def _artifact(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise FieldError(
+            f"expected python_artifact(...), got {type(value).__name__}",
+            hint='write provides = python_artifact(name = "dist-name", version = "1.0.0")',
+        )
+    _check_artifact(value)
+    return dict(value)
+
+
+def _check_artifact(kwargs: Mapping[str, Any]) -> None:
+    refused = sorted(set(kwargs) & set(REFUSED_ARTIFACT_KEYS))
+    if refused:
+        raise FieldError(
+            f"python_artifact() does not take {', '.join(map(repr, refused))}: "
+            "graphpub computes it from the dependency graph",
+            hint="list code and requirements as dependencies of the python_distribution instead",
+        )
+    for key in ("name", "version"):
+        if not isinstance(kwargs.get(key), str) or not kwargs.get(key):
+            raise FieldError(
+                f"python_artifact() needs a {key!r} string",
+                hint='python_artifact(name = "my-dist", version = "1.0.0", ...)',
+            )
+
+
+ARTIFACT = FieldType("python_artifact(...)", _artifact)
+ENTRY_POINTS = FieldType(
+    "dict of group to dict of name to 'module:function' or address",
+    lambda value: {str(group): STRING_DICT(names) for group, names in DICT(value).items()},
+)
+
+PYTHON_DISTRIBUTION = RuleSchema(
+    "python_distribution",
+    DIALECT,
+    "A publishable Python distribution (sdist and wheel) of the code it depends on, as Pants "
+    "builds it: ownership decides which first-party code it carries.",
+    (
+        _DEPENDENCIES,
+        Field(
+            "provides",
+            ARTIFACT,
+            "The distribution's setup() arguments: python_artifact(name=..., version=..., ...).",
+            required=True,
+        ),
+        Field(
+            "repositories",
+            STRING_LIST,
+            "Where `graphpub publish` uploads it: '@name' for a .pypirc section, else a URL.",
+        ),
+        Field("skip_twine", BOOL, "If true, `graphpub publish` skips it.", default=False),
+        Field("wheel", BOOL, "Whether to build a wheel.", default=True),
+        Field("sdist", BOOL, "Whether to build an sdist.", default=True),
+        Field("entry_points", ENTRY_POINTS, "Entry points: {group: {name: 'module:function'}}."),
+        Field(
+            "long_description_path",
+            STRING,
+            "A file (from the build root) whose text becomes the long description.",
+        ),
+        Field("wheel_config_settings", DICT, "PEP 517 config settings for the wheel build."),
+        Field("sdist_config_settings", DICT, "PEP 517 config settings for the sdist build."),
+        Field("env_vars", STRING_LIST, "Environment variables for the build: NAME or NAME=value."),
+        Field(
+            "generate_setup",
+            BOOL,
+            "Generate the build configuration (true), or build the directory's own project.",
+        ),
+        Field("output_path", STRING, "Where under dist/ the built files go."),
+        _INTERPRETER_CONSTRAINTS,
+    ),
+    name_required=False,
+    distribution=True,
+)
+
+_PEX_FIELDS = (
+    _DEPENDENCIES,
+    _RESOLVE,
+    _INTERPRETER_CONSTRAINTS,
+    Field("entry_point", STRING, "What the PEX runs: module, module:function or a file."),
+    Field("script", STRING, "A console script of a dependency to run instead."),
+    Field("executable", STRING, "A Python file to run instead."),
+    Field("args", STRING_LIST, "Arguments the PEX always passes."),
+    Field("env", STRING_DICT, "Environment variables the PEX always sets."),
+    Field("platforms", STRING_LIST, "Abbreviated platforms to build for."),
+    Field("complete_platforms", ADDRESSES, "Files describing the platforms to build for."),
+    Field("layout", one_of("zipapp", "packed", "loose"), "How the PEX is laid out."),
+    Field("execution_mode", one_of("zipapp", "venv"), "How the PEX runs."),
+    Field("include_requirements", BOOL, "Whether third-party requirements are included."),
+    Field("include_sources", BOOL, "Whether first-party sources are included."),
+    Field("include_tools", BOOL, "Whether PEX tools are included."),
+    Field("inherit_path", one_of("false", "fallback", "prefer"), "How sys.path is inherited."),
+    Field("emit_warnings", BOOL, "Whether the PEX warns at run time."),
+    Field("ignore_errors", BOOL, "Whether to ignore requirement resolution errors."),
+    Field("shebang", STRING, "The PEX's shebang line."),
+    Field("strip_pex_env", BOOL, "Whether PEX_* variables are stripped at run time."),
+    Field("venv_site_packages_copies", BOOL, "Copy, not link, site-packages in venv mode."),
+    Field("venv_hermetic_scripts", BOOL, "Make venv scripts hermetic."),
+    Field("resolve_local_platforms", BOOL, "Resolve for local interpreters matching platforms."),
+    Field("sh_boot", BOOL, "Boot the PEX with a shell script."),
+    Field("check", one_of("none", "warn", "error"), "Check the PEX zipapp can run."),
+    Field("extra_build_args", STRING_LIST, "More arguments for the PEX build."),
+    Field("output_path", STRING, "Where under dist/ the PEX goes."),
+    Field("restartable", BOOL, "If true, `pants run` restarts it when its sources change."),
+    Field("environment", STRING, "The Pants environment it builds in."),
+)
+
+_REQUIREMENTS_GENERATOR_FIELDS = (
+    _OVERRIDES,
+    _RESOLVE,
+    Field(
+        "module_mapping",
+        DICT,
+        "Modules of requirements not named like them: {project: [module, ...]}.",
+    ),
+    Field(
+        "type_stubs_module_mapping",
+        DICT,
+        "Modules whose type stubs requirements provide: {project: [module, ...]}.",
+    ),
+)
+
+SCHEMAS = (
+    _generator(
+        "python_sources",
+        "Python source files, one python_source target generated for each.",
+        "python_source",
+        _sources(PYTHON_SOURCE_GLOBS, "Python code"),
+        *_SOURCE_TARGET_FIELDS,
+    ),
+    _single("python_source", "One Python source file.", *_SOURCE_TARGET_FIELDS),
+    _generator(
+        "python_tests",
+        "Python test files (pytest), one python_test target generated for each.",
+        "python_test",
+        _sources(PYTHON_TEST_GLOBS, "Python tests"),
+        *_SOURCE_TARGET_FIELDS,
+        *_TEST_FIELDS,
+    ),
+    _single("python_test", "One Python test file (pytest).", *_SOURCE_TARGET_FIELDS, *_TEST_FIELDS),
+    _generator(
+        "python_test_utils",
+        "Test helpers such as conftest.py, one python_source target generated for each.",
+        "python_source",
+        _sources(PYTHON_TEST_UTILS_GLOBS, "test helpers"),
+        *_SOURCE_TARGET_FIELDS,
+    ),
+    RuleSchema(
+        "python_requirement",
+        DIALECT,
+        "A third-party requirement: one or more PEP 508 strings of one project.",
+        (
+            Field("requirements", STRING_LIST, "PEP 508 requirement strings.", required=True),
+            Field("modules", STRING_LIST, "The modules it provides, if not named like it."),
+            Field("type_stub_modules", STRING_LIST, "The modules it provides type stubs for."),
+            Field("entry_point", STRING, "An entry point of the requirement, for pex_binary."),
+            _DEPENDENCIES,
+            _RESOLVE,
+        ),
+        name_required=False,
+    ),
+    RuleSchema(
+        "python_requirements",
+        DIALECT,
+        "Requirements from a requirements.txt file, one python_requirement generated for each.",
+        (
+            Field(
+                "source",
+                STRING,
+                "The requirements file, relative to the BUILD file.",
+                default="requirements.txt",
+            ),
+            *_REQUIREMENTS_GENERATOR_FIELDS,
+        ),
+        name_required=False,
+        generator=Generator("python_requirement", Generates.PER_REQUIREMENT),
+    ),
+    RuleSchema(
+        "poetry_requirements",
+        DIALECT,
+        "Requirements from Poetry's pyproject.toml, one python_requirement generated for each.",
+        (
+            Field(
+                "source",
+                STRING,
+                "The pyproject.toml, relative to the BUILD file.",
+                default="pyproject.toml",
+            ),
+            *_REQUIREMENTS_GENERATOR_FIELDS,
+        ),
+        name_required=False,
+        generator=Generator("python_requirement", Generates.PER_REQUIREMENT),
+    ),
+    RuleSchema(
+        "pipenv_requirements",
+        DIALECT,
+        "Requirements from a Pipfile.lock.",
+        (
+            Field(
+                "source",
+                STRING,
+                "The lockfile, relative to the BUILD file.",
+                default="Pipfile.lock",
+            ),
+            *_REQUIREMENTS_GENERATOR_FIELDS,
+        ),
+        name_required=False,
+    ),
+    _generator(
+        "resources",
+        "Data files loaded from code as package resources, one resource target each.",
+        "resource",
+        _sources(None, "the resources"),
+        _DEPENDENCIES,
+    ),
+    _single("resource", "One data file loaded from code as a package resource.", _DEPENDENCIES),
+    _generator(
+        "files",
+        "Loose files, not packaged with code, one file target each.",
+        "file",
+        _sources(None, "the files"),
+        _DEPENDENCIES,
+    ),
+    _single("file", "One loose file, not packaged with code.", _DEPENDENCIES),
+    RuleSchema(
+        "pex_binary",
+        DIALECT,
+        "A PEX: a self-contained Python executable.",
+        _PEX_FIELDS,
+        name_required=False,
+    ),
+    RuleSchema(
+        "pex_binaries",
+        DIALECT,
+        "Several PEX binaries, one per entry point.",
+        (
+            Field("entry_points", STRING_LIST, "The entry points, one PEX each.", required=True),
+            _OVERRIDES,
+            *_PEX_FIELDS[:3],
+        ),
+        name_required=False,
+    ),
+    RuleSchema(
+        "target",
+        DIALECT,
+        "A generic target: a name for a group of dependencies.",
+        (_DEPENDENCIES,),
+        name_required=False,
+    ),
+    PYTHON_DISTRIBUTION,
+)
+
+
+# ---------------------------------------------------------------- generators
+
+
+def expand_per_source_file(
+    package: PackageContext, fields: Mapping[str, Any], call: RuleCall
+) -> list[tuple[str, dict[str, Any]]]:
+    """python_sources & co.: one target per file its `sources` globs match."""
+    entries = fields.get("sources") or ()
+    include = [e for e in entries if not e.startswith("!")]
+    exclude = [e[1:] for e in entries if e.startswith("!")]
+    shared = {k: v for k, v in fields.items() if k not in ("sources", "overrides")}
+    overrides = _overrides(fields, call)
+    generated = []
+    for path in package.glob(include, exclude):
+        generated.append((path, {**shared, "source": path, **overrides.get(path, {})}))
+    return generated
+
+
+def expand_per_requirement(
+    package: PackageContext, fields: Mapping[str, Any], call: RuleCall
+) -> list[tuple[str, dict[str, Any]]]:
+    """python_requirements / poetry_requirements: one python_requirement per project."""
+    source = str(fields.get("source"))
+    text = package.read_text(source)
+    if call.kind == "poetry_requirements":
+        requirements = _poetry_requirements(text, source, call)
+    else:
+        requirements = _requirements_txt(text, source, call)
+    module_mapping = _normalized_keys(fields.get("module_mapping") or {})
+    stubs_mapping = _normalized_keys(fields.get("type_stubs_module_mapping") or {})
+    overrides = {_normalize(k): v for k, v in _overrides(fields, call).items()}
+    generated = []
+    for name, strings in requirements.items():
+        key = _normalize(name)
+        values: dict[str, Any] = {"requirements": tuple(strings)}
+        if key in module_mapping:
+            values["modules"] = tuple(module_mapping[key])
+        if key in stubs_mapping:
+            values["type_stub_modules"] = tuple(stubs_mapping[key])
+        if fields.get("resolve"):
+            values["resolve"] = fields["resolve"]
+        values.update(overrides.get(key, {}))
+        generated.append((name, values))
+    return generated
+
+
+def _overrides(fields: Mapping[str, Any], call: RuleCall) -> dict[str, dict[str, Any]]:
+    overrides = fields.get("overrides") or {}
+    result: dict[str, dict[str, Any]] = {}
+    for key, values in overrides.items():
+        if not isinstance(values, Mapping):
+            raise BuildFileError(
+                f"{call.kind}(): overrides[{key!r}] must be a dict of field values",
+                location=call.location,
+            )
+        result[str(key)] = dict(values)
+    return result
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _normalized_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {_normalize(k): v for k, v in mapping.items()}
+
+
+def _requirements_txt(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+    requirements: dict[str, list[str]] = {}
+    logical_lines = re.sub(r"\\\n", "", text).splitlines()
+    for raw in logical_lines:
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line or line.startswith("-"):
+            continue  # options such as -r, -c, --index-url, --hash apply to the whole file
+        line = re.split(r"\s--hash", line)[0].strip()
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as e:
+            raise BuildFileError(
+                f"{source}: {line!r} is not a valid requirement: {e}",
+                location=call.location,
+                hint="requirements files hold one PEP 508 requirement per line",
+            ) from None
+        requirements.setdefault(requirement.name, []).append(line)
+    return requirements
+
+
+def _poetry_requirements(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise BuildFileError(f"{source}: invalid TOML: {e}", location=call.location) from None
+    poetry = document.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables.extend(group.get("dependencies", {}) for group in poetry.get("group", {}).values())
+    requirements: dict[str, list[str]] = {}
+    for table in tables:
+        for name, spec in table.items():
+            if name.lower() != "python":
+                requirements.setdefault(name, []).append(_poetry_requirement(name, spec))
+    return requirements
+
+
+def _poetry_requirement(name: str, spec: Any) -> str:
+    """A Poetry dependency as a PEP 508 string (`^1.2` is `>=1.2,<2.0`, `~1.2.3` `>=1.2.3,<1.3`)."""
+    if isinstance(spec, list):  # several constraints, by Python version: take the first
+        spec = spec[0] if spec else "*"
+    extras = ""
+    if isinstance(spec, Mapping):
+        if spec.get("extras"):
+            extras = "[" + ",".join(spec["extras"]) + "]"
+        for key in ("url", "git", "path"):
+            if key in spec:
+                return f"{name}{extras} @ {spec[key]}"
+        spec = spec.get("version", "*")
+    return name + extras + _poetry_version(str(spec))
+
+
+def _poetry_version(constraint: str) -> str:
+    specifiers: list[str] = []
+    for part in (p.strip() for p in constraint.split(",")):
+        if part in ("", "*"):
+            continue
+        if part.startswith("^"):
+            specifiers += [f">={part[1:]}", f"<{_next_version(part[1:], caret=True)}"]
+        elif part.startswith("~") and not part.startswith("~="):
+            specifiers += [f">={part[1:]}", f"<{_next_version(part[1:], caret=False)}"]
+        elif part[0].isdigit():
+            specifiers.append(f"=={part}")
+        else:
+            specifiers.append(part)
+    return ",".join(specifiers)
+
+
+def _next_version(version: str, *, caret: bool) -> str:
+    numbers = [int(n) for n in re.findall(r"\d+", version)[:3]] or [0]
+    if caret:  # bump the first non-zero component
+        for index, number in enumerate(numbers):
+            if number or index == len(numbers) - 1:
+                return ".".join(map(str, [*numbers[:index], number + 1]))
+    keep = 1 if len(numbers) >= 2 else 0  # tilde: bump the minor, or the major if alone
+    return ".".join(map(str, [*numbers[:keep], numbers[keep] + 1]))
+
+
+# ---------------------------------------------------------------- builtins
+
+
+def python_artifact(package: PackageContext, **kwargs: Any) -> dict[str, Any]:
+    """`python_artifact(name=..., version=..., ...)`: the setup() arguments of a distribution."""
+    try:
+        _check_artifact(kwargs)
+    except FieldError as e:
+        raise BuildFileError(e.message, hint=e.hint) from None
+    return kwargs
+
+
+def parametrize(package: PackageContext, *values: Any, **named: Any) -> dict[str, Any]:
+    """`field=parametrize(a, b)`: one target per value; `**parametrize("name", f=v)`: a group."""
+    if len(values) == 1 and named and isinstance(values[0], str):
+        return {f"{PARAMETRIZE_GROUP}{values[0]}": named}
+    if named:
+        raise BuildFileError(
+            "parametrize() takes either values, or a group name and field values",
+            hint=(
+                'resolve = parametrize("a", "b"), '
+                'or **parametrize("py3", interpreter_constraints = [...])'
+            ),
+        )
+    if not values:
+        raise BuildFileError("parametrize() needs at least one value")
+    return {PARAMETRIZE: list(values)}
+
+
+def env(package: PackageContext, name: str, default: Any = None) -> Any:
+    """`env("NAME", default)`: an environment variable's value."""
+    return os.environ.get(name, default)
+
+
+def build_file_dir(package: PackageContext) -> str:
+    """The BUILD file's directory, relative to the build root."""
+    return package.directory
+
+
+def _record_defaults(package: PackageContext, encoded: str) -> None:
+    named, all_fields, extend, ignore_unknown = json.loads(encoded)
+    known = {s.kind: s for s in SCHEMAS}
+    for kind, fields in named.items():
+        schema = known.get(kind)
+        if schema is None:
+            close = difflib.get_close_matches(kind, list(known), n=1)
+            raise BuildFileError(
+                f"__defaults__: no target type {kind!r}",
+                hint=f"did you mean {close[0]!r}?" if close else None,
+            )
+        if not isinstance(fields, Mapping):
+            raise BuildFileError(f"__defaults__: the defaults of {kind} must be a dict")
+        unknown = sorted(set(fields) - set(schema.field_map))
+        if unknown and not ignore_unknown:
+            raise BuildFileError(
+                f"__defaults__: {kind} has no field {unknown[0]!r}",
+                hint="pass ignore_unknown_fields=True to allow it",
+            )
+    package.settings[DEFAULTS_SETTING] = {
+        "types": named,
+        "all": all_fields or {},
+        "extend": bool(extend),
+    }
+
+
+# Pants' dunder builtins take rule functions as dict keys, which only Starlark can read:
+# `str(python_sources)` ends in the rule's name. `__x__` is written `x____` here (see
+# RuleSet.prelude_source).
+PRELUDE = """
+def defaults____(
+        defaults = None, all = None, extend = False, ignore_unknown_fields = False, **kwargs):
+    named = {}
+    for key, value in (defaults or {}).items():
+        for one in (key if type(key) == "tuple" else [key]):
+            named[one if type(one) == "string" else str(one).rpartition(".")[2]] = value
+    named.update(kwargs)
+    _defaults(json.encode([named, all, extend, ignore_unknown_fields]))
+
+def dependencies_rules____(*args, **kwargs):
+    return None
+
+def dependents_rules____(*args, **kwargs):
+    return None
+"""
+
+FUNCTIONS: Mapping[str, Callable[..., object]] = {
+    "python_artifact": python_artifact,
+    "setup_py": python_artifact,
+    "parametrize": parametrize,
+    "env": env,
+    "build_file_dir": build_file_dir,
+    "_defaults": _record_defaults,
+}

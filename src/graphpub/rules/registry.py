@@ -1,0 +1,332 @@
+"""The rule set build files see: schemas per dialect, validated into targets.
+
+A call's schema is chosen by the dialect of the file that made it (`python_test` is a Pants
+file target and a Buck2 test rule); rules with no schema fall back to opaque targets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from graphpub.buildgraph.address import Address, AddressInput, parse_address
+from graphpub.buildgraph.config import Dialect
+from graphpub.buildgraph.target import (
+    FrozenDict,
+    PackageContext,
+    RuleCall,
+    Target,
+    freeze,
+    generic_target,
+)
+from graphpub.errors import BuildFileError, SourceLocation
+from graphpub.rules import requirements
+from graphpub.rules.schema import Field, FieldError, Generates, Role, RuleSchema
+
+# `parametrize()` values, as JSON-able markers (rule arguments cross into Python as JSON).
+PARAMETRIZE = "__parametrize__"
+PARAMETRIZE_GROUP = "__parametrize_group__:"
+# `__defaults__` of a package, kept in its settings.
+DEFAULTS_SETTING = "__defaults__"
+
+# How a target generator finds what to generate: `(package, fields) -> [(suffix, fields)]`.
+Expander = Callable[[PackageContext, Mapping[str, Any], RuleCall], list[tuple[str, dict[str, Any]]]]
+
+
+class SchemaRuleSet:
+    """Rules with schemas, per dialect, plus opaque rules known by name."""
+
+    def __init__(
+        self,
+        schemas: Iterable[RuleSchema],
+        *,
+        opaque: Iterable[str] = (),
+        functions: Mapping[str, Callable[..., object]] | None = None,
+        prelude: str = "",
+        common_fields: Mapping[str, Sequence[Field]] | None = None,
+        expanders: Mapping[Generates, Expander] | None = None,
+    ) -> None:
+        self._by_dialect: dict[str, dict[str, RuleSchema]] = {}
+        for schema in schemas:
+            complete = schema.with_fields(*(common_fields or {}).get(schema.dialect, ()))
+            self._by_dialect.setdefault(schema.dialect, {})[schema.kind] = complete
+        self._defaults = {
+            (dialect, kind): {f.name: f.default for f in s.fields if f.default is not None}
+            for dialect, schemas_ in self._by_dialect.items()
+            for kind, s in schemas_.items()
+        }
+        self._opaque = frozenset(opaque)
+        self._functions = dict(functions or {})
+        self._prelude = prelude
+        self._expanders = dict(expanders or {})
+
+    # ------------------------------------------------------------ RuleSet
+
+    def rule_names(self) -> Collection[str]:
+        names = set(self._opaque)
+        for schemas in self._by_dialect.values():
+            names.update(schemas)
+        return names
+
+    def functions(self) -> Mapping[str, Callable[..., object]]:
+        return self._functions
+
+    def prelude_source(self) -> str:
+        return self._prelude
+
+    def instantiate(self, call: RuleCall) -> Sequence[Target]:
+        schema = self.schema_for(call.kind, call.package.dialect)
+        if schema is None:
+            return [generic_target(call)]
+        return _Instantiation(self, schema, call).targets()
+
+    def external_target(
+        self, address: Address, referenced_at: SourceLocation, python_hubs: Collection[str]
+    ) -> Target:
+        return requirements.external_target(address, referenced_at, python_hubs)
+
+    # ------------------------------------------------------------ schemas
+
+    def schemas(self) -> list[RuleSchema]:
+        return sorted(
+            (s for schemas in self._by_dialect.values() for s in schemas.values()),
+            key=lambda s: (s.dialect, s.kind),
+        )
+
+    def schema_for(self, kind: str, dialect: Dialect) -> RuleSchema | None:
+        own = self._by_dialect.get(dialect.value, {}).get(kind)
+        if own is not None or dialect is not Dialect.GRAPHPUB:
+            return own
+        for candidate in (Dialect.PANTS, Dialect.BAZEL, Dialect.BUCK2):
+            found = self._by_dialect.get(candidate.value, {}).get(kind)
+            if found is not None:
+                return found
+        return None
+
+    def schemas_named(self, kind: str) -> list[RuleSchema]:
+        return [s for s in self.schemas() if s.kind == kind]
+
+    def defaults(self, schema: RuleSchema) -> Mapping[str, Any]:
+        return self._defaults[(schema.dialect, schema.kind)]
+
+    def expander(self, how: Generates) -> Expander:
+        return self._expanders[how]
+
+
+class _Instantiation:
+    """One rule call made into its target(s)."""
+
+    def __init__(self, rule_set: SchemaRuleSet, schema: RuleSchema, call: RuleCall) -> None:
+        self.rule_set = rule_set
+        self.schema = schema
+        self.call = call
+        self.package = call.package
+
+    def fail(self, message: str, hint: str | None = None) -> BuildFileError:
+        return BuildFileError(
+            f"{self.schema.kind}(): {message}", location=self.call.location, hint=hint
+        )
+
+    def targets(self) -> list[Target]:
+        if self.call.args:
+            raise self.fail(
+                f"takes keyword arguments only, got {len(self.call.args)} positional",
+                hint=f'write {self.schema.kind}(name = "...", ...)',
+            )
+        arguments = {**self._package_defaults(), **self.call.kwargs}
+        made: list[Target] = []
+        for parameters, variant in self._parametrizations(arguments):
+            made.extend(self._targets_of(parameters, variant))
+        return made
+
+    def _package_defaults(self) -> dict[str, Any]:
+        """Pants `__defaults__` of this package and those above it, for this rule."""
+        if self.schema.dialect != Dialect.PANTS.value:
+            return {}
+        layers = [self.package.settings.get(DEFAULTS_SETTING)]
+        layers.extend(self.package.ancestor_settings(DEFAULTS_SETTING))
+        collected: list[Mapping[str, Any]] = []
+        for layer in layers:  # nearest first
+            if not layer:
+                continue
+            entry = {**layer["all"], **layer["types"].get(self.schema.kind, {})}
+            if entry:
+                collected.append(entry)
+                if not layer["extend"]:
+                    break  # without extend=True, the nearest defaults replace those above
+        merged: dict[str, Any] = {}
+        for entry in reversed(collected):
+            merged.update(entry)
+        return {k: v for k, v in merged.items() if k in self.schema.field_map}
+
+    def _parametrizations(
+        self, arguments: Mapping[str, Any]
+    ) -> list[tuple[tuple[tuple[str, str], ...], dict[str, Any]]]:
+        """`parametrize()` values multiplied out: one set of arguments per combination."""
+        plain = {k: v for k, v in arguments.items() if not k.startswith(PARAMETRIZE_GROUP)}
+        axes: list[list[tuple[tuple[str, str], dict[str, Any]]]] = []
+        for key, value in plain.items():
+            if isinstance(value, Mapping) and PARAMETRIZE in value:
+                axes.append([((key, str(v)), {key: v}) for v in value[PARAMETRIZE]])
+        groups = [
+            (k[len(PARAMETRIZE_GROUP) :], v)
+            for k, v in arguments.items()
+            if k.startswith(PARAMETRIZE_GROUP)
+        ]
+        if groups:
+            axes.append([(("parametrize", name), dict(fields)) for name, fields in groups])
+        if not axes:
+            return [((), dict(plain))]
+        variants = []
+        for combination in itertools.product(*axes):
+            variant = dict(plain)
+            for _, values in combination:
+                variant.update(values)
+            parameters = tuple(sorted(pair for pair, _ in combination))
+            variants.append((parameters, variant))
+        return variants
+
+    def _targets_of(
+        self, parameters: tuple[tuple[str, str], ...], arguments: Mapping[str, Any]
+    ) -> list[Target]:
+        name = self._name(arguments)
+        fields = self._validated(arguments)
+        address = Address(self.package.directory, name, parameters=parameters)
+        target = self._target(address, self.schema.kind, fields)
+        companions = [
+            Target(
+                address=Address(self.package.directory, name + suffix, parameters=parameters),
+                kind=kind,
+                fields=FrozenDict({"target": f":{name}"}),
+                location=self.call.location,
+                dependencies=(AddressInput.of(address),),
+            )
+            for suffix, kind in self.schema.companions
+        ]
+        generator = self.schema.generator
+        if generator is None:
+            return [target, *companions]
+        per_file = generator.how is Generates.PER_SOURCE_FILE
+        generated = [
+            Target(
+                address=Address(
+                    self.package.directory,
+                    name,
+                    file=suffix if per_file else "",
+                    generated="" if per_file else suffix,
+                    parameters=parameters,
+                ),
+                kind=generator.kind,
+                fields=FrozenDict(generated_fields),
+                location=self.call.location,
+                dependencies=target.dependencies,  # generated targets inherit the generator's
+                sources=(suffix,) if per_file else (),
+                generator=address,
+            )
+            for suffix, generated_fields in self.rule_set.expander(generator.how)(
+                self.package, fields, self.call
+            )
+        ]
+        # Pants: a target generator depends on every target it generates.
+        edges = tuple(AddressInput.of(t.address) for t in generated)
+        generator_target = Target(
+            address=target.address,
+            kind=target.kind,
+            fields=target.fields,
+            location=target.location,
+            dependencies=target.dependencies + edges,
+            sources=target.sources,
+        )
+        return [generator_target, *generated]
+
+    def _name(self, arguments: Mapping[str, Any]) -> str:
+        name = arguments.get("name")
+        if name is None:
+            if self.schema.name_required:
+                raise self.fail(
+                    "missing the required field 'name'",
+                    hint=f'add name = "..." to the {self.schema.kind}() call',
+                )
+            if not self.package.directory:
+                raise self.fail("a target at the build root needs a name", hint='add name = "..."')
+            return self.package.directory.rsplit("/", 1)[-1]
+        if not isinstance(name, str) or not name:
+            raise self.fail(f"'name' must be a non-empty string, got {name!r}")
+        return name
+
+    def _validated(self, arguments: Mapping[str, Any]) -> FrozenDict:
+        schema = self.schema
+        values = dict(self.rule_set.defaults(schema))
+        for key, value in arguments.items():
+            if key == "name" or value is None:
+                continue
+            field_ = schema.field_map.get(key)
+            if field_ is None:
+                close = difflib.get_close_matches(key, list(schema.field_map), n=1, cutoff=0.6)
+                raise self.fail(
+                    f"unknown field '{key}'",
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else f"see the fields with: graphpub help {schema.kind}",
+                )
+            try:
+                values[key] = freeze(field_.type(value))
+            except FieldError as e:
+                raise self.fail(f"field '{key}': {e.message}", hint=e.hint) from None
+        for field_ in schema.fields:
+            if field_.required and field_.name not in values:
+                raise self.fail(
+                    f"missing the required field '{field_.name}'",
+                    hint=f"{field_.name}: {field_.help}",
+                )
+        return FrozenDict(values)
+
+    def _target(self, address: Address, kind: str, fields: FrozenDict) -> Target:
+        schema = self.schema
+        return Target(
+            address=address,
+            kind=kind,
+            fields=fields,
+            location=self.call.location,
+            dependencies=self._dependencies(fields, schema.fields_with_role(Role.DEPENDENCIES)),
+            sources=_declared_sources(fields, schema.fields_with_role(Role.SOURCES)),
+        )
+
+    def _dependencies(
+        self, fields: Mapping[str, Any], names: Iterable[str]
+    ) -> tuple[AddressInput, ...]:
+        package = self.package
+        parsed = []
+        for name in names:
+            value = fields.get(name)
+            for entry in (value,) if isinstance(value, str) else value or ():
+                parsed.append(
+                    parse_address(
+                        entry,
+                        relative_to=package.directory,
+                        bare_name_is_target=package.dialect.bare_name_is_target,
+                        cells=package.cells,
+                        location=self.call.location,
+                    )
+                )
+        return tuple(parsed)
+
+
+def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
+    """File entries of source fields (lists, a single `source`, or Buck2 `{dest: src}`);
+    labels (`:gen`, `//x:y`) name other targets' outputs, not files of this package."""
+    declared: list[str] = []
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, Mapping):
+            value = list(value.values())
+        for entry in (value,) if isinstance(value, str) else value or ():
+            if (
+                isinstance(entry, str)
+                and not entry.startswith((":", "//", "@"))
+                and ":" not in entry
+            ):
+                declared.append(entry)
+    return tuple(declared)

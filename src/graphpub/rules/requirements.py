@@ -1,0 +1,45 @@
+"""Third-party requirements named by rules_python labels.
+
+`requirement("Foo.Bar")` is `@pypi//foo_bar:pkg`; bzlmod also writes `@pypi//foo_bar`, and old
+WORKSPACE setups `@pypi_foo_bar//:pkg`. Each becomes one python_requirement target, the same
+kind Pants' python_requirement makes, so the later stages see one model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.target import EXTERNAL_KIND, FrozenDict, Target
+from graphpub.errors import SourceLocation
+
+REQUIREMENT_KIND = "python_requirement"
+# The targets rules_python's pip hubs define for each package.
+_HUB_TARGETS = frozenset({"pkg", "whl", "data", "dist_info"})
+
+
+def project_of(address: Address, hubs: Collection[str]) -> str | None:
+    """The (normalised) project a pip-hub label names, or None for any other label."""
+    one_directory = bool(address.directory) and "/" not in address.directory
+    hub_target = address.name in _HUB_TARGETS
+    if one_directory and (
+        hub_target or (address.name == address.directory and address.repository in hubs)
+    ):
+        return address.directory
+    if not address.directory and address.name in _HUB_TARGETS:
+        for hub in hubs:  # WORKSPACE style: @pypi_requests//:pkg
+            if address.repository.startswith(f"{hub}_"):
+                return address.repository[len(hub) + 1 :]
+    return None
+
+
+def external_target(
+    address: Address, referenced_at: SourceLocation, hubs: Collection[str]
+) -> Target:
+    project = project_of(address, hubs)
+    if project is None:
+        return Target(address, EXTERNAL_KIND, FrozenDict(), referenced_at)
+    name = re.sub(r"[-_.]+", "-", project).lower()  # PEP 503, the name pip and twine use
+    fields = FrozenDict({"requirements": (name,), "hub": address.repository})
+    return Target(address, REQUIREMENT_KIND, fields, referenced_at)
