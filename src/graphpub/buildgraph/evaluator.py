@@ -81,6 +81,7 @@ class _PackageState:
     build_file: str = ""
     text: str = ""
     cells: Mapping[str, str] = field(default_factory=dict)
+    _ancestor_settings: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def directory(self) -> str:
@@ -97,6 +98,9 @@ class _PackageState:
             raise BuildFileError(str(e)) from None
 
     def ancestor_settings(self, key: str) -> list[Any]:
+        cached = self._ancestor_settings.get(key)
+        if cached is not None:
+            return cached
         found = []
         directory = self.directory
         while directory:
@@ -104,6 +108,7 @@ class _PackageState:
             package = self.evaluator.package(directory)
             if package is not None and key in package.settings:
                 found.append(package.settings[key])
+        self._ancestor_settings[key] = found
         return found
 
     def read_text(self, relative: str) -> str:
@@ -581,14 +586,17 @@ class Evaluator:
         for key in DEFAULT_CONDITIONS:
             if key in conditions:
                 return conditions[key]
-        raise BuildFileError(
-            no_match_error
-            or "no select() condition matches and there is no //conditions:default branch",
-            hint=(
-                "pick a branch with --condition LABEL or --define KEY=VALUE, "
-                "or the `conditions` / `defines` config keys"
-            ),
+        if not conditions:
+            raise BuildFileError("select() needs at least one condition")
+        # Bazel always has some configuration; graphpub has none unless told: take the first
+        # branch, as a build for that condition would, and say how to take another.
+        first = next(iter(conditions))
+        self.warn(
+            f"{state.build_file}: no select() condition holds and there is no "
+            f"//conditions:default: using {first!r} (choose with --condition LABEL)",
+            key=f"select:{state.build_file}:{','.join(conditions)}",
         )
+        return conditions[first]
 
     def _condition_holds(self, key: str, state: _PackageState) -> bool:
         try:

@@ -45,6 +45,7 @@ class FileTree:
         self._build_file = _compile_any(config.build_patterns)
         self._ignore = _IgnoreMatcher(config.build_ignore)
         self._listings: dict[str, Listing | None] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
 
     def is_ignored(self, directory: str) -> bool:
         """Matched by build_ignore, or a virtualenv (of any name: it holds `pyvenv.cfg`)."""
@@ -152,10 +153,16 @@ class FileTree:
     ) -> list[str]:
         """Bazel's glob: package-relative matches, sorted, never entering a subpackage (unless
         `cross_packages`, for file specs on the command line)."""
-        exclude_matchers = [_compile_glob(p) for p in exclude]
+        exclude_matchers = [self._compiled(p) for p in exclude]
         results: set[str] = set()
         for pattern in include:
-            matcher = _compile_glob(pattern)
+            if not _has_magic(pattern):  # a plain file name: one listing lookup, no walk
+                if self._is_package_file(package, pattern) and not any(
+                    m.fullmatch(pattern) for m in exclude_matchers
+                ):
+                    results.add(pattern)
+                continue
+            matcher = self._compiled(pattern)
             segments = pattern.split("/")
             prefix: list[str] = []
             for segment in segments[:-1]:
@@ -174,6 +181,26 @@ class FileTree:
                 ):
                     results.add(relative)
         return sorted(results)
+
+    def _is_package_file(self, package: str, relative: str) -> bool:
+        """Whether `relative` is a file of the package (not inside one of its subpackages)."""
+        self._compiled(relative)  # the same checks as any pattern: no `..`, not absolute
+        directory, _, name = relative.rpartition("/")
+        listing = self.listing(posixpath.join(package, directory) if directory else package)
+        if listing is None or name not in listing.files:
+            return False
+        parts = directory.split("/") if directory else []
+        for depth in range(1, len(parts) + 1):
+            below = posixpath.join(package, *parts[:depth]) if package else "/".join(parts[:depth])
+            if self.is_ignored(below) or self.is_package(below):
+                return False
+        return True
+
+    def _compiled(self, pattern: str) -> re.Pattern[str]:
+        compiled = self._patterns.get(pattern)
+        if compiled is None:
+            compiled = self._patterns[pattern] = _compile_glob(pattern)
+        return compiled
 
     def _walk_package(
         self, package: str, start: str, depth_limit: int | None, cross_packages: bool

@@ -98,6 +98,10 @@ class BuildGraph:
             self._targets[target.address] = target
         for target in added:
             self._dependencies[target.address] = self._resolved_dependencies(target)
+        for target in added:
+            if target.generator is not None:
+                # Pants: a target generator depends on every target it generates.
+                self._dependencies[target.generator].append(target.address)
         self._check_acyclic()
 
     def load_all(self) -> None:
@@ -191,16 +195,7 @@ class BuildGraph:
                     "with the file in its sources"
                 ),
             )
-        results = []
-        for owner in owners:
-            generated = Address(
-                owner.address.directory,
-                owner.address.name,
-                file=posixpath.relpath(path, owner.address.directory or "."),
-            )
-            found = self._targets.get(generated)
-            results.append(found.address if found is not None else owner.address)
-        return results
+        return [owner.address for owner in owners]
 
     def _missing(self, dependency: AddressInput, referrer: Target) -> GraphError:
         wanted = dependency.directory_address
@@ -340,15 +335,20 @@ class BuildGraph:
         return files
 
     def owners_of(self, path: str) -> list[Target]:
-        """Targets in the file's directory or above whose sources include the file."""
+        """Targets in the file's directory or above whose sources include the file; where a
+        generator made a target for the file, that target (as `pants list path` shows)."""
         owners: list[Target] = []
         for directory in ancestors(posixpath.dirname(path)):
             self.ensure_loaded(directory)
             for target in self.package_targets(directory):
-                if not (
-                    target.address.file or target.address.generated
-                ) and path in self.owned_files(target):
-                    owners.append(target)
+                address = target.address
+                if address.file or address.generated or path not in self.owned_files(target):
+                    continue
+                relative = posixpath.relpath(path, address.directory or ".")
+                generated = Address(
+                    address.directory, address.name, file=relative, parameters=address.parameters
+                )
+                owners.append(self._targets.get(generated, target))
         return owners
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphpub.rules import pants
+from graphpub.rules import bazel, buck2, pants
 from graphpub.rules.catalog import ALL_RULES
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Generates
@@ -10,13 +10,16 @@ from graphpub.rules.schema import Generates
 
 def default_rules() -> SchemaRuleSet:
     """Every rule graphpub knows, for build files of any dialect."""
-    schemas = [*pants.SCHEMAS]
     return SchemaRuleSet(
-        schemas,
+        [*pants.SCHEMAS, *bazel.SCHEMAS, *buck2.SCHEMAS],
         opaque=ALL_RULES,
         functions=pants.FUNCTIONS,
         prelude=pants.PRELUDE,
-        common_fields={pants.DIALECT: pants.COMMON_FIELDS},
+        common_fields={
+            pants.DIALECT: pants.COMMON_FIELDS,
+            bazel.DIALECT: bazel.COMMON_FIELDS,
+            buck2.DIALECT: buck2.COMMON_FIELDS,
+        },
         expanders={
             Generates.PER_SOURCE_FILE: pants.expand_per_source_file,
             Generates.PER_REQUIREMENT: pants.expand_per_requirement,

@@ -64,6 +64,7 @@ BUCK2_RULES = (
     "python_binary",
     "prebuilt_python_library",
     "python_wheel",
+    "cxx_python_extension",
     "export_file",
     "remote_file",
     "http_archive",

@@ -24,6 +24,7 @@ from graphpub.rules.schema import (
     SOURCES,
     STRING,
     STRING_DICT,
+    STRING_DICT_DICT,
     STRING_LIST,
     Field,
     FieldError,
@@ -185,10 +186,7 @@ def _check_artifact(kwargs: Mapping[str, Any]) -> None:
 
 
 ARTIFACT = FieldType("python_artifact(...)", _artifact)
-ENTRY_POINTS = FieldType(
-    "dict of group to dict of name to 'module:function' or address",
-    lambda value: {str(group): STRING_DICT(names) for group, names in DICT(value).items()},
-)
+ENTRY_POINTS = STRING_DICT_DICT
 
 PYTHON_DISTRIBUTION = RuleSchema(
     "python_distribution",

@@ -194,7 +194,8 @@ class _Instantiation:
         name = self._name(arguments)
         fields = self._validated(arguments)
         address = Address(self.package.directory, name, parameters=parameters)
-        target = self._target(address, self.schema.kind, fields)
+        dependencies = self._dependencies(fields, self.schema.fields_with_role(Role.DEPENDENCIES))
+        sources = _declared_sources(fields, self.schema.fields_with_role(Role.SOURCES))
         companions = [
             Target(
                 address=Address(self.package.directory, name + suffix, parameters=parameters),
@@ -207,6 +208,9 @@ class _Instantiation:
         ]
         generator = self.schema.generator
         if generator is None:
+            target = Target(
+                address, self.schema.kind, fields, self.call.location, dependencies, sources
+            )
             return [target, *companions]
         per_file = generator.how is Generates.PER_SOURCE_FILE
         generated = [
@@ -221,7 +225,7 @@ class _Instantiation:
                 kind=generator.kind,
                 fields=FrozenDict(generated_fields),
                 location=self.call.location,
-                dependencies=target.dependencies,  # generated targets inherit the generator's
+                dependencies=dependencies,  # generated targets inherit the generator's
                 sources=(suffix,) if per_file else (),
                 generator=address,
             )
@@ -229,17 +233,10 @@ class _Instantiation:
                 self.package, fields, self.call
             )
         ]
-        # Pants: a target generator depends on every target it generates.
-        edges = tuple(AddressInput.of(t.address) for t in generated)
         generator_target = Target(
-            address=target.address,
-            kind=target.kind,
-            fields=target.fields,
-            location=target.location,
-            dependencies=target.dependencies + edges,
-            sources=target.sources,
+            address, self.schema.kind, fields, self.call.location, dependencies, sources
         )
-        return [generator_target, *generated]
+        return [generator_target, *companions, *generated]
 
     def _name(self, arguments: Mapping[str, Any]) -> str:
         name = arguments.get("name")
@@ -282,17 +279,6 @@ class _Instantiation:
                     hint=f"{field_.name}: {field_.help}",
                 )
         return FrozenDict(values)
-
-    def _target(self, address: Address, kind: str, fields: FrozenDict) -> Target:
-        schema = self.schema
-        return Target(
-            address=address,
-            kind=kind,
-            fields=fields,
-            location=self.call.location,
-            dependencies=self._dependencies(fields, schema.fields_with_role(Role.DEPENDENCIES)),
-            sources=_declared_sources(fields, schema.fields_with_role(Role.SOURCES)),
-        )
 
     def _dependencies(
         self, fields: Mapping[str, Any], names: Iterable[str]

@@ -119,6 +119,45 @@ def either(*types: FieldType) -> FieldType:
     return FieldType(" or ".join(t.name for t in types), check)
 
 
+def _string_list_dict(value: Any) -> dict[str, tuple[str, ...]]:
+    """`attr.string_list_dict`: {key: [strings]}, as `entry_points` and `extra_requires` are."""
+    if not isinstance(value, Mapping):
+        raise FieldError(f"expected a dict of string to list of strings, got {value!r:.60}")
+    checked: dict[str, tuple[str, ...]] = {}
+    for key, items in value.items():
+        if not isinstance(key, str):
+            raise FieldError(f"expected string keys, but one key is {key!r:.60}")
+        if isinstance(items, str) or not isinstance(items, (list, tuple)):
+            raise FieldError(
+                f"expected a list of strings for {key!r}, got {items!r:.60}",
+                hint=f'write {{"{key}": ["value"]}} even for a single value',
+            )
+        for item in items:
+            if not isinstance(item, str):
+                raise FieldError(f"expected strings in {key!r}, but one item is {item!r:.60}")
+        checked[key] = tuple(items)
+    return checked
+
+
+def _string_dict_dict(value: Any) -> dict[str, dict[str, str]]:
+    """python_wheel's `entry_points`: {group: {name: "module:function"}}."""
+    if not isinstance(value, Mapping):
+        raise FieldError(f"expected a dict of group to dict of name to string, got {value!r:.60}")
+    checked: dict[str, dict[str, str]] = {}
+    for group, entries in value.items():
+        if not isinstance(group, str) or not isinstance(entries, Mapping):
+            raise FieldError(
+                f"expected {{group: {{name: 'module:function'}}}}, but {group!r} maps to "
+                f"{entries!r:.60}",
+                hint='write {"console_scripts": {"name": "module:function"}}',
+            )
+        for name, reference in entries.items():
+            if not isinstance(name, str) or not isinstance(reference, str):
+                raise FieldError(f"expected strings in {group!r}, got {name!r}: {reference!r:.60}")
+        checked[group] = dict(entries)
+    return checked
+
+
 STRING = FieldType("string", _string)
 BOOL = FieldType("bool", _bool)
 INT = FieldType("int", _int)
@@ -128,6 +167,8 @@ DICT = FieldType("dict", _dict)
 ANY = FieldType("any value", _any)
 ADDRESSES = FieldType("list of addresses", _string_list)
 SOURCES = FieldType("list of files or globs", _string_list)
+STRING_LIST_DICT = FieldType("dict of string to list of strings", _string_list_dict)
+STRING_DICT_DICT = FieldType("dict of group to dict of name to string", _string_dict_dict)
 
 
 class Role(Enum):
