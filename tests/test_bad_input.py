@@ -267,7 +267,7 @@ def test_buck2_rule_without_name(tmp_path: Path, run: Runner) -> None:
 def test_pants_target_at_root_without_name(tmp_path: Path, run: Runner) -> None:
     root = make_repo(tmp_path, {"pants.toml": "", "BUILD": "\ntarget()\n"})
     err = fails(run, root)
-    check_error(err, "BUILD:2:1", "needs a name", "target()", hint='add name = "..." to')
+    check_error(err, "BUILD:2:1", "needs a name", "target()", hint='add name = "..."')
 
 
 def test_name_must_be_a_string(tmp_path: Path, run: Runner) -> None:

@@ -348,7 +348,7 @@ def test_pants_build_files_in_one_directory_merge(tmp_path: Path, run: Runner) -
             "pants.toml": "",
             "a/BUILD": "python_sources()\n",
             "a/BUILD.pants": 'python_tests(name = "tests")\n',
-            "a/BUILD.extra": 'resources(name = "res")\n',
+            "a/BUILD.extra": 'resources(name = "res", sources = ["*.json"])\n',
         },
     )
     code, out, err = run(["list", "a:"], root=root)

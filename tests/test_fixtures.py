@@ -12,19 +12,31 @@ DEMO = TESTDATA / "demo"
 BAZEL = TESTDATA / "bazel_wheel"
 BUCK2 = TESTDATA / "buck2_python"
 
-# testdata/demo/EXPECTED.md, "Targets declared in BUILD files (12)", printed Pants-style
-# (`src/python/greeting:greeting` is `src/python/greeting`), sorted.
+# testdata/demo/EXPECTED.md, "Targets declared in BUILD files (12)" and "Generated targets"
+# (10), printed Pants-style (`src/python/greeting:greeting` is `src/python/greeting`, its
+# generated `src/python/greeting/greeting.py:greeting` is `src/python/greeting/greeting.py`),
+# sorted.
 DEMO_TARGETS = [
     "//:dists",
     "3rdparty/python",
+    "3rdparty/python#attrs",
+    "3rdparty/python#packaging",
     "src/python/demo",
+    "src/python/demo/__init__.py",
+    "src/python/demo/main.py",
+    "src/python/demo/main_test.py:tests",
     "src/python/demo:bin",
     "src/python/demo:tests",
     "src/python/greeting",
+    "src/python/greeting/__init__.py",
+    "src/python/greeting/greeting.py",
+    "src/python/greeting/greeting_test.py:tests",
+    "src/python/greeting/translations.json:translations",
     "src/python/greeting:dist",
     "src/python/greeting:tests",
     "src/python/greeting:translations",
     "src/python/testutil",
+    "src/python/testutil/__init__.py",
     "src/python/testutil:dist",
     "src/python:demo",
 ]
@@ -122,18 +134,24 @@ def test_demo_dependencies(run: Runner) -> None:
 def test_demo_dependents(run: Runner) -> None:
     code, out, err = run(["dependents", "--transitive", "src/python/greeting:translations"], DEMO)
     assert (code, err) == (0, "")
+    # The generated file targets inherit their generator's dependencies.
     assert out.splitlines() == [
         "//:dists",
         "src/python/demo",
+        "src/python/demo/__init__.py",
+        "src/python/demo/main.py",
         "src/python/greeting",
+        "src/python/greeting/__init__.py",
+        "src/python/greeting/greeting.py",
         "src/python/greeting:dist",
         "src/python:demo",
     ]
 
 
 def test_demo_file_spec(run: Runner) -> None:
+    # As in Pants, a file spec selects the target generated for the file.
     code, out, _ = run(["list", "src/python/greeting/translations.json"], root=DEMO)
-    assert (code, out) == (0, "src/python/greeting:translations\n")
+    assert (code, out) == (0, "src/python/greeting/translations.json:translations\n")
 
 
 # ---------------------------------------------------------------- bazel_wheel (Bazel)

@@ -19,7 +19,9 @@ def test_duplicate_target_names(tmp_path: Path, run: Runner) -> None:
         tmp_path,
         {
             "pants.toml": "",
-            "a/BUILD": 'target(name = "x")\n\nresources(\n    name = "x",\n)\n',
+            "a/BUILD": (
+                'target(name = "x")\n\nresources(\n    name = "x",\n    sources = ["*.json"],\n)\n'
+            ),
         },
     )
     code, out, err = run(["list", "a:x"], root=root)
@@ -46,7 +48,7 @@ def test_dependency_on_a_missing_target(tmp_path: Path, run: Runner) -> None:
         tmp_path,
         {
             "pants.toml": "",
-            "lib/BUILD": 'python_sources()\nresources(name = "data")\n',
+            "lib/BUILD": 'python_sources()\nresources(name = "data", sources = ["*.json"])\n',
             "app/BUILD": (
                 "python_sources(\n"
                 "    dependencies = [\n"

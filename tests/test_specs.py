@@ -35,31 +35,60 @@ def pants_repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path, PANTS_REPO)
 
 
+# Generated targets: `a/x.py` (by `a`), `a/data/one.json:res` and `a/data/nested/two.json:res`
+# (by `a:res`), `z/q/r.txt:f` and `z/q/s.txt:f` (by `z:f`). As in Pants, a generated file target
+# resides in its file's directory: `a:` has `a/x.py` but not `a/data/one.json:res`.
+A_DIR = ["a", "a/x.py", "a:res", "a:t"]
+A_TREE = [
+    "a",
+    "a/b",
+    "a/b:c",
+    "a/data/nested/two.json:res",
+    "a/data/one.json:res",
+    "a/x.py",
+    "a:res",
+    "a:t",
+]
+EVERYTHING = [
+    "//:root",
+    "a",
+    "a/b",
+    "a/b:c",
+    "a/data/nested/two.json:res",
+    "a/data/one.json:res",
+    "a/x.py",
+    "a:res",
+    "a:t",
+    "z/q/r.txt:f",
+    "z/q/s.txt:f",
+    "z:f",
+]
+
+
 @pytest.mark.parametrize(
     ("specs", "expected"),
     [
         (["a:t"], ["a:t"]),
         (["//a:t"], ["a:t"]),
-        (["a:"], ["a", "a:res", "a:t"]),
-        (["//a:all"], ["a", "a:res", "a:t"]),
-        (["//a:*"], ["a", "a:res", "a:t"]),
-        (["a::"], ["a", "a/b", "a/b:c", "a:res", "a:t"]),
-        (["//a/..."], ["a", "a/b", "a/b:c", "a:res", "a:t"]),
-        (
-            ["::"],
-            ["//:root", "a", "a/b", "a/b:c", "a:res", "a:t", "z:f"],
-        ),
-        (
-            ["//..."],
-            ["//:root", "a", "a/b", "a/b:c", "a:res", "a:t", "z:f"],
-        ),
+        (["a:"], A_DIR),
+        (["//a:all"], A_DIR),
+        (["//a:*"], A_DIR),
+        (["a::"], A_TREE),
+        (["//a/..."], A_TREE),
+        (["::"], EVERYTHING),
+        (["//..."], EVERYTHING),
         (["a"], ["a"]),
         (["//a"], ["a"]),
         (["a/b"], ["a/b"]),
         (["//:root"], ["//:root"]),
         (["//:"], ["//:root"]),
         (["z:f", "a:t", "a/b"], ["a/b", "a:t", "z:f"]),
-        (["a:t", "a:", "//a:t"], ["a", "a:res", "a:t"]),  # no duplicates
+        (["a:t", "a:", "//a:t"], A_DIR),  # no duplicates
+        (["a/data:"], ["a/data/one.json:res"]),
+        (["a/data/nested:"], ["a/data/nested/two.json:res"]),
+        (["z/q:"], ["z/q/r.txt:f", "z/q/s.txt:f"]),
+        (["a/x.py:a"], ["a/x.py"]),
+        (["a/data/one.json:res"], ["a/data/one.json:res"]),
     ],
 )
 def test_address_and_directory_specs(
@@ -73,10 +102,10 @@ def test_address_and_directory_specs(
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("a/x.py", ["a"]),
-        ("a/data/nested/two.json", ["a:res"]),
-        ("z/q/r.txt", ["z:f"]),
-        ("./a/x.py", ["a"]),
+        ("a/x.py", ["a/x.py"]),
+        ("a/data/nested/two.json", ["a/data/nested/two.json:res"]),
+        ("z/q/r.txt", ["z/q/r.txt:f"]),
+        ("./a/x.py", ["a/x.py"]),
     ],
 )
 def test_file_specs_select_owners(
@@ -96,18 +125,19 @@ def test_file_owned_by_several_targets(tmp_path: Path, run: Runner) -> None:
             "a/m.py": "",
         },
     )
-    # `python_sources()` declares no sources field here, so only the explicit owner matches.
+    # Both generators own m.py (`python_sources()` by its default `*.py`): as in Pants, a file
+    # spec selects the targets generated for the file, one per owning generator.
     code, out, _ = run(["list", "a/m.py"], root=root)
-    assert (code, out) == (0, "a:also\n")
+    assert (code, out) == (0, "a/m.py\na/m.py:also\n")
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("a/*.py", ["a"]),
-        ("z/**/*.txt", ["z:f"]),
-        ("a/**/*.json", ["a:res"]),
-        ("**/*.txt", ["z:f"]),
+        ("a/*.py", ["a/x.py"]),
+        ("z/**/*.txt", ["z/q/r.txt:f", "z/q/s.txt:f"]),
+        ("a/**/*.json", ["a/data/nested/two.json:res", "a/data/one.json:res"]),
+        ("**/*.txt", ["z/q/r.txt:f", "z/q/s.txt:f"]),
     ],
 )
 def test_file_glob_specs(pants_repo: Path, run: Runner, spec: str, expected: list[str]) -> None:
@@ -129,16 +159,30 @@ def test_file_glob_spec_across_packages(tmp_path: Path, run: Runner) -> None:
     )
     code, out, err = run(["list", "src/**/*.py"], root=root)
     assert (code, err) == (0, "")
-    assert out.splitlines() == ["src/one", "src/two"]
+    assert out.splitlines() == ["src/one/m.py", "src/two/n.py"]
 
 
 @pytest.mark.parametrize(
     ("specs", "expected"),
     [
-        (["a::", "-a/b:c"], ["a", "a/b", "a:res", "a:t"]),
-        (["::", "-//a/..."], ["//:root", "z:f"]),
-        (["::", "-a::", "-z:"], ["//:root"]),
-        (["a:", "-a/x.py"], ["a:res", "a:t"]),
+        (
+            ["a::", "-a/b:c"],
+            [
+                "a",
+                "a/b",
+                "a/data/nested/two.json:res",
+                "a/data/one.json:res",
+                "a/x.py",
+                "a:res",
+                "a:t",
+            ],
+        ),
+        (["::", "-//a/..."], ["//:root", "z/q/r.txt:f", "z/q/s.txt:f", "z:f"]),
+        # `z:` excludes what resides in z, not the targets generated for z/q's files.
+        (["::", "-a::", "-z:"], ["//:root", "z/q/r.txt:f", "z/q/s.txt:f"]),
+        (["::", "-a::", "-z::"], ["//:root"]),
+        # `-a/x.py` excludes the target generated for the file, not its generator.
+        (["a:", "-a/x.py"], ["a", "a:res", "a:t"]),
     ],
 )
 def test_excludes(pants_repo: Path, run: Runner, specs: list[str], expected: list[str]) -> None:
@@ -151,7 +195,14 @@ def test_excludes_without_double_dash(pants_repo: Path, run: Runner) -> None:
     # Excludes are written as Pants users do: `graphpub list :: -dir:tgt`, with no `--`.
     code, out, err = run(["list", "a::", "-a/b:c", "-//a/b/..."], root=pants_repo)
     assert (code, err) == (0, "")
-    assert out.splitlines() == ["a", "a:res", "a:t"]
+    assert out.splitlines() == [
+        "a",
+        "a/data/nested/two.json:res",
+        "a/data/one.json:res",
+        "a/x.py",
+        "a:res",
+        "a:t",
+    ]
 
 
 def test_bazel_repository_specs(tmp_path: Path, run: Runner) -> None:

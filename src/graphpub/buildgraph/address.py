@@ -87,6 +87,12 @@ class Address:
         return Address(self.directory, self.name, repository=self.repository)
 
     @property
+    def residence(self) -> str:
+        """The directory the target lives in, for `dir:` specs: its file's, for a target
+        generated for one file (as in Pants), else its build file's."""
+        return posixpath.dirname(self.file_path) if self.file else self.directory
+
+    @property
     def file_path(self) -> str:
         """The root-relative path of the file this target was generated for, or `""`."""
         return posixpath.join(self.directory, self.file) if self.file else ""
@@ -261,7 +267,10 @@ def parse_address(
     if path.startswith("/"):
         raise fail("absolute paths are not addresses", hint="write '//dir:name' for the build root")
 
-    if not anchored and not colon and "/" not in path:
+    if not anchored and (path.startswith("./") or path.startswith("../") or path in (".", "..")):
+        # Pants: `./f.py`, `../lib:x` are relative to the BUILD file's directory.
+        path = posixpath.join(relative_to, path)
+    elif not anchored and not colon and "/" not in path:
         if bare_name_is_target:
             # Bazel/Buck2: "util" is ":util" in the current package.
             path, target, colon = relative_to, path, ":"
@@ -283,6 +292,17 @@ def parse_address(
         exclusion=exclusion,
         written=written,
     )
+
+
+def generator_of_file(path: str, target: str) -> tuple[str | None, str]:
+    """Pants' `dir/sub/f.py:../gen`: the generator `gen` is one directory above the file.
+    Returns (the generator's directory, or None when the name has no `../`, and its name)."""
+    if not target.startswith("../"):
+        return None, target
+    directory = posixpath.dirname(path)
+    while target.startswith("../"):
+        directory, target = posixpath.dirname(directory), target[3:]
+    return directory, target
 
 
 def parse_parameters(text: str) -> tuple[tuple[str, str], ...]:

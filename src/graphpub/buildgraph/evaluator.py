@@ -302,12 +302,8 @@ class Evaluator:
         """Parse and evaluate one file in `module`, with the prelude loaded on a first line."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
-        used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
-        header = (
-            f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")" if used else ""
-        )
         try:
-            ast = self._parse(path, header + "\n" + text)
+            ast = self._parse(path, text)
             requested: dict[str, set[str]] = {}
             if "load" in text:  # the file's own load()s: which symbols each label must offer
                 for load in ast.loads():
@@ -317,18 +313,25 @@ class Evaluator:
         except sl.StarlarkError as e:
             raise self._error_from(e) from None
 
-    def _parse(self, path: str, source: str) -> Any:
-        """Parse Starlark; failing that, Python that Starlark lacks but Pants BUILD files use
-        (adjacent string literals), rewritten in place so every position stays the same."""
+    def _parse(self, path: str, text: str) -> Any:
+        """Parse Starlark, with the prelude's names loaded on a first line; failing that,
+        Python that Starlark lacks but Pants BUILD files use, rewritten in place so every
+        position stays the same."""
         try:
-            return sl.parse(path, source, self._dialect)
+            return sl.parse(path, self._with_prelude(text), self._dialect)
         except sl.StarlarkError:
-            rewritten = python_compat.join_adjacent_strings(source)
-            if rewritten == source:
+            rewritten = python_compat.rewrite(text)
+            if rewritten == text:
                 raise
         # Positions are the same in both texts: an error in the rewritten one is as exact, and
         # names the problem that remains.
-        return sl.parse(path, rewritten, self._dialect)
+        return sl.parse(path, self._with_prelude(rewritten), self._dialect)
+
+    def _with_prelude(self, text: str) -> str:
+        used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
+        if not used:
+            return "\n" + text
+        return f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:
         """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions
@@ -374,7 +377,15 @@ class Evaluator:
             members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
             native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
             source = "\n".join(
-                [*wrappers, native, _host_info_source(), _PRINT_SOURCE, self._extra_prelude, ""]
+                [
+                    _OVERRIDE_KEYS_SOURCE,
+                    *wrappers,
+                    native,
+                    _host_info_source(),
+                    _PRINT_SOURCE,
+                    self._extra_prelude,
+                    "",
+                ]
             )
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
@@ -729,6 +740,14 @@ RunEnvironmentInfo = struct
 platform_common = struct(TemplateVariableInfo = struct, ToolchainInfo = struct)
 """
 
+# JSON keys are strings: Pants' `overrides = {("a.py", "b.py"): {...}}` crosses as "a.py\nb.py".
+_OVERRIDE_KEYS_SOURCE = """
+def _override_keys(overrides):
+    if type(overrides) != "dict":
+        return overrides
+    return {("\\n".join(k) if type(k) == "tuple" else k): v for k, v in overrides.items()}
+"""
+
 _PRINT_SOURCE = """
 def print(*args, sep = " "):
     _print(json.encode([call_stack(strip_frames = 1), [str(a) for a in args], sep]))
@@ -740,6 +759,8 @@ def _rule_wrapper(name: str) -> str:
     # arguments separately, several times slower for the lists and dicts rules take.
     return (
         f"def {name}(*args, **kwargs):\n"
+        f"    if 'overrides' in kwargs:\n"
+        f"        kwargs['overrides'] = _override_keys(kwargs['overrides'])\n"
         f"    return _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
     )
 

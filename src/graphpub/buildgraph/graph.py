@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from graphpub.buildgraph.address import Address, AddressInput, Exclusion
+from graphpub.buildgraph.address import Address, AddressInput, Exclusion, generator_of_file
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree, GlobPatternError
@@ -179,10 +179,13 @@ class BuildGraph:
     def _file_owners(self, dependency: AddressInput, referrer: Target) -> list[Address]:
         """Pants file addresses: `a/f.py` names the targets owning it, `a/f.py:t` owner `t`."""
         path = dependency.path
+        directory, name = generator_of_file(path, dependency.target or "")
         owners = [
             owner
             for owner in self.owners_of(path)
-            if dependency.target is None or owner.address.name == dependency.target
+            if (dependency.target is None or owner.address.name == name)
+            and (directory is None or owner.address.directory == directory)
+            and (not dependency.parameters or owner.address.parameters == dependency.parameters)
         ]
         if not owners:
             named = f" named '{dependency.target}'" if dependency.target else ""

@@ -8,7 +8,23 @@ after plain Starlark parsing failed: valid files never pay for it.
 from __future__ import annotations
 
 import io
+import re
+import string
 import tokenize
+
+# `**parametrize("py3", ...)` may appear several times in one call, which Starlark forbids;
+# `A=parametrize(` (as long) passes each group as a keyword argument of its own instead.
+_SPLAT_PARAMETRIZE = re.compile(r"\*\*parametrize\(")
+_KEYWORDS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def rewrite(source: str) -> str:
+    """Every rewrite, for text Starlark could not parse."""
+    source = join_adjacent_strings(source)
+    if "**parametrize(" in source:
+        keywords = iter(_KEYWORDS * (source.count("**parametrize(") // len(_KEYWORDS) + 1))
+        source = _SPLAT_PARAMETRIZE.sub(lambda _: f"{next(keywords)}=parametrize(", source)
+    return source
 
 
 def join_adjacent_strings(source: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.graph import BuildGraph, ancestors
 from graphpub.errors import AddressError, SpecError
 
@@ -45,6 +45,7 @@ class RecursiveSpec:
 class FileSpec:
     text: str
     pattern: str
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 Spec = AddressSpec | DirectorySpec | RecursiveSpec | FileSpec
@@ -95,20 +96,24 @@ def parse_spec(text: str, graph: BuildGraph) -> Spec:
             f"invalid spec {text!r}: {e.message.split(': ', 1)[-1]}", hint=e.hint
         ) from None
     if graph.tree_has_file(parsed.path):
-        return (
-            FileSpec(text, parsed.path)
-            if parsed.target is None
-            else AddressSpec(text, _file_target(parsed.path, parsed.target, graph))
-        )
+        if parsed.target is None:
+            return FileSpec(text, parsed.path, parsed.parameters)
+        return AddressSpec(text, _file_target(parsed.path, parsed.target, parsed.parameters, graph))
     return AddressSpec(text, parsed.directory_address)
 
 
-def _file_target(path: str, name: str, graph: BuildGraph) -> Address:
+def _file_target(
+    path: str, name: str, parameters: tuple[tuple[str, str], ...], graph: BuildGraph
+) -> Address:
+    generator_directory, name = generator_of_file(path, name)
     for directory in ancestors(posixpath.dirname(path)):
+        if generator_directory is not None and directory != generator_directory:
+            continue
         graph.ensure_loaded(directory)
         for target in graph.package_targets(directory):
             if target.address.name == name and not target.address.file:
-                return Address(directory, name, file=posixpath.relpath(path, directory or "."))
+                relative = posixpath.relpath(path, directory or ".")
+                return Address(directory, name, file=relative, parameters=parameters)
     return Address(posixpath.dirname(path), name, file=posixpath.basename(path))
 
 
@@ -143,9 +148,11 @@ def _directories_to_load(specs: Iterable[Spec], graph: BuildGraph) -> list[str]:
         if isinstance(spec, AddressSpec):
             directories.append(spec.address.directory)
         elif isinstance(spec, DirectorySpec):
-            directories.append(spec.directory)
+            # Generators above the directory may make targets for files in it.
+            directories.extend(ancestors(spec.directory))
         elif isinstance(spec, RecursiveSpec):
             directories.extend(graph.tree.packages_under(spec.directory))
+            directories.extend(ancestors(spec.directory))
         else:
             for path in _files(spec, graph):
                 directories.extend(ancestors(posixpath.dirname(path)))
@@ -165,7 +172,11 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     if isinstance(spec, AddressSpec):
         return {spec.address} if spec.address in graph else set()
     if isinstance(spec, DirectorySpec):
-        return {t.address for t in graph.package_targets(spec.directory)}
+        return {
+            t.address
+            for t in graph.targets()
+            if not t.address.repository and t.address.residence == spec.directory
+        }
     if isinstance(spec, RecursiveSpec):
         prefix = spec.directory + "/"
         return {
@@ -174,13 +185,17 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
             if not target.address.repository  # specs select this repository's targets
             and (
                 not spec.directory
-                or target.address.directory == spec.directory
-                or target.address.directory.startswith(prefix)
+                or target.address.residence == spec.directory
+                or target.address.residence.startswith(prefix)
             )
         }
     owners: set[Address] = set()
     for path in _files(spec, graph):
-        owners.update(t.address for t in graph.owners_of(path))
+        owners.update(
+            t.address
+            for t in graph.owners_of(path)
+            if not spec.parameters or t.address.parameters == spec.parameters
+        )
     return owners
 
 

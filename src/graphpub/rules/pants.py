@@ -15,7 +15,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from graphpub.buildgraph.target import PackageContext, RuleCall
 from graphpub.errors import BuildFileError
-from graphpub.rules.registry import DEFAULTS_SETTING, PARAMETRIZE, PARAMETRIZE_GROUP
+from graphpub.rules.registry import (
+    DEFAULTS_SETTING,
+    PARAMETRIZE,
+    PARAMETRIZE_GROUP,
+    PARAMETRIZE_LABELS,
+)
 from graphpub.rules.schema import (
     ADDRESSES,
     BOOL,
@@ -106,7 +111,17 @@ _TEST_FIELDS = (
     Field("environment", STRING, "The Pants environment the tests run in."),
 )
 
-PYTHON_SOURCE_GLOBS = ("*.py", "*.pyi", "!test_*.py", "!*_test.py", "!tests.py", "!conftest.py")
+PYTHON_SOURCE_GLOBS = (
+    "*.py",
+    "*.pyi",
+    "!test_*.py",
+    "!*_test.py",
+    "!tests.py",
+    "!conftest.py",
+    "!test_*.pyi",
+    "!*_test.pyi",
+    "!tests.pyi",
+)
 PYTHON_TEST_GLOBS = ("test_*.py", "*_test.py", "tests.py")
 PYTHON_TEST_UTILS_GLOBS = ("conftest.py", "test_*.pyi", "*_test.pyi", "tests.pyi")
 
@@ -422,7 +437,14 @@ def expand_per_source_file(
     overrides = _overrides(fields, call)
     generated = []
     for path in package.glob(include, exclude):
-        generated.append((path, {**shared, "source": path, **overrides.get(path, {})}))
+        generated.append((path, {**shared, "source": path, **overrides.pop(path, {})}))
+    if overrides:
+        raise BuildFileError(
+            f"{call.kind}(): unused file paths in the `overrides` field: "
+            f"{', '.join(map(repr, sorted(overrides)))}",
+            location=call.location,
+            hint="each key must be a file the `sources` field matches",
+        )
     return generated
 
 
@@ -439,6 +461,14 @@ def expand_per_requirement(
     module_mapping = _normalized_keys(fields.get("module_mapping") or {})
     stubs_mapping = _normalized_keys(fields.get("type_stubs_module_mapping") or {})
     overrides = {_normalize(k): v for k, v in _overrides(fields, call).items()}
+    unused = set(overrides) - {_normalize(name) for name in requirements}
+    if unused:
+        raise BuildFileError(
+            f"{call.kind}(): unused requirement names in the `overrides` field: "
+            f"{', '.join(map(repr, sorted(unused)))}",
+            location=call.location,
+            hint=f"each key must be a project named in {source}",
+        )
     generated = []
     for name, strings in requirements.items():
         key = _normalize(name)
@@ -455,15 +485,12 @@ def expand_per_requirement(
 
 
 def _overrides(fields: Mapping[str, Any], call: RuleCall) -> dict[str, dict[str, Any]]:
-    overrides = fields.get("overrides") or {}
+    """Field values by file or requirement; a key naming several (a tuple in the BUILD file,
+    joined with newlines to cross as JSON) applies to each."""
     result: dict[str, dict[str, Any]] = {}
-    for key, values in overrides.items():
-        if not isinstance(values, Mapping):
-            raise BuildFileError(
-                f"{call.kind}(): overrides[{key!r}] must be a dict of field values",
-                location=call.location,
-            )
-        result[str(key)] = dict(values)
+    for key, values in (fields.get("overrides") or {}).items():
+        for one in str(key).split("\n"):
+            result.setdefault(one, {}).update(values)
     return result
 
 
@@ -543,13 +570,15 @@ def _poetry_version(constraint: str) -> str:
 
 
 def _next_version(version: str, *, caret: bool) -> str:
+    """The exclusive upper bound, written with as many components as `version` has."""
     numbers = [int(n) for n in re.findall(r"\d+", version)[:3]] or [0]
     if caret:  # bump the first non-zero component
-        for index, number in enumerate(numbers):
-            if number or index == len(numbers) - 1:
-                return ".".join(map(str, [*numbers[:index], number + 1]))
-    keep = 1 if len(numbers) >= 2 else 0  # tilde: bump the minor, or the major if alone
-    return ".".join(map(str, [*numbers[:keep], numbers[keep] + 1]))
+        index = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+    else:  # tilde: bump the minor, or the major when it stands alone
+        index = 1 if len(numbers) >= 2 else 0
+    bumped = [*numbers[:index], numbers[index] + 1]
+    bumped += [0] * (3 - len(bumped))  # written major.minor.patch, as Pants does
+    return ".".join(map(str, bumped))
 
 
 # ---------------------------------------------------------------- builtins
@@ -568,6 +597,8 @@ def parametrize(package: PackageContext, *values: Any, **named: Any) -> dict[str
     """`field=parametrize(a, b)`: one target per value; `**parametrize("name", f=v)`: a group."""
     if len(values) == 1 and named and isinstance(values[0], str):
         return {f"{PARAMETRIZE_GROUP}{values[0]}": named}
+    if named and not values:  # parametrize(t1 = [...], t2 = [...]): labelled values
+        return {PARAMETRIZE: list(named.values()), PARAMETRIZE_LABELS: list(named)}
     if named:
         raise BuildFileError(
             "parametrize() takes either values, or a group name and field values",
@@ -594,6 +625,7 @@ def build_file_dir(package: PackageContext) -> str:
 def _record_defaults(package: PackageContext, encoded: str) -> None:
     named, all_fields, extend, ignore_unknown = json.loads(encoded)
     known = {s.kind: s for s in SCHEMAS}
+    common = {f.name for f in COMMON_FIELDS}
     for kind, fields in named.items():
         schema = known.get(kind)
         if schema is None:
@@ -604,7 +636,7 @@ def _record_defaults(package: PackageContext, encoded: str) -> None:
             )
         if not isinstance(fields, Mapping):
             raise BuildFileError(f"__defaults__: the defaults of {kind} must be a dict")
-        unknown = sorted(set(fields) - set(schema.field_map))
+        unknown = sorted(set(fields) - set(schema.field_map) - common)
         if unknown and not ignore_unknown:
             raise BuildFileError(
                 f"__defaults__: {kind} has no field {unknown[0]!r}",

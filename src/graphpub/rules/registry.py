@@ -28,6 +28,7 @@ from graphpub.rules.schema import Field, FieldError, Generates, Role, RuleSchema
 # `parametrize()` values, as JSON-able markers (rule arguments cross into Python as JSON).
 PARAMETRIZE = "__parametrize__"
 PARAMETRIZE_GROUP = "__parametrize_group__:"
+PARAMETRIZE_LABELS = "__parametrize_labels__"  # names of `parametrize(a=..., b=...)` values
 # `__defaults__` of a package, kept in its settings.
 DEFAULTS_SETTING = "__defaults__"
 
@@ -135,7 +136,14 @@ class _Instantiation:
                 f"takes keyword arguments only, got {len(self.call.args)} positional",
                 hint=f'write {self.schema.kind}(name = "...", ...)',
             )
-        arguments = {**self._package_defaults(), **self.call.kwargs}
+        arguments = {**self._package_defaults()}
+        for key, value in self.call.kwargs.items():
+            if _is_parametrize_group(value):
+                # Several `**parametrize(...)` in one call arrive each under a keyword of its
+                # own (see buildgraph.python_compat).
+                arguments.update(value)
+            else:
+                arguments[key] = value
         made: list[Target] = []
         for parameters, variant in self._parametrizations(arguments):
             made.extend(self._targets_of(parameters, variant))
@@ -169,7 +177,11 @@ class _Instantiation:
         axes: list[list[tuple[tuple[str, str], dict[str, Any]]]] = []
         for key, value in plain.items():
             if isinstance(value, Mapping) and PARAMETRIZE in value:
-                axes.append([((key, str(v)), {key: v}) for v in value[PARAMETRIZE]])
+                values = value[PARAMETRIZE]
+                labels = value.get(PARAMETRIZE_LABELS) or [str(v) for v in values]
+                axes.append(
+                    [((key, label), {key: v}) for label, v in zip(labels, values, strict=True)]
+                )
         groups = [
             (k[len(PARAMETRIZE_GROUP) :], v)
             for k, v in arguments.items()
@@ -213,6 +225,16 @@ class _Instantiation:
             )
             return [target, *companions]
         per_file = generator.how is Generates.PER_SOURCE_FILE
+        generated_schema = self.rule_set.schema_for(generator.kind, self.package.dialect)
+        dependency_fields = (
+            generated_schema.fields_with_role(Role.DEPENDENCIES) if generated_schema else ()
+        )
+
+        def dependencies_of(generated_fields: Mapping[str, Any]) -> tuple[AddressInput, ...]:
+            if all(generated_fields.get(f) is fields.get(f) for f in dependency_fields):
+                return dependencies  # inherited, as most are: parsed once
+            return self._dependencies(generated_fields, dependency_fields)
+
         generated = [
             Target(
                 address=Address(
@@ -225,7 +247,7 @@ class _Instantiation:
                 kind=generator.kind,
                 fields=FrozenDict(generated_fields),
                 location=self.call.location,
-                dependencies=dependencies,  # generated targets inherit the generator's
+                dependencies=dependencies_of(generated_fields),
                 sources=(suffix,) if per_file else (),
                 generator=address,
             )
@@ -254,8 +276,38 @@ class _Instantiation:
         return name
 
     def _validated(self, arguments: Mapping[str, Any]) -> FrozenDict:
-        schema = self.schema
-        values = dict(self.rule_set.defaults(schema))
+        values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
+        for field_ in self.schema.fields:
+            if field_.required and field_.name not in values:
+                raise self.fail(
+                    f"missing the required field '{field_.name}'",
+                    hint=f"{field_.name}: {field_.help}",
+                )
+        overrides = values.get("overrides")
+        generator = self.schema.generator
+        if overrides and generator is not None:
+            generated = self.rule_set.schema_for(generator.kind, self.package.dialect)
+            if generated is not None:
+                values["overrides"] = FrozenDict(
+                    {
+                        key: FrozenDict(
+                            self._checked(generated, fields, {}, f"overrides[{key!r}]: ")
+                        )
+                        for key, fields in overrides.items()
+                    }
+                )
+        return FrozenDict(values)
+
+    def _checked(
+        self,
+        schema: RuleSchema,
+        arguments: Mapping[str, Any],
+        values: dict[str, Any],
+        where: str = "",
+    ) -> dict[str, Any]:
+        """`values` with `arguments` added, each checked against its field in `schema`."""
+        if not isinstance(arguments, Mapping):
+            raise self.fail(f"{where}expected a dict of field values, got {arguments!r:.60}")
         for key, value in arguments.items():
             if key == "name" or value is None:
                 continue
@@ -263,7 +315,7 @@ class _Instantiation:
             if field_ is None:
                 close = difflib.get_close_matches(key, list(schema.field_map), n=1, cutoff=0.6)
                 raise self.fail(
-                    f"unknown field '{key}'",
+                    f"{where}unknown field '{key}'",
                     hint=f"did you mean '{close[0]}'?"
                     if close
                     else f"see the fields with: graphpub help {schema.kind}",
@@ -271,14 +323,8 @@ class _Instantiation:
             try:
                 values[key] = freeze(field_.type(value))
             except FieldError as e:
-                raise self.fail(f"field '{key}': {e.message}", hint=e.hint) from None
-        for field_ in schema.fields:
-            if field_.required and field_.name not in values:
-                raise self.fail(
-                    f"missing the required field '{field_.name}'",
-                    hint=f"{field_.name}: {field_.help}",
-                )
-        return FrozenDict(values)
+                raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
+        return values
 
     def _dependencies(
         self, fields: Mapping[str, Any], names: Iterable[str]
@@ -298,6 +344,14 @@ class _Instantiation:
                     )
                 )
         return tuple(parsed)
+
+
+def _is_parametrize_group(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(k, str) and k.startswith(PARAMETRIZE_GROUP) for k in value)
+    )
 
 
 def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
