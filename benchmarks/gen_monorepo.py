@@ -75,8 +75,14 @@ class GenResult:
 
 
 def expected_targets(n: int) -> int:
-    """Number of targets per dialect tree for ``n`` packages."""
+    """Number of targets declared in BUILD files per dialect tree for ``n`` packages."""
     return TARGETS_PER_PACKAGE * n
+
+
+def expected_listed(n: int, dialect: str) -> int:
+    """Addresses `graphpub list ::` prints: in the Pants tree each of the three target
+    generators also makes one target per file it owns (one file each), as `pants list` shows."""
+    return expected_targets(n) * (2 if dialect == "pants" else 1)
 
 
 def default_out(n: int) -> Path:

@@ -267,16 +267,19 @@ def parse_dependencies(call: RuleCall, field_names: Iterable[str]) -> tuple[Addr
                     f"{call.kind}(): every entry of '{field_name}' must be a string, got {entry!r}",
                     location=call.location,
                 )
-            parsed.append(
-                parse_address(
-                    entry,
-                    relative_to=package.directory,
-                    bare_name_is_target=package.dialect.bare_name_is_target,
-                    cells=package.cells,
-                    location=call.location,
-                )
-            )
+            parsed.append(parse_in_package(entry, package, call.location))
     return tuple(parsed)
+
+
+def parse_in_package(text: str, package: PackageContext, location: SourceLocation) -> AddressInput:
+    """An address as the build file of `package` means it (its directory, dialect, cells)."""
+    return parse_address(
+        text,
+        relative_to=package.directory,
+        bare_name_is_target=package.dialect.bare_name_is_target,
+        cells=package.cells,
+        location=location,
+    )
 
 
 def collect_sources(call: RuleCall, field_names: Iterable[str]) -> tuple[str, ...]:

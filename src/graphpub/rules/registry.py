@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from graphpub.buildgraph.address import Address, AddressInput, parse_address
+from graphpub.buildgraph.address import Address, AddressInput
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.target import (
     FrozenDict,
@@ -20,6 +20,7 @@ from graphpub.buildgraph.target import (
     Target,
     freeze,
     generic_target,
+    parse_in_package,
 )
 from graphpub.errors import BuildFileError, SourceLocation
 from graphpub.rules import requirements
@@ -334,15 +335,7 @@ class _Instantiation:
         for name in names:
             value = fields.get(name)
             for entry in (value,) if isinstance(value, str) else value or ():
-                parsed.append(
-                    parse_address(
-                        entry,
-                        relative_to=package.directory,
-                        bare_name_is_target=package.dialect.bare_name_is_target,
-                        cells=package.cells,
-                        location=self.call.location,
-                    )
-                )
+                parsed.append(parse_in_package(entry, package, self.call.location))
         return tuple(parsed)
 
 

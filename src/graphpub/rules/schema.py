@@ -219,9 +219,12 @@ class RuleSchema:
     # target (rules_python's py_wheel macro makes `w.dist` and `w.publish`).
     companions: tuple[tuple[str, str], ...] = ()
     field_map: Mapping[str, Field] = field(init=False, repr=False, compare=False)
+    _by_role: Mapping[Role, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "field_map", {f.name: f for f in self.fields})
+        by_role = {role: tuple(f.name for f in self.fields if f.role is role) for role in Role}
+        object.__setattr__(self, "_by_role", by_role)
 
     def with_fields(self, *fields: Field) -> RuleSchema:
         """This schema with more fields (the attributes every rule of a dialect accepts)."""
@@ -230,4 +233,4 @@ class RuleSchema:
         return dataclasses.replace(self, fields=self.fields + extra)
 
     def fields_with_role(self, role: Role) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.role is role)
+        return self._by_role[role]
