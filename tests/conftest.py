@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +63,35 @@ def run(capsys: pytest.CaptureFixture[str]) -> Runner:
 def lines(text: str) -> list[str]:
     """The non-empty lines of a command's output."""
     return [line for line in text.splitlines() if line]
+
+
+def peek(run: Runner, root: Path, *args: str, allow_warnings: bool = False) -> list[dict[str, Any]]:
+    """The records of `graphpub peek ARGS`, which must succeed (without warnings unless
+    `allow_warnings`)."""
+    code, out, err = run(["peek", *args], root=root)
+    assert code == 0, err
+    if not allow_warnings:
+        assert err == "", err
+    records: list[dict[str, Any]] = json.loads(out)
+    return records
+
+
+def failure(run: Runner, root: Path, *args: str) -> str:
+    """stderr of a command that must fail with exit code 1 and print nothing on stdout."""
+    code, out, err = run(list(args or ("list", "::")), root=root)
+    assert (code, out) == (1, ""), err
+    assert "Traceback" not in err
+    return err
+
+
+def assert_error(err: str, first_line: str, source_line: str, hint: str | None = None) -> None:
+    """`path:LINE:COL: message` exactly, then the source line with a caret under COL, and the
+    hint if given."""
+    first, *rest = err.splitlines()
+    assert first == first_line, err
+    line, column = (int(n) for n in first_line.split(": ", 1)[0].split(":")[1:3])
+    gutter = f"{line:>4} | "
+    assert rest[0] == gutter + source_line, err
+    assert rest[1] == " " * (len(gutter) + column - 1) + "^", err
+    if hint is not None:
+        assert f"hint: {hint}" in rest, err

@@ -251,7 +251,7 @@ def test_bazel_rule_without_name(tmp_path: Path, run: Runner) -> None:
     check_error(
         fails(run, root),
         "pkg/BUILD.bazel:2:1",
-        "missing the mandatory argument 'name'",
+        "py_library(): missing the required field 'name'",
         "py_library(srcs = [])",
         hint='add name = "..." to the py_library() call',
     )
@@ -282,9 +282,9 @@ def test_dependencies_must_be_a_list(tmp_path: Path, run: Runner) -> None:
     check_error(
         fails(run, root),
         "BUILD.bazel:1:1",
-        "'deps' must be a list",
+        "py_library(): field 'deps': expected a list of strings, got a string (':y')",
         'py_library(name = "x", deps = ":y")',
-        hint='write deps = ["//path/to:target"]',
+        hint='write ["value"] even for a single value',
     )
 
 

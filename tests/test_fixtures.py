@@ -41,17 +41,22 @@ DEMO_TARGETS = [
     "src/python:demo",
 ]
 
-# testdata/bazel_wheel/EXPECTED.md, "Targets (12)", sorted.
+# testdata/bazel_wheel/EXPECTED.md, "Targets (16)": the 12 of the table and the `.dist` and
+# `.publish` targets each py_wheel makes, sorted.
 BAZEL_TARGETS = [
     "//:docs",
     "//:greetlib_pkg",
     "//:greetlib_wheel",
+    "//:greetlib_wheel.dist",
+    "//:greetlib_wheel.publish",
     "//:python_3_8",
     "//:requirements",
     "//:wheels_build_test",
     "//src/greetcli:greet",
     "//src/greetcli:greetcli",
     "//src/greetcli:wheel",
+    "//src/greetcli:wheel.dist",
+    "//src/greetcli:wheel.publish",
     "//src/greetcli:wheel_pkg",
     "//src/greetlib:core_test",
     "//src/greetlib:greetlib",
@@ -201,8 +206,11 @@ def test_bazel_requirement_is_an_external_dependency(run: Runner) -> None:
     code, out, _ = run(["graph", "--format", "json", "//:greetlib_wheel"], root=BAZEL)
     assert code == 0
     graph = json.loads(out)
-    assert {"address": "@pypi//attrs:pkg", "kind": "external"} in graph["nodes"]
+    # `pypi` is the pip hub MODULE.bazel declares: its labels are third-party requirements.
+    assert {"address": "@pypi//attrs:pkg", "kind": "python_requirement"} in graph["nodes"]
     assert {"from": "//src/greetlib:greetlib", "to": "@pypi//attrs:pkg"} in graph["edges"]
+    [wheel] = peek(run, BAZEL, "//:greetlib_wheel")
+    assert wheel["distribution"]["requirements"] == ["attrs>=23.1.0"]
 
 
 def test_bazel_macro_wheel(run: Runner) -> None:

@@ -126,13 +126,20 @@ def test_rules_python_loads_are_builtin(tmp_path: Path, run: Runner) -> None:
                 'py_library(name = "lib")\n'
                 'py_binary(name = "bin", deps = [":lib"])\n'
                 'py_package(name = "pkg", deps = [":lib"])\n'
-                'py_wheel(name = "whl", deps = [":pkg"])\n'
+                'py_wheel(name = "whl", distribution = "d", version = "1", deps = [":pkg"])\n'
             ),
         },
     )
     code, out, err = run(["list", "//..."], root=root)
     assert (code, err) == (0, "")
-    assert lines(out) == ["//:bin", "//:lib", "//:pkg", "//:whl"]
+    assert lines(out) == [
+        "//:bin",
+        "//:lib",
+        "//:pkg",
+        "//:whl",
+        "//:whl.dist",
+        "//:whl.publish",
+    ]
 
 
 def test_prelude_loads_are_builtin(tmp_path: Path, run: Runner) -> None:
@@ -145,7 +152,7 @@ def test_prelude_loads_are_builtin(tmp_path: Path, run: Runner) -> None:
                 'load("@prelude//toolchains:demo.bzl", "system_demo_toolchains")\n'
                 "system_demo_toolchains()\n"
                 'python_library(name = "lib")\n'
-                'python_wheel(name = "whl", libraries = [":lib"])\n'
+                'python_wheel(name = "whl", python = "py3", libraries = [":lib"])\n'
             ),
         },
     )

@@ -506,7 +506,7 @@ class Evaluator:
         """A module for a well-known or unknown external label, exporting what was asked for."""
         module = sl.Module()
         module.add_callable("_rule", self._guard(self._rule))
-        lines = []
+        lines = [_OVERRIDE_KEYS_SOURCE]
         from_prelude = sorted(s for s in symbols if s in self._prelude_names)
         if from_prelude:
             aliases = ", ".join(f"_p_{s} = {s!r}" for s in from_prelude)

@@ -78,7 +78,8 @@ def parse_spec(text: str, graph: BuildGraph) -> Spec:
         raise SpecError(
             f"spec {text!r} names an external repository; specs select targets of this repository"
         )
-    body = text[2:] if text.startswith("//") else text
+    body = _without_cell(text, graph)
+    body = body[2:] if body.startswith("//") else body
     body = body.removeprefix("./")
     if body.endswith("::") or body == "...":
         return RecursiveSpec(text, _directory(body.removesuffix("::").removesuffix("..."), text))
@@ -100,6 +101,20 @@ def parse_spec(text: str, graph: BuildGraph) -> Spec:
             return FileSpec(text, parsed.path, parsed.parameters)
         return AddressSpec(text, _file_target(parsed.path, parsed.target, parsed.parameters, graph))
     return AddressSpec(text, parsed.directory_address)
+
+
+def _without_cell(text: str, graph: BuildGraph) -> str:
+    """Buck2's `cell//pkg:name` as `//<cell's directory>/pkg:name`."""
+    cell, sep, rest = text.partition("//")
+    if not sep or not cell or cell.startswith("@"):
+        return text
+    cells = graph.config.cells
+    if cell not in cells:
+        raise SpecError(
+            f"spec {text!r} names the unknown cell {cell!r}",
+            hint="cells are declared in the [cells] section of .buckconfig",
+        )
+    return "//" + posixpath.join(cells[cell], rest).lstrip("/") if cells[cell] else "//" + rest
 
 
 def _file_target(

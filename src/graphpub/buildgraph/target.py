@@ -228,7 +228,7 @@ def generic_target(call: RuleCall) -> Target:
     return Target(
         address=Address(package.directory, name),
         kind=call.kind,
-        fields=FrozenDict({k: freeze(v) for k, v in call.kwargs.items()}),
+        fields=FrozenDict({k: freeze(v) for k, v in call.kwargs.items() if k != "name"}),
         location=call.location,
         dependencies=parse_dependencies(call, DEPENDENCY_FIELDS),
         sources=collect_sources(call, SOURCE_FIELDS),

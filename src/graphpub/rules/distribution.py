@@ -30,6 +30,8 @@ class Distribution:
     """What publishing needs to know of a distributable target."""
 
     address: Address
+    label: str
+    """The address as the repository's users write it, for messages."""
     kind: str
     name: str
     version: str
@@ -52,7 +54,7 @@ class Distribution:
             option = "--define" if first.startswith("$(") else "--stamp"
             key = first.strip("{}$()")
             raise GraphpubError(
-                f"the version of {self.address} still holds {', '.join(self.unresolved_stamps)}: "
+                f"the version of {self.label} still holds {', '.join(self.unresolved_stamps)}: "
                 f"{self.raw_version!r}",
                 location=self.location,
                 hint=(
@@ -157,7 +159,7 @@ def _pants_distribution(
     entry_points = {g: dict(e) for g, e in (provides.pop("entry_points", None) or {}).items()}
     for group, names in (fields.get("entry_points") or {}).items():
         entry_points.setdefault(group, {}).update(names)
-    name = str(provides.pop("name", ""))
+    name = _stamped(str(provides.pop("name", "")), graph)[0]
     raw_version = str(provides.pop("version", ""))
     version, unresolved = _stamped(raw_version, graph)
     metadata = dict(provides)
@@ -167,6 +169,7 @@ def _pants_distribution(
     repositories = _repositories(fields.get("repositories") or (), configured)
     return Distribution(
         address=target.address,
+        label=graph.config.render(target.address),
         kind=target.kind,
         name=name,
         version=version,
@@ -220,8 +223,9 @@ def _py_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> D
     repositories = _repositories((), configured)
     return Distribution(
         address=target.address,
+        label=graph.config.render(target.address),
         kind=target.kind,
-        name=str(fields.get("distribution", "")),
+        name=_stamped(str(fields.get("distribution", "")), graph)[0],
         version=version,
         unresolved_stamps=unresolved,
         carries=_carried(target, graph),
@@ -255,8 +259,9 @@ def _buck2_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -
     metadata = dict(fields.get("extra_metadata") or {})
     return Distribution(
         address=target.address,
+        label=graph.config.render(target.address),
         kind=target.kind,
-        name=str(fields.get("dist") or target.address.name),
+        name=_stamped(str(fields.get("dist") or target.address.name), graph)[0],
         version=version,
         unresolved_stamps=unresolved,
         carries=_carried(target, graph),

@@ -9,7 +9,7 @@ from graphpub.errors import GraphpubError
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Role, RuleSchema
 
-_DIALECT_TITLES = {"pants": "Pants", "bazel": "Bazel (rules_python)", "buck2": "Buck2"}
+_DIALECT_TITLES = {"pants": "Pants", "bazel": "Bazel, rules_python", "buck2": "Buck2"}
 
 
 def rule_help(rule_set: SchemaRuleSet, kind: str) -> str:

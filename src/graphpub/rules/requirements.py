@@ -19,27 +19,28 @@ REQUIREMENT_KIND = "python_requirement"
 _HUB_TARGETS = frozenset({"pkg", "whl", "data", "dist_info"})
 
 
-def project_of(address: Address, hubs: Collection[str]) -> str | None:
-    """The (normalised) project a pip-hub label names, or None for any other label."""
+def project_of(address: Address, hubs: Collection[str]) -> tuple[str, str] | None:
+    """The hub and (normalised) project a pip-hub label names, or None for another label."""
     one_directory = bool(address.directory) and "/" not in address.directory
     hub_target = address.name in _HUB_TARGETS
     if one_directory and (
         hub_target or (address.name == address.directory and address.repository in hubs)
     ):
-        return address.directory
+        return address.repository, address.directory
     if not address.directory and address.name in _HUB_TARGETS:
         for hub in hubs:  # WORKSPACE style: @pypi_requests//:pkg
             if address.repository.startswith(f"{hub}_"):
-                return address.repository[len(hub) + 1 :]
+                return hub, address.repository[len(hub) + 1 :]
     return None
 
 
 def external_target(
     address: Address, referenced_at: SourceLocation, hubs: Collection[str]
 ) -> Target:
-    project = project_of(address, hubs)
-    if project is None:
+    found = project_of(address, hubs)
+    if found is None:
         return Target(address, EXTERNAL_KIND, FrozenDict(), referenced_at)
+    hub, project = found
     name = re.sub(r"[-_.]+", "-", project).lower()  # PEP 503, the name pip and twine use
-    fields = FrozenDict({"requirements": (name,), "hub": address.repository})
+    fields = FrozenDict({"requirements": (name,), "hub": hub})
     return Target(address, REQUIREMENT_KIND, fields, referenced_at)
