@@ -859,3 +859,23 @@ def test_native_existing_rules_in_a_macro(tmp_path: Path, run: Runner) -> None:
     # Only the rules declared before the macro's call exist when it runs.
     assert record["fields"]["tests"] == [":a", ":b"]
     assert record["dependencies"] == ["//:a", "//:b"]
+
+
+def test_rules_without_schema_are_opaque_unless_strict_rules(tmp_path: Path, run: Runner) -> None:
+    files = {
+        "MODULE.bazel": "",
+        "BUILD.bazel": 'py_library(name = "a")\ncc_library(name = "b", deps = [":a"])\n',
+    }
+    root = make_repo(tmp_path, files)
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, out, err) == (0, "//:a\n//:b\n", "")
+    code, out, _ = run(["dependencies", "//:b"], root=root)
+    assert (code, out) == (0, "//:a\n")
+
+    (root / "graphpub.toml").write_text("strict_rules = true\n", encoding="utf-8")
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "BUILD.bazel:2:1: cc_library() is a rule graphpub knows no schema for (strict_rules is set)"
+    )
+    assert "hint: unset strict_rules" in err

@@ -91,6 +91,7 @@ class Config:
     build_patterns: tuple[str, ...] = DEFAULT_BUILD_PATTERNS
     build_ignore: tuple[str, ...] = DEFAULT_BUILD_IGNORE
     strict_loads: bool = False
+    strict_rules: bool = False
     defines: Mapping[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
     external_loads: Mapping[str, str] = field(default_factory=dict)
@@ -169,6 +170,8 @@ _KEYS: dict[str, str] = {
     "build_patterns": "file names of build files (glob patterns)",
     "build_ignore": "gitignore-style patterns of paths never searched for build files",
     "strict_loads": "make an unknown external load() an error instead of a warning",
+    "strict_rules": "make a rule graphpub has no schema for (cc_library, rules made with "
+    "rule(), ...) an error instead of an opaque target",
     "defines": "KEY = VALUE pairs for `$(KEY)` and `select()` (like --define)",
     "conditions": "labels of config_settings taken as true in `select()` (like --condition)",
     "external_loads": "maps '@repo' or a full '@repo//pkg:file.bzl' label to a local path",
@@ -219,8 +222,10 @@ def load_config(root: Path) -> Config:
         build_ignore = (*build_ignore, *_bazelignore_patterns(bazelignore))
 
     strict_loads = table.get("strict_loads", False)
-    if not isinstance(strict_loads, bool):
-        raise ConfigError("strict_loads must be true or false", location=source)
+    strict_rules = table.get("strict_rules", False)
+    for key, value in (("strict_loads", strict_loads), ("strict_rules", strict_rules)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false", location=source, hint=_KEYS[key])
 
     return Config(
         root=root,
@@ -228,6 +233,7 @@ def load_config(root: Path) -> Config:
         build_patterns=build_patterns or DEFAULT_BUILD_PATTERNS,
         build_ignore=DEFAULT_BUILD_IGNORE + tuple(build_ignore),
         strict_loads=strict_loads,
+        strict_rules=strict_rules,
         defines=_string_table(table, "defines", source),
         conditions=tuple(_string_list(table, "conditions", source) or ()),
         external_loads=_string_table(table, "external_loads", source),

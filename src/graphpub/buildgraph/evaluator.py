@@ -531,6 +531,12 @@ class Evaluator:
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
         location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
+        if self.config.strict_rules and not self.rules.describes(kind, state.dialect):
+            raise BuildFileError(
+                f"{kind}() is a rule graphpub knows no schema for (strict_rules is set)",
+                location=location,
+                hint="unset strict_rules to load it as an opaque target with its deps as edges",
+            )
         try:
             if kind in self._rule_names:
                 targets = self.rules.instantiate(call)

@@ -165,6 +165,10 @@ class RuleSet(Protocol):
         """What a label of another repository (`@pypi//requests:pkg`) stands for."""
         ...
 
+    def describes(self, kind: str, dialect: Dialect) -> bool:
+        """Whether calls of `kind` are checked against a schema (not opaque targets)."""
+        ...
+
 
 EXTERNAL_KIND = "external"
 
@@ -188,6 +192,9 @@ class GenericRuleSet:
 
     def prelude_source(self) -> str:
         return ""
+
+    def describes(self, kind: str, dialect: Dialect) -> bool:
+        return False
 
     def external_target(
         self, address: Address, referenced_at: SourceLocation, python_hubs: Collection[str]

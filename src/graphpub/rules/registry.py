@@ -89,6 +89,9 @@ class SchemaRuleSet:
     ) -> Target:
         return requirements.external_target(address, referenced_at, python_hubs)
 
+    def describes(self, kind: str, dialect: Dialect) -> bool:
+        return self.schema_for(kind, dialect) is not None
+
     # ------------------------------------------------------------ schemas
 
     def schemas(self) -> list[RuleSchema]:
