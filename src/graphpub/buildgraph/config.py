@@ -99,6 +99,9 @@ class Config:
     python_hubs: tuple[str, ...] = ()
     stamp: Mapping[str, str] = field(default_factory=dict)
     publish: tuple[PublishRule, ...] = ()
+    source_roots: tuple[str, ...] = ("/", "src", "src/python", "src/py")
+    source_root_markers: tuple[str, ...] = ()
+    first_party_version_scheme: str = "exact"
     source: SourceLocation | None = None
 
     @property
@@ -179,6 +182,11 @@ _KEYS: dict[str, str] = {
     "in MODULE.bazel / WORKSPACE",
     "stamp": "KEY = VALUE pairs for version stamps such as {BUILD_EMBED_LABEL} (like --stamp)",
     "publish": "[[publish]] tables: targets = [specs], repositories = ['@name' or URL]",
+    "source_roots": "directories Python imports are relative to, as Pants' root_patterns: "
+    "'/src' from the root, 'src/python' anywhere",
+    "source_root_markers": "file names marking a source root (Pants' marker_filenames)",
+    "first_party_version_scheme": "how a distribution requires another of this repository: "
+    "exact (==), compatible (~=) or any",
 }
 
 
@@ -188,7 +196,8 @@ def load_config(root: Path) -> Config:
     if not root.is_dir():
         raise ConfigError(f"build root {root} is not a directory")
     table, source = _graphpub_table(root)
-    pants_globals = _pants_globals(root)
+    pants = _read_toml(root / "pants.toml") if (root / "pants.toml").is_file() else {}
+    pants_globals = pants.get("GLOBAL", {}) if isinstance(pants.get("GLOBAL"), dict) else {}
 
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
@@ -245,6 +254,13 @@ def load_config(root: Path) -> Config:
         ),
         stamp=_string_table(table, "stamp", source),
         publish=_publish_rules(table, source),
+        source_roots=_string_list(table, "source_roots", source)
+        or _pants_list(pants, "source", "root_patterns")
+        or Config.source_roots,
+        source_root_markers=_string_list(table, "source_root_markers", source)
+        or _pants_list(pants, "source", "marker_filenames")
+        or (),
+        first_party_version_scheme=_version_scheme(table, pants, source),
         source=source,
     )
 
@@ -321,6 +337,29 @@ def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:
     return {section: dict(parser[section]) for section in parser.sections()}
 
 
+def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...] | None:
+    value = pants.get(section, {}).get(key)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _version_scheme(
+    table: dict[str, Any], pants: dict[str, Any], source: SourceLocation | None
+) -> str:
+    scheme = table.get(
+        "first_party_version_scheme",
+        pants.get("setup-py-generation", {}).get("first_party_dependency_version_scheme", "exact"),
+    )
+    if scheme not in ("exact", "compatible", "any"):
+        raise ConfigError(
+            f"first_party_version_scheme must be exact, compatible or any, got {scheme!r}",
+            location=source,
+            hint=_KEYS["first_party_version_scheme"],
+        )
+    return str(scheme)
+
+
 def _detect_dialect(root: Path) -> Dialect:
     if (root / "pants.toml").exists():
         return Dialect.PANTS
@@ -363,14 +402,6 @@ def _graphpub_table(root: Path) -> tuple[dict[str, Any], SourceLocation | None]:
         if table is not None:
             return table, SourceLocation("pyproject.toml")
     return {}, None
-
-
-def _pants_globals(root: Path) -> dict[str, Any]:
-    pants_toml = root / "pants.toml"
-    if not pants_toml.is_file():
-        return {}
-    globals_table = _read_toml(pants_toml).get("GLOBAL", {})
-    return globals_table if isinstance(globals_table, dict) else {}
 
 
 def _pants_list_option(

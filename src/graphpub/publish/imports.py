@@ -1,0 +1,107 @@
+"""The modules a Python file imports, read with `ast`, cached by the file's content hash."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ImportedModule:
+    """One import: candidate module names, most specific first (`from a import b` may import
+    the module `a.b` or the name `b` of `a`), and the line, for messages."""
+
+    candidates: tuple[str, ...]
+    line: int
+
+
+def parse_imports(source: str, module: str, is_package: bool) -> list[ImportedModule]:
+    """Imports of a file whose module is `module` (`a.b`; a package's `__init__` is `a.b` with
+    `is_package`): absolute, relative, `from x import y`, `importlib.import_module("x")`."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []  # not Python we can read: nothing to infer, as Pants does
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[ImportedModule] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(ImportedModule((alias.name,), node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node.module or "", node.level, package)
+            if base is None:
+                continue
+            for alias in node.names:
+                names = (f"{base}.{alias.name}", base) if alias.name != "*" and base else (base,)
+                found.append(ImportedModule(tuple(n for n in names if n), node.lineno))
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+            argument = node.args[0]
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.append(ImportedModule((argument.value,), node.lineno))
+    return found
+
+
+def _absolute(module: str, level: int, package: str) -> str | None:
+    if level == 0:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None  # beyond the top-level package: Python would fail too
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+def _is_dynamic_import(node: ast.Call) -> bool:
+    function = node.func
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+    return name in ("import_module", "__import__") and bool(node.args)
+
+
+class ImportCache:
+    """Parsed imports by content hash, in `.graphpub/imports.json` below the build root."""
+
+    def __init__(self, root: Path) -> None:
+        self._path = root / ".graphpub" / "imports.json"
+        self._entries: dict[str, list[list[object]]] = {}
+        self._dirty = False
+        try:
+            self._entries = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._entries = {}
+
+    def imports(self, path: Path, module: str, is_package: bool) -> list[ImportedModule]:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return []
+        key = hashlib.sha256(data + f"\0{module}\0{is_package}".encode()).hexdigest()
+        cached = self._entries.get(key)
+        if cached is not None:
+            return [ImportedModule(tuple(c), int(line)) for c, line in cached]  # type: ignore[arg-type,call-overload]
+        found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
+        self._entries[key] = [[list(i.candidates), i.line] for i in found]
+        self._dirty = True
+        return found
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self._entries), encoding="utf-8")
+        os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
+        self._dirty = False
+
+
+def module_names(candidates: Iterable[str]) -> list[str]:
+    """Every prefix of each candidate, longest first: `a.b.c` may be owned as `a.b` or `a`."""
+    names: list[str] = []
+    for candidate in candidates:
+        parts = candidate.split(".")
+        names.extend(".".join(parts[:i]) for i in range(len(parts), 0, -1))
+    return list(dict.fromkeys(names))
