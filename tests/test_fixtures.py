@@ -139,16 +139,21 @@ def test_demo_dependencies(run: Runner) -> None:
 def test_demo_dependents(run: Runner) -> None:
     code, out, err = run(["dependents", "--transitive", "src/python/greeting:translations"], DEMO)
     assert (code, err) == (0, "")
-    # The generated file targets inherit their generator's dependencies.
+    # Generated file targets inherit their generator's dependencies, and dependencies inferred
+    # from imports join in: the tests import the code that reads the translations.
     assert out.splitlines() == [
         "//:dists",
         "src/python/demo",
         "src/python/demo/__init__.py",
         "src/python/demo/main.py",
+        "src/python/demo/main_test.py:tests",
+        "src/python/demo:tests",
         "src/python/greeting",
         "src/python/greeting/__init__.py",
         "src/python/greeting/greeting.py",
+        "src/python/greeting/greeting_test.py:tests",
         "src/python/greeting:dist",
+        "src/python/greeting:tests",
         "src/python:demo",
     ]
 

@@ -16,6 +16,7 @@ from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
+from graphpub.publish.inference import infer_dependencies
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import distributions
 from graphpub.rules.help import rule_help, rules_overview
@@ -140,7 +141,13 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
     out.write("".join(line + "\n" for line in rendered))
 
 
+def _inferring(args: argparse.Namespace, graph: BuildGraph) -> None:
+    if args.infer:
+        infer_dependencies(graph)
+
+
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    _inferring(args, graph)
     records = sorted(
         (_peek_record(graph.target(a), graph, config) for a in resolve_specs(args.specs, graph)),
         key=lambda record: str(record["address"]),
@@ -181,6 +188,7 @@ def _neighbours(
     walk: Callable[[BuildGraph, list[Address], bool], set[Address]],
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+        _inferring(args, graph)
         roots = resolve_specs(args.specs, graph)
         found = sorted(config.render(a) for a in walk(graph, roots, args.transitive))
         out.write("".join(line + "\n" for line in found))
@@ -194,6 +202,7 @@ def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) 
 
 
 def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    _inferring(args, graph)
     roots = resolve_specs(args.specs, graph)
     nodes = set(roots) | graph.dependencies(roots, transitive=True)
     edges = sorted(
@@ -282,7 +291,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", "list the targets the specs select", _list)
-    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    peek = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    inferring = [peek]
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -291,8 +301,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )
+        inferring.append(sub)
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument("--format", choices=("dot", "json"), default="dot")
+    inferring.append(sub)
+    for sub in inferring:
+        sub.add_argument(
+            "--no-infer",
+            dest="infer",
+            action="store_false",
+            help="only explicit dependencies, none inferred from Python imports",
+        )
     help_parser = commands.add_parser(
         "help", help="document a rule and its fields", description="document rules"
     )

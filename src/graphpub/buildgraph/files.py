@@ -10,6 +10,7 @@ import fnmatch
 import os
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pathspec
@@ -112,7 +113,11 @@ class FileTree:
 
     def packages_under(self, directory: str) -> list[str]:
         """Every package directory at or below `directory`, in sorted order."""
-        found: list[str] = []
+        return sorted(d for d, listing in self.walk(directory) if listing.build_files)
+
+    def walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
+        """Every directory at or below `directory` not ignored, with its listing; symlinks
+        are followed once and never into a loop."""
         seen_links: set[str] = set()
         stack = [directory]
         while stack:
@@ -122,15 +127,12 @@ class FileTree:
             listing = self.listing(current)
             if listing is None:
                 continue
-            if listing.build_files:
-                found.append(current)
+            yield current, listing
             for name in listing.dirs:
                 child = f"{current}/{name}" if current else name
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
                 stack.append(child)
-        found.sort()
-        return found
 
     def _first_visit(self, link: str, seen_real: set[str]) -> bool:
         """Whether a walk may enter a symlinked directory: never into one of its own

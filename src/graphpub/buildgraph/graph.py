@@ -15,7 +15,7 @@ import difflib
 import gc
 import os
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -58,6 +58,9 @@ class BuildGraph:
         self._rules = rules
         self._targets: dict[Address, Target] = {}
         self._dependencies: dict[Address, list[Address]] = {}
+        # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
+        # cycles imports make between files, where explicit dependencies may not have any.
+        self._inferred: dict[Address, list[Address]] = {}
         self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
@@ -275,6 +278,9 @@ class BuildGraph:
             graph = nx.DiGraph()
             graph.add_nodes_from((a, {"target": t}) for a, t in self._targets.items())
             graph.add_edges_from((a, d) for a, ds in self._dependencies.items() for d in ds)
+            graph.add_edges_from(
+                ((a, d) for a, ds in self._inferred.items() for d in ds), inferred=True
+            )
             self._networkx = graph
         return self._networkx
 
@@ -296,7 +302,23 @@ class BuildGraph:
         return MappingProxyType(package.settings if package else {})
 
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
-        return self._walk(addresses, self._dependencies.__getitem__, transitive)
+        return self._walk(addresses, self._all_dependencies, transitive)
+
+    def _all_dependencies(self, address: Address) -> list[Address]:
+        inferred = self._inferred.get(address)
+        explicit = self._dependencies[address]
+        return explicit + inferred if inferred else explicit
+
+    def add_inferred(self, edges: Mapping[Address, Iterable[Address]]) -> None:
+        """Dependencies inferred from imports; they join every query of the graph."""
+        for source, dependencies in edges.items():
+            known = self._inferred.setdefault(source, [])
+            known.extend(d for d in dependencies if d not in known)
+        self._networkx = None
+
+    def warn(self, message: str, key: str | None = None) -> None:
+        """A warning for the user, once per key."""
+        self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
         return self._walk(addresses, self.graph.predecessors, transitive)

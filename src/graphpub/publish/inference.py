@@ -1,0 +1,263 @@
+"""Dependency inference: the targets a Python file's imports name, as Pants infers them.
+
+Each module is owned by the targets holding its file below a source root (first party) or by
+the requirement providing it (third party). An import owned by several targets is ambiguous:
+a warning and no edge, unless an explicit dependency already says which. `!` / `!!` in
+`dependencies` drop an inferred edge.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from graphpub.buildgraph.address import Address, Exclusion
+from graphpub.buildgraph.graph import BuildGraph
+from graphpub.buildgraph.target import Target
+from graphpub.publish.imports import ImportCache, module_names
+from graphpub.rules.requirements import REQUIREMENT_KIND
+
+# Kinds whose files are Python code that imports things (of every dialect).
+PYTHON_SOURCE_KINDS = frozenset(
+    {
+        "python_source",
+        "python_test",
+        "py_library",
+        "py_binary",
+        "py_test",
+        "python_library",
+        "python_binary",
+    }
+)
+BUCK2_KINDS = frozenset({"python_library", "python_binary", "python_test"})
+BAZEL_KINDS = frozenset({"py_library", "py_binary", "py_test"})
+
+# Projects whose modules are not named like them (Pants' DEFAULT_MODULE_MAPPING, in part).
+WELL_KNOWN_MODULES: Mapping[str, tuple[str, ...]] = {
+    "attrs": ("attr", "attrs"),
+    "beautifulsoup4": ("bs4",),
+    "django-cors-headers": ("corsheaders",),
+    "djangorestframework": ("rest_framework",),
+    "google-api-python-client": ("googleapiclient",),
+    "google-cloud-storage": ("google.cloud.storage",),
+    "grpcio": ("grpc",),
+    "opencv-python": ("cv2",),
+    "opencv-python-headless": ("cv2",),
+    "pillow": ("PIL",),
+    "protobuf": ("google.protobuf",),
+    "psycopg2-binary": ("psycopg2",),
+    "pycryptodome": ("Crypto",),
+    "pyjwt": ("jwt",),
+    "pymongo": ("bson", "gridfs", "pymongo"),
+    "pyopenssl": ("OpenSSL",),
+    "python-dateutil": ("dateutil",),
+    "python-dotenv": ("dotenv",),
+    "python-jose": ("jose",),
+    "python-magic": ("magic",),
+    "pytest-runner": ("ptr",),
+    "pyyaml": ("yaml",),
+    "pyzmq": ("zmq",),
+    "scikit-image": ("skimage",),
+    "scikit-learn": ("sklearn",),
+    "setuptools": ("setuptools", "pkg_resources"),
+    "typing-extensions": ("typing_extensions",),
+}
+
+
+def normalize_project(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass
+class ModuleOwners:
+    """Module name to the targets owning it, first and third party."""
+
+    first_party: dict[str, set[Address]] = field(default_factory=dict)
+    stubs: dict[str, set[Address]] = field(default_factory=dict)
+    third_party: dict[str, set[Address]] = field(default_factory=dict)
+
+    def owners(self, candidates: Iterable[str]) -> set[Address]:
+        """The owners of the longest module name an import may mean; first party first."""
+        names = module_names(candidates)
+        for table in (self.first_party, self.third_party):
+            for name in names:
+                found = table.get(name)
+                if found:
+                    return found | self.stubs.get(name, set())
+        return set()
+
+
+def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
+    """The module names a file of `target` is imported as (Bazel may give several)."""
+    stem = path[: -len(".pyi")] if path.endswith(".pyi") else path[: -len(".py")]
+    package_dir = target.address.directory
+    if target.kind in BUCK2_KINDS:
+        base = target.fields.get("base_module")
+        prefix = base if isinstance(base, str) else package_dir.replace("/", ".")
+        relative = posixpath.relpath(stem, package_dir or ".")
+        bases = [prefix] if prefix else []
+        return [_dotted(".".join([*bases, relative.replace("/", ".")]))]
+    if target.kind in BAZEL_KINDS:
+        bases = [
+            posixpath.normpath(posixpath.join(package_dir, i))
+            for i in target.fields.get("imports") or ()
+        ]
+        return [
+            _relative_module(stem, b if b != "." else "") for b in [*bases, ""] if _under(stem, b)
+        ]
+    root = _source_root(posixpath.dirname(path), roots)
+    return [_relative_module(stem, root)] if root is not None else []
+
+
+def _dotted(module: str) -> str:
+    return module[: -len(".__init__")] if module.endswith(".__init__") else module
+
+
+def _relative_module(stem: str, root: str) -> str:
+    relative = posixpath.relpath(stem, root or ".")
+    return _dotted(relative.replace("/", "."))
+
+
+def _under(path: str, directory: str) -> bool:
+    return not directory or directory == "." or path.startswith(directory + "/")
+
+
+def source_roots(graph: BuildGraph) -> list[str]:
+    """Directories matching the `source_roots` patterns (Pants' `root_patterns`)."""
+    config = graph.config
+    roots: list[str] = []
+    directories = [directory for directory, _ in graph.tree.walk("")]
+    for pattern in config.source_roots:
+        anchored = pattern.startswith("/")
+        body = pattern.strip("/")
+        for directory in directories:
+            if anchored:
+                if fnmatch.fnmatchcase(directory, body) or (not body and not directory):
+                    roots.append(directory)
+            elif body and (
+                fnmatch.fnmatchcase(directory, body) or fnmatch.fnmatchcase(directory, f"*/{body}")
+            ):
+                roots.append(directory)
+    for directory in directories:
+        listing = graph.tree.listing(directory)
+        if listing and any(m in listing.files for m in config.source_root_markers):
+            roots.append(directory)
+    return sorted(set(roots), key=len, reverse=True)
+
+
+def _source_root(directory: str, roots: list[str]) -> str | None:
+    for root in roots:  # longest first
+        if not root or directory == root or directory.startswith(root + "/"):
+            return root
+    return None
+
+
+def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
+    owners = ModuleOwners()
+    for target in graph.targets():
+        if target.address.repository and target.kind != REQUIREMENT_KIND:
+            continue
+        if target.kind in PYTHON_SOURCE_KINDS:
+            for path in graph.owned_files(target):
+                if path.endswith((".py", ".pyi")):
+                    table = owners.stubs if path.endswith(".pyi") else owners.first_party
+                    for module in file_modules(target, path, roots):
+                        table.setdefault(module, set()).add(target.address)
+        elif target.kind == REQUIREMENT_KIND:
+            for module in requirement_modules(target):
+                owners.third_party.setdefault(module, set()).add(target.address)
+    return owners
+
+
+def requirement_modules(target: Target) -> list[str]:
+    """Modules a python_requirement provides: `modules`, else by its project's name."""
+    declared = list(target.fields.get("modules") or ()) + list(
+        target.fields.get("type_stub_modules") or ()
+    )
+    if declared:
+        return declared
+    modules: list[str] = []
+    for line in target.fields.get("requirements") or ():
+        try:
+            project = normalize_project(Requirement(line).name)
+        except InvalidRequirement:
+            continue
+        if project.startswith("types-"):  # type stubs: `types-requests` types `requests`
+            project = project[len("types-") :]
+        modules.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
+    return modules
+
+
+def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
+    """Load the whole repository, infer every Python target's dependencies from its imports,
+    and add them to the graph. Returns the inferred edges, by target."""
+    graph.load_all()
+    roots = source_roots(graph)
+    owners = module_owners(graph, roots)
+    cache = ImportCache(graph.config.root)
+    inferred: dict[Address, list[Address]] = {}
+    for target in graph.targets():
+        if target.kind not in PYTHON_SOURCE_KINDS or target.address.repository:
+            continue
+        excluded = _excluded(target, graph)
+        explicit = graph.dependencies([target.address], transitive=False)
+        found: dict[Address, None] = {}
+        for path in graph.owned_files(target):
+            if not path.endswith((".py", ".pyi")):
+                continue
+            modules = file_modules(target, path, roots)
+            if not modules:
+                continue
+            is_package = posixpath.basename(path).startswith("__init__.")
+            for imported in cache.imports(graph.config.root / path, modules[0], is_package):
+                candidates = owners.owners(imported.candidates) - {target.address}
+                candidates -= excluded
+                if not candidates:
+                    continue
+                if len(candidates) > 1 and not _stub_and_code(
+                    candidates, owners, imported.candidates
+                ):
+                    if not candidates & explicit:
+                        _warn_ambiguous(graph, target, path, imported.line, candidates)
+                    continue
+                found.update(dict.fromkeys(sorted(candidates)))
+        edges = [a for a in found if a not in explicit]
+        if edges:
+            inferred[target.address] = edges
+    cache.save()
+    graph.add_inferred(inferred)
+    return inferred
+
+
+def _stub_and_code(candidates: set[Address], owners: ModuleOwners, names: Iterable[str]) -> bool:
+    """A `.pyi` stub and its `.py` module, owned apart, are both dependencies (not a choice)."""
+    for name in module_names(names):
+        code = owners.first_party.get(name, set()) | owners.third_party.get(name, set())
+        if code:
+            return len(code) == 1
+    return False
+
+
+def _excluded(target: Target, graph: BuildGraph) -> set[Address]:
+    excluded: set[Address] = set()
+    for dependency in target.dependencies:
+        if dependency.exclusion is not Exclusion.NONE:
+            excluded.update(graph.resolve(dependency, target))
+    return excluded
+
+
+def _warn_ambiguous(
+    graph: BuildGraph, target: Target, path: str, line: int, candidates: set[Address]
+) -> None:
+    names = ", ".join(sorted(graph.config.render(a) for a in candidates))
+    graph.warn(
+        f"{path}:{line}: {graph.config.render(target.address)} imports a module owned by "
+        f"several targets ({names}): no dependency inferred; add the one meant to its "
+        "dependencies, or exclude the others with `!`",
+        key=f"ambiguous:{target.address}:{names}",
+    )
