@@ -95,3 +95,12 @@ def assert_error(err: str, first_line: str, source_line: str, hint: str | None =
     assert rest[1] == " " * (len(gutter) + column - 1) + "^", err
     if hint is not None:
         assert f"hint: {hint}" in rest, err
+
+
+# What `peek` adds to a distribution's view from ownership (publish.ownership.contents).
+CONTENTS_KEYS = ("owns", "files", "requires_python")
+
+
+def view_of(distribution: dict[str, Any]) -> dict[str, Any]:
+    """A peeked distribution without its ownership contents: the rules' `Distribution` view."""
+    return {k: v for k, v in distribution.items() if k not in CONTENTS_KEYS}

@@ -13,7 +13,7 @@ import pytest
 from graphpub.buildgraph import resolve_specs
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.rules.distribution import Distribution, distributions
-from tests.conftest import TESTDATA, Runner, failure, load_graph, make_repo, peek
+from tests.conftest import TESTDATA, Runner, failure, load_graph, make_repo, peek, view_of
 
 DEMO = TESTDATA / "demo"
 BAZEL = TESTDATA / "bazel_wheel"
@@ -28,7 +28,7 @@ SKYLIB_WARNING = (
 def views(run: Runner, root: Path, *args: str, warns: bool = False) -> dict[str, dict[str, Any]]:
     """The `distribution` of each record `graphpub peek ARGS` prints, by address."""
     return {
-        r["address"]: r["distribution"]
+        r["address"]: view_of(r["distribution"])
         for r in peek(run, root, *args, allow_warnings=warns)
         if "distribution" in r
     }
@@ -63,11 +63,6 @@ def test_demo_distribution(run: Runner) -> None:
     assert view["skip_reason"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ownership is not applied yet: the code of src/python/greeting belongs to "
-    "demo-greeting, so demo requires demo-greeting==1.0.0 instead of greeting's attrs",
-)
 def test_demo_requirements_follow_ownership(run: Runner) -> None:
     # testdata/demo/EXPECTED.md, "Distributions".
     view = views(run, DEMO, "src/python:demo")["src/python:demo"]
@@ -396,3 +391,58 @@ def test_publish_config_adds_to_pants_repositories(tmp_path: Path, run: Runner) 
         },
     )
     assert views(run, root, "src:dist")["src:dist"]["repositories"] == ["@pypi", "@extra"]
+
+
+# ---------------------------------------------------------------- contents (ownership)
+
+
+def contents_of(run: Runner, root: Path, spec: str) -> dict[str, Any]:
+    [record] = peek(run, root, spec, allow_warnings=True)
+    return {k: record["distribution"][k] for k in ("owns", "files", "requires_python")} | {
+        "requirements": record["distribution"]["requirements"]
+    }
+
+
+def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) -> None:
+    # testdata/demo/EXPECTED.md: greeting's code belongs to demo-greeting, so demo requires
+    # it instead of carrying it (or its attrs requirement).
+    assert contents_of(run, DEMO, "src/python:demo") == {
+        "owns": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
+        "files": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
+        "requires_python": None,
+        "requirements": ["demo-greeting==1.0.0", "packaging>=23.0"],
+    }
+    assert contents_of(run, DEMO, "src/python/greeting:dist") == {
+        "owns": [
+            "src/python/greeting/__init__.py",
+            "src/python/greeting/greeting.py",
+            "src/python/greeting/translations.json:translations",
+        ],
+        "files": [
+            "src/python/greeting/__init__.py",
+            "src/python/greeting/greeting.py",
+            "src/python/greeting/translations.json",
+        ],
+        "requires_python": None,
+        "requirements": ["attrs>=23.1.0"],
+    }
+
+
+def test_bazel_wheels_carry_their_deps(run: Runner) -> None:
+    assert contents_of(run, BAZEL, "//:greetlib_wheel") == {
+        "owns": ["//src/greetlib:greetlib"],
+        "files": ["src/greetlib/__init__.py", "src/greetlib/core.py", "src/greetlib/data/motd.txt"],
+        "requires_python": ">=3.8",
+        "requirements": ["attrs>=23.1.0"],
+    }
+
+
+def test_buck2_wheels_stop_at_libraries_of_other_wheels(run: Runner) -> None:
+    assert contents_of(run, BUCK2, "//python/wheel:greeter_cli") == {
+        "owns": ["//python/greeter_cli:greeter_cli"],
+        "files": ["python/greeter_cli/__init__.py", "python/greeter_cli/main.py"],
+        "requires_python": None,
+        "requirements": ["buck2-greeter==0.3.0"],
+    }
+    greeter = contents_of(run, BUCK2, "//python/wheel:greeter")
+    assert greeter["owns"] == ["//python/greeter:greeter"]  # not the prebuilt attrs

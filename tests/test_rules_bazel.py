@@ -20,6 +20,7 @@ from tests.conftest import (
     load_graph,
     make_repo,
     peek,
+    view_of,
 )
 
 
@@ -42,8 +43,7 @@ def fields_of(run: Runner, root: Path, *args: str) -> dict[str, Any]:
 
 def distribution_of(run: Runner, root: Path, *args: str) -> dict[str, Any]:
     [record] = peek(run, root, *args)
-    view: dict[str, Any] = record["distribution"]
-    return view
+    return view_of(record["distribution"])
 
 
 # ---------------------------------------------------------------- rules as repositories write them

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Runner, assert_error, failure, lines, make_repo, peek
+from tests.conftest import Runner, assert_error, failure, lines, make_repo, peek, view_of
 
 BUCKCONFIG = """\
 [cells]
@@ -236,7 +236,7 @@ def test_python_wheel_distribution_view(tmp_path: Path, run: Runner) -> None:
     root = buck2_repo(tmp_path)
     [record] = peek(run, root, "//lib:wheel")
     assert record["fields"]["version"] == "2.5.0"  # read_config(), from .buckconfig
-    assert record["distribution"] == {
+    assert view_of(record["distribution"]) == {
         "name": "my-lib",
         "version": "2.5.0",
         "unresolved_stamps": [],

@@ -17,6 +17,7 @@ from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
 from graphpub.publish.inference import infer_dependencies
+from graphpub.publish.ownership import contents
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import distributions
 from graphpub.rules.help import rule_help, rules_overview
@@ -148,10 +149,21 @@ def _inferring(args: argparse.Namespace, graph: BuildGraph) -> None:
 
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     _inferring(args, graph)
+    addresses = resolve_specs(args.specs, graph)
     records = sorted(
-        (_peek_record(graph.target(a), graph, config) for a in resolve_specs(args.specs, graph)),
+        (_peek_record(graph.target(a), graph, config) for a in addresses),
         key=lambda record: str(record["address"]),
     )
+    packed = contents(graph, addresses) if args.infer else {}
+    for record, address in zip(records, sorted(addresses, key=config.render), strict=True):
+        held = packed.get(address)
+        if held is not None:
+            record["distribution"].update(
+                requirements=list(held.requirements),
+                requires_python=held.requires_python,
+                owns=[config.render(a) for a in held.owned],
+                files=list(held.files),
+            )
     json.dump(records, out, indent=2, default=str)
     out.write("\n")
 

@@ -1,0 +1,252 @@
+"""What each distribution holds and requires, by Pants' ownership rules and the Bazel / Buck2
+wheel rules.
+
+Pants: a target is owned by the python_distribution that depends on it (directly or not) and
+is its closest ancestor in the file tree. Code a distribution reaches but another owns becomes
+a `name==version` requirement on that other distribution; third-party requirements reached by
+owned code become Requires-Dist.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.graph import BuildGraph
+from graphpub.buildgraph.target import Target
+from graphpub.errors import GraphpubError
+from graphpub.rules.distribution import Distribution, distributions, is_distributable
+from graphpub.rules.requirements import REQUIREMENT_KIND
+
+# Targets whose files a Pants python_distribution packages.
+EXPORTED_KINDS = frozenset({"python_source", "resource"})
+
+
+class NoOwnerError(GraphpubError):
+    """Code a distribution needs that no distribution owns."""
+
+
+class AmbiguousOwnerError(GraphpubError):
+    """Code two distributions could own, neither closer than the other."""
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What one distribution holds and requires."""
+
+    distribution: Distribution
+    owned: tuple[Address, ...]
+    files: tuple[str, ...]
+    requirements: tuple[str, ...]
+    """Requires-Dist: third-party requirements, then pins of other distributions here."""
+    depends_on: tuple[Address, ...]
+    """The other distributions of this repository it requires."""
+    requires_python: str | None
+
+
+def contents(graph: BuildGraph, addresses: Sequence[Address]) -> dict[Address, Contents]:
+    """The contents of the distributions at `addresses` (the graph should hold inferred
+    dependencies, as `publish.inference.infer_dependencies` adds them)."""
+    graph.load_all()  # an owner may be anywhere above the code it owns
+    views = distributions(graph, [t.address for t in graph.targets() if is_distributable(t)])
+    owners = _Owners(graph, views)
+    result: dict[Address, Contents] = {}
+    for address in addresses:
+        view = views.get(address)
+        if view is None:
+            continue
+        if view.kind == "python_distribution":
+            result[address] = owners.pants_contents(view)
+        else:
+            result[address] = _wheel_rule_contents(graph, view, views)
+    return result
+
+
+class _Owners:
+    """Pants ownership over every python_distribution of the repository."""
+
+    def __init__(self, graph: BuildGraph, views: dict[Address, Distribution]) -> None:
+        self.graph = graph
+        self.views = views
+        self.pants = [a for a, v in views.items() if v.kind == "python_distribution"]
+        self.closures = {d: graph.dependencies([d], transitive=True) for d in self.pants}
+
+    def owner_of(self, target: Address, needed_by: Address) -> Address:
+        residence = target.residence
+        candidates = [
+            d
+            for d in self.pants
+            if target in self.closures[d] and _is_ancestor(d.directory, residence)
+        ]
+        render = self.graph.config.render
+        if not candidates:
+            raise NoOwnerError(
+                f"no python_distribution owns {render(target)}, which {render(needed_by)} needs",
+                location=self.graph.target(target).location,
+                hint=(
+                    "the owner must be in or above the owned target's directory and depend "
+                    f"on it (directly or not): add {render(target)} to the dependencies of a "
+                    "python_distribution there, or move one up"
+                ),
+            )
+        deepest = max(len(_parts(c.directory)) for c in candidates)
+        closest = sorted(c for c in candidates if len(_parts(c.directory)) == deepest)
+        if len(closest) > 1:
+            raise AmbiguousOwnerError(
+                f"{render(target)} is owned by several python_distributions as close to it: "
+                + ", ".join(render(c) for c in closest),
+                location=self.graph.target(target).location,
+                related=tuple(self.graph.target(c).location for c in closest),
+                hint=(
+                    "only one may depend on it: remove it from the dependencies of all but one "
+                    "(or exclude it there with `!`)"
+                ),
+            )
+        return closest[0]
+
+    def pants_contents(self, view: Distribution) -> Contents:
+        graph = self.graph
+        owned: list[Address] = []
+        depends_on: list[Address] = []
+        third_party: list[str] = []
+        seen: set[Address] = set()
+        frontier = list(graph.dependencies([view.address], transitive=False))
+        while frontier:
+            current = frontier.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            target = graph.target(current)
+            if target.kind == REQUIREMENT_KIND:
+                third_party.extend(target.fields.get("requirements", ()))
+                continue
+            if is_distributable(target) and current != view.address:
+                depends_on.append(current)  # a distribution named directly: require it
+                continue
+            if target.kind in EXPORTED_KINDS:
+                owner = self.owner_of(current, view.address)
+                if owner != view.address:
+                    depends_on.append(owner)
+                    continue  # its code, and what it needs, belong to the other distribution
+                owned.append(current)
+            dependencies = graph.dependencies([current], transitive=False)
+            generated = [d for d in dependencies if graph.target(d).generator == current]
+            # Pants: depending on a target generator is depending on what it generates.
+            frontier.extend(generated or dependencies)
+        files = sorted({f for a in owned for f in graph.owned_files(graph.target(a))})
+        return Contents(
+            distribution=view,
+            owned=tuple(sorted(owned)),
+            files=tuple(files),
+            requirements=_requirements(third_party, depends_on, self.views, graph),
+            depends_on=tuple(sorted(set(depends_on))),
+            requires_python=_requires_python(view),
+        )
+
+
+def _wheel_rule_contents(
+    graph: BuildGraph, view: Distribution, views: dict[Address, Distribution]
+) -> Contents:
+    """py_wheel carries its deps' files (py_package: the closure, filtered by `packages`);
+    Buck2 python_wheel carries its libraries' closure."""
+    carried: set[Address] = set()
+    # Libraries another wheel lists are that wheel's: a closure stops there, as Pants
+    # ownership stops at code another distribution owns.
+    elsewhere = {
+        library
+        for other in views.values()
+        if other.kind == "python_wheel" and other.address != view.address
+        for library in other.carries
+    }
+    for address in view.carries:
+        target = graph.target(address)
+        if target.kind == "py_package":
+            carried |= _py_package(graph, target)
+        elif view.kind == "python_wheel":
+            carried |= _closure_within(graph, address, elsewhere)
+        else:
+            carried.add(address)
+    code = sorted(
+        a
+        for a in carried
+        if graph.target(a).kind not in _NOT_CARRIED and not graph.target(a).address.repository
+    )
+    files = sorted({f for a in code for f in graph.owned_files(graph.target(a))})
+    return Contents(
+        distribution=view,
+        owned=tuple(code),
+        files=tuple(files),
+        requirements=view.requirements,
+        depends_on=(),
+        requires_python=view.metadata.get("python_requires"),
+    )
+
+
+# Third-party code: required, never copied into a wheel.
+_NOT_CARRIED = frozenset({REQUIREMENT_KIND, "prebuilt_python_library", "remote_file"})
+
+
+def _closure_within(graph: BuildGraph, start: Address, elsewhere: set[Address]) -> set[Address]:
+    found = {start}
+    frontier = [start]
+    while frontier:
+        for dependency in graph.dependencies([frontier.pop()], transitive=False):
+            if dependency not in found and dependency not in elsewhere:
+                found.add(dependency)
+                frontier.append(dependency)
+    return found
+
+
+def _py_package(graph: BuildGraph, target: Target) -> set[Address]:
+    closure = graph.dependencies([target.address], transitive=True)
+    packages = [p for p in target.fields.get("packages") or () if p]
+    if not packages:
+        return closure
+    kept: set[Address] = set()
+    for address in closure:
+        dependency = graph.target(address)
+        files = graph.owned_files(dependency)
+        dotted = [f.replace("/", ".") for f in files]
+        if any(d.startswith(f"{p}.") or f".{p}." in f".{d}" for d in dotted for p in packages):
+            kept.add(address)
+    return kept
+
+
+def _requirements(
+    third_party: Iterable[str],
+    depends_on: Iterable[Address],
+    views: dict[Address, Distribution],
+    graph: BuildGraph,
+) -> tuple[str, ...]:
+    scheme = graph.config.first_party_version_scheme
+    pins = []
+    for address in sorted(set(depends_on)):
+        other = views[address]
+        version = other.checked_version()
+        if scheme == "exact":
+            pins.append(f"{other.name}=={version}")
+        elif scheme == "compatible":
+            pins.append(f"{other.name}~={version}")
+        else:
+            pins.append(other.name)
+    return tuple(sorted(set(third_party) | set(pins), key=str.lower))
+
+
+def _requires_python(view: Distribution) -> str | None:
+    """Pants interpreter constraints (`CPython>=3.9,<3.13`) as Requires-Python."""
+    constraints: Sequence[str] = tuple(view.metadata.get("interpreter_constraints") or ())
+    if len(constraints) != 1:
+        return None  # several are alternatives, which Requires-Python cannot say
+    constraint = str(constraints[0])
+    return re.sub(r"^[A-Za-z]+(?=[<>=!~])", "", constraint).strip() or None
+
+
+def _is_ancestor(directory: str, path: str) -> bool:
+    return not directory or path == directory or path.startswith(directory + "/")
+
+
+def _parts(directory: str) -> list[str]:
+    return [p for p in posixpath.normpath(directory).split("/") if p and p != "."]
