@@ -16,10 +16,11 @@ from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
+from graphpub.publish.build import build, source_date_epoch
 from graphpub.publish.inference import infer_dependencies
 from graphpub.publish.ownership import contents
 from graphpub.rules import default_rules
-from graphpub.rules.distribution import distributions
+from graphpub.rules.distribution import distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
 
 
@@ -188,6 +189,35 @@ def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str,
     return record
 
 
+def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    infer_dependencies(graph)
+    selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
+    if not selected:
+        raise GraphpubError(
+            "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
+            hint="name one, e.g. graphpub package src/python:demo, or all with ::",
+        )
+    epoch = source_date_epoch(config.root)
+    output = config.root / "dist"
+    records = []
+    for address, held in sorted(contents(graph, selected).items()):
+        for artifact in build(graph, held, output, epoch):
+            records.append(
+                {
+                    "target": config.render(address),
+                    "path": str(artifact.path.relative_to(config.root)),
+                    "size": artifact.size,
+                    "sha256": artifact.sha256,
+                }
+            )
+    if args.output == "json":
+        json.dump(records, out, indent=2)
+        out.write("\n")
+    else:
+        for record in records:
+            out.write(f"{record['path']}  {record['size']} bytes  sha256:{record['sha256']}\n")
+
+
 def _help(args: argparse.Namespace, out: TextIO) -> None:
     rule_set = default_rules()
     if args.rules or not args.rule:
@@ -324,6 +354,10 @@ def _parser() -> argparse.ArgumentParser:
             action="store_false",
             help="only explicit dependencies, none inferred from Python imports",
         )
+    sub = command(
+        "package", "build the sdists and wheels of the distributions, into dist/", _package
+    )
+    sub.add_argument("--output", choices=("text", "json"), default="text")
     help_parser = commands.add_parser(
         "help", help="document a rule and its fields", description="document rules"
     )

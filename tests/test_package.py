@@ -1,0 +1,128 @@
+"""`graphpub package`: sdists and wheels built from the graph, installable and reproducible."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TESTDATA, Runner
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / name
+    shutil.copytree(TESTDATA / name, root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
+    return root
+
+
+def built(run: Runner, root: Path, *args: str) -> dict[str, str]:
+    """`graphpub package ARGS` in `root`: file name to sha256."""
+    code, out, err = run(["package", "--output", "json", *args], root=root)
+    assert code == 0, err
+    return {Path(r["path"]).name: r["sha256"] for r in json.loads(out)}
+
+
+def metadata(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return archive.read(name).decode()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_fixture("demo", tmp_path_factory.mktemp("package"))
+
+
+def test_demo_distributions_are_built(demo: Path, run: Runner) -> None:
+    files = built(run, demo, "::")
+    assert sorted(files) == [
+        "demo-1.0.0-py2.py3-none-any.whl",
+        "demo-1.0.0.tar.gz",
+        "demo_greeting-1.0.0-py2.py3-none-any.whl",
+        "demo_greeting-1.0.0.tar.gz",
+        "demo_testutil-0.1.0-py2.py3-none-any.whl",  # its BUILD asks for no sdist
+    ]
+    demo_metadata = metadata(demo / "dist" / "demo-1.0.0-py2.py3-none-any.whl")
+    assert "Requires-Dist: demo-greeting==1.0.0" in demo_metadata
+    assert "Requires-Dist: packaging>=23.0" in demo_metadata
+    assert "attrs" not in demo_metadata  # greeting's requirement, not demo's
+    with zipfile.ZipFile(demo / "dist" / "demo_greeting-1.0.0-py2.py3-none-any.whl") as wheel:
+        names = wheel.namelist()
+    assert "greeting/translations.json" in names  # resources are package data
+    assert "greeting/greeting.py" in names
+
+
+def test_builds_are_reproducible(demo: Path, run: Runner) -> None:
+    first = built(run, demo, "src/python:demo", "src/python/greeting:dist")
+    shutil.rmtree(demo / "dist")
+    second = built(run, demo, "src/python:demo", "src/python/greeting:dist")
+    assert first == second
+
+
+def test_wheels_install_and_their_console_scripts_run(
+    demo: Path, run: Runner, tmp_path: Path
+) -> None:
+    built(run, demo, "src/python:demo", "src/python/greeting:dist")
+    venv = tmp_path / "venv"
+    # Third-party requirements come from the test environment; the distributions only from
+    # what graphpub built.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    install = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--find-links",
+            str(demo / "dist"),
+            "demo",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    result = subprocess.run(
+        [str(venv / "bin" / "demo"), "Ada"], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "Hello, Ada!")
+
+
+def test_bazel_wheel_needs_its_version_stamp(tmp_path: Path, run: Runner) -> None:
+    root = copy_fixture("bazel_wheel", tmp_path)
+    code, _, err = run(["package", "//src/greetcli:wheel"], root=root)
+    assert code == 1
+    assert "still holds $(VERSION)" in err
+    assert "--define VERSION=" in err
+    files = built(
+        run, root, "--define", "VERSION=0.4.0", "//src/greetcli:wheel", "//:greetlib_wheel"
+    )
+    assert "greet_cli-0.4.0-py2.py3-none-any.whl" in files
+    wheel = root / "dist" / "greet_cli-0.4.0-py2.py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert "greetcli/main.py" in archive.namelist()  # strip_path_prefixes = ["src"]
+    assert "Requires-Dist: greetlib>=1.2.0" in metadata(wheel)
+
+
+def test_buck2_wheels(tmp_path: Path, run: Runner) -> None:
+    root = copy_fixture("buck2_python", tmp_path)
+    files = built(run, root, "//python/wheel:")
+    wheels = sorted(f for f in files if f.endswith(".whl"))
+    assert wheels == [
+        "buck2_greeter-0.3.0-py2.py3-none-any.whl",
+        "buck2_greeter_cli-0.3.0-py2.py3-none-any.whl",
+    ]
+    with zipfile.ZipFile(root / "dist" / wheels[1]) as archive:
+        assert "greeter_cli/main.py" in archive.namelist()
+
+
+def test_package_without_a_distribution_is_an_error(demo: Path, run: Runner) -> None:
+    code, out, err = run(["package", "src/python/demo"], root=demo)
+    assert (code, out) == (1, "")
+    assert "the specs select no distribution" in err
