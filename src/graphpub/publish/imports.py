@@ -50,8 +50,8 @@ def _absolute(module: str, level: int, package: str) -> str | None:
     if level == 0:
         return module
     parts = package.split(".") if package else []
-    if level - 1 > len(parts):
-        return None  # beyond the top-level package: Python would fail too
+    if level > len(parts):
+        return None  # beyond the top-level package (or in a top-level module): Python fails too
     base = parts[: len(parts) - (level - 1)]
     return ".".join([*base, module] if module else base)
 
@@ -70,9 +70,10 @@ class ImportCache:
         self._entries: dict[str, list[list[object]]] = {}
         self._dirty = False
         try:
-            self._entries = json.loads(self._path.read_text(encoding="utf-8"))
+            entries = json.loads(self._path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self._entries = {}
+            entries = {}
+        self._entries = entries if isinstance(entries, dict) else {}
 
     def imports(self, path: Path, module: str, is_package: bool) -> list[ImportedModule]:
         try:

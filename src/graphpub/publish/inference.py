@@ -8,7 +8,6 @@ a warning and no edge, unless an explicit dependency already says which. `!` / `
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -78,18 +77,19 @@ class ModuleOwners:
     """Module name to the targets owning it, first and third party."""
 
     first_party: dict[str, set[Address]] = field(default_factory=dict)
-    stubs: dict[str, set[Address]] = field(default_factory=dict)
     third_party: dict[str, set[Address]] = field(default_factory=dict)
+    stubs: dict[str, set[Address]] = field(default_factory=dict)
+    """`.pyi` files and type-stub requirements: dependencies beside the code, never rivals."""
 
-    def owners(self, candidates: Iterable[str]) -> set[Address]:
-        """The owners of the longest module name an import may mean; first party first."""
-        names = module_names(candidates)
-        for table in (self.first_party, self.third_party):
-            for name in names:
-                found = table.get(name)
-                if found:
-                    return found | self.stubs.get(name, set())
-        return set()
+    def owners(self, candidates: Iterable[str]) -> tuple[set[Address], set[Address]]:
+        """(code owners, stub owners) of the longest module name an import may mean; at the
+        same length first party wins over third party."""
+        for name in module_names(candidates):
+            code = self.first_party.get(name) or self.third_party.get(name) or set()
+            stubs = self.stubs.get(name, set())
+            if code or stubs:
+                return set(code), set(stubs)
+        return set(), set()
 
 
 def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
@@ -133,21 +133,24 @@ def source_roots(graph: BuildGraph) -> list[str]:
     roots: list[str] = []
     directories = [directory for directory, _ in graph.tree.walk("")]
     for pattern in config.source_roots:
-        anchored = pattern.startswith("/")
-        body = pattern.strip("/")
-        for directory in directories:
-            if anchored:
-                if fnmatch.fnmatchcase(directory, body) or (not body and not directory):
-                    roots.append(directory)
-            elif body and (
-                fnmatch.fnmatchcase(directory, body) or fnmatch.fnmatchcase(directory, f"*/{body}")
-            ):
-                roots.append(directory)
+        matcher = _root_pattern(pattern)
+        roots.extend(directory for directory in directories if matcher.fullmatch(directory))
     for directory in directories:
         listing = graph.tree.listing(directory)
         if listing and any(m in listing.files for m in config.source_root_markers):
             roots.append(directory)
     return sorted(set(roots), key=len, reverse=True)
+
+
+def _root_pattern(pattern: str) -> re.Pattern[str]:
+    """Pants' root patterns: `/x` from the build root, `x` at any depth; `*` is one directory."""
+    body = pattern.strip("/")
+    segments = "/".join(
+        "[^/]*".join(re.escape(part) for part in segment.split("*")) for segment in body.split("/")
+    )
+    if pattern.startswith("/"):
+        return re.compile(segments)
+    return re.compile(f"(?:.*/)?{segments}") if body else re.compile("(?!)")
 
 
 def _source_root(directory: str, roots: list[str]) -> str | None:
@@ -169,28 +172,32 @@ def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
                     for module in file_modules(target, path, roots):
                         table.setdefault(module, set()).add(target.address)
         elif target.kind == REQUIREMENT_KIND:
-            for module in requirement_modules(target):
+            code, stubs = requirement_modules(target)
+            for module in code:
                 owners.third_party.setdefault(module, set()).add(target.address)
+            for module in stubs:
+                owners.stubs.setdefault(module, set()).add(target.address)
     return owners
 
 
-def requirement_modules(target: Target) -> list[str]:
-    """Modules a python_requirement provides: `modules`, else by its project's name."""
-    declared = list(target.fields.get("modules") or ()) + list(
-        target.fields.get("type_stub_modules") or ()
-    )
-    if declared:
-        return declared
-    modules: list[str] = []
+def requirement_modules(target: Target) -> tuple[list[str], list[str]]:
+    """(modules, type-stub modules) a python_requirement provides: its `modules` and
+    `type_stub_modules` fields, else by its project's name (`types-x` stubs `x`)."""
+    modules = list(target.fields.get("modules") or ())
+    stubs = list(target.fields.get("type_stub_modules") or ())
+    if modules or stubs:
+        return modules, stubs
     for line in target.fields.get("requirements") or ():
         try:
             project = normalize_project(Requirement(line).name)
         except InvalidRequirement:
             continue
-        if project.startswith("types-"):  # type stubs: `types-requests` types `requests`
+        if project.startswith("types-"):
             project = project[len("types-") :]
-        modules.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
-    return modules
+            stubs.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
+        else:
+            modules.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
+    return modules, stubs
 
 
 def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
@@ -215,32 +222,20 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
                 continue
             is_package = posixpath.basename(path).startswith("__init__.")
             for imported in cache.imports(graph.config.root / path, modules[0], is_package):
-                candidates = owners.owners(imported.candidates) - {target.address}
-                candidates -= excluded
-                if not candidates:
-                    continue
-                if len(candidates) > 1 and not _stub_and_code(
-                    candidates, owners, imported.candidates
-                ):
-                    if not candidates & explicit:
-                        _warn_ambiguous(graph, target, path, imported.line, candidates)
-                    continue
-                found.update(dict.fromkeys(sorted(candidates)))
+                code, stubs = owners.owners(imported.candidates)
+                code -= excluded | {target.address}
+                stubs -= excluded | {target.address}
+                if len(code) > 1:
+                    if not code & explicit:
+                        _warn_ambiguous(graph, target, path, imported.line, code)
+                    code = set()
+                found.update(dict.fromkeys(sorted(code | stubs)))
         edges = [a for a in found if a not in explicit]
         if edges:
             inferred[target.address] = edges
     cache.save()
     graph.add_inferred(inferred)
     return inferred
-
-
-def _stub_and_code(candidates: set[Address], owners: ModuleOwners, names: Iterable[str]) -> bool:
-    """A `.pyi` stub and its `.py` module, owned apart, are both dependencies (not a choice)."""
-    for name in module_names(names):
-        code = owners.first_party.get(name, set()) | owners.third_party.get(name, set())
-        if code:
-            return len(code) == 1
-    return False
 
 
 def _excluded(target: Target, graph: BuildGraph) -> set[Address]:
