@@ -126,3 +126,36 @@ def test_package_without_a_distribution_is_an_error(demo: Path, run: Runner) -> 
     code, out, err = run(["package", "src/python/demo"], root=demo)
     assert (code, out) == (1, "")
     assert "the specs select no distribution" in err
+
+
+def test_invalid_version_is_reported_at_the_build_file(tmp_path: Path, run: Runner) -> None:
+    root = tmp_path / "repo"
+    (root / "lib").mkdir(parents=True)
+    (root / "pants.toml").write_text('[source]\nroot_patterns = ["/"]\n', encoding="utf-8")
+    (root / "lib" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "lib" / "BUILD").write_text(
+        "python_sources()\n"
+        'python_distribution(name = "dist", dependencies = [":lib"],\n'
+        '    provides = python_artifact(name = "lib", version = "one point oh"))\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(["package", "lib:dist"], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "lib/BUILD:2:1: lib:dist: 'one point oh' is not a valid version (PEP 440)"
+    )
+
+
+def test_unchanged_inputs_reuse_the_cached_build(tmp_path: Path, run: Runner) -> None:
+    root = copy_fixture("demo", tmp_path)
+    first = built(run, root, "src/python/greeting:dist")
+    cache = root / ".graphpub" / "cache"
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 1
+    assert built(run, root, "src/python/greeting:dist") == first
+    assert sorted(p.name for p in cache.iterdir()) == entries  # nothing built again
+    source = root / "src" / "python" / "greeting" / "greeting.py"
+    source.write_text(source.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    changed = built(run, root, "src/python/greeting:dist")
+    assert changed != first
+    assert len(list(cache.iterdir())) == 2

@@ -16,7 +16,7 @@ from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
-from graphpub.publish.build import build, source_date_epoch
+from graphpub.publish.build import build_all, source_date_epoch, stage
 from graphpub.publish.inference import infer_dependencies
 from graphpub.publish.ownership import contents
 from graphpub.rules import default_rules
@@ -199,17 +199,19 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         )
     epoch = source_date_epoch(config.root)
     output = config.root / "dist"
-    records = []
-    for address, held in sorted(contents(graph, selected).items()):
-        for artifact in build(graph, held, output, epoch):
-            records.append(
-                {
-                    "target": config.render(address),
-                    "path": str(artifact.path.relative_to(config.root)),
-                    "size": artifact.size,
-                    "sha256": artifact.sha256,
-                }
-            )
+    held = contents(graph, selected)
+    staged = [stage(graph, held[a], output, epoch) for a in sorted(held)]
+    built = build_all(staged, config.root / ".graphpub" / "cache", graph.jobs)
+    records = [
+        {
+            "target": config.render(address),
+            "path": str(artifact.path.relative_to(config.root)),
+            "size": artifact.size,
+            "sha256": artifact.sha256,
+        }
+        for address, artifacts in sorted(built.items())
+        for artifact in artifacts
+    ]
     if args.output == "json":
         json.dump(records, out, indent=2)
         out.write("\n")

@@ -8,26 +8,33 @@ SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import version as installed_version
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from build import BuildBackendException, ProjectBuilder
-from pyproject_hooks import default_subprocess_runner
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
+from graphpub import __version__
+from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
-from graphpub.errors import GraphpubError
+from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.publish.inference import BUCK2_KINDS, source_roots
 from graphpub.publish.ownership import Contents
 
+HATCHLING_VERSION = installed_version("hatchling")
 # The earliest time a zip file can hold: the date of files when nothing better is known.
 EARLIEST_ZIP_TIME = 315532800
 _CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst"}
@@ -62,54 +69,171 @@ def source_date_epoch(root: Path) -> int:
         return EARLIEST_ZIP_TIME
 
 
-def build(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> list[Artifact]:
-    """Stage and build one distribution; its sdist and wheel go to `output`."""
+@dataclass(frozen=True)
+class Staged:
+    """A distribution laid out for its backend, and the key of everything its build reads."""
+
+    address: Address
+    label: str
+    location: SourceLocation
+    directory: Path
+    destination: Path
+    kinds: tuple[tuple[str, dict[str, Any]], ...]
+    environment: Mapping[str, str]
+    key: str
+
+
+def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
+    """Lay out one distribution's files and pyproject.toml, checked, in a clean directory."""
     view = contents.distribution
-    stage = graph.config.root / ".graphpub" / "stage" / view.address.render().replace("/", "_")
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    _validate(contents)
+    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
     roots = source_roots(graph)
     for path in contents.files:
-        target_path = stage / _staged_path(graph, contents, path, roots)
-        target_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(graph.config.root / path, target_path)
-    readme = _long_description(graph, contents, stage)
-    (stage / "pyproject.toml").write_text(_pyproject(contents, readme, stage), encoding="utf-8")
+        staged = _staged_path(graph, contents, path, roots)
+        data = (graph.config.root / path).read_bytes()
+        digest.update(f"{staged}\0{len(data)}\0".encode() + data)
+        destination = directory / staged
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+    readme = _long_description(graph, contents, directory)
+    if readme:
+        digest.update((directory / readme).read_bytes())
+    pyproject = _pyproject(contents, readme, directory)
+    (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     fields = graph.target(view.address).fields
-    destination = output / str(fields.get("output_path") or "")
-    destination.mkdir(parents=True, exist_ok=True)
-    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
-    builder = ProjectBuilder(stage, runner=functools.partial(_runner, environment=environment))
-    artifacts = []
-    kinds: tuple[tuple[Literal["sdist", "wheel"], Any, Any], ...] = (
-        ("sdist", fields.get("sdist", True), fields.get("sdist_config_settings")),
-        ("wheel", fields.get("wheel", True), fields.get("wheel_config_settings")),
+    kinds = tuple(
+        (kind, dict(fields.get(f"{kind}_config_settings") or {}))
+        for kind in ("sdist", "wheel")
+        if fields.get(kind, True)
     )
-    for kind, wanted, settings in kinds:
-        if not wanted:
-            continue
+    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
+    digest.update(json.dumps([pyproject, kinds, environment], sort_keys=True).encode())
+    return Staged(
+        address=view.address,
+        label=view.label,
+        location=view.location,
+        directory=directory,
+        destination=output / str(fields.get("output_path") or ""),
+        kinds=kinds,
+        environment=environment,
+        key=digest.hexdigest(),
+    )
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "root"
+
+
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def _validate(contents: Contents) -> None:
+    """PEP 508 names and requirements, a PEP 440 version: errors at the target's BUILD line."""
+    view = contents.distribution
+    if not _PROJECT_NAME.match(view.name):
+        raise BuildError(
+            f"{view.label}: {view.name!r} is not a valid distribution name (PEP 508)",
+            location=view.location,
+            hint="letters, digits, and . _ - between them",
+        )
+    version = view.checked_version()
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise BuildError(
+            f"{view.label}: {version!r} is not a valid version (PEP 440)",
+            location=view.location,
+            hint="e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1, 1.2.3.dev4",
+        ) from None
+    for requirement in contents.requirements:
         try:
-            built = Path(builder.build(kind, destination, config_settings=dict(settings or {})))
-        except BuildBackendException as e:
+            Requirement(requirement)
+        except InvalidRequirement as e:
             raise BuildError(
-                f"building the {kind} of {view.label} failed: {e.exception}",
+                f"{view.label}: requirement {requirement!r} is not valid (PEP 508): {e}",
                 location=view.location,
-                hint=f"the staged project is in {stage}",
             ) from None
-        data = built.read_bytes()
-        artifacts.append(Artifact(built, len(data), hashlib.sha256(data).hexdigest()))
-    return artifacts
 
 
-def _runner(
-    cmd: Sequence[str],
-    cwd: str | None = None,
-    extra_environ: Mapping[str, str] | None = None,
-    *,
-    environment: Mapping[str, str],
-) -> None:
-    default_subprocess_runner(cmd, cwd, {**(extra_environ or {}), **environment})
+def build_all(staged: Sequence[Staged], cache: Path, jobs: int) -> dict[Address, list[Artifact]]:
+    """Build what the cache does not hold yet, `jobs` at a time; every artifact new to the
+    cache passes `twine check --strict` before it is reported built."""
+    missing = [s for s in staged if not (cache / s.key).is_dir()]
+    if missing:
+        workers = max(1, min(jobs, len(missing)))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            failures = list(pool.map(_build_into_cache, missing, [cache] * len(missing)))
+        for project, failure in zip(missing, failures, strict=True):
+            if failure is not None:
+                raise BuildError(
+                    f"building {project.label} failed: {failure}",
+                    location=project.location,
+                    hint=f"the staged project is in {project.directory}",
+                )
+        _twine_check([f for s in missing for f in sorted((cache / s.key).iterdir())])
+    results: dict[Address, list[Artifact]] = {}
+    for project in staged:
+        project.destination.mkdir(parents=True, exist_ok=True)
+        artifacts = []
+        for built in sorted((cache / project.key).iterdir()):
+            data = built.read_bytes()
+            target = project.destination / built.name
+            if not target.exists() or target.read_bytes() != data:
+                shutil.copyfile(built, target)
+            artifacts.append(Artifact(target, len(data), hashlib.sha256(data).hexdigest()))
+        results[project.address] = artifacts
+    return results
+
+
+def _build_into_cache(project: Staged, cache: Path) -> str | None:
+    """In a worker process: run hatchling's PEP 517 hooks in-process (no interpreter to
+    start per hook), into a temporary directory renamed into the cache when complete."""
+    import hatchling.build as backend
+
+    temporary = cache / f"{project.key}.{os.getpid()}.tmp"
+    saved_environment, saved_cwd = dict(os.environ), os.getcwd()
+    try:
+        temporary.mkdir(parents=True, exist_ok=True)
+        os.environ.update(project.environment)
+        os.chdir(project.directory)
+        for kind, settings in project.kinds:
+            hook = backend.build_sdist if kind == "sdist" else backend.build_wheel
+            hook(str(temporary), settings or None)
+        os.replace(temporary, cache / project.key)
+        return None
+    except Exception as e:  # a backend's error: reported for its distribution
+        shutil.rmtree(temporary, ignore_errors=True)
+        return f"{type(e).__name__}: {e}"
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environment)
+
+
+def _twine_check(files: Sequence[Path]) -> None:
+    if not files:
+        return
+    result = subprocess.run(
+        [sys.executable, "-m", "twine", "--no-color", "check", "--strict", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        failed = [
+            line for line in result.stdout.splitlines() if "FAILED" in line or "ERROR" in line
+        ]
+        for file in files:
+            shutil.rmtree(file.parent, ignore_errors=True)  # never reuse an unchecked build
+        raise BuildError(
+            "twine check --strict failed: " + ("; ".join(failed) or result.stdout.strip()),
+            hint="the distribution's metadata is not what PyPI accepts",
+        )
 
 
 def _env_vars(entries: Sequence[str]) -> dict[str, str]:
@@ -152,7 +276,11 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
     if relative is None and view.metadata.get("description_file"):
         relative = posixpath.join(view.address.directory, str(view.metadata["description_file"]))
     if not relative:
-        return None
+        # PyPI shows a long description on every project page, and `twine check --strict`
+        # fails without one: say what the distribution is, in plain text.
+        text = str(view.metadata.get("description") or view.metadata.get("summary") or view.name)
+        (stage / "README.txt").write_text(text + "\n", encoding="utf-8")
+        return "README.txt"
     source = graph.config.root / str(relative)
     if not source.is_file():
         raise BuildError(
