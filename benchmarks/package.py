@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Packaging benchmark: `graphpub package ::` against the loop a user would script.
+
+Usage::
+
+    python benchmarks/package.py [--n 100] [--runs 3] [--write]
+
+Generates a Pants monorepo of N small distributions, each depending on up to two
+lower-numbered ones (so each needs first-party pins), and the same N projects as plain
+directories with a hand-written pyproject.toml. Then, in the same run, times as whole
+processes: cold `graphpub package ::` (no `.graphpub/` cache, empty `dist/`), an unchanged
+second `graphpub package ::`, and `python -m build --no-isolation` run on each project
+directory in turn. Goals: cold at least 10x faster than the loop; unchanged rerun under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+README = BENCH_DIR / "README.md"
+START_MARK = "<!-- package-results:start -->"
+END_MARK = "<!-- package-results:end -->"
+
+
+def dependencies_of(index: int) -> list[int]:
+    return sorted({index - 1, index // 2} - {index}) if index else []
+
+
+def generate(n: int, out: Path) -> tuple[Path, Path]:
+    monorepo, projects = out / "monorepo", out / "projects"
+    shutil.rmtree(out, ignore_errors=True)
+    (monorepo).mkdir(parents=True)
+    (monorepo / "pants.toml").write_text('[source]\nroot_patterns = ["/"]\n', encoding="utf-8")
+    for index in range(n):
+        name = f"d{index:03d}"
+        imports = "".join(f"import d{d:03d}\n" for d in dependencies_of(index))
+        code = f'"""Package {name}."""\n{imports}\nVALUE = {index}\n'
+        package = monorepo / name
+        package.mkdir()
+        (package / "__init__.py").write_text(code, encoding="utf-8")
+        (package / "BUILD").write_text(
+            "python_sources()\n"
+            f'python_distribution(name = "dist", dependencies = [":{name}"],\n'
+            f'    provides = python_artifact(name = "bench-{name}", version = "1.0.0",\n'
+            f'        description = "Benchmark package {name}."))\n',
+            encoding="utf-8",
+        )
+        project = projects / name
+        (project / name).mkdir(parents=True)
+        (project / name / "__init__.py").write_text(code, encoding="utf-8")
+        (project / "README.txt").write_text(f"Benchmark package {name}.\n", encoding="utf-8")
+        requirements = ", ".join(f'"bench-d{d:03d}==1.0.0"' for d in dependencies_of(index))
+        (project / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+            f'[project]\nname = "bench-{name}"\nversion = "1.0.0"\n'
+            f'description = "Benchmark package {name}."\n'
+            f'readme = {{file = "README.txt", content-type = "text/plain"}}\n'
+            f"dependencies = [{requirements}]\n\n"
+            f'[tool.hatch.build.targets.wheel]\npackages = ["{name}"]\n',
+            encoding="utf-8",
+        )
+    return monorepo, projects
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def graphpub() -> str:
+    beside = Path(sys.executable).parent / "graphpub"
+    return str(beside) if beside.exists() else shutil.which("graphpub") or "graphpub"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    monorepo, projects = generate(args.n, BENCH_DIR / ".work" / f"package-{args.n}")
+    command = [graphpub(), "-C", str(monorepo), "package", "::"]
+    cold, warm = [], []
+    for _ in range(args.runs):
+        shutil.rmtree(monorepo / ".graphpub", ignore_errors=True)
+        shutil.rmtree(monorepo / "dist", ignore_errors=True)
+        cold.append(timed(command))
+        warm.append(timed(command))
+    built = sorted(p.name for p in (monorepo / "dist").iterdir())
+    loop_start = time.perf_counter()
+    out = projects.parent / "by-hand-dist"
+    shutil.rmtree(out, ignore_errors=True)
+    for project in sorted(projects.iterdir()):
+        subprocess.run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(project)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    loop = time.perf_counter() - loop_start
+    by_hand = sorted(p.name for p in out.iterdir())
+    if built != by_hand:
+        print(f"different files: graphpub {len(built)}, by hand {len(by_hand)}", file=sys.stderr)
+        return 2
+    cold_median, warm_median = statistics.median(cold), statistics.median(warm)
+    speedup = loop / cold_median
+    table = "\n".join(
+        [
+            f"N = {args.n} distributions ({len(built)} files), graphpub runs {args.runs}, medians.",
+            "",
+            "| process | wall (s) |",
+            "|---|--:|",
+            f"| `graphpub package ::`, cold | {cold_median:.2f} (min {min(cold):.2f}) |",
+            f"| `graphpub package ::`, unchanged rerun | {warm_median:.2f} (min {min(warm):.2f}) |",
+            f"| `python -m build --no-isolation` on each project, in turn (one run) | {loop:.2f} |",
+            "",
+            "| goal | measured | result |",
+            "|---|--:|---|",
+            f"| cold at least 10x faster than the loop | {speedup:.1f}x | "
+            f"{'PASS' if speedup >= 10 else '**FAIL**'} |",
+            f"| unchanged rerun under 1 s | {warm_median:.2f} s | "
+            f"{'PASS' if warm_median < 1 else '**FAIL**'} |",
+            "",
+            f"Command: `python benchmarks/package.py --n {args.n} --runs {args.runs} --write`",
+        ]
+    )
+    print(table)
+    if args.write:
+        text = README.read_text(encoding="utf-8")
+        section = f"{START_MARK}\n{table}\n{END_MARK}"
+        if START_MARK in text:
+            before, _, rest = text.partition(START_MARK)
+            text = before + section + rest.partition(END_MARK)[2]
+        else:
+            text += f"\n## Packaging results\n\n{section}\n"
+        README.write_text(text, encoding="utf-8")
+    return 0 if speedup >= 10 and warm_median < 1 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
