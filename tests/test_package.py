@@ -159,3 +159,27 @@ def test_unchanged_inputs_reuse_the_cached_build(tmp_path: Path, run: Runner) ->
     changed = built(run, root, "src/python/greeting:dist")
     assert changed != first
     assert len(list(cache.iterdir())) == 2
+
+
+def test_generate_setup_false_builds_the_directory_s_own_project(
+    tmp_path: Path, run: Runner
+) -> None:
+    root = tmp_path / "repo"
+    (root / "own" / "own").mkdir(parents=True)
+    (root / "pants.toml").write_text("", encoding="utf-8")
+    (root / "own" / "own" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (root / "own" / "README.md").write_text("# Own\n\nIts own project.\n", encoding="utf-8")
+    (root / "own" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "own-project"\nversion = "2.0.0"\nreadme = "README.md"\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["own"]\n',
+        encoding="utf-8",
+    )
+    (root / "own" / "BUILD").write_text(
+        'python_distribution(name = "dist", generate_setup = False,\n'
+        '    provides = python_artifact(name = "own-project", version = "2.0.0"))\n',
+        encoding="utf-8",
+    )
+    files = built(run, root, "own:dist")
+    assert sorted(files) == ["own_project-2.0.0-py2.py3-none-any.whl", "own_project-2.0.0.tar.gz"]
+    assert "# Own" in metadata(root / "dist" / "own_project-2.0.0-py2.py3-none-any.whl")

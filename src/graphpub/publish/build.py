@@ -86,6 +86,9 @@ class Staged:
 def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
     """Lay out one distribution's files and pyproject.toml, checked, in a clean directory."""
     view = contents.distribution
+    fields = graph.target(view.address).fields
+    if fields.get("generate_setup") is False:
+        return _own_project(graph, contents, output, epoch)
     _validate(contents)
     directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
     if directory.exists():
@@ -105,13 +108,7 @@ def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> St
         digest.update((directory / readme).read_bytes())
     pyproject = _pyproject(contents, readme, directory)
     (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    fields = graph.target(view.address).fields
-    kinds = tuple(
-        (kind, dict(fields.get(f"{kind}_config_settings") or {}))
-        for kind in ("sdist", "wheel")
-        if fields.get(kind, True)
-    )
-    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
+    kinds, environment = _build_settings(fields, epoch)
     digest.update(json.dumps([pyproject, kinds, environment], sort_keys=True).encode())
     return Staged(
         address=view.address,
@@ -123,6 +120,50 @@ def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> St
         environment=environment,
         key=digest.hexdigest(),
     )
+
+
+def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
+    """`generate_setup=False`: the target's directory is a project of its own, built as is."""
+    view = contents.distribution
+    directory = graph.config.root / view.address.directory
+    if not (directory / "pyproject.toml").is_file():
+        raise BuildError(
+            f"{view.label} has generate_setup=False, but {view.address.directory or '.'} "
+            "has no pyproject.toml",
+            location=view.location,
+            hint="add the project's pyproject.toml there, or let graphpub generate it",
+        )
+    fields = graph.target(view.address).fields
+    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0own\0".encode())
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if path.is_file() and not set(relative.parts) & {"dist", ".graphpub", "__pycache__"}:
+            digest.update(f"{relative}\0".encode() + path.read_bytes())
+    kinds, environment = _build_settings(fields, epoch)
+    digest.update(json.dumps([kinds, environment], sort_keys=True).encode())
+    return Staged(
+        address=view.address,
+        label=view.label,
+        location=view.location,
+        directory=directory,
+        destination=output / str(fields.get("output_path") or ""),
+        kinds=kinds,
+        environment=environment,
+        key=digest.hexdigest(),
+    )
+
+
+def _build_settings(
+    fields: Mapping[str, Any], epoch: int
+) -> tuple[tuple[tuple[str, dict[str, Any]], ...], dict[str, str]]:
+    """The artifacts to build with their config settings, and the build's environment."""
+    kinds = tuple(
+        (kind, dict(fields.get(f"{kind}_config_settings") or {}))
+        for kind in ("sdist", "wheel")
+        if fields.get(kind, True)
+    )
+    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
+    return kinds, environment
 
 
 def _safe(name: str) -> str:
