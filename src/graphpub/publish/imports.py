@@ -7,7 +7,9 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 
@@ -68,6 +70,7 @@ class ImportCache:
     def __init__(self, root: Path) -> None:
         self._path = root / ".graphpub" / "imports.json"
         self._entries: dict[str, list[list[object]]] = {}
+        self._keys: dict[tuple[Path, str, bool], str] = {}
         self._dirty = False
         try:
             entries = json.loads(self._path.read_text(encoding="utf-8"))
@@ -75,15 +78,43 @@ class ImportCache:
             entries = {}
         self._entries = entries if isinstance(entries, dict) else {}
 
+    def prefetch(self, files: Iterable[tuple[Path, str, bool]], jobs: int) -> None:
+        """Parse every file not cached yet, in `jobs` processes when there are many."""
+        missing: list[tuple[str, bytes, str, bool]] = []
+        for path, module, is_package in files:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            key = _key(data, module, is_package)
+            self._keys[(path, module, is_package)] = key
+            if key not in self._entries:
+                missing.append((key, data, module, is_package))
+        if not missing:
+            return
+        if jobs > 1 and len(missing) >= PARALLEL_FROM:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+                parsed = list(pool.map(_parse_entry, missing, chunksize=64))
+        else:
+            parsed = [_parse_entry(item) for item in missing]
+        self._entries.update(parsed)
+        self._dirty = True
+
     def imports(self, path: Path, module: str, is_package: bool) -> list[ImportedModule]:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return []
-        key = hashlib.sha256(data + f"\0{module}\0{is_package}".encode()).hexdigest()
+        key = self._keys.get((path, module, is_package))
+        if key is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return []
+            key = _key(data, module, is_package)
+        else:
+            data = b""
         cached = self._entries.get(key)
         if cached is not None:
             return [ImportedModule(tuple(c), int(line)) for c, line in cached]  # type: ignore[arg-type,call-overload]
+        if not data:
+            data = path.read_bytes()
         found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
         self._entries[key] = [[list(i.candidates), i.line] for i in found]
         self._dirty = True
@@ -97,6 +128,20 @@ class ImportCache:
         temporary.write_text(json.dumps(self._entries), encoding="utf-8")
         os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
         self._dirty = False
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_FROM = 500
+
+
+def _key(data: bytes, module: str, is_package: bool) -> str:
+    return hashlib.sha256(data + f"\0{module}\0{is_package}".encode()).hexdigest()
+
+
+def _parse_entry(item: tuple[str, bytes, str, bool]) -> tuple[str, list[list[object]]]:
+    key, data, module, is_package = item
+    found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
+    return key, [[list(i.candidates), i.line] for i in found]
 
 
 def module_names(candidates: Iterable[str]) -> list[str]:

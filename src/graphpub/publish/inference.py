@@ -207,10 +207,20 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     roots = source_roots(graph)
     owners = module_owners(graph, roots)
     cache = ImportCache(graph.config.root)
+    python_targets = [
+        t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
+    ]
+    cache.prefetch(
+        (
+            (graph.config.root / path, modules[0], posixpath.basename(path).startswith("__init__."))
+            for target in python_targets
+            for path in graph.owned_files(target)
+            if path.endswith((".py", ".pyi")) and (modules := file_modules(target, path, roots))
+        ),
+        graph.jobs,
+    )
     inferred: dict[Address, list[Address]] = {}
-    for target in graph.targets():
-        if target.kind not in PYTHON_SOURCE_KINDS or target.address.repository:
-            continue
+    for target in python_targets:
         excluded = _excluded(target, graph)
         explicit = graph.dependencies([target.address], transitive=False)
         found: dict[Address, None] = {}
