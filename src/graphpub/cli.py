@@ -10,6 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from rich.console import Console
+from rich.progress import Progress
+
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
 from graphpub.buildgraph.specs import resolve_specs
@@ -201,7 +204,13 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     output = config.root / "dist"
     held = contents(graph, selected)
     staged = [stage(graph, held[a], output, epoch) for a in sorted(held)]
-    built = build_all(staged, config.root / ".graphpub" / "cache", graph.jobs)
+    cache = config.root / ".graphpub" / "cache"
+    if sys.stderr.isatty():
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("packaging", total=len(staged))
+            built = build_all(staged, cache, graph.jobs, on_built=lambda _p: progress.advance(task))
+    else:
+        built = build_all(staged, cache, graph.jobs)
     records = [
         {
             "target": config.render(address),

@@ -16,8 +16,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from multiprocessing import get_context
@@ -201,15 +201,28 @@ def _validate(contents: Contents) -> None:
             ) from None
 
 
-def build_all(staged: Sequence[Staged], cache: Path, jobs: int) -> dict[Address, list[Artifact]]:
+def build_all(
+    staged: Sequence[Staged],
+    cache: Path,
+    jobs: int,
+    on_built: Callable[[Staged], None] = lambda _project: None,
+) -> dict[Address, list[Artifact]]:
     """Build what the cache does not hold yet, `jobs` at a time; every artifact new to the
     cache passes `twine check --strict` before it is reported built."""
     missing = [s for s in staged if not (cache / s.key).is_dir()]
+    for project in staged:
+        if project not in missing:
+            on_built(project)
     if missing:
         workers = max(1, min(jobs, len(missing)))
+        failures: dict[str, str | None] = {}
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            failures = list(pool.map(_build_into_cache, missing, [cache] * len(missing)))
-        for project, failure in zip(missing, failures, strict=True):
+            running = {pool.submit(_build_into_cache, p, cache): p for p in missing}
+            for future in as_completed(running):
+                failures[running[future].key] = future.result()
+                on_built(running[future])
+        for project in missing:
+            failure = failures[project.key]
             if failure is not None:
                 raise BuildError(
                     f"building {project.label} failed: {failure}",
