@@ -64,13 +64,12 @@ def test_builds_are_reproducible(demo: Path, run: Runner) -> None:
     assert first == second
 
 
-def test_wheels_install_and_their_console_scripts_run(
-    demo: Path, run: Runner, tmp_path: Path
-) -> None:
-    built(run, demo, "src/python:demo", "src/python/greeting:dist")
-    venv = tmp_path / "venv"
-    # Third-party requirements come from the test environment; the distributions only from
-    # what graphpub built.
+def install_and_run(dist: Path, tmp_path: Path, project: str, *command: str) -> str:
+    """Install `project` from `dist` alone into a fresh virtualenv and run a command of it.
+
+    Third-party requirements come from the test environment (`--system-site-packages`); the
+    distributions of the repository only from what graphpub built."""
+    venv = tmp_path / f"venv-{project}"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     install = subprocess.run(
         [
@@ -80,8 +79,8 @@ def test_wheels_install_and_their_console_scripts_run(
             "install",
             "--no-index",
             "--find-links",
-            str(demo / "dist"),
-            "demo",
+            str(dist),
+            project,
         ],
         capture_output=True,
         text=True,
@@ -89,9 +88,31 @@ def test_wheels_install_and_their_console_scripts_run(
     )
     assert install.returncode == 0, install.stderr
     result = subprocess.run(
-        [str(venv / "bin" / "demo"), "Ada"], capture_output=True, text=True, check=False
+        [str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, check=False
     )
-    assert (result.returncode, result.stdout.strip()) == (0, "Hello, Ada!")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_wheels_install_and_their_console_scripts_run(
+    demo: Path, run: Runner, tmp_path: Path
+) -> None:
+    built(run, demo, "src/python:demo", "src/python/greeting:dist")
+    assert install_and_run(demo / "dist", tmp_path, "demo", "demo", "Ada") == "Hello, Ada!"
+
+
+def test_bazel_wheels_install_and_run(tmp_path: Path, run: Runner) -> None:
+    root = copy_fixture("bazel_wheel", tmp_path)
+    built(run, root, "--define", "VERSION=0.4.0", "//src/greetcli:wheel", "//:greetlib_wheel")
+    output = install_and_run(root / "dist", tmp_path, "greet-cli", "greet", "Ada")
+    assert "Ada" in output
+
+
+def test_buck2_wheels_install_and_run(tmp_path: Path, run: Runner) -> None:
+    root = copy_fixture("buck2_python", tmp_path)
+    built(run, root, "//python/wheel:")
+    output = install_and_run(root / "dist", tmp_path, "buck2-greeter-cli", "buck2-greet", "Ada")
+    assert "Ada" in output
 
 
 def test_bazel_wheel_needs_its_version_stamp(tmp_path: Path, run: Runner) -> None:
