@@ -41,17 +41,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_distributions_are_built(demo: Path, run: Runner) -> None:
     files = built(run, demo, "::")
     assert sorted(files) == [
-        "demo-1.0.0-py2.py3-none-any.whl",
+        "demo-1.0.0-py3-none-any.whl",
         "demo-1.0.0.tar.gz",
-        "demo_greeting-1.0.0-py2.py3-none-any.whl",
+        "demo_greeting-1.0.0-py3-none-any.whl",
         "demo_greeting-1.0.0.tar.gz",
-        "demo_testutil-0.1.0-py2.py3-none-any.whl",  # its BUILD asks for no sdist
+        "demo_testutil-0.1.0-py3-none-any.whl",  # its BUILD asks for no sdist
     ]
-    demo_metadata = metadata(demo / "dist" / "demo-1.0.0-py2.py3-none-any.whl")
+    demo_metadata = metadata(demo / "dist" / "demo-1.0.0-py3-none-any.whl")
     assert "Requires-Dist: demo-greeting==1.0.0" in demo_metadata
     assert "Requires-Dist: packaging>=23.0" in demo_metadata
     assert "attrs" not in demo_metadata  # greeting's requirement, not demo's
-    with zipfile.ZipFile(demo / "dist" / "demo_greeting-1.0.0-py2.py3-none-any.whl") as wheel:
+    with zipfile.ZipFile(demo / "dist" / "demo_greeting-1.0.0-py3-none-any.whl") as wheel:
         names = wheel.namelist()
     assert "greeting/translations.json" in names  # resources are package data
     assert "greeting/greeting.py" in names

@@ -102,6 +102,8 @@ class Config:
     source_roots: tuple[str, ...] = ("/", "src", "src/python", "src/py")
     source_root_markers: tuple[str, ...] = ()
     first_party_version_scheme: str = "exact"
+    interpreter_constraints: tuple[str, ...] = ()
+    """Pants' `[python] interpreter_constraints`: the default of the field of that name."""
     source: SourceLocation | None = None
 
     @property
@@ -261,6 +263,7 @@ def load_config(root: Path) -> Config:
         or _pants_list(pants, "source", "marker_filenames")
         or (),
         first_party_version_scheme=_version_scheme(table, pants, source),
+        interpreter_constraints=_pants_list(pants, "python", "interpreter_constraints") or (),
         source=source,
     )
 

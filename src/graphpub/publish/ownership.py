@@ -143,7 +143,9 @@ class _Owners:
             files=tuple(files),
             requirements=_requirements(third_party, depends_on, self.views, graph),
             depends_on=tuple(sorted(set(depends_on))),
-            requires_python=_requires_python(view),
+            requires_python=_requires_python(
+                view.metadata.get("interpreter_constraints") or graph.config.interpreter_constraints
+            ),
         )
 
 
@@ -235,9 +237,8 @@ def _requirements(
     return tuple(sorted(set(third_party) | set(pins), key=str.lower))
 
 
-def _requires_python(view: Distribution) -> str | None:
+def _requires_python(constraints: Sequence[str]) -> str | None:
     """Pants interpreter constraints (`CPython>=3.9,<3.13`) as Requires-Python."""
-    constraints: Sequence[str] = tuple(view.metadata.get("interpreter_constraints") or ())
     if len(constraints) != 1:
         return None  # several are alternatives, which Requires-Python cannot say
     constraint = str(constraints[0])
