@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from graphpub.buildgraph.target import PackageContext, RuleCall
 from graphpub.errors import BuildFileError
 from graphpub.rules.registry import (
@@ -503,6 +501,10 @@ def _normalized_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _requirements_txt(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+    # Imported here: only build files with python_requirements() need it, `list ::` on a
+    # large repository of other rules starts faster without it.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     requirements: dict[str, list[str]] = {}
     logical_lines = re.sub(r"\\\n", "", text).splitlines()
     for raw in logical_lines:

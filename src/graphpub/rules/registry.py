@@ -281,8 +281,8 @@ class _Instantiation:
 
     def _validated(self, arguments: Mapping[str, Any]) -> FrozenDict:
         values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
-        for field_ in self.schema.fields:
-            if field_.required and field_.name not in values:
+        for field_ in self.schema.required:
+            if field_.name not in values:
                 raise self.fail(
                     f"missing the required field '{field_.name}'",
                     hint=f"{field_.name}: {field_.help}",
@@ -325,7 +325,7 @@ class _Instantiation:
                     else f"see the fields with: graphpub help {schema.kind}",
                 )
             try:
-                values[key] = freeze(field_.type(value))
+                values[key] = freeze(field_.type.check(value))
             except FieldError as e:
                 raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
         return values

@@ -220,9 +220,11 @@ class RuleSchema:
     companions: tuple[tuple[str, str], ...] = ()
     field_map: Mapping[str, Field] = field(init=False, repr=False, compare=False)
     _by_role: Mapping[Role, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    required: tuple[Field, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "field_map", {f.name: f for f in self.fields})
+        object.__setattr__(self, "required", tuple(f for f in self.fields if f.required))
         by_role = {role: tuple(f.name for f in self.fields if f.role is role) for role in Role}
         object.__setattr__(self, "_by_role", by_role)
 
