@@ -33,6 +33,7 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.publish.inference import BUCK2_KINDS, source_roots
 from graphpub.publish.ownership import Contents
+from graphpub.rules.distribution import Distribution
 
 HATCHLING_VERSION = installed_version("hatchling")
 # The earliest time a zip file can hold: the date of files when nothing better is known.
@@ -108,18 +109,7 @@ def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> St
         digest.update((directory / readme).read_bytes())
     pyproject = _pyproject(contents, readme, directory)
     (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
-    kinds, environment = _build_settings(fields, epoch)
-    digest.update(json.dumps([pyproject, kinds, environment], sort_keys=True).encode())
-    return Staged(
-        address=view.address,
-        label=view.label,
-        location=view.location,
-        directory=directory,
-        destination=output / str(fields.get("output_path") or ""),
-        kinds=kinds,
-        environment=environment,
-        key=digest.hexdigest(),
-    )
+    return _finish(view, fields, directory, output, epoch, digest, pyproject)
 
 
 def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
@@ -139,8 +129,27 @@ def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int
         relative = path.relative_to(directory)
         if path.is_file() and not set(relative.parts) & {"dist", ".graphpub", "__pycache__"}:
             digest.update(f"{relative}\0".encode() + path.read_bytes())
-    kinds, environment = _build_settings(fields, epoch)
-    digest.update(json.dumps([kinds, environment], sort_keys=True).encode())
+    return _finish(view, fields, directory, output, epoch, digest)
+
+
+def _finish(
+    view: Distribution,
+    fields: Mapping[str, Any],
+    directory: Path,
+    output: Path,
+    epoch: int,
+    digest: Any,
+    *keyed: str,
+) -> Staged:
+    """The Staged project: what to build, with which settings and environment, and the key
+    of all its build reads (`digest` holds the files; `keyed` adds more text)."""
+    kinds = tuple(
+        (kind, dict(fields.get(f"{kind}_config_settings") or {}))
+        for kind in ("sdist", "wheel")
+        if fields.get(kind, True)
+    )
+    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
+    digest.update(json.dumps([*keyed, kinds, environment], sort_keys=True).encode())
     return Staged(
         address=view.address,
         label=view.label,
@@ -151,19 +160,6 @@ def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int
         environment=environment,
         key=digest.hexdigest(),
     )
-
-
-def _build_settings(
-    fields: Mapping[str, Any], epoch: int
-) -> tuple[tuple[tuple[str, dict[str, Any]], ...], dict[str, str]]:
-    """The artifacts to build with their config settings, and the build's environment."""
-    kinds = tuple(
-        (kind, dict(fields.get(f"{kind}_config_settings") or {}))
-        for kind in ("sdist", "wheel")
-        if fields.get(kind, True)
-    )
-    environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
-    return kinds, environment
 
 
 def _safe(name: str) -> str:
