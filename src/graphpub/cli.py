@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config(args)
         root = config.root
         graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs)
-        args.run(args, graph, config, sys.stdout)
+        code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:
             traceback.print_exc()
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return int(code or 0)
 
 
 # graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
@@ -240,6 +240,82 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
             out.write(f"{record['path']}  {record['size']} bytes  sha256:{record['sha256']}\n")
 
 
+def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
+    from graphpub.publish.build import build_all, source_date_epoch, stage
+    from graphpub.publish.inference import infer_dependencies
+    from graphpub.publish.ownership import contents
+    from graphpub.publish.publisher import Options, plan, publish
+
+    infer_dependencies(graph)
+    selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
+    if not selected:
+        raise GraphpubError(
+            "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
+            hint="name one, e.g. graphpub publish src/python:demo",
+        )
+    everything = [t.address for t in graph.targets() if is_distributable(t)]
+    held = contents(graph, everything)
+    skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
+    options = Options(
+        dry_run=args.dry_run,
+        no_deps=args.no_deps,
+        skip_twine=args.skip_twine,
+        interactive=args.interactive,
+        pypirc=Path(args.pypirc).resolve() if args.pypirc else None,
+    )
+    the_plan = plan(graph, selected, held, skip, options)
+    needed = sorted({a for addresses in the_plan.uploads.values() for a in addresses})
+    staged = [
+        stage(graph, held[a], config.root / "dist", source_date_epoch(config.root)) for a in needed
+    ]
+    built = build_all(staged, config.root / ".graphpub" / "cache", graph.jobs)
+    artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
+    outcomes = publish(graph, the_plan, artifacts, held, options)
+    lines = []
+    for outcome in outcomes:
+        if outcome.status == "published":
+            lines.append(f"✓ {outcome.file} published to {outcome.repository}")
+        elif outcome.status == "planned":
+            lines.append(f"{outcome.file} would be published to {outcome.repository}")
+        elif outcome.status == "skipped" and not outcome.file:
+            lines.append(f"{outcome.target} skipped ({outcome.reason})")
+        elif outcome.status == "skipped":
+            lines.append(f"{outcome.file} skipped (already on {outcome.repository})")
+        else:
+            what = outcome.file or outcome.target
+            lines.append(
+                f"✕ {what} failed for {outcome.repository}: {outcome.status}: {outcome.reason}"
+            )
+    if args.dry_run:
+        from graphpub.publish.repositories import twine_environment
+
+        for name, repository in sorted(the_plan.repositories.items()):
+            _, found = twine_environment(repository, options.environ)
+            lines.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
+    lines.extend(f"missing: {m}" for m in the_plan.missing)
+    out.write("".join(line + "\n" for line in sorted(lines)))
+    if not any(o.status == "published" for o in outcomes) and not args.dry_run:
+        out.write("Nothing published.\n")
+    failed = any(o.failed for o in outcomes)
+    if args.output:
+        records = [
+            {
+                "target": o.target,
+                "names": [o.file] if o.file else [],
+                "repository": o.repository,
+                "status": o.status,
+                "reason": o.reason,
+                "exit_code": o.exit_code,
+            }
+            for o in outcomes
+        ]
+        Path(args.output).write_text(
+            json.dumps({"exit_code": int(failed), "uploads": records}, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    return 1 if failed else 0
+
+
 def _help(args: argparse.Namespace, out: TextIO) -> None:
     rule_set = default_rules()
     if args.rules or not args.rule:
@@ -346,7 +422,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"graphpub {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    def command(name: str, help_text: str, run: Callable[..., None]) -> argparse.ArgumentParser:
+    def command(
+        name: str, help_text: str, run: Callable[..., int | None]
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.add_argument(
             "specs", nargs="+", metavar="SPEC", help="e.g. src/python:demo, dir::, //pkg/..."
@@ -380,6 +458,15 @@ def _parser() -> argparse.ArgumentParser:
         "package", "build the sdists and wheels of the distributions, into dist/", _package
     )
     sub.add_argument("--output", choices=("text", "json"), default="text")
+    sub = command(
+        "publish", "package the distributions and upload them to their repositories", _publish
+    )
+    sub.add_argument("--dry-run", action="store_true", help="package and print the plan only")
+    sub.add_argument("--no-deps", action="store_true", help="do not add first-party dependencies")
+    sub.add_argument("--skip-twine", action="store_true", help="skip every distribution")
+    sub.add_argument("--interactive", action="store_true", help="let twine ask for credentials")
+    sub.add_argument("--pypirc", metavar="PATH", help="the .pypirc for '@name' repositories")
+    sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
     help_parser = commands.add_parser(
         "help", help="document a rule and its fields", description="document rules"
     )

@@ -104,6 +104,12 @@ class Config:
     first_party_version_scheme: str = "exact"
     interpreter_constraints: tuple[str, ...] = ()
     """Pants' `[python] interpreter_constraints`: the default of the field of that name."""
+    pypirc: str | None = None
+    ca_certs: str | None = None
+    twine_args: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    index_urls: Mapping[str, str] = field(default_factory=dict)
+    upload_timeout: float = 600.0
     source: SourceLocation | None = None
 
     @property
@@ -189,6 +195,13 @@ _KEYS: dict[str, str] = {
     "source_root_markers": "file names marking a source root (Pants' marker_filenames)",
     "first_party_version_scheme": "how a distribution requires another of this repository: "
     "exact (==), compatible (~=) or any",
+    "pypirc": "the .pypirc file for '@name' repositories (default: the root's, else ~/.pypirc)",
+    "ca_certs": "a CA bundle for twine (--cert)",
+    "twine_args": "more arguments for every `twine upload`",
+    "skip": "specs of distributions `graphpub publish` skips",
+    "index_urls": "repository ('@name' or URL) = URL of its simple index, where graphpub "
+    "cannot derive it",
+    "upload_timeout": "seconds one twine process may take (its upload has no timeout of its own)",
 }
 
 
@@ -264,6 +277,12 @@ def load_config(root: Path) -> Config:
         or (),
         first_party_version_scheme=_version_scheme(table, pants, source),
         interpreter_constraints=_pants_list(pants, "python", "interpreter_constraints") or (),
+        pypirc=_optional_string(table, "pypirc", source),
+        ca_certs=_optional_string(table, "ca_certs", source),
+        twine_args=_string_list(table, "twine_args", source) or (),
+        skip=_string_list(table, "skip", source) or (),
+        index_urls=_string_table(table, "index_urls", source),
+        upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
         source=source,
     )
 
@@ -338,6 +357,22 @@ def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:
             location=SourceLocation(".buckconfig"),
         ) from None
     return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def _optional_string(table: dict[str, Any], key: str, source: SourceLocation | None) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string", location=source, hint=_KEYS[key])
+    return value
+
+
+def _positive_number(
+    table: dict[str, Any], key: str, default: float, source: SourceLocation | None
+) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{key} must be a positive number", location=source, hint=_KEYS[key])
+    return float(value)
 
 
 def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...] | None:

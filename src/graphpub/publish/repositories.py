@@ -1,0 +1,176 @@
+"""Repositories, as the Pants publish docs define them, and the credentials twine may see.
+
+`"@name"` is a section of a `.pypirc` (the build root's, else `~/.pypirc`); anything else is a
+repository URL. Twine reads TWINE_USERNAME, TWINE_PASSWORD and TWINE_REPOSITORY_URL; for `@name`
+the same names suffixed `_NAME` (upper-cased, `-` as `_`) win. URL repositories see only the
+plain names, and each twine process sees only its own repository's values.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from graphpub.errors import GraphpubError, SourceLocation
+
+CREDENTIAL_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
+# Twine knows these without a .pypirc section.
+KNOWN_REPOSITORIES = {
+    "pypi": "https://upload.pypi.org/legacy/",
+    "testpypi": "https://test.pypi.org/legacy/",
+}
+
+
+class RepositoryError(GraphpubError):
+    """A repository that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Where distributions are uploaded."""
+
+    name: str
+    """As the BUILD file or config says it: `@private-repo` or a URL."""
+    alias: str | None
+    url: str
+    config_file: Path | None = None
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def suffix(self) -> str | None:
+        """The suffix of its credential variables: `PRIVATE_REPO` for `@private-repo`."""
+        return self.alias.upper().replace("-", "_") if self.alias else None
+
+    @property
+    def is_directory(self) -> bool:
+        return self.url.startswith("file://")
+
+    @property
+    def directory(self) -> Path:
+        return Path(urlsplit(self.url).path)
+
+
+def pypirc_candidates(root: Path, override: Path | None) -> list[Path]:
+    if override is not None:
+        return [override]
+    return [root / ".pypirc", Path.home() / ".pypirc"]
+
+
+def read_pypirc(candidates: Sequence[Path]) -> tuple[Path | None, configparser.RawConfigParser]:
+    parser = configparser.RawConfigParser()
+    for path in candidates:
+        if path.is_file():
+            try:
+                parser.read(path, encoding="utf-8")
+            except configparser.Error as e:
+                raise RepositoryError(
+                    f"cannot read {path}: {str(e).splitlines()[0]}",
+                    location=SourceLocation(str(path)),
+                ) from None
+            return path, parser
+    return None, parser
+
+
+def resolve(
+    name: str,
+    pypirc: tuple[Path | None, configparser.RawConfigParser],
+    searched: Sequence[Path],
+    used_at: SourceLocation,
+) -> Repository:
+    """The repository a `repositories` entry names; an unknown `@name` is an error."""
+    if not name.startswith("@"):
+        return Repository(name=name, alias=None, url=name)
+    alias = name[1:]
+    path, parser = pypirc
+    if parser.has_section(alias):
+        url = parser.get(alias, "repository", fallback=KNOWN_REPOSITORIES.get(alias))
+        if not url:
+            raise RepositoryError(
+                f"section [{alias}] of {path} has no `repository` URL",
+                location=used_at,
+                hint=f"add `repository: https://...` to [{alias}] in {path}",
+            )
+        return Repository(
+            name=name,
+            alias=alias,
+            url=url,
+            config_file=path,
+            username=parser.get(alias, "username", fallback=None),
+            password=parser.get(alias, "password", fallback=None),
+        )
+    if alias in KNOWN_REPOSITORIES:
+        return Repository(name=name, alias=alias, url=KNOWN_REPOSITORIES[alias], config_file=path)
+    raise RepositoryError(
+        f"repository {name!r} is not a section of any .pypirc "
+        f"(searched: {', '.join(str(p) for p in searched)})",
+        location=used_at,
+        hint=f"add a [{alias}] section with `repository: URL`, or pass --pypirc PATH",
+    )
+
+
+def twine_environment(
+    repository: Repository, environ: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The environment of the twine process for `repository`, and the names of the credential
+    variables that gave it values (for --dry-run: names only, never values)."""
+    environment = {k: v for k, v in environ.items() if not k.startswith("TWINE_")}
+    found: list[str] = []
+    for variable in CREDENTIAL_VARIABLES:
+        if repository.suffix and f"{variable}_{repository.suffix}" in environ:
+            source = f"{variable}_{repository.suffix}"
+        elif variable in environ:
+            source = variable
+        else:
+            continue
+        environment[variable] = environ[source]
+        found.append(source)
+    return environment, found
+
+
+def secrets_of(repository: Repository, environment: Mapping[str, str]) -> list[str]:
+    """Every secret value this repository's upload may print: passwords, tokens, userinfo."""
+    values = [environment.get("TWINE_PASSWORD"), repository.password]
+    for url in (repository.url, environment.get("TWINE_REPOSITORY_URL") or ""):
+        parts = urlsplit(url)
+        if parts.password:
+            values.append(parts.password)
+        if parts.username:
+            values.append(parts.username + ":")
+    return [v for v in values if v and len(v) >= 3]
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret, and any URL userinfo, replaced by `***`."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"(?<=://)[^/\s:@]+:[^/\s@]+@", "***@", text)
+
+
+def without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def simple_index_url(url: str) -> str:
+    """Where a repository's PEP 503 / 691 index is, from its upload URL (PyPI, TestPyPI,
+    devpi `user/index/`, pypiserver `/`)."""
+    parts = urlsplit(without_userinfo(url))
+    if parts.netloc == "upload.pypi.org":
+        return "https://pypi.org/simple/"
+    if parts.netloc == "test.pypi.org":
+        return "https://test.pypi.org/simple/"
+    path = parts.path.rstrip("/")
+    segments = [s for s in path.split("/") if s]
+    if len(segments) == 2 and not path.endswith("legacy"):
+        return urlunsplit(parts._replace(path=f"{path}/+simple/"))  # devpi
+    if path.endswith("legacy"):
+        path = path[: -len("legacy")].rstrip("/")
+    return urlunsplit(parts._replace(path=f"{path}/simple/"))
