@@ -355,15 +355,15 @@ def _upload_with_twine(
             label = held[address].distribution.label
             if path.name == failing:
                 reached_failure = True
-                status = (
-                    "conflict"
-                    if re.search(r"\b409\b|already exists|File exists", output)
-                    else "failed"
-                )
+                status = "failed"
+                if re.search(r"\b(409|400)\b|already exists|File exists", output):
+                    # The file may be there already: the index says whether it is this one.
+                    status = _after_refusal(graph, repository, held[address], path, options)
                 outcomes.append(
                     Outcome(label, path.name, repository.name, status, reason, result.returncode)
                 )
-                failed.add(address)
+                if status != "skipped":
+                    failed.add(address)
             elif not reached_failure:
                 outcomes.append(
                     Outcome(label, path.name, repository.name, "published", exit_code=0)
@@ -372,6 +372,20 @@ def _upload_with_twine(
                 remaining.append((address, path))
         pending = remaining
     return outcomes
+
+
+def _after_refusal(
+    graph: BuildGraph, repository: Repository, held: Contents, path: Path, options: Options
+) -> str:
+    try:
+        there = _existing(
+            repository, held.distribution.name, graph.config.index_urls, options.environ
+        )
+    except (OSError, urllib.error.URLError):
+        return "failed"
+    if path.name not in there:
+        return "failed"
+    return "skipped" if there[path.name] in (None, sha256_of(path)) else "conflict"
 
 
 def _run_twine(
@@ -395,7 +409,7 @@ def _run_twine(
     try:
         return subprocess.run(
             command,
-            env=environment,
+            env={**environment, "COLUMNS": "1000"},  # twine wraps its messages otherwise
             capture_output=True,
             text=True,
             timeout=config.upload_timeout,
