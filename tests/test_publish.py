@@ -1,0 +1,193 @@
+"""`graphpub publish` against real pypiserver indexes, and into directory indexes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TESTDATA, Runner
+from tests.servers import (  # noqa: F401  (fixtures)
+    IndexServer,
+    clean_env,
+    private_server_fixture,
+    pypi_server_fixture,
+    simple_index_files,
+)
+
+SECRETS = ("s3cret-pypi", "secretvalue")
+
+
+def demo_repo(tmp_path: Path, url_repository: str, pypirc: str) -> Path:
+    """testdata/demo with the docs' third repository pointed at `url_repository`."""
+    root = tmp_path / "demo"
+    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
+    for build in root.rglob("BUILD"):
+        text = build.read_text(encoding="utf-8")
+        build.write_text(
+            text.replace("https://pypi.private2.example.com", url_repository), encoding="utf-8"
+        )
+    (root / ".pypirc").write_text(pypirc, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs' `secrets` file, and the plain variables the URL repository reads."""
+    for name in list(os.environ):
+        if name.startswith("TWINE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TWINE_USERNAME_PRIVATE_REPO", "accountname")
+    monkeypatch.setenv("TWINE_PASSWORD_PRIVATE_REPO", "secretvalue")
+    monkeypatch.setenv("TWINE_PASSWORD_PYPI", "s3cret-pypi")
+    monkeypatch.setenv("TWINE_USERNAME", "publisher")
+    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-pypi")
+
+
+def test_the_pants_docs_scenario(
+    tmp_path: Path,
+    run: Runner,
+    credentials: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+) -> None:
+    pypirc = (
+        "[distutils]\nindex-servers =\n\tpypi\n  private-repo\n\n"
+        f"[pypi]\nrepository: {pypi_server.url}\nusername: publisher\n\n"
+        f"[private-repo]\nrepository: {private_server.url}\n"
+    )
+    root = demo_repo(tmp_path, pypi_server.url, pypirc)
+    report = tmp_path / "report.json"
+    code, out, err = run(["publish", "src/python:demo", "--output", str(report)], root=root)
+    assert code == 0, out + err
+    files = {
+        "demo-1.0.0-py3-none-any.whl",
+        "demo-1.0.0.tar.gz",
+        "demo_greeting-1.0.0-py3-none-any.whl",
+        "demo_greeting-1.0.0.tar.gz",
+    }
+    # demo needs demo-greeting, which lists the same repositories: published there first.
+    assert simple_index_files(private_server) >= files
+    assert simple_index_files(pypi_server) >= files
+    for name in sorted(files):
+        assert f"✓ {name} published to @private-repo" in out
+    # The URL repository is the same server as @pypi here: what one uploaded, the other
+    # finds there with the same content.
+    assert "failed" not in out
+    for secret in SECRETS:
+        assert secret not in out + err + report.read_text(encoding="utf-8")
+    records = json.loads(report.read_text(encoding="utf-8"))
+    assert records["exit_code"] == 0
+    assert {r["status"] for r in records["uploads"]} <= {"published", "skipped"}
+
+    # The published distributions install from the index, first-party dependency included.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    install = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--index-url",
+            private_server.simple_url,
+            "demo",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    result = subprocess.run(
+        [str(venv / "bin" / "demo"), "Ada"], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip() == "Hello, Ada!"
+
+    # A rerun finishes only what is missing: here, nothing.
+    code, out, _ = run(["publish", "src/python:demo"], root=root)
+    assert code == 0
+    assert "published to" not in out
+    assert "Nothing published." in out
+    assert "demo-1.0.0.tar.gz skipped (already on @private-repo)" in out
+
+
+def test_directory_repository(tmp_path: Path, run: Runner, credentials: None) -> None:
+    index = tmp_path / "index"
+    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    root = demo_repo(tmp_path, f"file://{index}", pypirc)
+    code, out, err = run(["publish", "src/python:demo"], root=root)
+    assert code == 0, out + err
+    assert (index / "demo" / "index.html").is_file()
+    assert "demo-1.0.0.tar.gz" in (index / "demo" / "index.html").read_text(encoding="utf-8")
+    assert (index / "demo-greeting" / "demo_greeting-1.0.0-py3-none-any.whl").is_file()
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    install = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--index-url",
+            f"file://{index}",
+            "demo",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+
+
+def test_unknown_repository_name_fails_before_anything_is_uploaded(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root = demo_repo(tmp_path, "https://example.invalid/", "[pypi]\nrepository: file:///nowhere\n")
+    code, out, err = run(["publish", "src/python:demo"], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "src/python/BUILD:1:1: repository '@private-repo' is not a section of any .pypirc"
+    )
+    assert str(root / ".pypirc") in err
+
+
+def test_dependency_not_going_to_a_repository_stops_the_run(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    index = tmp_path / "index"
+    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    root = demo_repo(tmp_path, f"file://{index}", pypirc)
+    greeting = root / "src" / "python" / "greeting" / "BUILD"
+    text = greeting.read_text(encoding="utf-8")
+    greeting.write_text(text.replace('"@private-repo",', ""), encoding="utf-8")
+    code, out, err = run(["publish", "src/python:demo"], root=root)
+    assert (code, out) == (1, "")
+    assert (
+        "src/python:demo requires src/python/greeting:dist, which does not go to @private-repo"
+        in err
+    )
+    assert not index.exists()
+
+
+def test_dry_run_names_the_credential_variables_and_uploads_nothing(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    index = tmp_path / "index"
+    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    root = demo_repo(tmp_path, f"file://{index}", pypirc)
+    code, out, _ = run(["publish", "--dry-run", "src/python:demo"], root=root)
+    assert code == 0
+    assert "demo-1.0.0.tar.gz would be published to @private-repo" in out
+    assert (
+        "@private-repo: credentials from TWINE_USERNAME_PRIVATE_REPO, TWINE_PASSWORD_PRIVATE_REPO"
+        in out
+    )
+    assert "secretvalue" not in out
+    assert not index.exists()
