@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
@@ -19,6 +19,10 @@ from graphpub.errors import ConfigError, GraphpubError
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
+
+if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
+    from graphpub.publish.build import Artifact
+    from graphpub.publish.ownership import Contents
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,32 +200,45 @@ def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str,
     return record
 
 
-def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from graphpub.publish.build import build_all, source_date_epoch, stage
+def _selected_distributions(
+    args: argparse.Namespace, graph: BuildGraph, command: str
+) -> list[Address]:
+    """The distributions the specs select, with dependencies inferred; an error if none."""
     from graphpub.publish.inference import infer_dependencies
-    from graphpub.publish.ownership import contents
 
     infer_dependencies(graph)
     selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
     if not selected:
         raise GraphpubError(
             "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
-            hint="name one, e.g. graphpub package src/python:demo, or all with ::",
+            hint=f"name one, e.g. graphpub {command} src/python:demo, or all with ::",
         )
+    return selected
+
+
+def _built(
+    graph: BuildGraph, config: Config, held: Mapping[Address, Contents]
+) -> dict[Address, list[Artifact]]:
+    """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from graphpub.publish.build import build_all, source_date_epoch, stage
+
     epoch = source_date_epoch(config.root)
-    output = config.root / "dist"
-    held = contents(graph, selected)
-    staged = [stage(graph, held[a], output, epoch) for a in sorted(held)]
+    staged = [stage(graph, held[a], config.root / "dist", epoch) for a in sorted(held)]
     cache = config.root / ".graphpub" / "cache"
-    if sys.stderr.isatty():
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("packaging", total=len(staged))
-            built = build_all(staged, cache, graph.jobs, on_built=lambda _p: progress.advance(task))
-    else:
-        built = build_all(staged, cache, graph.jobs)
+    if not sys.stderr.isatty():
+        return build_all(staged, cache, graph.jobs)
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("packaging", total=len(staged))
+        return build_all(staged, cache, graph.jobs, on_built=lambda _p: progress.advance(task))
+
+
+def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    from graphpub.publish.ownership import contents
+
+    built = _built(graph, config, contents(graph, _selected_distributions(args, graph, "package")))
     records = [
         {
             "target": config.render(address),
@@ -241,18 +258,10 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
-    from graphpub.publish.build import build_all, source_date_epoch, stage
-    from graphpub.publish.inference import infer_dependencies
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
 
-    infer_dependencies(graph)
-    selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
-    if not selected:
-        raise GraphpubError(
-            "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
-            hint="name one, e.g. graphpub publish src/python:demo",
-        )
+    selected = _selected_distributions(args, graph, "publish")
     everything = [t.address for t in graph.targets() if is_distributable(t)]
     held = contents(graph, everything)
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
@@ -264,11 +273,8 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         pypirc=Path(args.pypirc).resolve() if args.pypirc else None,
     )
     the_plan = plan(graph, selected, held, skip, options)
-    needed = sorted({a for addresses in the_plan.uploads.values() for a in addresses})
-    staged = [
-        stage(graph, held[a], config.root / "dist", source_date_epoch(config.root)) for a in needed
-    ]
-    built = build_all(staged, config.root / ".graphpub" / "cache", graph.jobs)
+    needed = {a for addresses in the_plan.uploads.values() for a in addresses}
+    built = _built(graph, config, {a: held[a] for a in needed})
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     outcomes = publish(graph, the_plan, artifacts, held, options)
     lines = []
