@@ -191,3 +191,36 @@ def test_dry_run_names_the_credential_variables_and_uploads_nothing(
     )
     assert "secretvalue" not in out
     assert not index.exists()
+
+
+def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
+    command = [
+        "publish",
+        "--pypirc",
+        str(root / "local.pypirc"),
+        "--to",
+        "@pypi",
+        "src/python:demo",
+    ]
+    code, out, err = run(command, root=root)
+    assert code == 0, out + err
+    index = root / "dist" / "index"
+    assert out.splitlines() == [
+        "src/python:demo skipped (@private-repo not chosen with --to)",
+        "src/python:demo skipped (https://pypi.private2.example.com not chosen with --to)",
+        "✓ demo-1.0.0-py3-none-any.whl published to @pypi",
+        "✓ demo-1.0.0.tar.gz published to @pypi",
+        "✓ demo_greeting-1.0.0-py3-none-any.whl published to @pypi",
+        "✓ demo_greeting-1.0.0.tar.gz published to @pypi",
+        f"Install from @pypi: pip install --extra-index-url {index.as_uri()} demo",
+    ]
+    assert sorted(p.name for p in index.iterdir() if p.is_dir()) == ["demo", "demo-greeting"]
+    assert not (root / "dist" / "private-index").exists()
+    code, out, _ = run(command, root=root)
+    assert code == 0
+    assert "Nothing published." in out
+    assert "✓" not in out

@@ -271,6 +271,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         skip_twine=args.skip_twine,
         interactive=args.interactive,
         pypirc=Path(args.pypirc).resolve() if args.pypirc else None,
+        only=tuple(args.to or ()),
     )
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
@@ -302,6 +303,14 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     out.write("".join(line + "\n" for line in sorted(lines)))
     if not any(o.status == "published" for o in outcomes) and not args.dry_run:
         out.write("Nothing published.\n")
+    for name, repository in sorted(the_plan.repositories.items()):
+        chosen = [a for a in selected if a in the_plan.uploads.get(name, ())]
+        if repository.is_directory and chosen and not args.dry_run:
+            # Third-party requirements are not in a directory index: pip's own index serves them.
+            projects = " ".join(sorted(held[a].distribution.name for a in chosen))
+            out.write(
+                f"Install from {name}: pip install --extra-index-url {repository.url} {projects}\n"
+            )
     failed = any(o.failed for o in outcomes)
     if args.output:
         records = [
@@ -472,6 +481,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--skip-twine", action="store_true", help="skip every distribution")
     sub.add_argument("--interactive", action="store_true", help="let twine ask for credentials")
     sub.add_argument("--pypirc", metavar="PATH", help="the .pypirc for '@name' repositories")
+    sub.add_argument(
+        "--to",
+        action="append",
+        metavar="REPOSITORY",
+        help="only this one of the distributions' repositories ('@name' or URL; repeatable)",
+    )
     sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
     help_parser = commands.add_parser(
         "help", help="document a rule and its fields", description="document rules"

@@ -74,6 +74,8 @@ class Options:
     skip_twine: bool = False
     interactive: bool = False
     pypirc: Path | None = None
+    only: tuple[str, ...] = ()
+    """`--to`: only these repositories; the others are reported skipped."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -103,6 +105,9 @@ def plan(
             result.skipped.append((view, reason))
             continue
         for name in view.repositories:
+            if options.only and name not in options.only:
+                result.skipped.append((view, f"{name} not chosen with --to"))
+                continue
             if name not in result.repositories:
                 result.repositories[name] = resolve(name, pypirc, searched, view.location)
             wanted.setdefault(name, set()).add(address)

@@ -89,6 +89,10 @@ def resolve(
     path, parser = pypirc
     if parser.has_section(alias):
         url = parser.get(alias, "repository", fallback=KNOWN_REPOSITORIES.get(alias))
+        if url and url.startswith("file:") and not url.startswith("file://") and path:
+            # `file:dist/index`: a directory relative to the .pypirc, so a repository can
+            # carry one that works wherever it is cloned.
+            url = (path.parent / url[len("file:") :]).resolve().as_uri()
         if not url:
             raise RepositoryError(
                 f"section [{alias}] of {path} has no `repository` URL",
