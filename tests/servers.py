@@ -25,6 +25,8 @@ What pypiserver 2.4 answers (see tests/test_servers.py, which pins it):
 from __future__ import annotations
 
 import atexit
+import base64
+import json
 import os
 import socket
 import subprocess
@@ -37,6 +39,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -337,3 +340,99 @@ def pypi_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[In
 def private_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """A second, private index; uploads as `accountname` / `secretvalue`."""
     yield from _serve(tmp_path_factory, "private-server", PRIVATE_CREDENTIALS)
+
+
+# ---------------------------------------------------------------- devpi-server
+
+
+@dataclass
+class DevpiServer:
+    """A devpi-server with user `alice` and her index `alice/dev` (non-volatile)."""
+
+    url: str  # the index's upload URL, http://127.0.0.1:PORT/alice/dev/
+    simple_url: str
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _devpi_json(url: str, method: str, body: dict[str, object], auth: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if auth:
+        headers["X-Devpi-Auth"] = auth
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers=headers, method=method
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def start_devpi(tmp_dir: Path, *, timeout: float = 30.0) -> DevpiServer:
+    bin_dir = Path(sys.executable).parent
+    server_dir = tmp_dir / "devpi"
+    subprocess.run(
+        [
+            str(bin_dir / "devpi-init"),
+            "--serverdir",
+            str(server_dir),
+            "--root-passwd",
+            "rootpw",
+            "--no-root-pypi",
+        ],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
+    port = free_port()
+    log = open(tmp_dir / "devpi.log", "wb")  # noqa: SIM115  (the server writes to it)
+    process = subprocess.Popen(
+        [
+            str(bin_dir / "devpi-server"),
+            "--serverdir",
+            str(server_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=clean_env(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/+api", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((tmp_dir / "devpi.log").read_text(errors="replace")) from None
+            time.sleep(0.2)
+    _devpi_json(f"{base}/alice", "PUT", {"password": "alicepw"})
+    token = _devpi_json(f"{base}/+login", "POST", {"user": "alice", "password": "alicepw"})
+    auth = base64.b64encode(f"alice:{token['result']['password']}".encode()).decode()
+    _devpi_json(f"{base}/alice/dev", "PUT", {"bases": [], "volatile": False}, auth)
+    server = DevpiServer(
+        f"{base}/alice/dev/", f"{base}/alice/dev/+simple/", "alice", "alicepw", process
+    )
+    atexit.register(server.stop)
+    return server
+
+
+@pytest.fixture(scope="session", name="devpi_server")
+def devpi_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevpiServer]:
+    server = start_devpi(tmp_path_factory.mktemp("devpi"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,8 +13,10 @@ import pytest
 
 from tests.conftest import TESTDATA, Runner
 from tests.servers import (  # noqa: F401  (fixtures)
+    DevpiServer,
     IndexServer,
     clean_env,
+    devpi_server_fixture,
     private_server_fixture,
     pypi_server_fixture,
     simple_index_files,
@@ -224,3 +226,41 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
     assert code == 0
     assert "Nothing published." in out
     assert "✓" not in out
+
+
+def test_publish_to_devpi(
+    tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch, devpi_server: DevpiServer
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("TWINE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TWINE_USERNAME", devpi_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", devpi_server.password)
+    root = demo_repo(tmp_path, devpi_server.url, "")
+    command = ["publish", "--to", devpi_server.url, "src/python/greeting:dist"]
+    code, out, err = run(command, root=root)
+    assert code == 0, out + err
+    assert f"✓ demo_greeting-1.0.0.tar.gz published to {devpi_server.url}" in out
+    assert devpi_server.password not in out + err
+    # devpi's simple index (/alice/dev/+simple/) tells graphpub what is there already.
+    code, out, _ = run(command, root=root)
+    assert code == 0
+    assert f"demo_greeting-1.0.0.tar.gz skipped (already on {devpi_server.url})" in out
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    install = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--index-url",
+            devpi_server.simple_url,
+            "demo-greeting",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
