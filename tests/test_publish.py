@@ -264,3 +264,76 @@ def test_publish_to_devpi(
         check=False,
     )
     assert install.returncode == 0, install.stdout + install.stderr
+
+
+def local_demo(tmp_path: Path) -> tuple[Path, Path]:
+    index = tmp_path / "index"
+    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    return demo_repo(tmp_path, f"file://{index}", pypirc), index
+
+
+def test_skip_twine_flag_packages_and_uploads_nothing(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root, index = local_demo(tmp_path)
+    code, out, _ = run(["publish", "--skip-twine", "src/python:demo"], root=root)
+    assert code == 0
+    assert out.splitlines() == ["src/python:demo skipped (by --skip-twine)", "Nothing published."]
+    assert not index.exists()
+    assert not (root / "dist").exists()  # skipped targets are not even packaged
+
+
+def test_skip_config_key(tmp_path: Path, run: Runner, credentials: None) -> None:
+    root, index = local_demo(tmp_path)
+    (root / "graphpub.toml").write_text('skip = ["src/python/greeting:dist"]\n', encoding="utf-8")
+    code, out, _ = run(
+        ["publish", "src/python/greeting:dist", "src/python/testutil:dist"], root=root
+    )
+    assert code == 0
+    assert out.splitlines() == [
+        "src/python/greeting:dist skipped (by the `skip` config key on src/python/greeting:dist)",
+        # The target's own reason comes first.
+        "src/python/testutil:dist skipped (by `skip_twine` on src/python/testutil:dist)",
+        "Nothing published.",
+    ]
+    assert not index.exists()
+
+
+def test_no_deps_lists_what_is_missing(tmp_path: Path, run: Runner, credentials: None) -> None:
+    root, index = local_demo(tmp_path)
+    code, out, _ = run(["publish", "--no-deps", "--to", "@pypi", "src/python:demo"], root=root)
+    assert code == 0
+    assert (
+        "missing: src/python:demo needs src/python/greeting:dist on @pypi (not selected, --no-deps)"
+        in out
+    )
+    assert not (index / "demo-greeting").exists()
+    assert (index / "demo" / "demo-1.0.0.tar.gz").is_file()
+
+
+def test_conflict_blocks_the_dependents_and_fails_the_run(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root, index = local_demo(tmp_path)
+    # Another file of the same name is already in the index: a conflict, never overwritten.
+    (index / "demo-greeting").mkdir(parents=True)
+    (index / "demo-greeting" / "demo_greeting-1.0.0.tar.gz").write_bytes(b"not the same")
+    report = tmp_path / "report.json"
+    code, out, _ = run(
+        ["publish", "--to", "@pypi", "--output", str(report), "src/python:demo"], root=root
+    )
+    assert code == 1
+    assert (
+        "✕ demo_greeting-1.0.0.tar.gz failed for @pypi: conflict: "
+        "a different file of that name is there" in out
+    )
+    assert (
+        "✕ demo-1.0.0.tar.gz failed for @pypi: blocked: src/python/greeting:dist failed here" in out
+    )
+    assert not (index / "demo").exists()  # the dependent was not uploaded
+    assert (index / "demo-greeting" / "demo_greeting-1.0.0.tar.gz").read_bytes() == b"not the same"
+    records = json.loads(report.read_text(encoding="utf-8"))
+    assert records["exit_code"] == 1
+    statuses = {(r["names"][0], r["status"]) for r in records["uploads"] if r["names"]}
+    assert ("demo_greeting-1.0.0.tar.gz", "conflict") in statuses
+    assert ("demo-1.0.0.tar.gz", "blocked") in statuses

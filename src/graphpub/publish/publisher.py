@@ -22,7 +22,7 @@ import networkx as nx
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError
-from graphpub.publish.index import existing_files, project_of, publish_to_directory, sha256_of
+from graphpub.publish.index import existing_files, normalize, publish_to_directory, sha256_of
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
@@ -96,10 +96,10 @@ def plan(
     wanted: dict[str, set[Address]] = {}
     for address in selected:
         view = held[address].distribution
-        reason = view.skip_reason
-        if options.skip_twine:
+        reason = view.skip_reason  # the target's own (skip_twine, no repositories) comes first
+        if reason is None and options.skip_twine:
             reason = "by --skip-twine"
-        elif address in skip:
+        elif reason is None and address in skip:
             reason = f"by the `skip` config key on {view.label}"
         if reason:
             result.skipped.append((view, reason))
@@ -176,7 +176,7 @@ def _existing(
     repository: Repository, project: str, index_urls: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str | None]:
     if repository.is_directory:
-        directory = repository.directory / project_of(project + "-0")
+        directory = repository.directory / normalize(project)
         if not directory.is_dir():
             return {}
         return {
@@ -294,14 +294,25 @@ def _publish_to(
             for a, p in pending
         ]
     if repository.is_directory:
-        statuses = publish_to_directory(repository.directory, {p: sha256_of(p) for _, p in pending})
-        for address, path in pending:
-            status = statuses[path]
-            conflict = "a different file of that name is there"
-            why = conflict if status == "conflict" else None
-            outcomes.append(
-                Outcome(held[address].distribution.label, path.name, repository.name, status, why)
-            )
+        # One distribution at a time, in order: a conflict found now still blocks dependents.
+        for address in dict.fromkeys(a for a, _ in pending):
+            label = held[address].distribution.label
+            paths = [p for a, p in pending if a == address]
+            blocking = [d for d in _needs(address, held) if d in failed]
+            if blocking:
+                failed.add(address)
+                reason = f"{held[blocking[0]].distribution.label} failed here"
+                outcomes.extend(
+                    Outcome(label, p.name, repository.name, "blocked", reason) for p in paths
+                )
+                continue
+            statuses = publish_to_directory(repository.directory, {p: sha256_of(p) for p in paths})
+            for path in paths:
+                status = statuses[path]
+                why = "a different file of that name is there" if status == "conflict" else None
+                outcomes.append(Outcome(label, path.name, repository.name, status, why))
+                if status == "conflict":
+                    failed.add(address)
         return outcomes
     outcomes.extend(
         _upload_with_twine(graph, repository, pending, held, failed, environment, secrets, options)
