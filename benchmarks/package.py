@@ -29,6 +29,18 @@ START_MARK = "<!-- package-results:start -->"
 END_MARK = "<!-- package-results:end -->"
 
 
+def write_section(start: str, end: str, title: str, table: str) -> None:
+    """Put `table` between the `start` / `end` markers of README.md (a new section if none)."""
+    text = README.read_text(encoding="utf-8")
+    section = f"{start}\n{table}\n{end}"
+    if start in text:
+        before, _, rest = text.partition(start)
+        text = before + section + rest.partition(end)[2]
+    else:
+        text += f"\n## {title}\n\n{section}\n"
+    README.write_text(text, encoding="utf-8")
+
+
 def dependencies_of(index: int) -> list[int]:
     return sorted({index - 1, index // 2} - {index}) if index else []
 
@@ -134,14 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table)
     if args.write:
-        text = README.read_text(encoding="utf-8")
-        section = f"{START_MARK}\n{table}\n{END_MARK}"
-        if START_MARK in text:
-            before, _, rest = text.partition(START_MARK)
-            text = before + section + rest.partition(END_MARK)[2]
-        else:
-            text += f"\n## Packaging results\n\n{section}\n"
-        README.write_text(text, encoding="utf-8")
+        write_section(START_MARK, END_MARK, "Packaging results", table)
     return 0 if speedup >= 10 and warm_median < 1 else 1
 
 

@@ -26,9 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from package import BENCH_DIR, generate, graphpub
+from package import BENCH_DIR, generate, graphpub, write_section
 
-README = BENCH_DIR / "README.md"
 START_MARK = "<!-- publish-results:start -->"
 END_MARK = "<!-- publish-results:end -->"
 USER, PASSWORD = "bench", "bench-password"
@@ -41,7 +40,7 @@ def free_port() -> int:
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from passlib.apache import HtpasswdFile
+    from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
 
     packages = directory / "packages"
     shutil.rmtree(directory, ignore_errors=True)
@@ -178,14 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table)
     if args.write:
-        text = README.read_text(encoding="utf-8")
-        section = f"{START_MARK}\n{table}\n{END_MARK}"
-        if START_MARK in text:
-            before, _, rest = text.partition(START_MARK)
-            text = before + section + rest.partition(END_MARK)[2]
-        else:
-            text += f"\n## Publishing results\n\n{section}\n"
-        README.write_text(text, encoding="utf-8")
+        write_section(START_MARK, END_MARK, "Publishing results", table)
     return 0 if speedup >= 10 and rerun < 2 else 1
 
 

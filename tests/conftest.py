@@ -104,3 +104,27 @@ CONTENTS_KEYS = ("owns", "files", "requires_python")
 def view_of(distribution: dict[str, Any]) -> dict[str, Any]:
     """A peeked distribution without its ownership contents: the rules' `Distribution` view."""
     return {k: v for k, v in distribution.items() if k not in CONTENTS_KEYS}
+
+
+def install_into_fresh_venv(tmp_path: Path, name: str, *pip_install: str) -> Path:
+    """A new virtualenv with `pip install PIP_INSTALL...` done; its bin directory.
+
+    Third-party requirements come from the test environment (`--system-site-packages`), so
+    no test needs the network; the repository's distributions only from where the test says.
+    """
+    import subprocess
+    import sys
+
+    from tests.servers import clean_env
+
+    venv = tmp_path / f"venv-{name}"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", *pip_install],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    return venv / "bin"

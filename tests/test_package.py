@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TESTDATA, Runner
+from tests.conftest import TESTDATA, Runner, install_into_fresh_venv
 
 
 def copy_fixture(name: str, tmp_path: Path) -> Path:
@@ -69,26 +68,11 @@ def install_and_run(dist: Path, tmp_path: Path, project: str, *command: str) -> 
 
     Third-party requirements come from the test environment (`--system-site-packages`); the
     distributions of the repository only from what graphpub built."""
-    venv = tmp_path / f"venv-{project}"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    install = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--no-index",
-            "--find-links",
-            str(dist),
-            project,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    bin_dir = install_into_fresh_venv(
+        tmp_path, project, "--no-index", "--find-links", str(dist), project
     )
-    assert install.returncode == 0, install.stderr
     result = subprocess.run(
-        [str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, check=False
+        [str(bin_dir / command[0]), *command[1:]], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()

@@ -6,12 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TESTDATA, Runner
+from tests.conftest import TESTDATA, Runner, install_into_fresh_venv
 from tests.servers import (  # noqa: F401  (fixtures)
     DevpiServer,
     IndexServer,
@@ -88,26 +87,11 @@ def test_the_pants_docs_scenario(
     assert {r["status"] for r in records["uploads"]} <= {"published", "skipped"}
 
     # The published distributions install from the index, first-party dependency included.
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    install = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--index-url",
-            private_server.simple_url,
-            "demo",
-        ],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
+    bin_dir = install_into_fresh_venv(
+        tmp_path, "demo", "--index-url", private_server.simple_url, "demo"
     )
-    assert install.returncode == 0, install.stdout + install.stderr
     result = subprocess.run(
-        [str(venv / "bin" / "demo"), "Ada"], capture_output=True, text=True, check=False
+        [str(bin_dir / "demo"), "Ada"], capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == "Hello, Ada!"
 
@@ -128,24 +112,7 @@ def test_directory_repository(tmp_path: Path, run: Runner, credentials: None) ->
     assert (index / "demo" / "index.html").is_file()
     assert "demo-1.0.0.tar.gz" in (index / "demo" / "index.html").read_text(encoding="utf-8")
     assert (index / "demo-greeting" / "demo_greeting-1.0.0-py3-none-any.whl").is_file()
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    install = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--index-url",
-            f"file://{index}",
-            "demo",
-        ],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
+    install_into_fresh_venv(tmp_path, "demo", "--index-url", f"file://{index}", "demo")
 
 
 def test_unknown_repository_name_fails_before_anything_is_uploaded(
@@ -246,24 +213,9 @@ def test_publish_to_devpi(
     code, out, _ = run(command, root=root)
     assert code == 0
     assert f"demo_greeting-1.0.0.tar.gz skipped (already on {devpi_server.url})" in out
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    install = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--index-url",
-            devpi_server.simple_url,
-            "demo-greeting",
-        ],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
+    install_into_fresh_venv(
+        tmp_path, "greeting", "--index-url", devpi_server.simple_url, "demo-greeting"
     )
-    assert install.returncode == 0, install.stdout + install.stderr
 
 
 def local_demo(tmp_path: Path) -> tuple[Path, Path]:
