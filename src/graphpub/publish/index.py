@@ -14,7 +14,6 @@ import hashlib
 import html
 import json
 import os
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -22,17 +21,15 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
+from graphpub.rules.requirements import normalize_project
+
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def project_of(filename: str) -> str:
     """The project a wheel or sdist file belongs to (normalised)."""
     stem = filename.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".whl")
-    return normalize(stem.split("-")[0])
+    return normalize_project(stem.split("-")[0])
 
 
 def sha256_of(path: Path) -> str:
@@ -55,7 +52,7 @@ def existing_files(
     simple_url: str, project: str, username: str | None, password: str | None, timeout: float
 ) -> dict[str, str | None]:
     """File name to sha256 (None when the index gives none) of `project` on an index."""
-    url = simple_url.rstrip("/") + f"/{normalize(project)}/"
+    url = simple_url.rstrip("/") + f"/{normalize_project(project)}/"
     request = urllib.request.Request(url, headers={"Accept": f"{PEP691_JSON}, text/html;q=0.1"})
     if username and password:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()

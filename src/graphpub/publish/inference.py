@@ -19,7 +19,7 @@ from graphpub.buildgraph.address import Address, Exclusion
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target
 from graphpub.publish.imports import ImportCache, module_names
-from graphpub.rules.requirements import REQUIREMENT_KIND
+from graphpub.rules.requirements import REQUIREMENT_KIND, normalize_project
 
 # Kinds whose files are Python code that imports things (of every dialect).
 PYTHON_SOURCE_KINDS = frozenset(
@@ -66,10 +66,6 @@ WELL_KNOWN_MODULES: Mapping[str, tuple[str, ...]] = {
     "setuptools": ("setuptools", "pkg_resources"),
     "typing-extensions": ("typing_extensions",),
 }
-
-
-def normalize_project(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass

@@ -22,7 +22,7 @@ import networkx as nx
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError
-from graphpub.publish.index import existing_files, normalize, publish_to_directory, sha256_of
+from graphpub.publish.index import existing_files, publish_to_directory, sha256_of
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
@@ -35,6 +35,7 @@ from graphpub.publish.repositories import (
     twine_environment,
 )
 from graphpub.rules.distribution import Distribution
+from graphpub.rules.requirements import normalize_project
 
 
 class PublishError(GraphpubError):
@@ -176,7 +177,7 @@ def _existing(
     repository: Repository, project: str, index_urls: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str | None]:
     if repository.is_directory:
-        directory = repository.directory / normalize(project)
+        directory = repository.directory / normalize_project(project)
         if not directory.is_dir():
             return {}
         return {

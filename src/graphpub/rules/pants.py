@@ -19,6 +19,7 @@ from graphpub.rules.registry import (
     PARAMETRIZE_GROUP,
     PARAMETRIZE_LABELS,
 )
+from graphpub.rules.requirements import normalize_project
 from graphpub.rules.schema import (
     ADDRESSES,
     BOOL,
@@ -458,8 +459,8 @@ def expand_per_requirement(
         requirements = _requirements_txt(text, source, call)
     module_mapping = _normalized_keys(fields.get("module_mapping") or {})
     stubs_mapping = _normalized_keys(fields.get("type_stubs_module_mapping") or {})
-    overrides = {_normalize(k): v for k, v in _overrides(fields, call).items()}
-    unused = set(overrides) - {_normalize(name) for name in requirements}
+    overrides = {normalize_project(k): v for k, v in _overrides(fields, call).items()}
+    unused = set(overrides) - {normalize_project(name) for name in requirements}
     if unused:
         raise BuildFileError(
             f"{call.kind}(): unused requirement names in the `overrides` field: "
@@ -469,7 +470,7 @@ def expand_per_requirement(
         )
     generated = []
     for name, strings in requirements.items():
-        key = _normalize(name)
+        key = normalize_project(name)
         values: dict[str, Any] = {"requirements": tuple(strings)}
         if key in module_mapping:
             values["modules"] = tuple(module_mapping[key])
@@ -492,12 +493,8 @@ def _overrides(fields: Mapping[str, Any], call: RuleCall) -> dict[str, dict[str,
     return result
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _normalized_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return {_normalize(k): v for k, v in mapping.items()}
+    return {normalize_project(k): v for k, v in mapping.items()}
 
 
 def _requirements_txt(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:

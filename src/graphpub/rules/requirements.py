@@ -15,6 +15,13 @@ from graphpub.buildgraph.target import EXTERNAL_KIND, FrozenDict, Target
 from graphpub.errors import SourceLocation
 
 REQUIREMENT_KIND = "python_requirement"
+
+
+def normalize_project(name: str) -> str:
+    """A project's name as PEP 503 compares it, as pip and twine do: `Foo.Bar` is `foo-bar`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 # The targets rules_python's pip hubs define for each package.
 _HUB_TARGETS = frozenset({"pkg", "whl", "data", "dist_info"})
 
@@ -41,6 +48,5 @@ def external_target(
     if found is None:
         return Target(address, EXTERNAL_KIND, FrozenDict(), referenced_at)
     hub, project = found
-    name = re.sub(r"[-_.]+", "-", project).lower()  # PEP 503, the name pip and twine use
-    fields = FrozenDict({"requirements": (name,), "hub": hub})
+    fields = FrozenDict({"requirements": (normalize_project(project),), "hub": hub})
     return Target(address, REQUIREMENT_KIND, fields, referenced_at)
