@@ -297,11 +297,15 @@ def collect_sources(call: RuleCall, field_names: Iterable[str]) -> tuple[str, ..
         entries = [value] if isinstance(value, str) else value
         if not isinstance(entries, (list, tuple)):
             continue
-        declared.extend(
-            entry
-            for entry in entries
-            if isinstance(entry, str)
-            and not entry.startswith((":", "//", "@"))
-            and ":" not in entry
-        )
+        declared.extend(file_entries(entries))
     return tuple(declared)
+
+
+def file_entries(entries: Iterable[object]) -> list[str]:
+    """The entries of a source field that are files of the package: labels (`:gen`,
+    `//x:y`, `@repo//...`) name other targets' outputs."""
+    return [
+        entry
+        for entry in entries
+        if isinstance(entry, str) and not entry.startswith((":", "//", "@")) and ":" not in entry
+    ]

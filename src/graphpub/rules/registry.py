@@ -18,6 +18,7 @@ from graphpub.buildgraph.target import (
     PackageContext,
     RuleCall,
     Target,
+    file_entries,
     freeze,
     generic_target,
     parse_in_package,
@@ -351,18 +352,11 @@ def _is_parametrize_group(value: Any) -> bool:
 
 
 def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
-    """File entries of source fields (lists, a single `source`, or Buck2 `{dest: src}`);
-    labels (`:gen`, `//x:y`) name other targets' outputs, not files of this package."""
+    """File entries of source fields: lists, a single `source`, or Buck2 `{dest: src}`."""
     declared: list[str] = []
     for name in names:
         value = fields.get(name)
         if isinstance(value, Mapping):
             value = list(value.values())
-        for entry in (value,) if isinstance(value, str) else value or ():
-            if (
-                isinstance(entry, str)
-                and not entry.startswith((":", "//", "@"))
-                and ":" not in entry
-            ):
-                declared.append(entry)
+        declared.extend(file_entries((value,) if isinstance(value, str) else value or ()))
     return tuple(declared)
