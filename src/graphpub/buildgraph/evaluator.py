@@ -407,7 +407,7 @@ class Evaluator:
     ) -> Any:
         if label == PRELUDE_LABEL:
             return self._prelude_module()
-        where = _load_location(from_path, from_text, label)
+        where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, set())
         local = self._local_load_path(label, posixpath.dirname(from_path), where)
         if local is not None:
@@ -801,17 +801,6 @@ def _rule_attributes(target: Target) -> dict[str, object]:
     attributes["name"] = target.address.name
     attributes["kind"] = target.kind
     return attributes
-
-
-def _load_location(path: str, text: str, label: str) -> SourceLocation:
-    """Where in `text` the load() of `label` is, for errors about it."""
-    for quote in ('"', "'"):
-        index = text.find(f"{quote}{label}{quote}")
-        if index >= 0:
-            line = text.count("\n", 0, index) + 1
-            column = index - (text.rfind("\n", 0, index) + 1) + 1
-            return SourceLocation(path, line, column)
-    return SourceLocation(path)
 
 
 def _normalize_requirement(name: str) -> str:
