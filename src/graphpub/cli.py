@@ -17,7 +17,7 @@ from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
 from graphpub.rules import default_rules
-from graphpub.rules.distribution import distributions, is_distributable
+from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
 
 if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
@@ -157,30 +157,27 @@ def _inferring(args: argparse.Namespace, graph: BuildGraph) -> None:
 
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     _inferring(args, graph)
-    addresses = resolve_specs(args.specs, graph)
-    records = sorted(
-        (_peek_record(graph.target(a), graph, config) for a in addresses),
-        key=lambda record: str(record["address"]),
-    )
-    packed = {}
+    addresses = sorted(resolve_specs(args.specs, graph), key=config.render)
+    views = distributions(graph, addresses)
+    packed: Mapping[Address, Contents] = {}
     if args.infer:
         from graphpub.publish.ownership import contents
 
         packed = contents(graph, addresses)
-    for record, address in zip(records, sorted(addresses, key=config.render), strict=True):
-        held = packed.get(address)
-        if held is not None:
-            record["distribution"].update(
-                requirements=list(held.requirements),
-                requires_python=held.requires_python,
-                owns=[config.render(a) for a in held.owned],
-                files=list(held.files),
-            )
+    records = [
+        _peek_record(graph.target(a), graph, config, views.get(a), packed.get(a)) for a in addresses
+    ]
     json.dump(records, out, indent=2, default=str)
     out.write("\n")
 
 
-def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str, Any]:
+def _peek_record(
+    target: Target,
+    graph: BuildGraph,
+    config: Config,
+    view: Distribution | None,
+    held: Contents | None,
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "address": config.render(target.address),
         "kind": target.kind,
@@ -191,12 +188,18 @@ def _peek_record(target: Target, graph: BuildGraph, config: Config) -> dict[str,
         ),
         "sources": list(graph.owned_files(target)),
     }
-    view = distributions(graph, [target.address]).get(target.address)
     if view is not None:
         record["distribution"] = {
             **view.as_json(),
             "carries": [config.render(a) for a in view.carries],
         }
+        if held is not None:  # what ownership puts in it (publish.ownership)
+            record["distribution"].update(
+                requirements=list(held.requirements),
+                requires_python=held.requires_python,
+                owns=[config.render(a) for a in held.owned],
+                files=list(held.files),
+            )
     return record
 
 
@@ -224,9 +227,10 @@ def _built(
     from rich.progress import Progress
 
     from graphpub.publish.build import build_all, source_date_epoch, stage
+    from graphpub.publish.inference import source_roots
 
-    epoch = source_date_epoch(config.root)
-    staged = [stage(graph, held[a], config.root / "dist", epoch) for a in sorted(held)]
+    epoch, roots = source_date_epoch(config.root), source_roots(graph)
+    staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
     cache = config.root / ".graphpub" / "cache"
     if not sys.stderr.isatty():
         return build_all(staged, cache, graph.jobs)

@@ -31,7 +31,7 @@ from graphpub import __version__
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
-from graphpub.publish.inference import BUCK2_KINDS, source_roots
+from graphpub.publish.inference import BUCK2_KINDS
 from graphpub.publish.ownership import Contents
 from graphpub.rules.distribution import Distribution
 
@@ -84,8 +84,11 @@ class Staged:
     key: str
 
 
-def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
-    """Lay out one distribution's files and pyproject.toml, checked, in a clean directory."""
+def stage(
+    graph: BuildGraph, contents: Contents, output: Path, epoch: int, roots: list[str]
+) -> Staged:
+    """Lay out one distribution's files and pyproject.toml, checked, in a clean directory;
+    `roots` are the repository's source roots (publish.inference.source_roots)."""
     view = contents.distribution
     fields = graph.target(view.address).fields
     if fields.get("generate_setup") is False:
@@ -96,7 +99,6 @@ def stage(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> St
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
-    roots = source_roots(graph)
     for path in contents.files:
         staged = _staged_path(graph, contents, path, roots)
         data = (graph.config.root / path).read_bytes()

@@ -206,28 +206,27 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     python_targets = [
         t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
     ]
+    # (target, file, its module, whether it is a package's __init__), worked out once.
+    files = [
+        (target, path, modules[0], posixpath.basename(path).startswith("__init__."))
+        for target in python_targets
+        for path in graph.owned_files(target)
+        if path.endswith((".py", ".pyi")) and (modules := file_modules(target, path, roots))
+    ]
     cache.prefetch(
-        (
-            (graph.config.root / path, modules[0], posixpath.basename(path).startswith("__init__."))
-            for target in python_targets
-            for path in graph.owned_files(target)
-            if path.endswith((".py", ".pyi")) and (modules := file_modules(target, path, roots))
-        ),
+        ((graph.config.root / path, module, package) for _, path, module, package in files),
         graph.jobs,
     )
+    by_target: dict[Address, list[tuple[str, str, bool]]] = {}
+    for target, path, module, package in files:
+        by_target.setdefault(target.address, []).append((path, module, package))
     inferred: dict[Address, list[Address]] = {}
     for target in python_targets:
         excluded = _excluded(target, graph)
         explicit = graph.dependencies([target.address], transitive=False)
         found: dict[Address, None] = {}
-        for path in graph.owned_files(target):
-            if not path.endswith((".py", ".pyi")):
-                continue
-            modules = file_modules(target, path, roots)
-            if not modules:
-                continue
-            is_package = posixpath.basename(path).startswith("__init__.")
-            for imported in cache.imports(graph.config.root / path, modules[0], is_package):
+        for path, module, is_package in by_target.get(target.address, ()):
+            for imported in cache.imports(graph.config.root / path, module, is_package):
                 code, stubs = owners.owners(imported.candidates)
                 code -= excluded | {target.address}
                 stubs -= excluded | {target.address}
