@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TESTDATA, Runner, lines, make_repo
+from tests.test_fixtures import DEMO_TARGETS
 
 
 def pants_repo(tmp_path: Path, files: Mapping[str, str]) -> Path:
@@ -1086,30 +1087,7 @@ def test_visibility_rules_are_accepted_and_ignored(tmp_path: Path, run: Runner) 
 
 def test_demo_lists_generated_targets(run: Runner) -> None:
     # testdata/demo/EXPECTED.md: the 12 declared targets and the "Generated targets" table.
-    assert listed(run, TESTDATA / "demo") == [
-        "//:dists",
-        "3rdparty/python",
-        "3rdparty/python#attrs",
-        "3rdparty/python#packaging",
-        "src/python/demo",
-        "src/python/demo/__init__.py",
-        "src/python/demo/main.py",
-        "src/python/demo/main_test.py:tests",
-        "src/python/demo:bin",
-        "src/python/demo:tests",
-        "src/python/greeting",
-        "src/python/greeting/__init__.py",
-        "src/python/greeting/greeting.py",
-        "src/python/greeting/greeting_test.py:tests",
-        "src/python/greeting/translations.json:translations",
-        "src/python/greeting:dist",
-        "src/python/greeting:tests",
-        "src/python/greeting:translations",
-        "src/python/testutil",
-        "src/python/testutil/__init__.py",
-        "src/python/testutil:dist",
-        "src/python:demo",
-    ]
+    assert listed(run, TESTDATA / "demo") == DEMO_TARGETS
 
 
 def test_demo_generated_target_kinds(run: Runner) -> None:
