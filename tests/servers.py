@@ -98,13 +98,14 @@ def free_port() -> int:
 
 
 def write_htpasswd(path: Path, users: Mapping[str, str]) -> None:
-    """An Apache htpasswd file at `path` with sha256_crypt hashes, as pypiserver reads it."""
+    """An Apache htpasswd file at `path` with apr1-MD5 hashes (`htpasswd`'s default), as pypiserver
+    reads it: a slow hash would cost the server 0.1 s per request."""
     with warnings.catch_warnings():
         # passlib 1.7.4 imports the stdlib `crypt` module, deprecated since Python 3.11.
         warnings.simplefilter("ignore", DeprecationWarning)
         from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
 
-    htpasswd = HtpasswdFile(str(path), new=True, default_scheme="sha256_crypt")
+    htpasswd = HtpasswdFile(str(path), new=True, default_scheme="apr_md5_crypt")
     for username, password in users.items():
         htpasswd.set_password(username, password)
     htpasswd.save()
@@ -132,8 +133,10 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def pypiserver_command(port: int, htpasswd: Path, packages_dir: Path) -> list[str]:
-    """The command line that runs one test index."""
+def pypiserver_command(
+    port: int, htpasswd: Path, packages_dir: Path, authenticated: str = "update"
+) -> list[str]:
+    """The command line that runs one test index; `authenticated` is pypiserver's `-a`."""
     return [
         sys.executable,
         "-m",
@@ -147,7 +150,7 @@ def pypiserver_command(port: int, htpasswd: Path, packages_dir: Path) -> list[st
         "-P",
         str(htpasswd),
         "-a",
-        "update",
+        authenticated,
         "--disable-fallback",
         "--server",
         "wsgiref",
@@ -156,11 +159,17 @@ def pypiserver_command(port: int, htpasswd: Path, packages_dir: Path) -> list[st
 
 
 def start_pypiserver(
-    tmp_dir: Path, username: str, password: str, *, timeout: float = STARTUP_TIMEOUT
+    tmp_dir: Path,
+    username: str,
+    password: str,
+    *,
+    timeout: float = STARTUP_TIMEOUT,
+    authenticated: str = "update",
 ) -> IndexServer:
     """Start pypiserver on a free loopback port, uploads allowed to `username`/`password`.
 
     Files go to `tmp_dir/packages`, the server's output to `tmp_dir/pypiserver.log`.
+    `authenticated` lists what needs credentials (`update,download,list` for a private index).
     Returns once the server answers HTTP; raises RuntimeError (with the server's output)
     if it exits or does not answer within `timeout` seconds. Call `stop()` when done.
     """
@@ -176,7 +185,7 @@ def start_pypiserver(
         log_path = tmp_dir / "pypiserver.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                pypiserver_command(port, htpasswd, packages_dir),
+                pypiserver_command(port, htpasswd, packages_dir, authenticated),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

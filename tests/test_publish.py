@@ -6,11 +6,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TESTDATA, Runner, install_into_fresh_venv
+from tests.conftest import REPO_ROOT, TESTDATA, Runner, install_into_fresh_venv
+from tests.monorepos import chain_files, chain_repo
 from tests.servers import (  # noqa: F401  (fixtures)
     DevpiServer,
     IndexServer,
@@ -19,6 +22,7 @@ from tests.servers import (  # noqa: F401  (fixtures)
     private_server_fixture,
     pypi_server_fixture,
     simple_index_files,
+    start_pypiserver,
 )
 
 SECRETS = ("s3cret-pypi", "secretvalue")
@@ -105,7 +109,10 @@ def test_the_pants_docs_scenario(
 
 def test_directory_repository(tmp_path: Path, run: Runner, credentials: None) -> None:
     index = tmp_path / "index"
-    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    pypirc = (
+        "[distutils]\nindex-servers = pypi private-repo\n"
+        f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    )
     root = demo_repo(tmp_path, f"file://{index}", pypirc)
     code, out, err = run(["publish", "src/python:demo"], root=root)
     assert code == 0, out + err
@@ -131,7 +138,10 @@ def test_dependency_not_going_to_a_repository_stops_the_run(
     tmp_path: Path, run: Runner, credentials: None
 ) -> None:
     index = tmp_path / "index"
-    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    pypirc = (
+        "[distutils]\nindex-servers = pypi private-repo\n"
+        f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    )
     root = demo_repo(tmp_path, f"file://{index}", pypirc)
     greeting = root / "src" / "python" / "greeting" / "BUILD"
     text = greeting.read_text(encoding="utf-8")
@@ -149,7 +159,10 @@ def test_dry_run_names_the_credential_variables_and_uploads_nothing(
     tmp_path: Path, run: Runner, credentials: None
 ) -> None:
     index = tmp_path / "index"
-    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    pypirc = (
+        "[distutils]\nindex-servers = pypi private-repo\n"
+        f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    )
     root = demo_repo(tmp_path, f"file://{index}", pypirc)
     code, out, _ = run(["publish", "--dry-run", "src/python:demo"], root=root)
     assert code == 0
@@ -220,7 +233,10 @@ def test_publish_to_devpi(
 
 def local_demo(tmp_path: Path) -> tuple[Path, Path]:
     index = tmp_path / "index"
-    pypirc = f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    pypirc = (
+        "[distutils]\nindex-servers = pypi private-repo\n"
+        f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+    )
     return demo_repo(tmp_path, f"file://{index}", pypirc), index
 
 
@@ -289,3 +305,110 @@ def test_conflict_blocks_the_dependents_and_fails_the_run(
     statuses = {(r["names"][0], r["status"]) for r in records["uploads"] if r["names"]}
     assert ("demo_greeting-1.0.0.tar.gz", "conflict") in statuses
     assert ("demo-1.0.0.tar.gz", "blocked") in statuses
+
+
+@pytest.fixture(scope="module")
+def private_reads_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """A pypiserver that wants credentials for reading its index too, as private indexes do."""
+    server = start_pypiserver(
+        tmp_path_factory.mktemp("private-reads"),
+        "keyed-user",
+        "k3yring-only-s3cret",
+        authenticated="update,download,list",
+    )
+    yield server
+    server.stop()
+
+
+def graphpub_process(
+    root: Path, *args: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`graphpub -C root ARGS` as its own process (a keyring backend is chosen once per process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "graphpub", "-C", str(root), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_password_from_the_keyring(tmp_path: Path, private_reads_server: IndexServer) -> None:
+    server = private_reads_server
+    pypirc = (
+        "[distutils]\nindex-servers = keyed\n\n"
+        f"[keyed]\nrepository: {server.url}\nusername: {server.username}\n"
+    )
+    root = chain_repo(tmp_path / "repo", ["@keyed"], count=2, pypirc=pypirc)
+    keyring_file = tmp_path / "keyring.json"
+    keyring_file.write_text(
+        json.dumps({f"{server.url} {server.username}": server.password}), encoding="utf-8"
+    )
+    env = clean_env(
+        {
+            "PYTHON_KEYRING_BACKEND": "tests.keyring_backend.JsonFileKeyring",
+            "GRAPHPUB_TEST_KEYRING": str(keyring_file),
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+    )
+    first = graphpub_process(root, "publish", "::", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert simple_index_files(server) == chain_files(2)
+    # graphpub read the private index with the keyring's password too: nothing is uploaded twice.
+    again = graphpub_process(root, "publish", "::", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Nothing published." in again.stdout
+    assert "chain_p0-1.0.tar.gz skipped (already on @keyed)" in again.stdout
+    for result in (first, again):
+        assert server.password not in result.stdout + result.stderr
+    # Without the keyring, the index refuses to answer: a clear failure, not a traceback.
+    env.pop("PYTHON_KEYRING_BACKEND")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    denied = graphpub_process(root, "publish", "::", env=env)
+    assert denied.returncode == 1
+    assert (
+        "✕ chain_p0-1.0.tar.gz failed for @keyed: failed: cannot read the index:" in denied.stdout
+    )
+    assert "Traceback" not in denied.stderr
+
+
+def test_twine_stopping_before_any_upload_fails_every_file(
+    tmp_path: Path, run: Runner, pypi_server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("TWINE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    root = chain_repo(tmp_path / "repo", [pypi_server.url], count=2)
+    code, out, _ = run(["publish", "::"], root=root)
+    assert code == 1
+    # No credentials and no prompt (non-interactive): twine gives up before uploading anything,
+    # so no file is reported published, and each names twine's reason.
+    assert out.splitlines() == [
+        f"✕ {name} failed for {pypi_server.url}: failed: "
+        "NonInteractive: Credential not found for username."
+        for name in sorted(chain_files(2))
+    ] + ["Nothing published."]
+    assert not simple_index_files(pypi_server) & chain_files(2)
+
+
+def test_plain_http_off_this_machine_is_refused(tmp_path: Path, run: Runner) -> None:
+    root = chain_repo(
+        tmp_path / "repo",
+        ["http://pypi.internal.example/"],
+        count=1,
+        config="upload_retries = 0\n",
+    )
+    code, out, err = run(["publish", "::"], root=root)
+    assert code == 1
+    assert out == ""
+    assert err.startswith(
+        "p0/BUILD:2:1: http://pypi.internal.example/ is plain http:// "
+        "(http://pypi.internal.example/): credentials would cross the network unencrypted"
+    ), err
+    assert "--allow-insecure-http" in err
+    code, out, err = run(["publish", "--allow-insecure-http", "::"], root=root)
+    assert "plain http" not in err
+    # Allowed, it goes on to the index, which does not resolve here.
+    assert "✕ chain_p0-1.0.tar.gz failed for http://pypi.internal.example/: failed: " in out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,9 +25,41 @@ from graphpub.rules.help import rule_help, rules_overview
 if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
     from graphpub.publish.build import Artifact
     from graphpub.publish.ownership import Contents
+    from graphpub.publish.publisher import Outcome, Plan
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from graphpub.publish.repositories import environment_secrets
+
+    secrets = environment_secrets(os.environ)
+    if not secrets:
+        return _main(argv)
+    # Whatever reaches the user passes this filter, tracebacks with --debug included.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Redacting(sys.stdout, secrets), _Redacting(sys.stderr, secrets)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+class _Redacting:
+    """A text stream that writes through another with every secret replaced by `***`."""
+
+    def __init__(self, stream: TextIO, secrets: Sequence[str]) -> None:
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        from graphpub.publish.repositories import redact
+
+        return self._stream.write(redact(text, self._secrets))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
     # The options are shared with every subcommand's parser, so their defaults are set here.
@@ -233,10 +267,38 @@ def _built(
     staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
     cache = config.root / ".graphpub" / "cache"
     if not sys.stderr.isatty():
+        sys.stderr.write(f"packaging {len(staged)} distributions\n")
         return build_all(staged, cache, graph.jobs)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("packaging", total=len(staged))
         return build_all(staged, cache, graph.jobs, on_built=lambda _p: progress.advance(task))
+
+
+@contextmanager
+def _upload_progress(
+    plan: Plan, artifacts: Mapping[Address, list[Path]]
+) -> Iterator[Callable[[Outcome], None]]:
+    """What `publish` calls with each outcome: a progress bar per repository on a terminal,
+    else a plain line per file."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    if not sys.stderr.isatty():
+
+        def plain(outcome: Outcome) -> None:
+            what = outcome.file or outcome.target
+            sys.stderr.write(f"{outcome.repository or what}: {what} {outcome.status}\n")
+
+        yield plain
+        return
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        tasks = {
+            name: progress.add_task(
+                f"uploading to {name}", total=sum(len(artifacts[a]) for a in addresses)
+            )
+            for name, addresses in plan.uploads.items()
+        }
+        yield lambda o: progress.advance(tasks[o.repository]) if o.repository in tasks else None
 
 
 def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
@@ -276,12 +338,14 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         interactive=args.interactive,
         pypirc=Path(args.pypirc).resolve() if args.pypirc else None,
         only=tuple(args.to or ()),
+        allow_insecure_http=args.allow_insecure_http,
     )
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     built = _built(graph, config, {a: held[a] for a in needed})
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
-    outcomes = publish(graph, the_plan, artifacts, held, options)
+    with _upload_progress(the_plan, artifacts) as on_outcome:
+        outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
     lines = []
     for outcome in outcomes:
         if outcome.status == "published":
@@ -490,6 +554,11 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="REPOSITORY",
         help="only this one of the distributions' repositories ('@name' or URL; repeatable)",
+    )
+    sub.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow plain http:// repositories off this machine (credentials go in clear)",
     )
     sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
     help_parser = commands.add_parser(

@@ -110,6 +110,8 @@ class Config:
     skip: tuple[str, ...] = ()
     index_urls: Mapping[str, str] = field(default_factory=dict)
     upload_timeout: float = 600.0
+    upload_retries: int = 3
+    retry_backoff: float = 1.0
     source: SourceLocation | None = None
 
     @property
@@ -201,7 +203,11 @@ _KEYS: dict[str, str] = {
     "skip": "specs of distributions `graphpub publish` skips",
     "index_urls": "repository ('@name' or URL) = URL of its simple index, where graphpub "
     "cannot derive it",
-    "upload_timeout": "seconds one twine process may take (its upload has no timeout of its own)",
+    "upload_timeout": "seconds graphpub waits on a repository that makes no progress: one "
+    "file's upload (twine's has no timeout) or one read of its index",
+    "upload_retries": "how many times a transient failure (5xx, refused or reset connection, "
+    "timeout) is retried, per file",
+    "retry_backoff": "seconds before the first retry; doubled for each next one",
 }
 
 
@@ -283,6 +289,8 @@ def load_config(root: Path) -> Config:
         skip=_string_list(table, "skip", source) or (),
         index_urls=_string_table(table, "index_urls", source),
         upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
+        upload_retries=_count(table, "upload_retries", 3, source),
+        retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
         source=source,
     )
 
@@ -373,6 +381,15 @@ def _positive_number(
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{key} must be a positive number", location=source, hint=_KEYS[key])
     return float(value)
+
+
+def _count(table: dict[str, Any], key: str, default: int, source: SourceLocation | None) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"{key} must be a whole number, 0 or more", location=source, hint=_KEYS[key]
+        )
+    return value
 
 
 def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...] | None:

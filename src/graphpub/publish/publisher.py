@@ -8,31 +8,40 @@ the rest go on. Secrets never reach the output: twine's own included.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import networkx as nx
 
 from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError
 from graphpub.publish.index import existing_files, publish_to_directory, sha256_of
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
+    index_credentials,
     pypirc_candidates,
     read_pypirc,
     redact,
     resolve,
     secrets_of,
+    sends_credentials_in_clear,
     simple_index_url,
     twine_environment,
+    with_environment_url,
+    without_userinfo,
 )
 from graphpub.rules.distribution import Distribution
 from graphpub.rules.requirements import normalize_project
@@ -77,6 +86,7 @@ class Options:
     pypirc: Path | None = None
     only: tuple[str, ...] = ()
     """`--to`: only these repositories; the others are reported skipped."""
+    allow_insecure_http: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -110,7 +120,9 @@ def plan(
                 result.skipped.append((view, f"{name} not chosen with --to"))
                 continue
             if name not in result.repositories:
-                result.repositories[name] = resolve(name, pypirc, searched, view.location)
+                result.repositories[name] = _usable(
+                    resolve(name, pypirc, searched, view.location), view, config, options
+                )
             wanted.setdefault(name, set()).add(address)
     for name, addresses in wanted.items():
         for address in list(addresses):
@@ -140,6 +152,28 @@ def plan(
     return result
 
 
+def _usable(
+    repository: Repository, view: Distribution, config: Config, options: Options
+) -> Repository:
+    """`repository` at the URL twine will use; plain HTTP off this machine is refused, since
+    the credentials would go with the upload and the index reads in clear."""
+    environment, _ = twine_environment(repository, options.environ)
+    repository = with_environment_url(repository, environment)
+    insecure = [
+        url
+        for url in (repository.url, config.index_urls.get(repository.name, ""))
+        if sends_credentials_in_clear(url)
+    ]
+    if insecure and not options.allow_insecure_http:
+        raise PublishError(
+            f"{repository.name} is plain http:// ({without_userinfo(insecure[0])}): "
+            "credentials would cross the network unencrypted",
+            location=view.location,
+            hint="use an https:// URL, or pass --allow-insecure-http if you must",
+        )
+    return repository
+
+
 def _needs(address: Address, held: Mapping[Address, Contents]) -> list[Address]:
     """The distributions `address` requires, transitively."""
     found: list[Address] = []
@@ -165,8 +199,11 @@ def _already_there(
     index_urls: Mapping[str, str],
     options: Options,
 ) -> bool:
+    environment, _ = twine_environment(repository, options.environ)
     try:
-        files = _existing(repository, view.name, index_urls, options.environ)
+        files = _existing(
+            repository, view.name, index_urls, index_credentials(repository, environment), 30.0
+        )
     except (OSError, urllib.error.URLError):
         return False
     version = view.checked_version()
@@ -174,7 +211,11 @@ def _already_there(
 
 
 def _existing(
-    repository: Repository, project: str, index_urls: Mapping[str, str], environ: Mapping[str, str]
+    repository: Repository,
+    project: str,
+    index_urls: Mapping[str, str],
+    credentials: tuple[str | None, str | None],
+    timeout: float,
 ) -> dict[str, str | None]:
     if repository.is_directory:
         directory = repository.directory / normalize_project(project)
@@ -185,13 +226,11 @@ def _existing(
             for p in directory.iterdir()
             if p.is_file() and p.name != "index.html"
         }
-    environment, _ = twine_environment(repository, environ)
     return existing_files(
         index_urls.get(repository.name) or simple_index_url(repository.url),
         project,
-        environment.get("TWINE_USERNAME") or repository.username,
-        environment.get("TWINE_PASSWORD") or repository.password,
-        timeout=30,
+        *credentials,
+        timeout=timeout,
     )
 
 
@@ -201,21 +240,20 @@ def publish(
     artifacts: Mapping[Address, Sequence[Path]],
     held: Mapping[Address, Contents],
     options: Options,
+    on_outcome: Callable[[Outcome], None] = lambda _outcome: None,
 ) -> list[Outcome]:
-    """Upload per the plan, repositories concurrently; one Outcome per file and repository."""
+    """Upload per the plan, repositories concurrently; one Outcome per file and repository.
+    `on_outcome` hears of each as it is decided (from the repositories' threads)."""
     outcomes: list[Outcome] = [
         Outcome(view.label, "", "", "skipped", reason) for view, reason in the_plan.skipped
     ]
     with ThreadPoolExecutor(max_workers=max(1, len(the_plan.uploads))) as pool:
         futures = [
             pool.submit(
-                _publish_to,
-                graph,
-                the_plan.repositories[name],
+                _RepositoryUpload(
+                    graph, the_plan.repositories[name], artifacts, held, options, on_outcome
+                ).run,
                 addresses,
-                artifacts,
-                held,
-                options,
             )
             for name, addresses in the_plan.uploads.items()
         ]
@@ -224,225 +262,301 @@ def publish(
     return outcomes
 
 
-def _publish_to(
-    graph: BuildGraph,
-    repository: Repository,
-    addresses: Sequence[Address],
-    artifacts: Mapping[Address, Sequence[Path]],
-    held: Mapping[Address, Contents],
-    options: Options,
-) -> list[Outcome]:
-    environment, _ = twine_environment(repository, options.environ)
-    secrets = secrets_of(repository, environment)
-    outcomes: list[Outcome] = []
-    failed: set[Address] = set()
-    pending: list[tuple[Address, Path]] = []
-    for address in addresses:
-        label = held[address].distribution.label
-        blocking = [d for d in _needs(address, held) if d in failed]
-        if blocking:
-            failed.add(address)
-            reason = f"{held[blocking[0]].distribution.label} failed here"
-            outcomes.extend(
-                Outcome(label, p.name, repository.name, "blocked", reason)
-                for p in artifacts[address]
-            )
-            continue
+class _Unreachable(Exception):
+    """The repository cannot be used at all; every file still to go fails with this reason."""
+
+
+# Failures worth another try: the server or the network, not the request.
+_TRANSIENT = re.compile(
+    r"\b50[0-4] [A-Z]|Connection aborted|Connection reset|Connection refused|RemoteDisconnected|"
+    r"Max retries exceeded|timed out|Broken pipe|EOF occurred"
+)
+_REFUSED_AS_EXISTING = re.compile(r"\b(409|400) [A-Z]|already exists|File exists")
+_ACCESS_DENIED = re.compile(r"\b40[13] [A-Z]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_UPLOADING = re.compile(r"Uploading (\S+\.(?:whl|tar\.gz|zip))\s*$", re.MULTILINE)
+
+
+@dataclass
+class _TwineRun:
+    code: int
+    output: str  # redacted
+    started: list[str]  # the files twine began to upload, in order
+    timed_out: bool = False
+
+
+class _RepositoryUpload:
+    """Everything one repository gets: skip what is there, upload the rest with twine in
+    dependency order, retry transient failures, and block the dependents of what failed."""
+
+    def __init__(
+        self,
+        graph: BuildGraph,
+        repository: Repository,
+        artifacts: Mapping[Address, Sequence[Path]],
+        held: Mapping[Address, Contents],
+        options: Options,
+        on_outcome: Callable[[Outcome], None],
+    ) -> None:
+        self.config = graph.config
+        self.repository = repository
+        self.artifacts = artifacts
+        self.held = held
+        self.options = options
+        self.on_outcome = on_outcome
+        self.environment, _ = twine_environment(repository, options.environ)
+        self.credentials: tuple[str | None, str | None] = (None, None)
+        if not repository.is_directory:
+            self.credentials = index_credentials(repository, self.environment)
+        self.secrets = secrets_of(repository, self.environment, self.credentials[1])
+        self.outcomes: list[Outcome] = []
+        self.failed: set[Address] = set()
+
+    def run(self, addresses: Sequence[Address]) -> list[Outcome]:
         try:
-            there = _existing(
-                repository,
-                held[address].distribution.name,
-                graph.config.index_urls,
-                options.environ,
-            )
-        except (OSError, urllib.error.URLError) as e:
-            there = {}
-            if not repository.is_directory:
-                outcomes.append(
-                    Outcome(
-                        label,
-                        "",
-                        repository.name,
-                        "failed",
-                        redact(f"cannot read the index: {e}", secrets),
-                    )
-                )
-                failed.add(address)
+            pending = self._not_there(addresses)
+        except _Unreachable as e:
+            for address in addresses:
+                if address not in self.failed:
+                    self._fail_all(address, self.artifacts[address], str(e))
+            return self.outcomes
+        if self.options.dry_run:
+            for address, path in pending:
+                self._record(address, path, "planned")
+        elif self.repository.is_directory:
+            self._copy_to_directory(pending)
+        else:
+            self._upload(pending)
+        return self.outcomes
+
+    def _record(
+        self,
+        address: Address,
+        path: Path | None,
+        status: str,
+        reason: str | None = None,
+        exit_code: int | None = None,
+    ) -> None:
+        label = self.held[address].distribution.label
+        name = path.name if path else ""
+        outcome = Outcome(label, name, self.repository.name, status, reason, exit_code)
+        self.outcomes.append(outcome)
+        self.on_outcome(outcome)
+        if outcome.failed:
+            self.failed.add(address)
+
+    def _fail_all(self, address: Address, paths: Sequence[Path], reason: str) -> None:
+        for path in paths:
+            self._record(address, path, "failed", reason)
+
+    def _blocked(self, address: Address, paths: Sequence[Path]) -> bool:
+        """Record `paths` as blocked when a distribution `address` needs failed here."""
+        blocking = next((d for d in _needs(address, self.held) if d in self.failed), None)
+        if blocking is None:
+            return False
+        reason = f"{self.held[blocking].distribution.label} failed here"
+        for path in paths:
+            self._record(address, path, "blocked", reason)
+        return True
+
+    def _not_there(self, addresses: Sequence[Address]) -> list[tuple[Address, Path]]:
+        """The files still to upload, in order; those already there are recorded skipped, and
+        a different file of the same name is a conflict."""
+        pending: list[tuple[Address, Path]] = []
+        for address in addresses:
+            paths = self.artifacts[address]
+            if self._blocked(address, paths):
                 continue
-        for path in artifacts[address]:
-            digest = sha256_of(path)
-            if path.name in there:
-                if there[path.name] in (None, digest):
-                    outcomes.append(
-                        Outcome(label, path.name, repository.name, "skipped", "already there")
-                    )
+            there = self._index_of(address)
+            for path in paths:
+                if path.name not in there:
+                    pending.append((address, path))
+                elif there[path.name] in (None, sha256_of(path)):
+                    self._record(address, path, "skipped", "already there")
                 else:
-                    outcomes.append(
-                        Outcome(
-                            label,
-                            path.name,
-                            repository.name,
-                            "conflict",
-                            "a different file of that name is there",
-                        )
+                    self._record(
+                        address, path, "conflict", "a different file of that name is there"
                     )
-                    failed.add(address)
-            else:
-                pending.append((address, path))
-    if options.dry_run:
-        return outcomes + [
-            Outcome(held[a].distribution.label, p.name, repository.name, "planned")
-            for a, p in pending
-        ]
-    if repository.is_directory:
+        return pending
+
+    def _index_of(self, address: Address) -> dict[str, str | None]:
+        """What the repository holds of `address`'s project; transient failures are retried."""
+        project = self.held[address].distribution.name
+        for attempt in range(self.config.upload_retries + 1):
+            try:
+                return _existing(
+                    self.repository,
+                    project,
+                    self.config.index_urls,
+                    self.credentials,
+                    self.config.upload_timeout,
+                )
+            except (OSError, urllib.error.URLError) as e:
+                reason = _plain_reason(str(e), self.config.upload_timeout)
+                retryable = not isinstance(e, urllib.error.HTTPError) or e.code >= 500
+                if not retryable or attempt == self.config.upload_retries:
+                    tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    raise _Unreachable(
+                        redact(f"cannot read the index: {reason}{tries}", self.secrets)
+                    ) from None
+                self._pause(attempt)
+        raise AssertionError("unreachable")
+
+    def _pause(self, attempt: int) -> None:
+        time.sleep(self.config.retry_backoff * 2**attempt)
+
+    def _copy_to_directory(self, pending: list[tuple[Address, Path]]) -> None:
         # One distribution at a time, in order: a conflict found now still blocks dependents.
         for address in dict.fromkeys(a for a, _ in pending):
-            label = held[address].distribution.label
             paths = [p for a, p in pending if a == address]
-            blocking = [d for d in _needs(address, held) if d in failed]
-            if blocking:
-                failed.add(address)
-                reason = f"{held[blocking[0]].distribution.label} failed here"
-                outcomes.extend(
-                    Outcome(label, p.name, repository.name, "blocked", reason) for p in paths
-                )
+            if self._blocked(address, paths):
                 continue
-            statuses = publish_to_directory(repository.directory, {p: sha256_of(p) for p in paths})
+            statuses = publish_to_directory(
+                self.repository.directory, {p: sha256_of(p) for p in paths}
+            )
             for path in paths:
                 status = statuses[path]
                 why = "a different file of that name is there" if status == "conflict" else None
-                outcomes.append(Outcome(label, path.name, repository.name, status, why))
-                if status == "conflict":
-                    failed.add(address)
-        return outcomes
-    outcomes.extend(
-        _upload_with_twine(graph, repository, pending, held, failed, environment, secrets, options)
-    )
-    return outcomes
+                self._record(address, path, status, why)
 
-
-_UPLOADING = re.compile(r"Uploading (\S+\.(?:whl|tar\.gz|zip))")
-
-
-def _upload_with_twine(
-    graph: BuildGraph,
-    repository: Repository,
-    pending: list[tuple[Address, Path]],
-    held: Mapping[Address, Contents],
-    failed: set[Address],
-    environment: dict[str, str],
-    secrets: Sequence[str],
-    options: Options,
-) -> list[Outcome]:
-    """One twine process for the repository's files, in order; after a failure, the files of
-    distributions that do not need the failed one go on in another."""
-    outcomes: list[Outcome] = []
-    while pending:
-        ready = [(a, p) for a, p in pending if not any(d in failed for d in _needs(a, held))]
-        for address, path in pending:
-            if (address, path) not in ready:
-                blocking = next(d for d in _needs(address, held) if d in failed)
-                outcomes.append(
-                    Outcome(
-                        held[address].distribution.label,
-                        path.name,
-                        repository.name,
-                        "blocked",
-                        f"{held[blocking].distribution.label} failed here",
-                    )
-                )
-        if not ready:
-            break
-        result = _run_twine(graph, repository, [p for _, p in ready], environment, options)
-        output = redact(result.stdout + result.stderr, secrets)
-        uploaded = _UPLOADING.findall(output)
-        if result.returncode == 0:
-            outcomes.extend(
-                Outcome(
-                    held[a].distribution.label, p.name, repository.name, "published", exit_code=0
-                )
-                for a, p in ready
-            )
-            break
-        failing = uploaded[-1] if uploaded else ready[0][1].name
-        reason = _reason(output)
-        remaining: list[tuple[Address, Path]] = []
-        reached_failure = False
-        for address, path in ready:
-            label = held[address].distribution.label
-            if path.name == failing:
-                reached_failure = True
-                status = "failed"
-                if re.search(r"\b(409|400)\b|already exists|File exists", output):
-                    # The file may be there already: the index says whether it is this one.
-                    status = _after_refusal(graph, repository, held[address], path, options)
-                outcomes.append(
-                    Outcome(label, path.name, repository.name, status, reason, result.returncode)
-                )
-                if status != "skipped":
-                    failed.add(address)
-            elif not reached_failure:
-                outcomes.append(
-                    Outcome(label, path.name, repository.name, "published", exit_code=0)
-                )
+    def _upload(self, pending: list[tuple[Address, Path]]) -> None:
+        """One twine process for the files, in order. After a failure: a transient one is
+        retried with backoff; a refused or invalid file fails alone and the files that do not
+        need it go on in another process; a repository that is down or denies access fails
+        every file still to go."""
+        attempts = 0
+        while pending:
+            ready = [(a, p) for a, p in pending if not self._blocked(a, [p])]
+            if not ready:
+                return
+            result = self._twine([p for _, p in ready])
+            if result.code == 0:
+                for address, path in ready:
+                    self._record(address, path, "published", exit_code=0)
+                return
+            reason = _reason(result)
+            if not result.started:  # twine stopped before any upload: nothing of it went
+                for address, path in ready:
+                    self._record(address, path, "failed", reason, result.code)
+                return
+            # Twine uploads in its own order (wheels first), stopping at the first failure:
+            # what it started before that one is there, what it did not start is still to go.
+            uploaded, failing = set(result.started[:-1]), result.started[-1]
+            for address, path in ready:
+                if path.name in uploaded:
+                    self._record(address, path, "published", exit_code=0)
+            address, path = next((a, p) for a, p in ready if p.name == failing)
+            pending = [(a, p) for a, p in ready if p.name not in uploaded and p.name != failing]
+            transient = result.timed_out or bool(_TRANSIENT.search(result.output))
+            if _REFUSED_AS_EXISTING.search(result.output):
+                # The file may be there already: the index says whether it is this one.
+                status = self._after_refusal(address, path)
+                self._record(address, path, status, reason, result.code)
+            elif transient and attempts < self.config.upload_retries:
+                self._pause(attempts)
+                attempts += 1
+                if self._after_refusal(address, path) == "skipped":  # it got there after all
+                    self._record(address, path, "published", exit_code=0)
+                else:
+                    pending.insert(0, (address, path))
+                continue
+            elif transient or _ACCESS_DENIED.search(result.output):
+                if attempts:
+                    reason += f" ({attempts + 1} attempts)"
+                for other_address, other_path in [(address, path), *pending]:
+                    self._record(other_address, other_path, "failed", reason, result.code)
+                return
             else:
-                remaining.append((address, path))
-        pending = remaining
-    return outcomes
+                self._record(address, path, "failed", reason, result.code)
+            attempts = 0
 
+    def _after_refusal(self, address: Address, path: Path) -> str:
+        try:
+            there = self._index_of(address)
+        except _Unreachable:
+            return "failed"
+        if path.name not in there:
+            return "failed"
+        return "skipped" if there[path.name] in (None, sha256_of(path)) else "conflict"
 
-def _after_refusal(
-    graph: BuildGraph, repository: Repository, held: Contents, path: Path, options: Options
-) -> str:
-    try:
-        there = _existing(
-            repository, held.distribution.name, graph.config.index_urls, options.environ
-        )
-    except (OSError, urllib.error.URLError):
-        return "failed"
-    if path.name not in there:
-        return "failed"
-    return "skipped" if there[path.name] in (None, sha256_of(path)) else "conflict"
-
-
-def _run_twine(
-    graph: BuildGraph,
-    repository: Repository,
-    files: Sequence[Path],
-    environment: dict[str, str],
-    options: Options,
-) -> subprocess.CompletedProcess[str]:
-    config = graph.config
-    command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar"]
-    if not options.interactive:
-        command.append("--non-interactive")
-    if config.ca_certs:
-        command += ["--cert", str(config.root / config.ca_certs)]
-    if repository.alias and repository.config_file is not None:
-        command += ["--config-file", str(repository.config_file), "--repository", repository.alias]
-    else:
-        command += ["--repository-url", repository.url]
-    command += [*config.twine_args, *map(str, files)]
-    try:
-        return subprocess.run(
+    def _twine(self, files: Sequence[Path]) -> _TwineRun:
+        """Run `twine upload` on `files`, reading its output as it comes: a file that makes no
+        progress for upload_timeout seconds ends the process."""
+        config = self.config
+        command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar"]
+        if not self.options.interactive:
+            command.append("--non-interactive")
+        if config.ca_certs:
+            command += ["--cert", str(config.root / config.ca_certs)]
+        if self.repository.alias and self.repository.config_file is not None:
+            command += [
+                "--config-file",
+                str(self.repository.config_file),
+                "--repository",
+                self.repository.alias,
+            ]
+        else:
+            command += ["--repository-url", self.repository.url]
+        command += [*config.twine_args, *map(str, files)]
+        process = subprocess.Popen(
             command,
-            env={**environment, "COLUMNS": "1000"},  # twine wraps its messages otherwise
-            capture_output=True,
-            text=True,
-            timeout=config.upload_timeout,
-            stdin=None if options.interactive else subprocess.DEVNULL,
-            check=False,
+            # Plain text to parse: twine wraps its messages, and colours them on a terminal.
+            env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
+            stdin=None if self.options.interactive else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(
-            command,
-            124,
-            "",
-            f"ERROR twine took longer than {config.upload_timeout:g} s (upload_timeout)",
-        )
+        assert process.stdout is not None
+        chunks: queue.Queue[bytes] = queue.Queue()
+        reader = threading.Thread(target=_read_all, args=(process.stdout, chunks), daemon=True)
+        reader.start()
+        received = bytearray()
+        timed_out = False
+        while True:
+            try:
+                chunk = chunks.get(timeout=config.upload_timeout)
+            except queue.Empty:
+                timed_out = True
+                process.kill()
+                break
+            if not chunk:
+                break
+            received += chunk
+            if self.options.interactive:  # twine's prompts are for the user
+                sys.stderr.write(redact(chunk.decode(errors="replace"), self.secrets))
+                sys.stderr.flush()
+        code = 124 if timed_out else process.wait()
+        process.wait()
+        output = redact(_ANSI.sub("", received.decode(errors="replace")), self.secrets)
+        if timed_out:
+            output += f"\nERROR no progress for {config.upload_timeout:g} s (upload_timeout)"
+        # Twine says `Uploading FILE` again when it retries a file itself.
+        started = list(dict.fromkeys(_UPLOADING.findall(output)))
+        return _TwineRun(code, output, started, timed_out)
 
 
-def _reason(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if "ERROR" in line or "HTTPError" in line]
-    text = lines[-1] if lines else (output.strip().splitlines() or ["twine failed"])[-1]
-    return re.sub(r"^ERROR\s+", "", text)[:300]
+def _read_all(stream: IO[bytes], chunks: queue.Queue[bytes]) -> None:
+    while chunk := os.read(stream.fileno(), 65536):
+        chunks.put(chunk)
+    chunks.put(b"")
+
+
+def _reason(result: _TwineRun) -> str:
+    lines = [
+        line.strip()
+        for line in result.output.splitlines()
+        if "ERROR" in line or "HTTPError" in line or "Error:" in line
+    ]
+    text = lines[-1] if lines else (result.output.strip().splitlines() or ["twine failed"])[-1]
+    return _plain_reason(re.sub(r"^ERROR\s+", "", text), None)[:300]
+
+
+def _plain_reason(text: str, timeout: float | None) -> str:
+    """A network failure in words a user reads at a glance, instead of urllib3's repr chain."""
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Connection reset" in text or "Connection aborted" in text or "RemoteDisconnected" in text:
+        return "connection reset during the transfer"
+    if "timed out" in text and timeout is not None:
+        return f"no answer within {timeout:g} s (upload_timeout)"
+    return text

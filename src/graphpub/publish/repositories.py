@@ -11,7 +11,7 @@ from __future__ import annotations
 import configparser
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,38 +82,56 @@ def resolve(
     searched: Sequence[Path],
     used_at: SourceLocation,
 ) -> Repository:
-    """The repository a `repositories` entry names; an unknown `@name` is an error."""
+    """The repository a `repositories` entry names; an unknown `@name` is an error.
+
+    A .pypirc is read as twine reads it, so graphpub reads the index twine uploads to: only
+    sections listed in `[distutils] index-servers` (default `pypi testpypi`) count, `pypi`
+    always exists, and `[server-login]` gives default credentials."""
     if not name.startswith("@"):
         return Repository(name=name, alias=None, url=name)
     alias = name[1:]
     path, parser = pypirc
-    if parser.has_section(alias):
-        url = parser.get(alias, "repository", fallback=KNOWN_REPOSITORIES.get(alias))
-        if url and url.startswith("file:") and not url.startswith("file://") and path:
-            # `file:dist/index`: a directory relative to the .pypirc, so a repository can
-            # carry one that works wherever it is cloned.
-            url = (path.parent / url[len("file:") :]).resolve().as_uri()
-        if not url:
+    servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
+    listed = alias in servers and (parser.has_section(alias) or alias in KNOWN_REPOSITORIES)
+    if not listed and alias != "pypi":
+        if parser.has_section(alias):
             raise RepositoryError(
-                f"section [{alias}] of {path} has no `repository` URL",
+                f"repository {name!r}: section [{alias}] of {path} is not listed in its "
+                "[distutils] index-servers, so twine would not find it",
                 location=used_at,
-                hint=f"add `repository: https://...` to [{alias}] in {path}",
+                hint=f"add `{alias}` to `index-servers` under [distutils] in {path}",
             )
-        return Repository(
-            name=name,
-            alias=alias,
-            url=url,
-            config_file=path,
-            username=parser.get(alias, "username", fallback=None),
-            password=parser.get(alias, "password", fallback=None),
+        raise RepositoryError(
+            f"repository {name!r} is not a section of any .pypirc "
+            f"(searched: {', '.join(str(p) for p in searched)})",
+            location=used_at,
+            hint=f"add a [{alias}] section with `repository: URL` (and list it in "
+            "[distutils] index-servers), or pass --pypirc PATH",
         )
-    if alias in KNOWN_REPOSITORIES:
-        return Repository(name=name, alias=alias, url=KNOWN_REPOSITORIES[alias], config_file=path)
-    raise RepositoryError(
-        f"repository {name!r} is not a section of any .pypirc "
-        f"(searched: {', '.join(str(p) for p in searched)})",
-        location=used_at,
-        hint=f"add a [{alias}] section with `repository: URL`, or pass --pypirc PATH",
+
+    def option(key: str, fallback: str | None) -> str | None:
+        if listed and parser.has_option(alias, key):
+            return parser.get(alias, key)
+        return fallback
+
+    url = option("repository", KNOWN_REPOSITORIES.get(alias))
+    if url and url.startswith("file:") and not url.startswith("file://") and path:
+        # `file:dist/index`: a directory relative to the .pypirc, so a repository can
+        # carry one that works wherever it is cloned.
+        url = (path.parent / url[len("file:") :]).resolve().as_uri()
+    if not url:
+        raise RepositoryError(
+            f"section [{alias}] of {path} has no `repository` URL",
+            location=used_at,
+            hint=f"add `repository: https://...` to [{alias}] in {path}",
+        )
+    return Repository(
+        name=name,
+        alias=alias,
+        url=url,
+        config_file=path,
+        username=option("username", parser.get("server-login", "username", fallback=None)),
+        password=option("password", parser.get("server-login", "password", fallback=None)),
     )
 
 
@@ -136,9 +154,63 @@ def twine_environment(
     return environment, found
 
 
-def secrets_of(repository: Repository, environment: Mapping[str, str]) -> list[str]:
-    """Every secret value this repository's upload may print: passwords, tokens, userinfo."""
-    values = [environment.get("TWINE_PASSWORD"), repository.password]
+def with_environment_url(repository: Repository, environment: Mapping[str, str]) -> Repository:
+    """`repository` as twine will see it: for `@name`, TWINE_REPOSITORY_URL (suffixed or plain)
+    replaces the .pypirc's URL; a URL repository is given to twine as `--repository-url`,
+    which wins over the variable."""
+    url = environment.get("TWINE_REPOSITORY_URL")
+    if repository.alias and url and url != repository.url:
+        return replace(repository, url=url)
+    return repository
+
+
+def index_credentials(
+    repository: Repository, environment: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """Who reads the repository's index: the user and password twine would upload with, found
+    as twine finds them (the environment, then the .pypirc, then the keyring)."""
+    parts = urlsplit(repository.url)
+    username = environment.get("TWINE_USERNAME") or repository.username or parts.username
+    password = environment.get("TWINE_PASSWORD") or repository.password or parts.password
+    if password is None:
+        username, password = _from_keyring(repository.url, username)
+    return username, password
+
+
+def _from_keyring(service: str, username: str | None) -> tuple[str | None, str | None]:
+    """Twine's keyring lookup: the service is the repository URL. Any keyring failure means
+    no credentials, as it does for twine."""
+    try:
+        import keyring
+    except ImportError:  # twine does not require keyring on every platform
+        return username, None
+    try:
+        if username is None:
+            credential = keyring.get_credential(service, None)
+            return (credential.username, credential.password) if credential else (None, None)
+        return username, keyring.get_password(service, username)
+    except Exception:  # a broken keyring backend must not stop the publish
+        return username, None
+
+
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def sends_credentials_in_clear(url: str) -> bool:
+    """Whether uploading to `url` would send credentials unencrypted off this machine."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    return not (host in LOOPBACK_HOSTS or host.startswith("127."))
+
+
+def secrets_of(
+    repository: Repository, environment: Mapping[str, str], *more: str | None
+) -> list[str]:
+    """Every secret value this repository's upload may print: passwords, tokens, userinfo,
+    and `more` (say, a password from the keyring)."""
+    values = [environment.get("TWINE_PASSWORD"), repository.password, *more]
     for url in (repository.url, environment.get("TWINE_REPOSITORY_URL") or ""):
         parts = urlsplit(url)
         if parts.password:
@@ -146,6 +218,19 @@ def secrets_of(repository: Repository, environment: Mapping[str, str]) -> list[s
         if parts.username:
             values.append(parts.username + ":")
     return [v for v in values if v and len(v) >= 3]
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The secrets the environment holds for twine: every TWINE_PASSWORD* value and the
+    passwords of TWINE_REPOSITORY_URL* URLs."""
+    values = [v for k, v in environ.items() if k.startswith("TWINE_PASSWORD")]
+    for key, value in environ.items():
+        if key.startswith("TWINE_REPOSITORY_URL"):
+            try:
+                values.append(urlsplit(value).password or "")
+            except ValueError:  # not a URL twine could use either; the whole value is secret
+                values.append(value)
+    return [v for v in values if len(v) >= 3]
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

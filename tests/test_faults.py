@@ -1,0 +1,271 @@
+"""Network faults between graphpub and a real pypiserver (through tests.faultproxy).
+
+Each time: the faulty repository is reported failed with a clear reason, the other repository
+completes, the exit code is 1, and running the same command again uploads only what is
+missing: nothing twice, nothing lost. Transient faults are retried with backoff, a bounded
+number of times.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Runner
+from tests.faultproxy import FaultProxy
+from tests.monorepos import chain_files, chain_repo
+from tests.servers import (  # noqa: F401  (fixtures)
+    IndexServer,
+    private_server_fixture,
+    pypi_server_fixture,
+    simple_index_files,
+)
+
+COUNT = 2
+FILES = 2 * COUNT
+CONFIG = "upload_retries = 2\nretry_backoff = 0.05\nupload_timeout = 2\n"
+
+
+@pytest.fixture
+def proxy(private_server: IndexServer) -> Iterator[FaultProxy]:
+    with FaultProxy(("127.0.0.1", private_server.port)) as started:
+        yield started
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One user and password for both servers of the test (URL repositories read only the
+    plain variables)."""
+    monkeypatch.setenv("TWINE_USERNAME", "accountname")
+    monkeypatch.setenv("TWINE_PASSWORD", "secretvalue")
+
+
+@pytest.fixture
+def both_servers_accept(
+    pypi_server: IndexServer, private_server: IndexServer, credentials: None
+) -> Iterator[None]:
+    # The session servers have different users; for these tests both accept `accountname`.
+    htpasswd = pypi_server.packages_dir.parent / "htpasswd"
+    before = htpasswd.read_text(encoding="utf-8")
+    private = (private_server.packages_dir.parent / "htpasswd").read_text(encoding="utf-8")
+    htpasswd.write_text(before + private, encoding="utf-8")
+    yield
+    htpasswd.write_text(before, encoding="utf-8")
+
+
+def publish(run: Runner, root: Path) -> tuple[int, str, list[dict[str, Any]]]:
+    report = root / "report.json"
+    code, out, _ = run(["publish", "::", "--output", str(report)], root=root)
+    return code, out, json.loads(report.read_text(encoding="utf-8"))["uploads"]
+
+
+def statuses(uploads: list[dict[str, Any]], repository: str) -> list[str]:
+    return sorted(u["status"] for u in uploads if u["repository"] == repository)
+
+
+def faulty_then_fixed(
+    tmp_path: Path,
+    run: Runner,
+    name: str,
+    good: IndexServer,
+    faulty: FaultProxy,
+    upstream: IndexServer,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Publish with the fault in force: the good repository completes, the faulty one fails.
+    Then, with the fault gone, the rerun uploads exactly what is missing. The first run's
+    output and report."""
+    root = chain_repo(
+        tmp_path / "repo", [good.url, faulty.url], count=COUNT, name=name, config=CONFIG
+    )
+    code, out, uploads = publish(run, root)
+    assert code == 1, out
+    assert statuses(uploads, good.url) == ["published"] * FILES
+    assert simple_index_files(good) >= chain_files(COUNT, name)
+    assert not simple_index_files(upstream) & chain_files(COUNT, name)
+    faulty.set_mode("pass")
+    posts = faulty.requests_seen["POST"]
+    code, again, rerun = publish(run, root)
+    assert code == 0, again
+    assert statuses(rerun, good.url) == ["skipped"] * FILES  # nothing twice
+    assert statuses(rerun, faulty.url) == ["published"] * FILES  # nothing lost
+    assert faulty.requests_seen["POST"] - posts == FILES  # each missing file uploaded once
+    assert simple_index_files(upstream) >= chain_files(COUNT, name)
+    return out, uploads
+
+
+def failures(out: str, repository: str) -> set[str]:
+    """The reasons given for the files that failed for `repository`."""
+    prefix = f"failed for {repository}: failed: "
+    return {line.split(prefix, 1)[1] for line in out.splitlines() if prefix in line}
+
+
+def test_a_repository_that_refuses_connections(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("refuse")
+    out, _ = faulty_then_fixed(tmp_path, run, "refused", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {"cannot read the index: connection refused (3 attempts)"}
+
+
+def test_server_errors_then_recovery_are_retried(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    # The first index read gets a 503, then six uploads a 500: more than twine's own five
+    # tries, so graphpub's retry is what gets the file through.
+    proxy.set_mode("http_error", status=503, count=1)
+    root = chain_repo(
+        tmp_path / "repo", [pypi_server.url, proxy.url], count=COUNT, name="flaky", config=CONFIG
+    )
+    reads = proxy.requests_seen["GET"]
+    code, out, uploads = publish(run, root)
+    assert code == 0, out
+    assert proxy.requests_seen["GET"] - reads > COUNT  # the index read that failed was retried
+    proxy.set_mode("http_error", status=500, count=6, only_methods=("POST",))
+    build = root / f"p{COUNT - 1}" / "BUILD"  # the last link: no other distribution pins it
+    build.write_text(build.read_text(encoding="utf-8").replace('"1.0"', '"1.1"'), encoding="utf-8")
+    posts = proxy.requests_seen["POST"]
+    code, out, uploads = publish(run, root)
+    assert code == 0, out
+    assert proxy.faults_injected["http_error"] == 7
+    assert statuses(uploads, proxy.url).count("published") == 2  # the 1.1 files, once each
+    assert proxy.requests_seen["POST"] - posts == 6 + 2
+    new = {f"flaky_p{COUNT - 1}-1.1.tar.gz", f"flaky_p{COUNT - 1}-1.1-py3-none-any.whl"}
+    assert new <= simple_index_files(private_server)
+
+
+def test_a_repository_that_keeps_answering_503(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("http_error", status=503, only_methods=("POST",))
+    out, uploads = faulty_then_fixed(tmp_path, run, "down", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {
+        f"HTTPError: 503 Service Unavailable from {proxy.url} (3 attempts)"
+    }
+    # The repository is down: after the first file, the rest are not tried one by one.
+    assert proxy.faults_injected["http_error"] == 3 * 5  # 3 graphpub attempts of 5 twine POSTs
+    assert statuses(uploads, proxy.url) == ["failed"] * FILES
+
+
+def test_a_repository_that_stalls(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("stall", only_methods=("POST",))
+    out, _ = faulty_then_fixed(tmp_path, run, "stalled", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {"no progress for 2 s (upload_timeout) (3 attempts)"}
+
+
+def test_a_stalled_index_read(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("stall", only_methods=("GET",))
+    out, _ = faulty_then_fixed(tmp_path, run, "slowindex", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {
+        "cannot read the index: no answer within 2 s (upload_timeout) (3 attempts)"
+    }
+
+
+def test_a_connection_reset_mid_upload(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("reset", only_methods=("POST",))
+    out, _ = faulty_then_fixed(tmp_path, run, "reset", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {"connection reset during the transfer (3 attempts)"}
+
+
+def test_a_single_reset_is_retried(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    proxy.set_mode("reset", only_methods=("POST",), count=1)
+    root = chain_repo(
+        tmp_path / "repo", [pypi_server.url, proxy.url], count=COUNT, name="onereset", config=CONFIG
+    )
+    code, out, uploads = publish(run, root)
+    assert code == 0, out
+    assert statuses(uploads, proxy.url) == ["published"] * FILES
+    assert proxy.requests_seen["POST"] == FILES + 1  # the reset one, once more
+
+
+def test_an_unauthorized_answer(
+    tmp_path: Path,
+    run: Runner,
+    both_servers_accept: None,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    proxy: FaultProxy,
+) -> None:
+    # pypiserver answers 401 only to a request without credentials, which twine never sends.
+    proxy.set_mode("http_error", status=401, only_methods=("POST",))
+    out, _ = faulty_then_fixed(tmp_path, run, "unauthorized", pypi_server, proxy, private_server)
+    assert failures(out, proxy.url) == {f"HTTPError: 401 Unauthorized from {proxy.url}"}
+    assert proxy.faults_injected["http_error"] == 1  # denied: neither retried nor tried per file
+
+
+def test_bad_credentials(
+    tmp_path: Path,
+    run: Runner,
+    pypi_server: IndexServer,
+    private_server: IndexServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = "denied"
+    pypirc = (
+        "[distutils]\nindex-servers = good bad\n\n"
+        f"[good]\nrepository: {pypi_server.url}\n\n[bad]\nrepository: {private_server.url}\n"
+    )
+    root = chain_repo(
+        tmp_path / "repo", ["@good", "@bad"], count=COUNT, name=name, config=CONFIG, pypirc=pypirc
+    )
+    monkeypatch.setenv("TWINE_USERNAME_GOOD", pypi_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD_GOOD", pypi_server.password)
+    monkeypatch.setenv("TWINE_USERNAME_BAD", private_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD_BAD", "wrong-password")
+    code, out, uploads = publish(run, root)
+    assert code == 1
+    assert statuses(uploads, "@good") == ["published"] * FILES
+    assert statuses(uploads, "@bad") == ["failed"] * FILES  # not retried, not tried one by one
+    (reason,) = failures(out, "@bad")
+    assert reason == f"HTTPError: 403 Forbidden from {private_server.url}"
+    monkeypatch.setenv("TWINE_PASSWORD_BAD", private_server.password)
+    code, out, rerun = publish(run, root)
+    assert code == 0, out
+    assert statuses(rerun, "@good") == ["skipped"] * FILES
+    assert statuses(rerun, "@bad") == ["published"] * FILES

@@ -1,0 +1,124 @@
+"""Secrets appear nowhere: not in stdout, stderr or the JSON report, whether the run succeeds,
+fails, or fails with --debug (tracebacks included)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphpub.publish.repositories import redact
+from tests.monorepos import chain_files, chain_repo
+from tests.servers import IndexServer, clean_env, simple_index_files, start_pypiserver
+
+# Distinctive values: none of them can appear in any output by chance.
+UPLOAD_PASSWORD = "Zq7-upload-S3CRET-4410"
+WRONG_PASSWORD = "Zq7-wrong-S3CRET-5521"
+PYPIRC_PASSWORD = "Zq7-pypirc-S3CRET-8830"
+URL_PASSWORD = "Zq7-userinfo-S3CRET-9902"
+SECRETS = (UPLOAD_PASSWORD, WRONG_PASSWORD, PYPIRC_PASSWORD, URL_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    started = start_pypiserver(tmp_path_factory.mktemp("secrets"), "uploader", UPLOAD_PASSWORD)
+    yield started
+    started.stop()
+
+
+def graphpub(root: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run graphpub as its own process; its exit code and everything it wrote."""
+    report = root / "report.json"
+    report.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "graphpub", "-C", str(root), *args, "--output", str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    written = result.stdout + result.stderr
+    if report.exists():
+        written += report.read_text(encoding="utf-8")
+    return result.returncode, written
+
+
+def assert_no_secret(written: str) -> None:
+    for secret in SECRETS:
+        assert secret not in written, written
+
+
+def repo(tmp_path: Path, server: IndexServer, pypirc_password: str, name: str) -> Path:
+    pypirc = (
+        "[distutils]\nindex-servers = corp\n\n"
+        f"[corp]\nrepository: {server.url}\nusername: uploader\npassword: {pypirc_password}\n"
+    )
+    return chain_repo(
+        tmp_path / "repo",
+        ["@corp", server.url],
+        count=2,
+        name=name,
+        pypirc=pypirc,
+        config="upload_retries = 0\n",
+    )
+
+
+def test_a_successful_run(tmp_path: Path, server: IndexServer) -> None:
+    root = repo(tmp_path, server, PYPIRC_PASSWORD, "succeeding")
+    env = clean_env(
+        {
+            "TWINE_USERNAME": "uploader",
+            "TWINE_PASSWORD": UPLOAD_PASSWORD,
+            "TWINE_PASSWORD_CORP": UPLOAD_PASSWORD,
+        }
+    )
+    for args in (["publish", "--dry-run", "::"], ["publish", "::"], ["publish", "--debug", "::"]):
+        code, written = graphpub(root, *args, env=env)
+        assert code == 0, written
+        assert_no_secret(written)
+    assert simple_index_files(server) >= chain_files(2, "succeeding")
+
+
+def test_failing_runs_with_and_without_debug(tmp_path: Path, server: IndexServer) -> None:
+    root = repo(tmp_path, server, WRONG_PASSWORD, "failing")
+    for debug in ([], ["--debug"]):
+        # Wrong credentials everywhere: the server answers 403 to each repository.
+        env = clean_env({"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": WRONG_PASSWORD})
+        code, written = graphpub(root, "publish", *debug, "::", env=env)
+        assert code == 1
+        assert "403 Forbidden" in written
+        assert_no_secret(written)
+        # Credentials in the repository URL, and a repository that refuses connections.
+        env["TWINE_REPOSITORY_URL_CORP"] = f"http://uploader:{URL_PASSWORD}@127.0.0.1:9/"
+        code, written = graphpub(root, "publish", *debug, "::", env=env)
+        assert code == 1
+        assert "connection refused" in written
+        assert_no_secret(written)
+
+
+def test_an_error_raised_with_debug_shows_its_traceback_but_no_secret(tmp_path: Path) -> None:
+    root = chain_repo(
+        tmp_path / "repo",
+        ["@corp"],
+        count=1,
+        pypirc="[distutils]\nindex-servers = corp\n[corp]\nrepository: https://x/\n",
+    )
+    env = clean_env({"TWINE_REPOSITORY_URL_CORP": f"http://u:{URL_PASSWORD}@pypi.corp.example/"})
+    code, written = graphpub(root, "publish", "--debug", "::", env=env)
+    assert code == 1
+    assert "Traceback" in written  # --debug shows it
+    assert "credentials would cross the network unencrypted" in written
+    assert_no_secret(written)
+
+
+def test_redact_removes_secrets_and_userinfo() -> None:
+    text = (
+        f"Uploading to https://user:{URL_PASSWORD}@pypi.example/ as user with {UPLOAD_PASSWORD}\n"
+        f"token pypi-{PYPIRC_PASSWORD}"
+    )
+    redacted = redact(text, [UPLOAD_PASSWORD, f"pypi-{PYPIRC_PASSWORD}"])
+    assert redacted == "Uploading to https://***@pypi.example/ as user with ***\ntoken ***"
