@@ -47,6 +47,7 @@ LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 10.0  # seconds for a server to answer its health endpoint
 STOP_TIMEOUT = 5.0  # seconds between terminate() and kill()
 HTTP_TIMEOUT = 5.0  # seconds for one request made by these helpers
+TWINE_TIMEOUT = 60.0  # seconds for one `twine upload` made by these helpers
 
 PYPI_CREDENTIALS = ("publisher", "s3cret-pypi")
 PRIVATE_CREDENTIALS = ("accountname", "secretvalue")
@@ -238,6 +239,42 @@ def http_get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", errors="replace")
+
+
+def twine_upload(
+    server: IndexServer,
+    *files: Path,
+    url: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    """`python -m twine upload` of `files` to `server` (or to `url`, say a proxy in front of
+    it), as the server's own user unless told."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "--no-color",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            url or server.url,
+            "-u",
+            server.username if username is None else username,
+            "-p",
+            server.password if password is None else password,
+            *extra,
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env({"COLUMNS": "1000"}),  # rich wraps twine's output at 80 columns
+        timeout=TWINE_TIMEOUT,
+        check=False,
+    )
 
 
 class _Anchors(HTMLParser):

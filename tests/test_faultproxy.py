@@ -20,8 +20,6 @@ from __future__ import annotations
 import http.client
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -36,14 +34,13 @@ from tests.faultproxy import FaultProxy
 from tests.servers import (
     IndexServer,
     anchor_texts,
-    clean_env,
     make_wheel,
     pypi_server_fixture,  # noqa: F401 (the fixture `pypi_server`)
     simple_index_files,
     simple_project_files,
+    twine_upload,
 )
 
-COMMAND_TIMEOUT = 60  # seconds for one twine run
 CLIENT_TIMEOUT = 1.0  # seconds a client waits for a stalled proxy
 
 # Never through a proxy of the machine: every URL here is on the loopback interface.
@@ -62,30 +59,6 @@ def project(request: pytest.FixtureRequest) -> str:
     return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
 
 
-def twine_upload(server: IndexServer, url: str, wheel: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m twine upload` of `wheel` to `url`, as `server`'s user."""
-    env = clean_env({"TWINE_USERNAME": server.username, "TWINE_PASSWORD": server.password})
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "--no-color",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-            "--repository-url",
-            url,
-            str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-
-
 def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
     """(status, body) of GET `url`; HTTP errors are returned, other errors raised."""
     try:
@@ -99,7 +72,7 @@ def test_pass_forwards_uploads_and_reads(
     pypi_server: IndexServer, proxy: FaultProxy, project: str, tmp_path: Path
 ) -> None:
     wheel = make_wheel(tmp_path, project)
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert wheel.name in simple_index_files(pypi_server)
 
@@ -118,7 +91,7 @@ def test_refuse_refuses_connections_until_switched_back(
     assert isinstance(raised.value.reason, ConnectionRefusedError)
 
     wheel = make_wheel(tmp_path, project)
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 1
     assert (
         result.stderr.rstrip()
@@ -162,7 +135,7 @@ def test_http_error_answers_count_requests_then_passes(
     # twine posts the file again by itself after a 5xx answer: one 503 goes unnoticed.
     proxy.set_mode("http_error", status=503, count=1, body="try again later")
     wheel = make_wheel(tmp_path, project)
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'Received "503: Service Unavailable"' in result.stdout
     assert "Package upload appears to have failed. Retry 1 of 5." in result.stdout
@@ -178,7 +151,7 @@ def test_http_error_only_for_uploads(
     assert get(f"{proxy.url}simple/")[0] == 200
 
     wheel = make_wheel(tmp_path, project)
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 1
     assert result.stdout.count("Package upload appears to have failed.") == 5
     assert "HTTPError: 503 Service Unavailable from " + proxy.url in result.stdout
@@ -210,7 +183,7 @@ def test_reset_aborts_the_upload_midway(
 ) -> None:
     proxy.set_mode("reset", count=1)  # after 2000 bytes: in the file, of about 2500
     wheel = make_wheel(tmp_path, project)
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 1
     last_line = result.stderr.rstrip().splitlines()[-1]
     assert last_line.startswith("requests.exceptions.ConnectionError: ('Connection aborted.', "), (
@@ -223,7 +196,7 @@ def test_reset_aborts_the_upload_midway(
     assert simple_project_files(pypi_server, project) == set()
 
     assert proxy.mode == "pass"
-    result = twine_upload(pypi_server, proxy.url, wheel)
+    result = twine_upload(pypi_server, wheel, url=proxy.url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert wheel.name in simple_index_files(pypi_server)
 

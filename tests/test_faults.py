@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +31,29 @@ FILES = 2 * COUNT
 CONFIG = "upload_retries = 2\nretry_backoff = 0.05\nupload_timeout = 2\n"
 
 
-@pytest.fixture
-def proxy(private_server: IndexServer) -> Iterator[FaultProxy]:
-    with FaultProxy(("127.0.0.1", private_server.port)) as started:
-        yield started
+@dataclass
+class Scene:
+    """A good repository, and a faulty one: `proxy` in front of the server `upstream`. Both
+    accept the plain TWINE_USERNAME / TWINE_PASSWORD (URL repositories read only those)."""
+
+    good: IndexServer
+    proxy: FaultProxy
+    upstream: IndexServer
 
 
 @pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One user and password for both servers of the test (URL repositories read only the
-    plain variables)."""
-    monkeypatch.setenv("TWINE_USERNAME", "accountname")
-    monkeypatch.setenv("TWINE_PASSWORD", "secretvalue")
-
-
-@pytest.fixture
-def both_servers_accept(
-    pypi_server: IndexServer, private_server: IndexServer, credentials: None
-) -> Iterator[None]:
-    # The session servers have different users; for these tests both accept `accountname`.
+def scene(
+    pypi_server: IndexServer, private_server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Scene]:
+    monkeypatch.setenv("TWINE_USERNAME", private_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", private_server.password)
+    # The session servers have different users: for these tests, the good one accepts both.
     htpasswd = pypi_server.packages_dir.parent / "htpasswd"
     before = htpasswd.read_text(encoding="utf-8")
     private = (private_server.packages_dir.parent / "htpasswd").read_text(encoding="utf-8")
     htpasswd.write_text(before + private, encoding="utf-8")
-    yield
+    with FaultProxy(("127.0.0.1", private_server.port)) as proxy:
+        yield Scene(pypi_server, proxy, private_server)
     htpasswd.write_text(before, encoding="utf-8")
 
 
@@ -67,20 +67,20 @@ def statuses(uploads: list[dict[str, Any]], repository: str) -> list[str]:
     return sorted(u["status"] for u in uploads if u["repository"] == repository)
 
 
+def chain(tmp_path: Path, scene: Scene, name: str) -> Path:
+    """A chain of distributions, each going to both repositories of the scene."""
+    repositories = [scene.good.url, scene.proxy.url]
+    return chain_repo(tmp_path / "repo", repositories, count=COUNT, name=name, config=CONFIG)
+
+
 def faulty_then_fixed(
-    tmp_path: Path,
-    run: Runner,
-    name: str,
-    good: IndexServer,
-    faulty: FaultProxy,
-    upstream: IndexServer,
+    tmp_path: Path, run: Runner, name: str, scene: Scene
 ) -> tuple[str, list[dict[str, Any]]]:
     """Publish with the fault in force: the good repository completes, the faulty one fails.
     Then, with the fault gone, the rerun uploads exactly what is missing. The first run's
     output and report."""
-    root = chain_repo(
-        tmp_path / "repo", [good.url, faulty.url], count=COUNT, name=name, config=CONFIG
-    )
+    good, faulty, upstream = scene.good, scene.proxy, scene.upstream
+    root = chain(tmp_path, scene, name)
     code, out, uploads = publish(run, root)
     assert code == 1, out
     assert statuses(uploads, good.url) == ["published"] * FILES
@@ -103,33 +103,19 @@ def failures(out: str, repository: str) -> set[str]:
     return {line.split(prefix, 1)[1] for line in out.splitlines() if prefix in line}
 
 
-def test_a_repository_that_refuses_connections(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_repository_that_refuses_connections(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("refuse")
-    out, _ = faulty_then_fixed(tmp_path, run, "refused", pypi_server, proxy, private_server)
+    out, _ = faulty_then_fixed(tmp_path, run, "refused", scene)
     assert failures(out, proxy.url) == {"cannot read the index: connection refused (3 attempts)"}
 
 
-def test_server_errors_then_recovery_are_retried(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_server_errors_then_recovery_are_retried(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     # The first index read gets a 503, then six uploads a 500: more than twine's own five
     # tries, so graphpub's retry is what gets the file through.
     proxy.set_mode("http_error", status=503, count=1)
-    root = chain_repo(
-        tmp_path / "repo", [pypi_server.url, proxy.url], count=COUNT, name="flaky", config=CONFIG
-    )
+    root = chain(tmp_path, scene, "flaky")
     reads = proxy.requests_seen["GET"]
     code, out, uploads = publish(run, root)
     assert code == 0, out
@@ -144,19 +130,13 @@ def test_server_errors_then_recovery_are_retried(
     assert statuses(uploads, proxy.url).count("published") == 2  # the 1.1 files, once each
     assert proxy.requests_seen["POST"] - posts == 6 + 2
     new = {f"flaky_p{COUNT - 1}-1.1.tar.gz", f"flaky_p{COUNT - 1}-1.1-py3-none-any.whl"}
-    assert new <= simple_index_files(private_server)
+    assert new <= simple_index_files(scene.upstream)
 
 
-def test_a_repository_that_keeps_answering_503(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_repository_that_keeps_answering_503(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("http_error", status=503, only_methods=("POST",))
-    out, uploads = faulty_then_fixed(tmp_path, run, "down", pypi_server, proxy, private_server)
+    out, uploads = faulty_then_fixed(tmp_path, run, "down", scene)
     assert failures(out, proxy.url) == {
         f"HTTPError: 503 Service Unavailable from {proxy.url} (3 attempts)"
     }
@@ -165,76 +145,44 @@ def test_a_repository_that_keeps_answering_503(
     assert statuses(uploads, proxy.url) == ["failed"] * FILES
 
 
-def test_a_repository_that_stalls(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_repository_that_stalls(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("stall", only_methods=("POST",))
-    out, _ = faulty_then_fixed(tmp_path, run, "stalled", pypi_server, proxy, private_server)
+    out, _ = faulty_then_fixed(tmp_path, run, "stalled", scene)
     assert failures(out, proxy.url) == {"no progress for 2 s (upload_timeout) (3 attempts)"}
 
 
-def test_a_stalled_index_read(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_stalled_index_read(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("stall", only_methods=("GET",))
-    out, _ = faulty_then_fixed(tmp_path, run, "slowindex", pypi_server, proxy, private_server)
+    out, _ = faulty_then_fixed(tmp_path, run, "slowindex", scene)
     assert failures(out, proxy.url) == {
         "cannot read the index: no answer within 2 s (upload_timeout) (3 attempts)"
     }
 
 
-def test_a_connection_reset_mid_upload(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_connection_reset_mid_upload(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("reset", only_methods=("POST",))
-    out, _ = faulty_then_fixed(tmp_path, run, "reset", pypi_server, proxy, private_server)
+    out, _ = faulty_then_fixed(tmp_path, run, "reset", scene)
     assert failures(out, proxy.url) == {"connection reset during the transfer (3 attempts)"}
 
 
-def test_a_single_reset_is_retried(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_a_single_reset_is_retried(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     proxy.set_mode("reset", only_methods=("POST",), count=1)
-    root = chain_repo(
-        tmp_path / "repo", [pypi_server.url, proxy.url], count=COUNT, name="onereset", config=CONFIG
-    )
+    root = chain(tmp_path, scene, "onereset")
     code, out, uploads = publish(run, root)
     assert code == 0, out
     assert statuses(uploads, proxy.url) == ["published"] * FILES
     assert proxy.requests_seen["POST"] == FILES + 1  # the reset one, once more
 
 
-def test_an_unauthorized_answer(
-    tmp_path: Path,
-    run: Runner,
-    both_servers_accept: None,
-    pypi_server: IndexServer,
-    private_server: IndexServer,
-    proxy: FaultProxy,
-) -> None:
+def test_an_unauthorized_answer(tmp_path: Path, run: Runner, scene: Scene) -> None:
+    proxy = scene.proxy
     # pypiserver answers 401 only to a request without credentials, which twine never sends.
     proxy.set_mode("http_error", status=401, only_methods=("POST",))
-    out, _ = faulty_then_fixed(tmp_path, run, "unauthorized", pypi_server, proxy, private_server)
+    out, _ = faulty_then_fixed(tmp_path, run, "unauthorized", scene)
     assert failures(out, proxy.url) == {f"HTTPError: 401 Unauthorized from {proxy.url}"}
     assert proxy.faults_injected["http_error"] == 1  # denied: neither retried nor tried per file
 

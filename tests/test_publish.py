@@ -116,6 +116,15 @@ def test_directory_repository(tmp_path: Path, run: Runner, credentials: None) ->
     root = demo_repo(tmp_path, f"file://{index}", pypirc)
     code, out, err = run(["publish", "src/python:demo"], root=root)
     assert code == 0, out + err
+    # Not a terminal: progress is a plain line per file and repository, as each is done.
+    progress = err.splitlines()
+    assert progress[0] == "packaging 2 distributions"
+    files = ["demo_greeting-1.0.0-py3-none-any.whl", "demo_greeting-1.0.0.tar.gz"]
+    files += ["demo-1.0.0-py3-none-any.whl", "demo-1.0.0.tar.gz"]
+    for repository in ("@pypi", "@private-repo", f"file://{index}"):
+        done = [line for line in progress if line.startswith(f"{repository}: ")]
+        assert [line.split()[1] for line in done] == files, progress  # dependency first
+        assert {line.split()[2] for line in done} <= {"published", "skipped"}
     assert (index / "demo" / "index.html").is_file()
     assert "demo-1.0.0.tar.gz" in (index / "demo" / "index.html").read_text(encoding="utf-8")
     assert (index / "demo-greeting" / "demo_greeting-1.0.0-py3-none-any.whl").is_file()
@@ -129,7 +138,7 @@ def test_unknown_repository_name_fails_before_anything_is_uploaded(
     code, out, err = run(["publish", "src/python:demo"], root=root)
     assert (code, out) == (1, "")
     assert err.startswith(
-        "src/python/BUILD:1:1: repository '@private-repo' is not a section of any .pypirc"
+        "src/python/BUILD:18:9: repository '@private-repo' is not a section of any .pypirc"
     )
     assert str(root / ".pypirc") in err
 
@@ -404,7 +413,7 @@ def test_plain_http_off_this_machine_is_refused(tmp_path: Path, run: Runner) -> 
     assert code == 1
     assert out == ""
     assert err.startswith(
-        "p0/BUILD:2:1: http://pypi.internal.example/ is plain http:// "
+        "p0/BUILD:5:19: http://pypi.internal.example/ is plain http:// "
         "(http://pypi.internal.example/): credentials would cross the network unencrypted"
     ), err
     assert "--allow-insecure-http" in err

@@ -32,10 +32,11 @@ from tests.servers import (
     simple_project_files,
     simple_projects,
     start_pypiserver,
+    twine_upload,
 )
 
 SERVERS = ("pypi_server", "private_server")
-COMMAND_TIMEOUT = 60  # seconds for one twine or pip run
+COMMAND_TIMEOUT = 60  # seconds for one pip run
 
 
 @pytest.fixture(params=SERVERS)
@@ -49,40 +50,6 @@ def server(request: pytest.FixtureRequest) -> IndexServer:
 def project(request: pytest.FixtureRequest) -> str:
     """A project name of this test's own, so tests sharing a server do not collide."""
     return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
-
-
-def twine_upload(
-    server: IndexServer,
-    *files: Path,
-    username: str | None = None,
-    password: str | None = None,
-    extra: tuple[str, ...] = (),
-) -> subprocess.CompletedProcess[str]:
-    """`python -m twine upload` of `files` to `server`, as its own user unless told."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "--no-color",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-            "--repository-url",
-            server.url,
-            "-u",
-            server.username if username is None else username,
-            "-p",
-            server.password if password is None else password,
-            *extra,
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        env=clean_env({"COLUMNS": "1000"}),  # rich wraps twine's output at 80 columns
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
 
 
 def output_of(result: subprocess.CompletedProcess[str]) -> str:

@@ -26,7 +26,7 @@ import networkx as nx
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
-from graphpub.errors import GraphpubError
+from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.publish.index import existing_files, publish_to_directory, sha256_of
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
@@ -120,8 +120,14 @@ def plan(
                 result.skipped.append((view, f"{name} not chosen with --to"))
                 continue
             if name not in result.repositories:
+                target = graph.target(address)
+                where = (
+                    graph.locate_written(target, name)
+                    if view.location == target.location
+                    else view.location  # listed by the configuration's [[publish]]
+                )
                 result.repositories[name] = _usable(
-                    resolve(name, pypirc, searched, view.location), view, config, options
+                    resolve(name, pypirc, searched, where), where, config, options
                 )
             wanted.setdefault(name, set()).add(address)
     for name, addresses in wanted.items():
@@ -153,7 +159,7 @@ def plan(
 
 
 def _usable(
-    repository: Repository, view: Distribution, config: Config, options: Options
+    repository: Repository, where: SourceLocation, config: Config, options: Options
 ) -> Repository:
     """`repository` at the URL twine will use; plain HTTP off this machine is refused, since
     the credentials would go with the upload and the index reads in clear."""
@@ -168,7 +174,7 @@ def _usable(
         raise PublishError(
             f"{repository.name} is plain http:// ({without_userinfo(insecure[0])}): "
             "credentials would cross the network unencrypted",
-            location=view.location,
+            location=where,
             hint="use an https:// URL, or pass --allow-insecure-http if you must",
         )
     return repository
