@@ -7,6 +7,7 @@ the rest go on. Secrets never reach the output: twine's own included.
 
 from __future__ import annotations
 
+import http.client
 import os
 import queue
 import re
@@ -210,7 +211,7 @@ def _already_there(
         files = _existing(
             repository, view.name, index_urls, index_credentials(repository, environment), 30.0
         )
-    except (OSError, urllib.error.URLError):
+    except (OSError, http.client.HTTPException, ValueError):
         return False
     version = view.checked_version()
     return any(f"-{version}" in name for name in files)
@@ -319,13 +320,7 @@ class _RepositoryUpload:
         self.failed: set[Address] = set()
 
     def run(self, addresses: Sequence[Address]) -> list[Outcome]:
-        try:
-            pending = self._not_there(addresses)
-        except _Unreachable as e:
-            for address in addresses:
-                if address not in self.failed:
-                    self._fail_all(address, self.artifacts[address], str(e))
-            return self.outcomes
+        pending = self._not_there(addresses)
         if self.options.dry_run:
             for address, path in pending:
                 self._record(address, path, "planned")
@@ -351,10 +346,6 @@ class _RepositoryUpload:
         if outcome.failed:
             self.failed.add(address)
 
-    def _fail_all(self, address: Address, paths: Sequence[Path], reason: str) -> None:
-        for path in paths:
-            self._record(address, path, "failed", reason)
-
     def _blocked(self, address: Address, paths: Sequence[Path]) -> bool:
         """Record `paths` as blocked when a distribution `address` needs failed here."""
         blocking = next((d for d in _needs(address, self.held) if d in self.failed), None)
@@ -367,13 +358,20 @@ class _RepositoryUpload:
 
     def _not_there(self, addresses: Sequence[Address]) -> list[tuple[Address, Path]]:
         """The files still to upload, in order; those already there are recorded skipped, and
-        a different file of the same name is a conflict."""
+        a different file of the same name is a conflict. When the index cannot be read, every
+        file not yet recorded fails, and nothing is left to upload."""
         pending: list[tuple[Address, Path]] = []
-        for address in addresses:
+        for position, address in enumerate(addresses):
             paths = self.artifacts[address]
             if self._blocked(address, paths):
                 continue
-            there = self._index_of(address)
+            try:
+                there = self._index_of(address)
+            except _Unreachable as e:
+                for unread in addresses[position:]:
+                    for path in self.artifacts[unread]:
+                        self._record(unread, path, "failed", str(e))
+                return []
             for path in paths:
                 if path.name not in there:
                     pending.append((address, path))
@@ -397,9 +395,12 @@ class _RepositoryUpload:
                     self.credentials,
                     self.config.upload_timeout,
                 )
-            except (OSError, urllib.error.URLError) as e:
-                reason = _plain_reason(str(e), self.config.upload_timeout)
-                retryable = not isinstance(e, urllib.error.HTTPError) or e.code >= 500
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                # ValueError: a page that is not the JSON or HTML it says it is.
+                reason = _plain_reason(str(e) or type(e).__name__, self.config.upload_timeout)
+                retryable = not isinstance(e, (urllib.error.HTTPError, ValueError)) or (
+                    isinstance(e, urllib.error.HTTPError) and e.code >= 500
+                )
                 if not retryable or attempt == self.config.upload_retries:
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise _Unreachable(
@@ -477,6 +478,7 @@ class _RepositoryUpload:
             attempts = 0
 
     def _after_refusal(self, address: Address, path: Path) -> str:
+        """What the index says of a file the repository refused or that failed on the way."""
         try:
             there = self._index_of(address)
         except _Unreachable:
