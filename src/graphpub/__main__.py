@@ -1,3 +1,3 @@
-from graphpub.cli import main
+from graphpub.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -28,6 +28,18 @@ if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
     from graphpub.publish.publisher import Outcome, Plan
 
 
+def entry() -> int:
+    """The `graphpub` command: `main` in a supervised child process, so that a build file
+    crashing the Starlark interpreter itself (a stack overflow on a value nested too deeply,
+    an allocation beyond the memory cap) is reported as that file's error, not a dead process."""
+    from graphpub.buildgraph.parallel import run_supervised
+
+    def report(error: GraphpubError) -> None:
+        print(render_error(error, Path.cwd()), file=sys.stderr)
+
+    return run_supervised(main, report)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from graphpub.publish.repositories import environment_secrets
 

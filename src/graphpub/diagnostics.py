@@ -15,7 +15,7 @@ def source_line(root: Path, location: SourceLocation) -> str | None:
             for number, text in enumerate(handle, start=1):
                 if number == location.line:
                     return text.rstrip("\n")
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path with a NUL character
         return None
     return None
 

@@ -218,6 +218,8 @@ def parse_address(
 
     if not text:
         raise fail("it is empty")
+    if "\x00" in text:
+        raise fail("it contains a NUL character")
 
     repository = ""
     anchored = False

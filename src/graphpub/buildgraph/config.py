@@ -14,11 +14,13 @@ import difflib
 import posixpath
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+import pathspec
 
 from graphpub.buildgraph.address import Address, AddressStyle
 from graphpub.errors import ConfigError, SourceLocation
@@ -112,6 +114,10 @@ class Config:
     upload_timeout: float = 600.0
     upload_retries: int = 3
     retry_backoff: float = 1.0
+    evaluation_timeout: float = 10.0
+    max_build_file_bytes: int = 10 * 1024 * 1024
+    max_nesting_depth: int = 100
+    max_evaluation_memory_mib: int = 1024
     source: SourceLocation | None = None
 
     @property
@@ -208,6 +214,11 @@ _KEYS: dict[str, str] = {
     "upload_retries": "how many times a transient failure (5xx, refused or reset connection, "
     "timeout) is retried, per file",
     "retry_backoff": "seconds before the first retry; doubled for each next one",
+    "evaluation_timeout": "seconds the evaluation of one build or .bzl file may take",
+    "max_build_file_bytes": "the largest build or .bzl file graphpub reads, in bytes",
+    "max_nesting_depth": "how deeply brackets and blocks may nest in a build or .bzl file (an "
+    "expression may chain ten times as many operators)",
+    "max_evaluation_memory_mib": "MiB of memory evaluating one build or .bzl file may take",
 }
 
 
@@ -218,7 +229,10 @@ def load_config(root: Path) -> Config:
         raise ConfigError(f"build root {root} is not a directory")
     table, source = _graphpub_table(root)
     pants = _read_toml(root / "pants.toml") if (root / "pants.toml").is_file() else {}
-    pants_globals = pants.get("GLOBAL", {}) if isinstance(pants.get("GLOBAL"), dict) else {}
+    for section in _PANTS_SECTIONS:
+        if not isinstance(pants.get(section, {}), dict):
+            raise ConfigError(f"[{section}] must be a table", location=SourceLocation("pants.toml"))
+    pants_globals = pants.get("GLOBAL", {})
 
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
@@ -247,9 +261,14 @@ def load_config(root: Path) -> Config:
     if build_ignore is None:
         pants_ignore = _pants_list_option(pants_globals, "build_ignore", (), root)
         build_ignore = pants_ignore or ()
+        _check_ignore_patterns(build_ignore, SourceLocation("pants.toml"))
+    else:
+        _check_ignore_patterns(build_ignore, source)
     bazelignore = root / ".bazelignore"
     if bazelignore.is_file():
-        build_ignore = (*build_ignore, *_bazelignore_patterns(bazelignore))
+        bazel_ignore = _bazelignore_patterns(bazelignore)
+        _check_ignore_patterns(bazel_ignore, SourceLocation(".bazelignore"))
+        build_ignore = (*build_ignore, *bazel_ignore)
 
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
@@ -291,6 +310,10 @@ def load_config(root: Path) -> Config:
         upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
         upload_retries=_count(table, "upload_retries", 3, source),
         retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
+        evaluation_timeout=_positive_number(table, "evaluation_timeout", 10.0, source),
+        max_build_file_bytes=_positive_int(table, "max_build_file_bytes", 10 << 20, source),
+        max_nesting_depth=_positive_int(table, "max_nesting_depth", 100, source),
+        max_evaluation_memory_mib=_positive_int(table, "max_evaluation_memory_mib", 1024, source),
         source=source,
     )
 
@@ -378,9 +401,20 @@ def _positive_number(
     table: dict[str, Any], key: str, default: float, source: SourceLocation | None
 ) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN
         raise ConfigError(f"{key} must be a positive number", location=source, hint=_KEYS[key])
     return float(value)
+
+
+def _positive_int(
+    table: dict[str, Any], key: str, default: int, source: SourceLocation | None
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"{key} must be a positive whole number", location=source, hint=_KEYS[key]
+        )
+    return value
 
 
 def _count(table: dict[str, Any], key: str, default: int, source: SourceLocation | None) -> int:
@@ -390,6 +424,10 @@ def _count(table: dict[str, Any], key: str, default: int, source: SourceLocation
             f"{key} must be a whole number, 0 or more", location=source, hint=_KEYS[key]
         )
     return value
+
+
+# The sections of pants.toml graphpub reads (load_config checks that they are tables).
+_PANTS_SECTIONS = ("GLOBAL", "source", "python", "setup-py-generation")
 
 
 def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...] | None:
@@ -402,14 +440,17 @@ def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...
 def _version_scheme(
     table: dict[str, Any], pants: dict[str, Any], source: SourceLocation | None
 ) -> str:
-    scheme = table.get(
-        "first_party_version_scheme",
-        pants.get("setup-py-generation", {}).get("first_party_dependency_version_scheme", "exact"),
-    )
+    if "first_party_version_scheme" in table:
+        key, where = "first_party_version_scheme", source
+        scheme = table[key]
+    else:  # Pants' own setting, else exact
+        pants_key = "first_party_dependency_version_scheme"
+        key, where = f"[setup-py-generation] {pants_key}", SourceLocation("pants.toml")
+        scheme = pants.get("setup-py-generation", {}).get(pants_key, "exact")
     if scheme not in ("exact", "compatible", "any"):
         raise ConfigError(
-            f"first_party_version_scheme must be exact, compatible or any, got {scheme!r}",
-            location=source,
+            f"{key} must be exact, compatible or any, got {scheme!r}",
+            location=where,
             hint=_KEYS["first_party_version_scheme"],
         )
     return str(scheme)
@@ -448,15 +489,37 @@ def _graphpub_table(root: Path) -> tuple[dict[str, Any], SourceLocation | None]:
     dedicated = root / "graphpub.toml"
     if dedicated.is_file():
         document = _read_toml(dedicated)
+        tool = document.get("tool")
         # Accept both a bare file and one that repeats the [tool.graphpub] header.
-        table = document.get("tool", {}).get("graphpub", document)
-        return table, SourceLocation("graphpub.toml")
+        table = tool.get("graphpub", document) if isinstance(tool, dict) else document
+        return _table(table, "[tool.graphpub]", "graphpub.toml"), SourceLocation("graphpub.toml")
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("graphpub")
-        if table is not None:
+        tool = _table(_read_toml(pyproject).get("tool", {}), "[tool]", "pyproject.toml")
+        if "graphpub" in tool:
+            table = _table(tool["graphpub"], "[tool.graphpub]", "pyproject.toml")
             return table, SourceLocation("pyproject.toml")
     return {}, None
+
+
+def _table(value: Any, name: str, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{name} must be a table, not {_toml_type(value)}", location=SourceLocation(path)
+        )
+    return value
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "a date or time"
 
 
 def _pants_list_option(
@@ -469,11 +532,31 @@ def _pants_list_option(
     where = SourceLocation("pants.toml")
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    if isinstance(value, dict) and set(value) <= {"add", "remove"}:
+    if (
+        isinstance(value, dict)
+        and set(value) <= {"add", "remove"}
+        and all(isinstance(v, list) and all(isinstance(s, str) for s in v) for v in value.values())
+    ):
         added = value.get("add", [])
         removed = set(value.get("remove", []))
         return tuple(v for v in (*default, *added) if v not in removed)
-    raise ConfigError(f"[GLOBAL] {key} must be a list of strings", location=where)
+    raise ConfigError(
+        f"[GLOBAL] {key} must be a list of strings, or .add / .remove lists of strings",
+        location=where,
+    )
+
+
+def _check_ignore_patterns(patterns: Sequence[str], location: SourceLocation | None) -> None:
+    """An invalid gitignore pattern is an error of the file that has it, not of the run."""
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except ValueError as e:
+            raise ConfigError(
+                f"invalid build_ignore pattern {pattern!r}: {e}",
+                location=location,
+                hint=_KEYS["build_ignore"],
+            ) from None
 
 
 def _bazelignore_patterns(path: Path) -> list[str]:

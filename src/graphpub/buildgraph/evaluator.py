@@ -4,20 +4,35 @@ Every evaluated file gets one line prepended: a `load()` of graphpub's prelude, 
 holding the builtins and, for each rule, a Starlark wrapper that records the call stack, so
 every target knows the build-file line that made it (through macros too). Errors raised by
 graphpub's own callbacks are kept aside and re-raised with the location starlark reports.
+
+Build files are written by anyone: each file is read only up to `max_build_file_bytes`,
+measured for nesting before starlark parses it (`starlark_errors.nesting_problem`), and
+evaluated within `evaluation_timeout` seconds and `max_evaluation_memory_mib`, checked
+whenever starlark asks whether to cancel (every thousand or so loop iterations or calls).
+While graphpub evaluates, the process's address space is capped too (Linux), so that one huge
+allocation fails instead of taking the machine's memory.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
+import os
 import platform
 import posixpath
 import re
+import struct
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import starlark as sl
+
+if sys.platform != "win32":
+    import resource
 
 from graphpub.buildgraph import python_compat, starlark_errors
 from graphpub.buildgraph.address import Address, parse_address
@@ -38,6 +53,13 @@ DEFAULT_CONDITIONS = frozenset(
     {"//conditions:default", "@bazel_tools//conditions:default", "DEFAULT"}
 )
 MAX_CALL_STACK = 200
+# print() calls shown per evaluated file: a loop printing floods no CI log.
+MAX_PRINTS_PER_FILE = 1000
+# Packages evaluated in a row before the address-space cap follows the graph's growth.
+CAP_REFRESH = 64
+# Files larger than this are never rewritten as Python (python_compat tokenizes them slowly).
+MAX_REWRITTEN_BYTES = 1 << 20
+_MIB = 1 << 20
 # Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
 BUILTIN_REPOSITORIES = frozenset(
     {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
@@ -55,6 +77,141 @@ _NATIVE_BUILTINS = (
     "package",
     "licenses",
 )
+
+
+PROGRESS_SIZE = mmap.PAGESIZE
+_PROGRESS = struct.Struct("dI")  # the deadline (time.monotonic), the length of the path
+
+
+_process_progress: list[mmap.mmap] = []  # set in a supervised process (parallel.run_supervised)
+
+
+def report_progress_of_process(buffer: mmap.mmap) -> None:
+    """Have every evaluator made from now on in this process report its progress to
+    `buffer` (see `Evaluator.report_progress`)."""
+    _process_progress[:] = [buffer]
+
+
+def read_progress(buffer: mmap.mmap) -> tuple[float, str]:
+    """What `Evaluator.report_progress` keeps: the deadline of the file being evaluated (0 if
+    none is) and its path."""
+    deadline, length = _PROGRESS.unpack_from(buffer, 0)
+    path = bytes(buffer[_PROGRESS.size : _PROGRESS.size + length]).decode("utf-8", "replace")
+    return deadline, path
+
+
+class _Budget:
+    """One file's evaluation: its deadline, the process's memory (address space, resident)
+    when first checked, and which of the two it exceeded."""
+
+    __slots__ = ("deadline", "exceeded", "memory_base", "path", "prints", "started")
+
+    def __init__(self, path: str, started: float, deadline: float) -> None:
+        self.path = path
+        self.started = started
+        self.deadline = deadline
+        self.memory_base: tuple[int, int] | None = None
+        self.exceeded: str | None = None
+        self.prints = 0
+
+
+class _ProcessMemory:
+    """This process's address space and resident memory, in bytes: from /proc/self/statm on
+    Linux (not the peak, which a process inherits from whatever ran in it before exec),
+    elsewhere the peak resident memory for both."""
+
+    def __init__(self) -> None:
+        self._statm = -1
+        self._pid = 0
+
+    def sizes(self) -> tuple[int, int]:
+        if sys.platform == "win32":
+            return 0, 0
+        if sys.platform.startswith("linux") and self._pid >= 0:
+            try:
+                pid = os.getpid()
+                if pid != self._pid:  # first use, or a forked worker: /proc/self was the parent
+                    if self._statm >= 0:
+                        os.close(self._statm)
+                    self._statm = os.open("/proc/self/statm", os.O_RDONLY)
+                    self._pid = pid
+                size, resident = os.pread(self._statm, 128, 0).split()[:2]
+                return int(size) * mmap.PAGESIZE, int(resident) * mmap.PAGESIZE
+            except (OSError, ValueError):  # no /proc
+                self._pid = -1
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak *= 1 if sys.platform == "darwin" else 1024
+        return peak, peak
+
+
+_MEMORY = _ProcessMemory()
+
+
+def _read_at_most(path: str, limit: int) -> tuple[bytes, int]:
+    """A file's bytes, and its size: nothing if it is larger than `limit`, and never more
+    than `limit + 1` bytes if it grows while read. (Plain system calls: a third of the time
+    of Path.read_bytes, for the thousands of small files graphpub reads.)"""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            return b"", size
+        data = os.read(fd, size + 1)
+        if len(data) != size:  # it changed meanwhile, or a short read: read to the end
+            chunks = [data]
+            while sum(map(len, chunks)) <= limit:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data, max(size, len(data))
+    finally:
+        os.close(fd)
+
+
+def _raise_hint(key: str, when: str, suspect: str | None = None) -> str:
+    raise_it = f"raise {key} under [tool.graphpub] (graphpub.toml or pyproject.toml) {when}"
+    return f"look for {suspect} without end, or {raise_it}" if suspect else raise_it
+
+
+class _AddressSpaceCap:
+    """RLIMIT_AS while graphpub evaluates, on Linux: the address space may grow by `headroom`
+    bytes, so that one huge allocation fails (starlark-rust then panics, or aborts) instead of
+    taking the machine's memory. Lifted when the outermost evaluation ends: processes that
+    graphpub starts later must not inherit it."""
+
+    def __init__(self, headroom: int) -> None:
+        self._headroom = headroom
+        self._enabled = sys.platform.startswith("linux")
+        self._depth = 0
+        self._saved: tuple[int, int] | None = None  # the limits to restore, if capped
+
+    def begin(self) -> None:
+        self._depth += 1
+        if self._depth == 1 and sys.platform != "win32" and self._enabled:
+            try:
+                soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+                if soft == resource.RLIM_INFINITY or soft > self._limit(hard):
+                    self._saved = soft, hard  # not already capped tighter by someone else
+                    self.refresh()
+            except (OSError, ValueError):
+                self._enabled = False
+
+    def refresh(self) -> None:
+        """Cap anew from the address space's current size, which evaluated packages grow."""
+        if self._saved is not None and sys.platform != "win32":
+            resource.setrlimit(resource.RLIMIT_AS, (self._limit(self._saved[1]), self._saved[1]))
+
+    def end(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._saved is not None and sys.platform != "win32":
+            resource.setrlimit(resource.RLIMIT_AS, self._saved)
+            self._saved = None
+
+    def _limit(self, hard: int) -> int:
+        limit = _MEMORY.sizes()[0] + self._headroom
+        return limit if hard == resource.RLIM_INFINITY else min(limit, hard)
 
 
 @dataclass
@@ -93,7 +250,9 @@ class _PackageState:
 
     def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
         try:
-            return self.evaluator.tree.glob(self.directory, list(include), list(exclude))
+            return self.evaluator.tree.glob(
+                self.directory, list(include), list(exclude), check=self.evaluator.check_time
+            )
         except GlobPatternError as e:
             raise BuildFileError(str(e)) from None
 
@@ -147,7 +306,18 @@ class Evaluator:
                 sl.LibraryExtension.Json,
             ]
         )
-        self._options = sl.EvalOptions(max_callstack_size=MAX_CALL_STACK)
+        self._options = sl.EvalOptions(
+            max_callstack_size=MAX_CALL_STACK, check_cancelled=self._check_cancelled
+        )
+        self._budgets: list[_Budget] = []
+        # Resident memory a file's evaluation may add; address space, which grows ahead of it
+        # (starlark's heap reserves chunks, its GC copies), more: it is checked as often, and
+        # capped (RLIMIT_AS) further still, for the single allocation no check sees.
+        self._memory_limit = config.max_evaluation_memory_mib * _MIB
+        self._address_space_limit = 3 * self._memory_limit + 256 * _MIB
+        self._address_space = _AddressSpaceCap(4 * self._memory_limit + 512 * _MIB)
+        self._progress: mmap.mmap | None = _process_progress[0] if _process_progress else None
+        self._root = str(tree.root)
         self._rule_names = frozenset(rules.rule_names())
         self._cells = config.cells
         self._functions: dict[str, Callable[..., object]] = {
@@ -195,6 +365,15 @@ class Evaluator:
         build_files = tuple(
             posixpath.join(directory, name) if directory else name for name in listing.build_files
         )
+        self._address_space.begin()
+        try:
+            package = self._load_package(directory, build_files)
+        finally:
+            self._address_space.end()
+        self._packages[directory] = package
+        return package
+
+    def _load_package(self, directory: str, build_files: tuple[str, ...]) -> Package:
         package = self._evaluate_package(Package(directory, build_files))
         if any(self._setting_holds(package.targets.get(a)) for a in package.deferred_conditions):
             # Bazel resolves select() after the whole package is read: look again, knowing
@@ -202,7 +381,6 @@ class Evaluator:
             package = self._evaluate_package(
                 Package(directory, build_files, setting_hints=package.targets)
             )
-        self._packages[directory] = package
         return package
 
     def _evaluate_package(self, package: Package) -> Package:
@@ -225,17 +403,28 @@ class Evaluator:
     def packages(self) -> Mapping[str, Package]:
         return self._packages
 
+    @property
+    def builtin_names(self) -> frozenset[str]:
+        """What build files may use besides Starlark's own builtins: rules, graphpub's
+        functions (each a callback into graphpub), the Bazel rule-definition API."""
+        return self._prelude_names
+
     def is_package_known(self, directory: str) -> bool:
         """Whether `directory` is a package already evaluated."""
         return directory in self._packages
 
     def evaluate_many(self, directories: Sequence[str]) -> GraphpubError | None:
         """Evaluate packages until one fails; the error, or None."""
+        self._address_space.begin()
         try:
-            for directory in directories:
+            for index, directory in enumerate(directories, start=1):
                 self.package(directory)
+                if index % CAP_REFRESH == 0:
+                    self._address_space.refresh()
         except GraphpubError as error:
             return error
+        finally:
+            self._address_space.end()
         return None
 
     def adopt(self, packages: Mapping[str, Package]) -> None:
@@ -263,7 +452,10 @@ class Evaluator:
         return function(self._current(f"{name}()"), *args, **kwargs)
 
     def read_source(self, path: str) -> str:
-        """A file's text, for rules reading files such as requirements.txt."""
+        """A file's text, for rules reading files such as requirements.txt: never through a
+        symlink that leaves the build root."""
+        if not self.tree.inside_root(path):
+            raise BuildFileError(f"cannot read {path}: it leaves the build root (a symlink?)")
         return self._read(path)
 
     def _current(self, what: str) -> _PackageState:
@@ -278,15 +470,23 @@ class Evaluator:
     # ---------------------------------------------------------------- starlark
 
     def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
-        absolute = self.tree.root / path
+        limit = self.config.max_build_file_bytes
         try:
-            data = absolute.read_bytes()
+            data, size = _read_at_most(f"{self._root}/{path}", limit)
         except FileNotFoundError:
             raise BuildFileError(f"file {path} does not exist", location=loaded_from) from None
         except OSError as e:
             raise BuildFileError(
                 f"cannot read {path}: {e.strerror}", location=loaded_from
             ) from None
+        except ValueError:  # a NUL character in the name
+            raise BuildFileError(f"cannot read {path!r}", location=loaded_from) from None
+        if size > limit:
+            raise BuildFileError(
+                f"file is {size:,} bytes, more than max_build_file_bytes ({limit:,})",
+                location=SourceLocation(path),
+                hint=_raise_hint("max_build_file_bytes", "if the file is meant to be this large"),
+            )
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -299,9 +499,11 @@ class Evaluator:
             ) from None
 
     def _run(self, path: str, text: str, module: Any) -> None:
-        """Parse and evaluate one file in `module`, with the prelude loaded on a first line."""
+        """Parse and evaluate one file in `module`, with the prelude loaded on a first line,
+        within the file's own time and memory budget."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
+        budget = self._start_budget(path)
         try:
             ast = self._parse(path, text)
             requested: dict[str, set[str]] = {}
@@ -311,21 +513,145 @@ class Evaluator:
             loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
             sl.eval_with(self._options, module, ast, self._globals, loader)
         except sl.StarlarkError as e:
+            if budget.exceeded:
+                raise self._budget_error(budget, str(e)) from None
             raise self._error_from(e) from None
+        except BaseException as e:
+            if type(e).__name__ != "PanicException":  # pyo3's, for a panic in starlark-rust
+                raise
+            raise self._panic_error(path, e) from None
+        finally:
+            self._end_budget(budget)
 
     def _parse(self, path: str, text: str) -> Any:
         """Parse Starlark, with the prelude's names loaded on a first line; failing that,
         Python that Starlark lacks but Pants BUILD files use, rewritten in place so every
-        position stays the same."""
+        position stays the same. Either is measured first: starlark cannot survive too deep
+        nesting to report it."""
+        self._check_nesting(path, text)
         try:
             return sl.parse(path, self._with_prelude(text), self._dialect)
         except sl.StarlarkError:
+            if len(text) > MAX_REWRITTEN_BYTES:
+                raise
             rewritten = python_compat.rewrite(text)
             if rewritten == text:
                 raise
         # Positions are the same in both texts: an error in the rewritten one is as exact, and
         # names the problem that remains.
+        self._check_nesting(path, rewritten)
         return sl.parse(path, self._with_prelude(rewritten), self._dialect)
+
+    def _check_nesting(self, path: str, text: str) -> None:
+        limit = self.config.max_nesting_depth
+        problem = starlark_errors.nesting_problem(text, limit)
+        if problem is not None:
+            message, line, column = problem
+            raise BuildFileError(
+                message,
+                location=SourceLocation(path, line, column),
+                hint=_raise_hint(
+                    "max_nesting_depth", f"if the file is meant to nest this deep (now {limit})"
+                ),
+            )
+
+    # ---------------------------------------------------------------- budgets
+
+    def report_progress(self, buffer: mmap.mmap) -> None:
+        """Keep the file being evaluated and its deadline in `buffer` (shared with the parent
+        of a worker process): who to blame if this process dies, and when to stop it."""
+        self._progress = buffer
+        self._show_progress(None)
+
+    def _start_budget(self, path: str) -> _Budget:
+        now = time.monotonic()
+        budget = _Budget(path, now, now + self.config.evaluation_timeout)
+        self._budgets.append(budget)
+        if self._progress is not None:
+            self._show_progress(budget)
+        return budget
+
+    def _end_budget(self, budget: _Budget) -> None:
+        self._budgets.pop()
+        outer = self._budgets[-1] if self._budgets else None
+        if outer is not None:  # a loaded .bzl file's evaluation is not the loading file's
+            outer.deadline += time.monotonic() - budget.started
+        if self._progress is not None:
+            self._show_progress(outer)
+
+    def _show_progress(self, budget: _Budget | None) -> None:
+        assert self._progress is not None
+        if budget is None:
+            deadline, path = 0.0, b""
+        else:
+            deadline = budget.deadline
+            path = budget.path.encode("utf-8", "replace")[: PROGRESS_SIZE - _PROGRESS.size]
+        _PROGRESS.pack_into(self._progress, 0, deadline, len(path))
+        self._progress[_PROGRESS.size : _PROGRESS.size + len(path)] = path
+
+    def check_time(self) -> None:
+        """For graphpub's own long work inside an evaluation (a glob over a huge tree): stop
+        it once the file's time is up, as starlark stops a loop."""
+        if self._budgets and time.monotonic() > self._budgets[-1].deadline:
+            self._budgets[-1].exceeded = "time"
+            raise BuildFileError("out of time")  # _run reports it as the file's timeout
+
+    def _check_cancelled(self) -> bool:
+        """starlark's question, every thousand or so loop iterations and calls."""
+        try:
+            if not self._budgets:
+                return False
+            budget = self._budgets[-1]
+            if time.monotonic() > budget.deadline:
+                budget.exceeded = "time"
+                return True
+            address_space, resident = _MEMORY.sizes()
+            if budget.memory_base is None:  # the first check: after a thousand steps or so
+                budget.memory_base = address_space, resident
+            elif (
+                resident - budget.memory_base[1] > self._memory_limit
+                or address_space - budget.memory_base[0] > self._address_space_limit
+            ):
+                budget.exceeded = "memory"
+                return True
+            return False
+        except BaseException as e:  # Ctrl-C in a long loop: stop there, and let it through
+            self._pending = e
+            return True
+
+    def _budget_error(self, budget: _Budget, error: str) -> BuildFileError:
+        self._pending = None
+        location = starlark_errors.error_location(error, self._is_user_file)
+        if budget.exceeded == "time":
+            timeout = self.config.evaluation_timeout
+            return BuildFileError(
+                f"evaluating {budget.path} took longer than evaluation_timeout ({timeout:g} s)",
+                location=location or SourceLocation(budget.path),
+                hint=_raise_hint("evaluation_timeout", "if the file needs longer", "a loop"),
+            )
+        return self._memory_error(budget.path, location)
+
+    def _memory_error(self, path: str, location: SourceLocation | None) -> BuildFileError:
+        mib = self.config.max_evaluation_memory_mib
+        return BuildFileError(
+            f"evaluating {path} took more memory than max_evaluation_memory_mib ({mib} MiB)",
+            location=location or SourceLocation(path),
+            hint=_raise_hint(
+                "max_evaluation_memory_mib", "if the file needs more", "a loop growing a value"
+            ),
+        )
+
+    def _panic_error(self, path: str, panic: BaseException) -> BuildFileError:
+        """starlark-rust panicked: out of memory (the capped address space) or a value too
+        large for it (`list(range(2000000000))`)."""
+        self._pending = None
+        if "out of memory" in str(panic) or "capacity overflow" in str(panic):
+            return self._memory_error(path, None)
+        return BuildFileError(
+            f"starlark failed evaluating {path}: {str(panic).strip() or 'internal error'}",
+            location=SourceLocation(path),
+            hint="probably a value too large for starlark, such as a list of billions of items",
+        )
 
     def _with_prelude(self, text: str) -> str:
         used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
@@ -341,9 +667,18 @@ class Evaluator:
 
     def _error_from(self, error: Exception) -> GraphpubError:
         pending, self._pending = self._pending, None
+        location = starlark_errors.error_location(str(error), self._is_user_file)
+        if isinstance(pending, MemoryError):
+            pending = self._memory_error(self._budgets[-1].path, location)
+        elif isinstance(pending, RecursionError):  # thawing or decoding a rule's arguments
+            pending = BuildFileError(
+                "a value is nested too deeply for graphpub",
+                location=location,
+                hint="rule arguments nest lists and dicts a few levels deep, not hundreds",
+            )
         if isinstance(pending, GraphpubError):
             if pending.location is None:
-                pending.location = starlark_errors.error_location(str(error), self._is_user_file)
+                pending.location = location
             return pending
         if pending is not None:
             raise pending  # a bug in graphpub itself: let the CLI show it as an internal error
@@ -354,24 +689,48 @@ class Evaluator:
     def _is_user_file(self, path: str) -> bool:
         return not path.startswith("@")
 
-    def _guard(self, function: Callable[..., object]) -> Callable[..., object]:
-        """Keep an exception raised inside a callback, so it survives starlark's conversion."""
+    def _guard(self, function: Callable[..., object], name: str = "") -> Callable[..., object]:
+        """Keep an exception raised inside a callback, so it survives starlark's conversion;
+        a call with wrong arguments is the build file's error, not graphpub's."""
 
         def guarded(*args: object, **kwargs: object) -> object:
             try:
                 return function(*args, **kwargs)
+            except TypeError as e:
+                self._pending = e
+                if _raised_by_the_call(e, (guarded.__code__, _WITH_PACKAGE_CODE)):
+                    self._pending = BuildFileError(
+                        f"{name}() called with wrong arguments",
+                        hint=self._signature(name, function),
+                    )
+                raise
             except BaseException as e:
                 self._pending = e
                 raise
 
-        guarded.__name__ = getattr(function, "__name__", "builtin")
+        guarded.__name__ = name or getattr(function, "__name__", "builtin")
         return guarded
+
+    def _signature(self, name: str, function: Callable[..., object]) -> str | None:
+        """`name(a, b = None)`: how a builtin is called, without its hidden first parameter
+        (the package) and annotations."""
+        import inspect  # for error messages only: not at start-up
+
+        hidden = 0
+        if isinstance(function, partial) and function.func == self._with_package:
+            function, hidden = function.args[1], 1
+        try:
+            parameters = list(inspect.signature(function).parameters.values())[hidden:]
+        except (TypeError, ValueError):
+            return None
+        shown = [str(p.replace(annotation=inspect.Parameter.empty)) for p in parameters]
+        return f"it is called as {name}({', '.join(shown)})"
 
     def _prelude_module(self) -> Any:
         if self._prelude is None:
             module = sl.Module()
             for name, function in self._functions.items():
-                module.add_callable(name, self._guard(function))
+                module.add_callable(name, self._guard(function, name))
             module.add_callable("_rule", self._guard(self._rule))
             wrappers = [_rule_wrapper(name) for name in sorted(self._rule_names)]
             members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
@@ -482,10 +841,14 @@ class Evaluator:
             chain = [*self._load_chain[self._load_chain.index(path) :], path]
             raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
         absolute = self.tree.root / path
-        real = absolute.resolve()
+        try:
+            real = absolute.resolve()
+            is_file = absolute.is_file()
+        except (OSError, ValueError):  # a name too long, a NUL character
+            real, is_file = self.tree.root, False
         if real != self.tree.root and self.tree.root not in real.parents:
             raise BuildFileError(f"load() of {path} leaves the build root", location=where)
-        if not absolute.is_file():
+        if not is_file:
             raise BuildFileError(
                 f"cannot load {path}: no such file",
                 location=where,
@@ -582,7 +945,11 @@ class Evaluator:
                 )
         try:
             matches = self.tree.glob(
-                state.directory, list(include), list(exclude), bool(exclude_directories)
+                state.directory,
+                list(include),
+                list(exclude),
+                bool(exclude_directories),
+                check=self.check_time,
             )
         except GlobPatternError as e:
             raise BuildFileError(f"glob(): {e}") from None
@@ -680,6 +1047,16 @@ class Evaluator:
         """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and
         message for each build file (so also once for a `.bzl` file's top level, whichever
         process loaded it)."""
+        if self._budgets:  # a file printing in a loop: shown up to a point, not for ever
+            budget = self._budgets[-1]
+            budget.prints += 1
+            if budget.prints > MAX_PRINTS_PER_FILE:
+                if budget.prints == MAX_PRINTS_PER_FILE + 1:
+                    self.warn(
+                        f"{budget.path}: more than {MAX_PRINTS_PER_FILE} print() messages; "
+                        "the rest are not shown"
+                    )
+                return
         stack, words, sep = json.loads(encoded_call)
         frames = starlark_errors.frames(stack)
         if not frames:
@@ -758,6 +1135,18 @@ _PRINT_SOURCE = """
 def print(*args, sep = " "):
     _print(json.encode([call_stack(strip_frames = 1), [str(a) for a in args], sep]))
 """
+
+
+_WITH_PACKAGE_CODE = Evaluator._with_package.__code__
+
+
+def _raised_by_the_call(error: BaseException, callers: tuple[object, ...]) -> bool:
+    """Whether `error` was raised calling a function from one of the `callers` (binding its
+    arguments) rather than inside it."""
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback is not None and traceback.tb_frame.f_code in callers
 
 
 def _rule_wrapper(name: str) -> str:

@@ -1,25 +1,39 @@
 """Finding build files below the root, and `glob()` over a package's files.
 
 Both walk the same directory listings, cached per load, so a directory is read once however
-many packages and globs look at it.
+many packages and globs look at it. Neither leaves the root: symlinks pointing out of it are
+not listed, and glob patterns are package-relative, without `.` or `..`.
+
+Glob patterns come from build files anyone may edit: they compile to regular expressions that
+cannot backtrack without end (`*a*a*a*b` against a long name), and a glob checks back with its
+caller (`check`) as it goes, which stops it when the file's evaluation runs out of time.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pathspec
 
 from graphpub.buildgraph.config import Config
+from graphpub.errors import ConfigError
 
 # Where two build files of different systems sit in one directory, Bazel reads only
 # BUILD.bazel and Buck2 only BUCK.v2; every other combination merges (Pants BUILD + BUILD.pants).
 _SHADOWED_BY = {"BUILD": "BUILD.bazel", "BUCK": "BUCK.v2"}
+# No path is longer: a longer pattern matches nothing, and would compile to a huge regex.
+MAX_PATTERN_LENGTH = 4096
+# A gitignore-style pattern's wildcards are matched by pathspec's regexes, which backtrack: more
+# than this many `*` in one segment could take minutes on a long directory name.
+MAX_IGNORE_STARS_PER_SEGMENT = 2
+# Entries a glob matches between two calls of its `check`.
+_CHECK_EVERY = 1024
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,7 @@ class FileTree:
                             files.append(entry.name)
                     except OSError:
                         continue  # a dangling link or a file removed while we read
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
+        except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
             return None
         match = self._build_file.fullmatch
         build_files = sorted(f for f in files if match(f))
@@ -106,6 +120,13 @@ class FileTree:
     def _inside_root(self, path: str) -> bool:
         real = os.path.realpath(path)
         return real == self._root_str or real.startswith(self._root_str + os.sep)
+
+    def inside_root(self, relative: str) -> bool:
+        """Whether a root-relative path, symlinks resolved, stays inside the root."""
+        try:
+            return self._inside_root(os.path.join(self._root_str, relative))
+        except (OSError, ValueError):
+            return False
 
     def is_package(self, directory: str) -> bool:
         listing = self.listing(directory)
@@ -152,12 +173,20 @@ class FileTree:
         exclude_directories: bool = True,
         *,
         cross_packages: bool = False,
+        check: Callable[[], None] | None = None,
     ) -> list[str]:
         """Bazel's glob: package-relative matches, sorted, never entering a subpackage (unless
-        `cross_packages`, for file specs on the command line)."""
-        exclude_matchers = [self._compiled(p) for p in exclude]
+        `cross_packages`, for file specs on the command line). `check` is called now and then
+        (per pattern, per thousand entries): it may raise to stop a glob that takes too long."""
+        check = check or _no_check
+        exclude_matchers = []
+        for pattern in exclude:
+            check()
+            exclude_matchers.append(self._compiled(pattern))
+        work = 0  # entries matched since the last check, times the patterns each is matched to
         results: set[str] = set()
         for pattern in include:
+            check()
             if not _has_magic(pattern):  # a plain file name: one listing lookup, no walk
                 if self._is_package_file(package, pattern) and not any(
                     m.fullmatch(pattern) for m in exclude_matchers
@@ -174,8 +203,12 @@ class FileTree:
             recursive = "**" in segments
             depth_limit = None if recursive else len(segments) - len(prefix)
             start = "/".join(prefix)
-            walk = self._walk_package(package, start, depth_limit, cross_packages)
+            walk = self._walk_package(package, start, depth_limit, cross_packages, check)
             for relative, is_dir in walk:
+                work += 1 + len(exclude_matchers)
+                if work > _CHECK_EVERY:
+                    check()
+                    work = 0
                 if is_dir and exclude_directories:
                     continue
                 if matcher.fullmatch(relative) and not any(
@@ -205,13 +238,22 @@ class FileTree:
         return compiled
 
     def _walk_package(
-        self, package: str, start: str, depth_limit: int | None, cross_packages: bool
+        self,
+        package: str,
+        start: str,
+        depth_limit: int | None,
+        cross_packages: bool,
+        check: Callable[[], None],
     ) -> list[tuple[str, bool]]:
         """(package-relative path, is_dir) for entries below `start`, up to `depth_limit` deep."""
         entries: list[tuple[str, bool]] = []
         seen_links: set[str] = set()
         stack: list[tuple[str, int]] = [(start, 0)]
+        checked = 0
         while stack:
+            if len(entries) - checked > _CHECK_EVERY:
+                check()
+                checked = len(entries)
             relative, depth = stack.pop()
             directory = posixpath.join(package, relative) if relative else package
             if relative and (
@@ -236,6 +278,10 @@ class FileTree:
         return entries
 
 
+def _no_check() -> None:
+    return None
+
+
 def _has_magic(segment: str) -> bool:
     return any(ch in segment for ch in "*?[")
 
@@ -248,6 +294,13 @@ def _compile_glob(pattern: str) -> re.Pattern[str]:
     """A package-relative glob as a regex: `*` and `?` within one segment, `**` any depth."""
     if not pattern:
         raise GlobPatternError("empty glob pattern")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise GlobPatternError(
+            f"glob pattern {pattern[:40]!r}... is {len(pattern)} characters long, more than "
+            f"any path ({MAX_PATTERN_LENGTH})"
+        )
+    if "\0" in pattern:
+        raise GlobPatternError(f"glob pattern {pattern!r} holds a NUL character")
     if pattern.startswith("/"):
         raise GlobPatternError(
             f"glob pattern {pattern!r} is absolute; patterns are package-relative"
@@ -257,28 +310,52 @@ def _compile_glob(pattern: str) -> re.Pattern[str]:
         raise GlobPatternError(f"glob pattern {pattern!r} may not contain '.' or '..' segments")
     if any(s == "" for s in segments):
         raise GlobPatternError(f"glob pattern {pattern!r} has an empty path segment")
-    parts: list[str] = []
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == "**":
-            parts.append(".*" if last else "(?:[^/]+/)*")
-            continue
-        if "**" in segment:
-            raise GlobPatternError(
-                f"glob pattern {pattern!r}: '**' must be a whole path segment, as in 'a/**/b.py'"
-            )
-        regex = _segment_regex(segment)
-        parts.append(regex if last else regex + "/")
-    return re.compile("".join(parts))
+    if any("**" in s and s != "**" for s in segments):
+        raise GlobPatternError(
+            f"glob pattern {pattern!r}: '**' must be a whole path segment, as in 'a/**/b.py'"
+        )
+    names = iter(range(len(pattern)))
+    # Whole segments, each matching exactly one name, and None for `**` (any number of them).
+    units: list[str | None] = []
+    for segment in segments:
+        if segment != "**":
+            units.append(_atomic(_segment_units(segment), "[^/]*", names))
+        elif not units or units[-1] is not None:  # `**/**` is `**`
+            units.append(None)
+    last = units.pop()
+    tail = ".*" if last is None else last
+    regex = _atomic([u if u is None else u + "/" for u in units], "(?:[^/]+/)*", names) + tail
+    try:
+        return re.compile(regex)
+    except re.error as e:
+        raise GlobPatternError(f"glob pattern {pattern!r} is malformed: {e}") from None
 
 
-def _segment_regex(segment: str) -> str:
-    out: list[str] = []
+def _atomic(units: list[str | None], star: str, names: Iterator[int]) -> str:
+    """A regex for fixed-width parts and stars (None): each star but the last matches up to
+    the first place the parts after it match, and never backtracks from there (as fnmatch
+    does): `*a*a*a*b` against a long name takes linear time, not centuries."""
+    stars = [index for index, unit in enumerate(units) if unit is None]
+    if not stars:
+        return "".join(u for u in units if u is not None)
+    out = [u for u in units[: stars[0]] if u is not None]
+    for star_index, next_star in itertools.pairwise(stars):
+        chunk = "".join(u for u in units[star_index + 1 : next_star] if u is not None)
+        name = f"g{next(names)}"
+        out.append(f"(?=(?P<{name}>{star}?{chunk}))(?P={name})")
+    out.append(star)
+    out.extend(u for u in units[stars[-1] + 1 :] if u is not None)
+    return "".join(out)
+
+
+def _segment_units(segment: str) -> list[str | None]:
+    """One segment's parts: a regex matching one character each, None for `*`."""
+    out: list[str | None] = []
     i = 0
     while i < len(segment):
         ch = segment[i]
         if ch == "*":
-            out.append("[^/]*")
+            out.append(None)
         elif ch == "?":
             out.append("[^/]")
         elif ch == "[":
@@ -287,14 +364,14 @@ def _segment_regex(segment: str) -> str:
                 out.append(re.escape(ch))
             else:
                 body = segment[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
+                if body.startswith(("!", "^")):
+                    body = "^/" + body[1:]  # never a `/`: a class matches within one segment
                 out.append(f"[{body}]")
                 i = end
         else:
             out.append(re.escape(ch))
         i += 1
-    return "".join(out)
+    return out
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
@@ -304,6 +381,13 @@ class _IgnoreMatcher:
     """gitignore-style directory matching; one combined regex unless a pattern negates."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
+        for line in patterns:
+            if any(s.count("*") > MAX_IGNORE_STARS_PER_SEGMENT for s in line.split("/")):
+                raise ConfigError(
+                    f"build_ignore pattern {line!r} has more than "
+                    f"{MAX_IGNORE_STARS_PER_SEGMENT} '*' in one path segment",
+                    hint="simplify it: every '*' more makes matching a long name slower",
+                )
         self._spec = pathspec.GitIgnoreSpec.from_lines(patterns)
         regexes: list[str] = []
         negated = False

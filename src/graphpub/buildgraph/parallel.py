@@ -3,17 +3,35 @@
 Starlark evaluation holds the GIL, so threads do not help. Forked workers do: each inherits the
 evaluator as it is (rules, prelude, caches) at no start-up cost, evaluates its share of the
 packages and sends them back pickled; the parent evaluates a share itself meanwhile.
+
+A worker keeps the file it evaluates, and that file's deadline, in memory shared with the
+parent: if the worker dies (starlark-rust overflowing its stack on a value nested too deeply,
+or aborting when an allocation fails), the parent reports that file; if it outlives the
+deadline by far (stuck where starlark cannot cancel it), the parent stops it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
 import pickle
-from collections.abc import Sequence
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from graphpub.buildgraph.evaluator import Evaluator, Package
-from graphpub.errors import GraphpubError
+from graphpub.buildgraph.config import Config
+from graphpub.buildgraph.evaluator import (
+    PROGRESS_SIZE,
+    Evaluator,
+    Package,
+    read_progress,
+    report_progress_of_process,
+)
+from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
 
 # Below this many packages per worker, forking and pickling cost more than they save.
 MIN_PACKAGES_PER_WORKER = 250
@@ -21,6 +39,14 @@ MIN_PACKAGES_PER_WORKER = 250
 # benchmarks/gen_monorepo.py trees) while the parent only unpickles it: the parent takes a
 # larger share so that both finish together.
 PARENT_SHARE_WEIGHT = 1.2
+# A worker still on one file this long after its deadline (which starlark enforces itself
+# wherever it can) is stopped: seconds, and as a multiple of evaluation_timeout.
+STOP_GRACE = 5.0
+STOP_FACTOR = 1.0
+_POLL_SECONDS = 1.0
+# The supervised process's own evaluation stops itself at its deadline wherever starlark can;
+# past this many seconds more, it is stuck where starlark cannot (one operation on a huge value).
+_SUPERVISED_GRACE = 60.0
 
 
 @dataclass
@@ -28,6 +54,14 @@ class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     error: BaseException | None = None
+
+
+@dataclass
+class _Worker:
+    pid: int
+    read_fd: int
+    progress: mmap.mmap
+    stopped: bool = False
 
 
 def evaluate_packages(evaluator: Evaluator, directories: Sequence[str], jobs: int) -> None:
@@ -38,14 +72,25 @@ def evaluate_packages(evaluator: Evaluator, directories: Sequence[str], jobs: in
         _raise_first([evaluator.evaluate_many(directories)])
         return
     shares = _shares(directories, jobs)
-    workers = [_fork(evaluator, share) for share in shares[1:]]
-    errors: list[BaseException | None] = [evaluator.evaluate_many(shares[0])]
-    for pid, read_fd in workers:
-        result = _collect(pid, read_fd)
-        evaluator.adopt(result.packages)
-        for key, message in result.warnings:
-            evaluator.warn(message, key=key)
-        errors.append(result.error)
+    workers: list[_Worker] = []
+    try:
+        for share in shares[1:]:
+            workers.append(_fork(evaluator, share))
+        errors: list[BaseException | None] = [evaluator.evaluate_many(shares[0])]
+        while workers:
+            result = _collect(workers[0], evaluator.config)
+            workers.pop(0)
+            evaluator.adopt(result.packages)
+            for key, message in result.warnings:
+                evaluator.warn(message, key=key)
+            errors.append(result.error)
+    finally:
+        for worker in workers:  # interrupted (Ctrl-C, a bug): no worker outlives the parent
+            _stop(worker)
+            if worker.read_fd >= 0:
+                os.close(worker.read_fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(worker.pid, 0)
     _raise_first(errors)
 
 
@@ -56,16 +101,18 @@ def _shares(directories: Sequence[str], jobs: int) -> list[list[str]]:
     return [list(directories[:parent_count])] + [list(rest[i :: jobs - 1]) for i in range(jobs - 1)]
 
 
-def _fork(evaluator: Evaluator, share: Sequence[str]) -> tuple[int, int]:
+def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
+    progress = mmap.mmap(-1, PROGRESS_SIZE)  # anonymous and shared with the child
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid:
         os.close(write_fd)
-        return pid, read_fd
+        return _Worker(pid, read_fd, progress)
     # The worker: never returns, never runs the parent's cleanup or flushes its buffers.
     status = 0
     try:
         os.close(read_fd)
+        evaluator.report_progress(progress)
         result = _Result()
         known = set(evaluator.packages)
         evaluator.capture_warnings(result.warnings)
@@ -84,14 +131,83 @@ def _fork(evaluator: Evaluator, share: Sequence[str]) -> tuple[int, int]:
         os._exit(status)
 
 
-def _collect(pid: int, read_fd: int) -> _Result:
-    with os.fdopen(read_fd, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not payload:
-        return _Result(error=RuntimeError(f"a build-file evaluation worker failed ({status})"))
-    result: _Result = pickle.loads(payload)
-    return result
+def _collect(worker: _Worker, config: Config) -> _Result:
+    """A worker's result, read as it comes; the worker stopped if it stays stuck on a file."""
+    chunks: list[bytes] = []
+    grace = STOP_GRACE + STOP_FACTOR * config.evaluation_timeout
+    while True:
+        ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
+        if ready:
+            chunk = os.read(worker.read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            continue
+        deadline, _ = read_progress(worker.progress)
+        if deadline and time.monotonic() > deadline + grace and not worker.stopped:
+            _stop(worker)
+    os.close(worker.read_fd)
+    worker.read_fd = -1
+    _, status = os.waitpid(worker.pid, 0)
+    payload = b"".join(chunks)
+    if status == 0 and payload:
+        try:
+            result: _Result = pickle.loads(payload)
+            return result
+        except Exception:  # cut short: the worker died while sending
+            pass
+    return _Result(error=_failure(worker, status, config))
+
+
+def _stop(worker: _Worker) -> None:
+    worker.stopped = True
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(worker.pid, signal.SIGKILL)
+
+
+def _failure(worker: _Worker, status: int, config: Config | None) -> BaseException:
+    """Why a worker sent no result: the file it was evaluating and what most likely killed
+    it, or an internal error if it was not evaluating any. (Without the `config`, the errors
+    name the keys to raise but not their values.)"""
+    deadline, path = read_progress(worker.progress)
+    if not deadline:
+        return RuntimeError(f"a build-file evaluation worker failed ({status})")
+    location = SourceLocation(path)
+    if worker.stopped:
+        timeout = f" ({config.evaluation_timeout:g} s)" if config else ""
+        return BuildFileError(
+            f"evaluating {path} took longer than evaluation_timeout{timeout} and did not "
+            "stop by itself: the process evaluating it was killed",
+            location=location,
+            hint="raise evaluation_timeout under [tool.graphpub] (graphpub.toml or "
+            "pyproject.toml) if the file needs longer",
+        )
+    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    name = signal.Signals(number).name if number in signal.valid_signals() else str(status)
+    if number in (signal.SIGSEGV, signal.SIGBUS):
+        return BuildFileError(
+            f"evaluating {path} crashed ({name}): starlark ran out of stack, most likely on a "
+            "value nested too deeply",
+            location=location,
+            hint="look for a loop that nests a list or dict in itself, such as `x = [x]`",
+        )
+    if number == signal.SIGABRT:
+        mib = f" ({config.max_evaluation_memory_mib} MiB)" if config else ""
+        return BuildFileError(
+            f"evaluating {path} crashed ({name}): most likely an allocation beyond "
+            f"max_evaluation_memory_mib{mib} failed",
+            location=location,
+            hint="look for a huge value (a string or list repeated billions of times), or "
+            "raise max_evaluation_memory_mib under [tool.graphpub] (graphpub.toml or "
+            "pyproject.toml) if the file needs more",
+        )
+    return BuildFileError(
+        f"evaluating {path} crashed ({name})",
+        location=location,
+        hint="SIGKILL: most likely the system ran out of memory"
+        if number == signal.SIGKILL
+        else None,
+    )
 
 
 def _raise_first(errors: Sequence[BaseException | None]) -> None:
@@ -102,3 +218,65 @@ def _raise_first(errors: Sequence[BaseException | None]) -> None:
     if located:
         raise min(located, key=lambda e: e.location or ())  # deterministic whatever the split
     raise found[0]
+
+
+def run_supervised(command: Callable[[], int], report: Callable[[GraphpubError], None]) -> int:
+    """Run `command` (a whole graphpub command) in a forked child process and return its exit
+    code. starlark-rust cannot always fail gracefully: on a value nested too deeply it
+    overflows its stack (SIGSEGV), and a single allocation beyond the capped address space
+    aborts (SIGABRT). If the child dies so while evaluating a build file, `report` gets the
+    error naming that file and the exit code is 1, as for any other build-file error; if it
+    stays stuck on one file long past its deadline, it is stopped and reported the same way.
+    """
+    if not hasattr(os, "fork"):
+        return command()
+    progress = mmap.mmap(-1, PROGRESS_SIZE)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        report_progress_of_process(progress)
+        raise SystemExit(command())  # exits as the command would have, unsupervised
+    worker = _Worker(pid, -1, progress)
+    previous = {
+        number: signal.signal(number, handler)
+        for number, handler in (
+            (signal.SIGINT, signal.SIG_IGN),  # the child gets it too, and stops as it should
+            (signal.SIGTERM, lambda number, _frame: _forward(pid, number)),
+            (signal.SIGHUP, lambda number, _frame: _forward(pid, number)),
+        )
+    }
+    try:
+        status = _wait(worker)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    failure = _failure(worker, status, None)
+    if not isinstance(failure, GraphpubError):
+        return 128 + os.WTERMSIG(status)  # not while evaluating: as a shell reports it
+    report(failure)
+    return 1
+
+
+def _forward(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
+def _wait(worker: _Worker) -> int:
+    """The child's wait status; it is stopped if it stays stuck on one file (where the
+    platform can wait for a process with a timeout)."""
+    try:
+        pidfd = os.pidfd_open(worker.pid)
+    except (AttributeError, OSError):
+        return os.waitpid(worker.pid, 0)[1]
+    try:
+        while not select.select([pidfd], [], [], _POLL_SECONDS)[0]:
+            deadline, _ = read_progress(worker.progress)
+            if deadline and time.monotonic() > deadline + _SUPERVISED_GRACE:
+                _stop(worker)
+    finally:
+        os.close(pidfd)
+    return os.waitpid(worker.pid, 0)[1]

@@ -74,6 +74,8 @@ def parse_specs(texts: Sequence[str], graph: BuildGraph) -> Specs:
 
 
 def parse_spec(text: str, graph: BuildGraph) -> Spec:
+    if "\x00" in text:  # no path holds one (specs come from the `skip` config key too)
+        raise SpecError(f"invalid spec {text!r}: it contains a NUL character")
     if text.startswith("@"):
         raise SpecError(
             f"spec {text!r} names an external repository; specs select targets of this repository"

@@ -88,4 +88,230 @@ def translate(
     elif "call stack overflow" in message:
         message = "too deep recursion (Starlark call stack overflow)"
         hint = "a function calls itself without end; Starlark forbids recursion"
+    elif message.startswith("Error unpacking value for parameter") and message.endswith("`int"):
+        message += "`: not a 32-bit integer"  # starlark-rust's own message stops there
+        hint = "Starlark's builtins take integers up to 2147483647, such as range()'s"
     return BuildFileError(message, location=error_location(text, is_user_file), hint=hint)
+
+
+# ---------------------------------------------------------------- nesting
+
+# starlark-rust parses, compiles and evaluates nested syntax recursively on the native stack;
+# a few thousand levels overflow it and the process dies (SIGSEGV) without any error, and
+# json.encode, which passes every rule call to graphpub, does so with values nested a few
+# hundred deep. So files are measured before they are parsed: `nesting_problem` bounds the
+# depth of brackets and blocks (`limit`) and of whole expressions, operators and `elif` chains
+# included (`EXPRESSION_FACTOR * limit`). Real files are cleared by counting characters (a few
+# microseconds); only a file that may be too deep is tokenized.
+
+EXPRESSION_FACTOR = 10
+
+# Characters of operators that make an expression tree deeper (`a.b.c`, `a + b + c`, `- - a`),
+# and `:` / `=` (lambda, elif, comparisons): counted, never parsed, so counting more is safe.
+_OPERATOR_CHARS = b"-+*/%|&^~<>!.=:"
+_OPENERS = b"([{"
+_CLOSERS = b")]}"
+_NOT_COUNTED = bytes(c for c in range(256) if c not in _OPERATOR_CHARS + _OPENERS + _CLOSERS)
+_AS_PARENTHESES = bytes.maketrans(b"[{]}", b"(())")
+_BLANKS = b" \n\\"
+# A bracket right after a closing one (`f()()`, `x[0][0]`) is one more level, whatever the
+# depth of the brackets.
+_CHAINED = tuple(c + o for c in (b")", b"]", b"}") for o in (b"(", b"["))
+_KEYWORDS = (b"and", b"or", b"not", b"in", b"if", b"else", b"lambda", b"for")
+# A keyword operator takes at least three characters with its operand (`or x`, `not(`).
+_CHARS_PER_KEYWORD = 3
+_STRINGS_AND_COMMENTS = re.compile(
+    r"#[^\n]*"
+    r'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"
+    r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?'
+    r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?",
+    re.DOTALL,
+)
+_TOKEN = re.compile(
+    r"(?P<skip>" + _STRINGS_AND_COMMENTS.pattern + r"|\\\n)"
+    r"|(?P<newline>\n[ ]*)"
+    r"|(?P<open>[(\[{])"
+    r"|(?P<close>[)\]}])"
+    r"|(?P<comma>,)"
+    r"|(?P<semicolon>;)"
+    r"|(?P<operator>[-+*/%|&^~<>!.=:]+)"
+    r"|(?P<lambda>\blambda\b)"
+    r"|(?P<keyword>\b(?:and|or|not|in|if|else|for)\b)",
+    re.DOTALL,
+)
+
+
+def nesting_problem(text: str, limit: int) -> tuple[str, int, int] | None:
+    """Where `text` nests brackets and blocks deeper than `limit`, or an expression deeper
+    than `EXPRESSION_FACTOR * limit`: (what is wrong, line, column); None if nowhere."""
+    if _shallow(text, limit, stripped=False):
+        return None
+    if _shallow(_STRINGS_AND_COMMENTS.sub("0", text), limit, stripped=True):
+        return None
+    return _Measure(text, limit).run()
+
+
+def _shallow(text: str, limit: int, *, stripped: bool) -> bool:
+    """Whether counting characters proves `text` shallow enough (never a false yes). Before
+    `stripped` of its strings and comments, counts are looser: every bracket may nest."""
+    if not stripped and len(text) <= EXPRESSION_FACTOR * limit:
+        # Every level of nesting takes a character at least: brackets and indentation are
+        # all that can be too deep.
+        opened = text.count("(") + text.count("[") + text.count("{")
+        return opened <= limit and "\n" + " " * (limit - opened + 1) not in text
+    data = text.encode("utf-8", "surrogatepass")
+    counted = data.translate(None, _NOT_COUNTED)
+    opened = sum(counted.count(o) for o in (b"(", b"[", b"{"))
+    closed = sum(counted.count(c) for c in (b")", b"]", b"}"))
+    operators = len(counted) - opened - closed
+    depth = opened
+    if stripped and opened > limit:
+        depth = _bracket_depth(counted.translate(_AS_PARENTHESES, _OPERATOR_CHARS), limit)
+    if depth > limit:
+        return False
+    # Each block is indented further than the one around it: no line indented by more than
+    # `indent` spaces (tabs are a syntax error) means blocks nest at most `indent` deep.
+    indent = limit - depth
+    if "\n" + " " * (indent + 1) in text:
+        return False
+    budget = EXPRESSION_FACTOR * limit - operators - depth - indent
+    # A call or an index is one level more: at most one per bracket around, plus the chained.
+    postfix = opened
+    if stripped and opened > budget // 2:
+        squeezed = data.translate(None, _BLANKS)
+        postfix = depth + sum(squeezed.count(pair) for pair in _CHAINED)
+    budget -= postfix
+    if len(text) // _CHARS_PER_KEYWORD <= budget:
+        return True
+    return stripped and sum(data.count(k) for k in _KEYWORDS) <= budget
+
+
+def _bracket_depth(brackets: bytes, limit: int) -> int:
+    """The depth of a string of `(` and `)`, or more than `limit`: the innermost pairs are
+    removed as often as there are levels."""
+    for depth in range(limit + 1):
+        inner = brackets.replace(b"()", b"")
+        if inner == brackets:
+            return depth + brackets.count(b"(")  # unclosed ones count in full
+        brackets = inner
+    return limit + 1
+
+
+class _Frame:
+    """Brackets being read: the operators of the current item (between commas), the depth
+    of the brackets inside it, the deepest item so far and the lambdas (whose parameters'
+    commas do not end them)."""
+
+    __slots__ = ("deepest", "inner", "lambdas", "operators")
+
+    def __init__(self) -> None:
+        self.operators = 0
+        self.inner = 0
+        self.deepest = 0
+        self.lambdas = 0
+
+    def end_item(self) -> None:
+        self.deepest = max(self.deepest, self.operators + self.inner)
+        self.operators = self.inner = 0
+
+    def depth(self) -> int:
+        self.end_item()
+        return self.deepest + self.lambdas
+
+
+class _Measure:
+    """One pass over the tokens that nest, bounding the depth of each statement's tree."""
+
+    def __init__(self, text: str, limit: int) -> None:
+        self.text = text
+        self.limit = limit
+        self.frames = [_Frame()]
+        self.indents = [0]
+        self.elifs = [0]
+        self.statement_start = 0
+
+    def run(self) -> tuple[str, int, int] | None:
+        for match in _TOKEN.finditer(self.text):
+            kind = match.lastgroup
+            if kind == "skip":
+                continue
+            frame = self.frames[-1]
+            if kind == "newline":
+                if len(self.frames) == 1:
+                    width = match.end() - match.start() - 1
+                    problem = self._end_statement() or self._start_line(match.end(), width)
+                    if problem:
+                        return problem
+            elif kind == "open":
+                if self._is_postfix(match.start()):
+                    frame.operators += 1  # a call or an index: one level more
+                self.frames.append(_Frame())
+                if len(self.frames) - 1 + len(self.indents) - 1 > self.limit:
+                    return self._where("brackets and blocks nest", self.limit, match.start())
+            elif kind == "close":
+                if len(self.frames) > 1:
+                    depth = self.frames.pop().depth() + 1
+                    self.frames[-1].inner = max(self.frames[-1].inner, depth)
+            elif kind == "comma":
+                if len(self.frames) > 1:
+                    frame.end_item()
+            elif kind == "semicolon":
+                if len(self.frames) == 1:
+                    problem = self._end_statement()
+                    if problem:
+                        return problem
+                    self.statement_start = match.end()
+            elif kind == "operator":
+                frame.operators += match.end() - match.start()
+            elif kind == "lambda":
+                frame.lambdas += 1
+            else:
+                frame.operators += 1
+        while len(self.frames) > 1:  # unclosed: the parser will say so, if it survives them
+            depth = self.frames.pop().depth() + 1
+            self.frames[-1].inner = max(self.frames[-1].inner, depth)
+        return self._end_statement()
+
+    def _is_postfix(self, position: int) -> bool:
+        """Whether the bracket at `position` follows an operand: a call or an index."""
+        text = self.text
+        position -= 1
+        while position >= 0 and text[position] in " \n\\":
+            position -= 1
+        return position >= 0 and (text[position].isalnum() or text[position] in "_)]}\"'")
+
+    def _end_statement(self) -> tuple[str, int, int] | None:
+        blocks = len(self.indents) - 1 + sum(self.elifs)
+        depth = blocks + self.frames[0].depth()
+        self.frames[0] = _Frame()
+        if depth > EXPRESSION_FACTOR * self.limit:
+            start = self.statement_start
+            start += len(self.text[start:]) - len(self.text[start:].lstrip())
+            return self._where("an expression nests", EXPRESSION_FACTOR * self.limit, start)
+        return None
+
+    def _start_line(self, position: int, width: int) -> tuple[str, int, int] | None:
+        """A new line at the top level, indented `width`: it opens or closes blocks."""
+        self.statement_start = position
+        following = self.text[position : position + 1]
+        if following in ("", "\n", "#", "\\"):
+            return None  # a blank or comment line: no block changes
+        while width < self.indents[-1]:
+            self.indents.pop()
+            self.elifs.pop()
+        if width > self.indents[-1]:
+            self.indents.append(width)
+            self.elifs.append(0)
+        if self.text.startswith(("elif", "else"), position):
+            self.elifs[-1] += 1  # each `elif` is an `if` inside the `else` before it
+        else:
+            self.elifs[-1] = 0
+        if len(self.indents) - 1 > self.limit:
+            return self._where("brackets and blocks nest", self.limit, position)
+        return None
+
+    def _where(self, what: str, limit: int, position: int) -> tuple[str, int, int]:
+        line = self.text.count("\n", 0, position) + 1
+        column = position - (self.text.rfind("\n", 0, position) + 1) + 1
+        return f"{what} more than {limit} deep", line, column

@@ -9,11 +9,12 @@ plain names, and each twine process sees only its own repository's values.
 from __future__ import annotations
 
 import configparser
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from graphpub.errors import GraphpubError, SourceLocation
 
@@ -52,7 +53,7 @@ class Repository:
 
     @property
     def directory(self) -> Path:
-        return Path(urlsplit(self.url).path)
+        return Path(unquote(urlsplit(self.url).path))  # file:///my%20index is "/my index"
 
 
 def pypirc_candidates(root: Path, override: Path | None) -> list[Path]:
@@ -66,7 +67,24 @@ def read_pypirc(candidates: Sequence[Path]) -> tuple[Path | None, configparser.R
     for path in candidates:
         if path.is_file():
             try:
-                parser.read(path, encoding="utf-8")
+                data = path.read_bytes()
+            except OSError as e:
+                raise RepositoryError(
+                    f"cannot read {path}: {e.strerror}", location=SourceLocation(str(path))
+                ) from None
+            try:
+                text = data.decode("utf-8")  # as twine reads it
+            except UnicodeDecodeError as e:
+                line = data.count(b"\n", 0, e.start) + 1
+                column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+                raise RepositoryError(
+                    f"{path} is not UTF-8 text (byte 0x{data[e.start]:02x})",
+                    location=SourceLocation(str(path), line, column),
+                    hint="re-save the .pypirc as UTF-8",
+                ) from None
+            try:
+                # Universal newlines, as when the file is read as text.
+                parser.read_file(io.StringIO(text, newline=None), source=str(path))
             except configparser.Error as e:
                 raise RepositoryError(
                     f"cannot read {path}: {str(e).splitlines()[0]}",
@@ -88,7 +106,7 @@ def resolve(
     sections listed in `[distutils] index-servers` (default `pypi testpypi`) count, `pypi`
     always exists, and `[server-login]` gives default credentials."""
     if not name.startswith("@"):
-        return Repository(name=name, alias=None, url=name)
+        return Repository(name=name, alias=None, url=_checked_url(name, name, used_at, None))
     alias = name[1:]
     path, parser = pypirc
     servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
@@ -115,23 +133,67 @@ def resolve(
         return fallback
 
     url = option("repository", KNOWN_REPOSITORIES.get(alias))
-    if url and url.startswith("file:") and not url.startswith("file://") and path:
-        # `file:dist/index`: a directory relative to the .pypirc, so a repository can
-        # carry one that works wherever it is cloned.
-        url = (path.parent / url[len("file:") :]).resolve().as_uri()
     if not url:
         raise RepositoryError(
             f"section [{alias}] of {path} has no `repository` URL",
             location=used_at,
             hint=f"add `repository: https://...` to [{alias}] in {path}",
         )
+    if url.startswith("file:") and not url.startswith("file://") and path:
+        # `file:dist/index`: a directory relative to the .pypirc, so a repository can
+        # carry one that works wherever it is cloned.
+        _checked_url(url, name, used_at, path)  # no NUL for the file system
+        url = (path.parent / url[len("file:") :]).resolve().as_uri()
     return Repository(
         name=name,
         alias=alias,
-        url=url,
+        url=_checked_url(url, name, used_at, path),
         config_file=path,
         username=option("username", parser.get("server-login", "username", fallback=None)),
         password=option("password", parser.get("server-login", "password", fallback=None)),
+    )
+
+
+_URL_SCHEMES = ("https", "http", "file")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _checked_url(url: str, name: str, used_at: SourceLocation, pypirc: Path | None) -> str:
+    """`url` if twine (http, https) or graphpub (a file:// directory) can use it; otherwise
+    a RepositoryError at the repository's string, not a failure halfway through publishing.
+    With `pypirc`, `file:relative/path` (which may hold spaces) is accepted too."""
+    relative = pypirc is not None and url.startswith("file:") and not url.startswith("file://")
+    problem = None
+    unsafe = (_CONTROL if relative else _CONTROL_OR_SPACE).search(url)
+    if unsafe:
+        problem = f"it contains {unsafe.group()!r}" + ("" if relative else " (a space is %20)")
+    elif not relative:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a port that is not a number from 0 to 65535 raises
+        except ValueError as e:
+            problem = str(e)
+        else:
+            if parts.scheme not in _URL_SCHEMES:
+                problem = "it is not an https://, http:// or file:// URL"
+            elif parts.scheme != "file" and not parts.hostname:
+                problem = "it names no host"
+            elif parts.scheme == "file" and (
+                not url.startswith("file://")
+                or parts.netloc not in ("", "localhost")
+                or not parts.path.strip("/")
+            ):
+                problem = "a file:// URL names a local directory: file:///absolute/path"
+    if problem is None:
+        return url
+    where = f" (from {pypirc})" if pypirc is not None else ""
+    raise RepositoryError(
+        f"repository {name!r}: invalid URL {url!r}{where}: {problem}",
+        location=used_at,
+        hint="a repository is '@name' (a .pypirc section) or an upload URL such as "
+        "https://upload.pypi.org/legacy/; a directory index is file:///path, or "
+        "file:path/relative/to/the/.pypirc in a .pypirc",
     )
 
 
