@@ -772,6 +772,14 @@ class Evaluator:
         if local is not None:
             return self._load_bzl(local, where)
         repository = label[1:].lstrip("@").partition("//")[0]
+        # graphpub writes the symbols of builtin and unknown modules as Starlark source.
+        strange = sorted(s for s in symbols if not _IDENTIFIER.fullmatch(s) or s in _KEYWORDS)
+        if strange:
+            raise BuildFileError(
+                f"load({label!r}) asks for {strange[0]!r}, which is not a name",
+                location=where,
+                hint="load() symbols are names, such as py_library",
+            )
         if repository in BUILTIN_REPOSITORIES:
             return self._builtin_module(label, symbols, hub=None)
         if label.endswith("//:requirements.bzl"):
@@ -1147,6 +1155,49 @@ def _raised_by_the_call(error: BaseException, callers: tuple[object, ...]) -> bo
     while traceback is not None and traceback.tb_next is not None:
         traceback = traceback.tb_next
     return traceback is not None and traceback.tb_frame.f_code in callers
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset(
+    [
+        "and",
+        "break",
+        "continue",
+        "def",
+        "elif",
+        "else",
+        "for",
+        "if",
+        "in",
+        "lambda",
+        "load",
+        "not",
+        "or",
+        "pass",
+        "return",
+        "while",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "class",
+        "del",
+        "except",
+        "finally",
+        "from",
+        "global",
+        "import",
+        "is",
+        "nonlocal",
+        "raise",
+        "try",
+        "with",
+        "yield",
+        "False",
+        "None",
+        "True",
+    ]
+)
 
 
 def _rule_wrapper(name: str) -> str:

@@ -613,6 +613,11 @@ def parametrize(package: PackageContext, *values: Any, **named: Any) -> dict[str
 
 def env(package: PackageContext, name: str, default: Any = None) -> Any:
     """`env("NAME", default)`: an environment variable's value."""
+    if not isinstance(name, str):
+        raise BuildFileError(
+            f"env() takes the variable's name as a string, not {type(name).__name__}",
+            hint='call it as env("NAME") or env("NAME", "default")',
+        )
     return os.environ.get(name, default)
 
 
