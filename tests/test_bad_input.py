@@ -325,3 +325,15 @@ def test_debug_allows_a_traceback(tmp_path: Path, run: Runner) -> None:
     code, out, err = run(["--debug", "list", "//..."], root=root)
     assert (code, out) == (1, "")
     assert "name 'py_libary' is not defined" in err
+
+
+def test_a_long_source_line_is_shown_around_the_error(tmp_path: Path, run: Runner) -> None:
+    line = "x = [" + "1, " * 50000 + "undefined_name]"
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "BUILD.bazel": line + "\n"})
+    code, _, err = run(["list", "::"], root=root)
+    assert code == 1
+    first, shown, caret, *_ = err.splitlines()
+    assert first.startswith("BUILD.bazel:1:150006: ")
+    assert len(shown) < 140
+    assert shown.startswith("   1 | …") and shown.endswith("undefined_name]")
+    assert shown[caret.index("^") :].startswith("undefined_name")

@@ -35,10 +35,26 @@ def render_error(error: GraphpubError, root: Path) -> str:
     lines = [f"{location}: {error.message}" if location else f"error: {error.message}"]
     if location is not None and text is not None:
         gutter = f"{location.line:>4} | "
-        lines.append(gutter + text)
-        lines.append(" " * (len(gutter) + location.column - 1) + "^")
+        shown, caret = _around(text, location.column - 1)
+        lines.append(gutter + shown)
+        lines.append(" " * (len(gutter) + caret) + "^")
     for related in error.related:
         lines.append(f"  see also {with_column(root, related)[0]}")
     if error.hint:
         lines.append(f"hint: {error.hint}")
     return "\n".join(lines)
+
+
+SHOWN_COLUMNS = 120
+
+
+def _around(text: str, column: int) -> tuple[str, int]:
+    """At most SHOWN_COLUMNS characters of a source line around `column` (0-based), and the
+    column within them: a machine-written line may be megabytes long."""
+    if len(text) <= SHOWN_COLUMNS:
+        return text, column
+    start = max(0, min(column - SHOWN_COLUMNS // 2, len(text) - SHOWN_COLUMNS))
+    shown = text[start : start + SHOWN_COLUMNS]
+    prefix = "…" if start else ""
+    suffix = "…" if start + SHOWN_COLUMNS < len(text) else ""
+    return prefix + shown + suffix, column - start + len(prefix)
