@@ -782,13 +782,16 @@ _toml_scalars: st.SearchStrategy[TomlValue] = st.one_of(
     st.booleans(),
     st.dates(),
 )
+
+
+def _toml_containers(inner: st.SearchStrategy[TomlValue]) -> st.SearchStrategy[TomlValue]:
+    return st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    )
+
+
 toml_value: st.SearchStrategy[TomlValue] = st.recursive(
-    _toml_scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    ),
-    max_leaves=8,
+    _toml_scalars, _toml_containers, max_leaves=8
 )
 config_table: st.SearchStrategy[dict[str, TomlValue]] = st.dictionaries(
     st.sampled_from(CONFIG_KEYS), toml_value, max_size=5
