@@ -36,6 +36,26 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def state_on_index(there: Mapping[str, str | None], path: Path) -> str | None:
+    """Whether an index already holds `path`: `skipped` with the same sha256 (or none given),
+    `conflict` when another file of that name is there, None when the name is not there."""
+    if path.name not in there:
+        return None
+    return "skipped" if there[path.name] in (None, sha256_of(path)) else "conflict"
+
+
+def directory_files(project: Path) -> dict[str, str]:
+    """The files of one project of a directory index, name to sha256 (pages and the
+    temporary files of a write in progress left out)."""
+    if not project.is_dir():
+        return {}
+    return {
+        f.name: sha256_of(f)
+        for f in sorted(project.iterdir())
+        if f.is_file() and not f.name.startswith(".") and f.name != "index.html"
+    }
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -117,15 +137,9 @@ def publish_to_directory(directory: Path, files: Mapping[Path, str]) -> dict[Pat
 def _write_pages(directory: Path) -> None:
     projects = sorted(p for p in directory.iterdir() if p.is_dir())
     for project in projects:
-        files = [
-            f
-            for f in sorted(project.iterdir())
-            if f.is_file() and not f.name.startswith(".") and f.name != "index.html"
-        ]
         links = "".join(
-            f'<a href="{html.escape(f.name)}#sha256={sha256_of(f)}">{html.escape(f.name)}</a>'
-            "<br/>\n"
-            for f in files
+            f'<a href="{html.escape(name)}#sha256={digest}">{html.escape(name)}</a><br/>\n'
+            for name, digest in directory_files(project).items()
         )
         page = f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n"
         _write_atomically(project / "index.html", page.encode())

@@ -28,7 +28,13 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
-from graphpub.publish.index import existing_files, publish_to_directory, sha256_of
+from graphpub.publish.index import (
+    directory_files,
+    existing_files,
+    publish_to_directory,
+    sha256_of,
+    state_on_index,
+)
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
@@ -144,9 +150,7 @@ def plan(
                         f"{held[address].distribution.label} needs {other.label} on {name} "
                         "(not selected, --no-deps)"
                     )
-                elif not _already_there(
-                    result.repositories[name], other, config.index_urls, options
-                ):
+                elif not _already_there(result.repositories[name], other, config, options):
                     raise PublishError(
                         f"{held[address].distribution.label} requires {other.label}, which "
                         f"does not go to {name} and is not there: installing it from {name} "
@@ -201,20 +205,35 @@ def _dependency_order(held: Mapping[Address, Contents]) -> list[Address]:
 
 
 def _already_there(
-    repository: Repository,
-    view: Distribution,
-    index_urls: Mapping[str, str],
-    options: Options,
+    repository: Repository, view: Distribution, config: Config, options: Options
 ) -> bool:
     environment, _ = twine_environment(repository, options.environ)
     try:
         files = _existing(
-            repository, view.name, index_urls, index_credentials(repository, environment), 30.0
+            repository,
+            view.name,
+            config.index_urls,
+            _index_credentials(repository, environment),
+            timeout=30.0,
         )
-    except (OSError, http.client.HTTPException, ValueError):
+    except _INDEX_ERRORS:
         return False
     version = view.checked_version()
     return any(f"-{version}" in name for name in files)
+
+
+def _index_credentials(
+    repository: Repository, environment: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """Who reads the repository's index; nobody for a directory (no keyring lookup either)."""
+    if repository.is_directory:
+        return None, None
+    return index_credentials(repository, environment)
+
+
+# Reading an index: the network, the HTTP protocol, or a page that is not the JSON or HTML
+# it says it is.
+_INDEX_ERRORS = (OSError, http.client.HTTPException, ValueError)
 
 
 def _existing(
@@ -223,16 +242,9 @@ def _existing(
     index_urls: Mapping[str, str],
     credentials: tuple[str | None, str | None],
     timeout: float,
-) -> dict[str, str | None]:
+) -> Mapping[str, str | None]:
     if repository.is_directory:
-        directory = repository.directory / normalize_project(project)
-        if not directory.is_dir():
-            return {}
-        return {
-            p.name: sha256_of(p)
-            for p in directory.iterdir()
-            if p.is_file() and p.name != "index.html"
-        }
+        return directory_files(repository.directory / normalize_project(project))
     return existing_files(
         index_urls.get(repository.name) or simple_index_url(repository.url),
         project,
@@ -267,6 +279,9 @@ def publish(
         for future in futures:
             outcomes.extend(future.result())
     return outcomes
+
+
+_WHY = {"skipped": "already there", "conflict": "a different file of that name is there"}
 
 
 class _Unreachable(Exception):
@@ -312,9 +327,7 @@ class _RepositoryUpload:
         self.options = options
         self.on_outcome = on_outcome
         self.environment, _ = twine_environment(repository, options.environ)
-        self.credentials: tuple[str | None, str | None] = (None, None)
-        if not repository.is_directory:
-            self.credentials = index_credentials(repository, self.environment)
+        self.credentials = _index_credentials(repository, self.environment)
         self.secrets = secrets_of(repository, self.environment, self.credentials[1])
         self.outcomes: list[Outcome] = []
         self.failed: set[Address] = set()
@@ -373,17 +386,14 @@ class _RepositoryUpload:
                         self._record(unread, path, "failed", str(e))
                 return []
             for path in paths:
-                if path.name not in there:
+                state = state_on_index(there, path)
+                if state is None:
                     pending.append((address, path))
-                elif there[path.name] in (None, sha256_of(path)):
-                    self._record(address, path, "skipped", "already there")
                 else:
-                    self._record(
-                        address, path, "conflict", "a different file of that name is there"
-                    )
+                    self._record(address, path, state, _WHY[state])
         return pending
 
-    def _index_of(self, address: Address) -> dict[str, str | None]:
+    def _index_of(self, address: Address) -> Mapping[str, str | None]:
         """What the repository holds of `address`'s project; transient failures are retried."""
         project = self.held[address].distribution.name
         for attempt in range(self.config.upload_retries + 1):
@@ -395,8 +405,7 @@ class _RepositoryUpload:
                     self.credentials,
                     self.config.upload_timeout,
                 )
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                # ValueError: a page that is not the JSON or HTML it says it is.
+            except _INDEX_ERRORS as e:
                 reason = _plain_reason(str(e) or type(e).__name__, self.config.upload_timeout)
                 retryable = not isinstance(e, (urllib.error.HTTPError, ValueError)) or (
                     isinstance(e, urllib.error.HTTPError) and e.code >= 500
@@ -423,8 +432,7 @@ class _RepositoryUpload:
             )
             for path in paths:
                 status = statuses[path]
-                why = "a different file of that name is there" if status == "conflict" else None
-                self._record(address, path, status, why)
+                self._record(address, path, status, _WHY[status] if status == "conflict" else None)
 
     def _upload(self, pending: list[tuple[Address, Path]]) -> None:
         """One twine process for the files, in order. After a failure: a transient one is
@@ -480,12 +488,9 @@ class _RepositoryUpload:
     def _after_refusal(self, address: Address, path: Path) -> str:
         """What the index says of a file the repository refused or that failed on the way."""
         try:
-            there = self._index_of(address)
+            return state_on_index(self._index_of(address), path) or "failed"
         except _Unreachable:
             return "failed"
-        if path.name not in there:
-            return "failed"
-        return "skipped" if there[path.name] in (None, sha256_of(path)) else "conflict"
 
     def _twine(self, files: Sequence[Path]) -> _TwineRun:
         """Run `twine upload` on `files`, reading its output as it comes: a file that makes no
