@@ -11,7 +11,9 @@ from graphpub.errors import SourceLocation
 from graphpub.publish.repositories import (
     Repository,
     RepositoryError,
+    environment_secrets,
     resolve,
+    secrets_of,
     sends_credentials_in_clear,
     twine_environment,
     with_environment_url,
@@ -99,3 +101,14 @@ def test_suffixed_variables_win_and_urls_see_only_plain_ones() -> None:
 )
 def test_plain_http_only_to_this_machine(url: str, insecure: bool) -> None:
     assert sends_credentials_in_clear(url) is insecure
+
+
+def test_a_repository_url_that_is_no_url_is_secret_as_a_whole() -> None:
+    repository = Repository("@corp", "corp", "https://user:pw-in-url@corp.example/")
+    broken = "http://[::1-Zq-pw"
+    assert secrets_of(repository, {"TWINE_REPOSITORY_URL": broken}) == [
+        "pw-in-url",
+        "user:",
+        broken,
+    ]
+    assert environment_secrets({"TWINE_REPOSITORY_URL_CORP": broken}) == [broken]

@@ -274,11 +274,10 @@ def secrets_of(
     and `more` (say, a password from the keyring)."""
     values = [environment.get("TWINE_PASSWORD"), repository.password, *more]
     for url in (repository.url, environment.get("TWINE_REPOSITORY_URL") or ""):
-        parts = urlsplit(url)
-        if parts.password:
-            values.append(parts.password)
-        if parts.username:
-            values.append(parts.username + ":")
+        username, password = _userinfo(url)
+        values.append(password)
+        if username:
+            values.append(username + ":")
     return [v for v in values if v and len(v) >= 3]
 
 
@@ -288,11 +287,17 @@ def environment_secrets(environ: Mapping[str, str]) -> list[str]:
     values = [v for k, v in environ.items() if k.startswith("TWINE_PASSWORD")]
     for key, value in environ.items():
         if key.startswith("TWINE_REPOSITORY_URL"):
-            try:
-                values.append(urlsplit(value).password or "")
-            except ValueError:  # not a URL twine could use either; the whole value is secret
-                values.append(value)
+            values.append(_userinfo(value)[1] or "")
     return [v for v in values if len(v) >= 3]
+
+
+def _userinfo(url: str) -> tuple[str | None, str | None]:
+    """The user and password in a URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL twine could use either; the whole value is secret
+        return None, url
+    return parts.username, parts.password
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
