@@ -308,12 +308,16 @@ def load_config(root: Path) -> Config:
         skip=_string_list(table, "skip", source) or (),
         index_urls=_string_table(table, "index_urls", source),
         upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
-        upload_retries=_count(table, "upload_retries", 3, source),
+        upload_retries=_whole_number(table, "upload_retries", 3, source, minimum=0),
         retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
         evaluation_timeout=_positive_number(table, "evaluation_timeout", 10.0, source),
-        max_build_file_bytes=_positive_int(table, "max_build_file_bytes", 10 << 20, source),
-        max_nesting_depth=_positive_int(table, "max_nesting_depth", 100, source),
-        max_evaluation_memory_mib=_positive_int(table, "max_evaluation_memory_mib", 1024, source),
+        max_build_file_bytes=_whole_number(
+            table, "max_build_file_bytes", 10 << 20, source, minimum=1
+        ),
+        max_nesting_depth=_whole_number(table, "max_nesting_depth", 100, source, minimum=1),
+        max_evaluation_memory_mib=_whole_number(
+            table, "max_evaluation_memory_mib", 1024, source, minimum=1
+        ),
         source=source,
     )
 
@@ -406,23 +410,13 @@ def _positive_number(
     return float(value)
 
 
-def _positive_int(
-    table: dict[str, Any], key: str, default: int, source: SourceLocation | None
+def _whole_number(
+    table: dict[str, Any], key: str, default: int, source: SourceLocation | None, minimum: int
 ) -> int:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(
-            f"{key} must be a positive whole number", location=source, hint=_KEYS[key]
-        )
-    return value
-
-
-def _count(table: dict[str, Any], key: str, default: int, source: SourceLocation | None) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            f"{key} must be a whole number, 0 or more", location=source, hint=_KEYS[key]
-        )
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = "a positive whole number" if minimum == 1 else f"a whole number, {minimum} or more"
+        raise ConfigError(f"{key} must be {what}", location=source, hint=_KEYS[key])
     return value
 
 
