@@ -18,6 +18,7 @@ from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import render_error
 from graphpub.errors import ConfigError, GraphpubError
+from graphpub.publish.repositories import environment_secrets, redact
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
@@ -41,8 +42,6 @@ def entry() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from graphpub.publish.repositories import environment_secrets
-
     secrets = environment_secrets(os.environ)
     if not secrets:
         return _main(argv)
@@ -63,8 +62,6 @@ class _Redacting:
         self._secrets = secrets
 
     def write(self, text: str) -> int:
-        from graphpub.publish.repositories import redact
-
         return self._stream.write(redact(text, self._secrets))
 
     def __getattr__(self, name: str) -> Any:
