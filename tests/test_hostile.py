@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from graphpub.buildgraph import load_config, parallel
-from graphpub.buildgraph.evaluator import PROGRESS_SIZE, Evaluator
+from graphpub.buildgraph.budget import PROGRESS_SIZE
+from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree
 from graphpub.errors import BuildFileError
 from graphpub.rules import default_rules
@@ -273,7 +274,7 @@ def test_files_rules_read_cannot_be_symlinks_leaving_the_root(tmp_path: Path, ru
     os.symlink(secret, root / "3rdparty" / "reqs.txt")
     err = failure(run, root)
     assert err.startswith(
-        "3rdparty/BUILD:1:1: cannot read 3rdparty/reqs.txt: it leaves the build root"
+        "3rdparty/BUILD:1:30: cannot read 3rdparty/reqs.txt: it leaves the build root"
     )
     assert "secret" not in err
 
@@ -785,7 +786,7 @@ def test_a_worker_stuck_past_its_deadline_is_stopped(
     pid = os.fork()
     if pid == 0:  # the stuck worker
         evaluator.report_progress(progress)
-        evaluator._start_budget("pkg/BUILD.bazel").deadline = time.monotonic() - 1
+        evaluator.limits.start("pkg/BUILD.bazel").deadline = time.monotonic() - 1
         time.sleep(KILL_AFTER)
         os._exit(0)
     os.close(write_fd)

@@ -1,29 +1,20 @@
 """Evaluating build files and `.bzl` files with starlark-pyo3 into packages of targets.
 
-Every evaluated file gets one line prepended: a `load()` of graphpub's prelude, a frozen module
-holding the builtins and, for each rule, a Starlark wrapper that records the call stack, so
-every target knows the build-file line that made it (through macros too). Errors raised by
-graphpub's own callbacks are kept aside and re-raised with the location starlark reports.
-
-Build files are written by anyone: each file is read only up to `max_build_file_bytes`,
-measured for nesting before starlark parses it (`starlark_errors.nesting_problem`), and
-evaluated within `evaluation_timeout` seconds and `max_evaluation_memory_mib`, checked
-whenever starlark asks whether to cancel (every thousand or so loop iterations or calls).
-While graphpub evaluates, the process's address space is capped too (Linux), so that one huge
-allocation fails instead of taking the machine's memory.
+Every evaluated file gets one line prepended: a `load()` of graphpub's prelude (`prelude`), a
+frozen module holding the builtins (`builtins`) and, for each rule, a Starlark wrapper that
+records the call stack, so every target knows the build-file line that made it (through macros
+too). Errors raised by graphpub's own callbacks are kept aside and re-raised with the location
+starlark reports. Each file is read through the root check (`confined`), measured for nesting
+before starlark parses it (`starlark_errors.nesting_problem`), and evaluated within its time
+and memory budget (`budget`).
 """
 
 from __future__ import annotations
 
 import json
 import mmap
-import os
-import platform
 import posixpath
 import re
-import struct
-import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,14 +22,23 @@ from typing import Any
 
 import starlark as sl
 
-if sys.platform != "win32":
-    import resource
-
 from graphpub.buildgraph import python_compat, starlark_errors
-from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.budget import Limits, raise_hint
+from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
+from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
 from graphpub.buildgraph.files import FileTree, GlobPatternError
-from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target, thaw
+from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
+from graphpub.buildgraph.prelude import (
+    HUB_FUNCTIONS,
+    PRELUDE_LABEL,
+    defined_names,
+    prelude_source,
+    rule_wrapper,
+    starlark_source,
+)
+from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target
 from graphpub.errors import (
     AddressError,
     BuildFileError,
@@ -48,170 +48,15 @@ from graphpub.errors import (
     locate_quoted,
 )
 
-PRELUDE_LABEL = "@graphpub//:prelude.bzl"
-DEFAULT_CONDITIONS = frozenset(
-    {"//conditions:default", "@bazel_tools//conditions:default", "DEFAULT"}
-)
 MAX_CALL_STACK = 200
-# print() calls shown per evaluated file: a loop printing floods no CI log.
-MAX_PRINTS_PER_FILE = 1000
 # Packages evaluated in a row before the address-space cap follows the graph's growth.
 CAP_REFRESH = 64
 # Files larger than this are never rewritten as Python (python_compat tokenizes them slowly).
 MAX_REWRITTEN_BYTES = 1 << 20
-_MIB = 1 << 20
-# Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
-BUILTIN_REPOSITORIES = frozenset(
-    {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
-)
+# Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
+MAX_ERROR_LINE = 2000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOP_LEVEL_NAME = re.compile(r"^(?:def\s+)?([A-Za-z][A-Za-z0-9_]*)\s*[(=]", re.MULTILINE)
 _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
-_NATIVE_BUILTINS = (
-    "glob",
-    "package_name",
-    "repository_name",
-    "existing_rule",
-    "existing_rules",
-    "exports_files",
-    "package",
-    "licenses",
-)
-
-
-PROGRESS_SIZE = mmap.PAGESIZE
-_PROGRESS = struct.Struct("dI")  # the deadline (time.monotonic), the length of the path
-
-
-_process_progress: list[mmap.mmap] = []  # set in a supervised process (parallel.run_supervised)
-
-
-def report_progress_of_process(buffer: mmap.mmap) -> None:
-    """Have every evaluator made from now on in this process report its progress to
-    `buffer` (see `Evaluator.report_progress`)."""
-    _process_progress[:] = [buffer]
-
-
-def read_progress(buffer: mmap.mmap) -> tuple[float, str]:
-    """What `Evaluator.report_progress` keeps: the deadline of the file being evaluated (0 if
-    none is) and its path."""
-    deadline, length = _PROGRESS.unpack_from(buffer, 0)
-    path = bytes(buffer[_PROGRESS.size : _PROGRESS.size + length]).decode("utf-8", "replace")
-    return deadline, path
-
-
-class _Budget:
-    """One file's evaluation: its deadline, the process's memory (address space, resident)
-    when first checked, and which of the two it exceeded."""
-
-    __slots__ = ("deadline", "exceeded", "memory_base", "path", "prints", "started")
-
-    def __init__(self, path: str, started: float, deadline: float) -> None:
-        self.path = path
-        self.started = started
-        self.deadline = deadline
-        self.memory_base: tuple[int, int] | None = None
-        self.exceeded: str | None = None
-        self.prints = 0
-
-
-class _ProcessMemory:
-    """This process's address space and resident memory, in bytes: from /proc/self/statm on
-    Linux (not the peak, which a process inherits from whatever ran in it before exec),
-    elsewhere the peak resident memory for both."""
-
-    def __init__(self) -> None:
-        self._statm = -1
-        self._pid = 0
-
-    def sizes(self) -> tuple[int, int]:
-        if sys.platform == "win32":
-            return 0, 0
-        if sys.platform.startswith("linux") and self._pid >= 0:
-            try:
-                pid = os.getpid()
-                if pid != self._pid:  # first use, or a forked worker: /proc/self was the parent
-                    if self._statm >= 0:
-                        os.close(self._statm)
-                    self._statm = os.open("/proc/self/statm", os.O_RDONLY)
-                    self._pid = pid
-                size, resident = os.pread(self._statm, 128, 0).split()[:2]
-                return int(size) * mmap.PAGESIZE, int(resident) * mmap.PAGESIZE
-            except (OSError, ValueError):  # no /proc
-                self._pid = -1
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        peak *= 1 if sys.platform == "darwin" else 1024
-        return peak, peak
-
-
-_MEMORY = _ProcessMemory()
-
-
-def _read_at_most(path: str, limit: int) -> tuple[bytes, int]:
-    """A file's bytes, and its size: nothing if it is larger than `limit`, and never more
-    than `limit + 1` bytes if it grows while read. (Plain system calls: a third of the time
-    of Path.read_bytes, for the thousands of small files graphpub reads.)"""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        size = os.fstat(fd).st_size
-        if size > limit:
-            return b"", size
-        data = os.read(fd, size + 1)
-        if len(data) != size:  # it changed meanwhile, or a short read: read to the end
-            chunks = [data]
-            while sum(map(len, chunks)) <= limit:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data, max(size, len(data))
-    finally:
-        os.close(fd)
-
-
-def _raise_hint(key: str, when: str, suspect: str | None = None) -> str:
-    raise_it = f"raise {key} under [tool.graphpub] (graphpub.toml or pyproject.toml) {when}"
-    return f"look for {suspect} without end, or {raise_it}" if suspect else raise_it
-
-
-class _AddressSpaceCap:
-    """RLIMIT_AS while graphpub evaluates, on Linux: the address space may grow by `headroom`
-    bytes, so that one huge allocation fails (starlark-rust then panics, or aborts) instead of
-    taking the machine's memory. Lifted when the outermost evaluation ends: processes that
-    graphpub starts later must not inherit it."""
-
-    def __init__(self, headroom: int) -> None:
-        self._headroom = headroom
-        self._enabled = sys.platform.startswith("linux")
-        self._depth = 0
-        self._saved: tuple[int, int] | None = None  # the limits to restore, if capped
-
-    def begin(self) -> None:
-        self._depth += 1
-        if self._depth == 1 and sys.platform != "win32" and self._enabled:
-            try:
-                soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-                if soft == resource.RLIM_INFINITY or soft > self._limit(hard):
-                    self._saved = soft, hard  # not already capped tighter by someone else
-                    self.refresh()
-            except (OSError, ValueError):
-                self._enabled = False
-
-    def refresh(self) -> None:
-        """Cap anew from the address space's current size, which evaluated packages grow."""
-        if self._saved is not None and sys.platform != "win32":
-            resource.setrlimit(resource.RLIMIT_AS, (self._limit(self._saved[1]), self._saved[1]))
-
-    def end(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._saved is not None and sys.platform != "win32":
-            resource.setrlimit(resource.RLIMIT_AS, self._saved)
-            self._saved = None
-
-    def _limit(self, hard: int) -> int:
-        limit = _MEMORY.sizes()[0] + self._headroom
-        return limit if hard == resource.RLIM_INFINITY else min(limit, hard)
 
 
 @dataclass
@@ -229,7 +74,7 @@ class Package:
 
 
 @dataclass
-class _PackageState:
+class PackageState:
     """The package under evaluation: the `PackageContext` rules see."""
 
     package: Package
@@ -251,7 +96,10 @@ class _PackageState:
     def glob(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
         try:
             return self.evaluator.tree.glob(
-                self.directory, list(include), list(exclude), check=self.evaluator.check_time
+                self.directory,
+                list(include),
+                list(exclude),
+                check=self.evaluator.limits.check_time,
             )
         except GlobPatternError as e:
             raise BuildFileError(str(e)) from None
@@ -270,11 +118,17 @@ class _PackageState:
         self._ancestor_settings[key] = found
         return found
 
-    def read_text(self, relative: str) -> str:
-        path = posixpath.normpath(posixpath.join(self.directory, relative))
-        if path.startswith("../") or path == ".." or posixpath.isabs(relative):
-            raise BuildFileError(f"{relative!r} is outside the build root")
-        return self.evaluator.read_source(path)
+    def read_text(self, relative: str, near: SourceLocation | None = None) -> str:
+        """A package-relative file's text, checked to stay inside the root; errors point at
+        the quoted name in the build file (at or after `near`, the call's location)."""
+        where = None
+        if isinstance(relative, str) and self.build_file:
+            start = near.line if near is not None and near.path == self.build_file else 1
+            where = locate_quoted(self.build_file, self.text.splitlines(), relative, start)
+        path = posixpath.join(self.directory, relative) if isinstance(relative, str) else relative
+        if isinstance(relative, str) and posixpath.isabs(relative):
+            path = relative  # refused as absolute, as written
+        return self.evaluator.read_source(path, where or near, written=relative)
 
 
 def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
@@ -306,47 +160,30 @@ class Evaluator:
                 sl.LibraryExtension.Json,
             ]
         )
+        self.limits = Limits(config, self._interrupted)
         self._options = sl.EvalOptions(
-            max_callstack_size=MAX_CALL_STACK, check_cancelled=self._check_cancelled
+            max_callstack_size=MAX_CALL_STACK, check_cancelled=self.limits.check_cancelled
         )
-        self._budgets: list[_Budget] = []
-        # Resident memory a file's evaluation may add; address space, which grows ahead of it
-        # (starlark's heap reserves chunks, its GC copies), more: it is checked as often, and
-        # capped (RLIMIT_AS) further still, for the single allocation no check sees.
-        self._memory_limit = config.max_evaluation_memory_mib * _MIB
-        self._address_space_limit = 3 * self._memory_limit + 256 * _MIB
-        self._address_space = _AddressSpaceCap(4 * self._memory_limit + 512 * _MIB)
-        self._progress: mmap.mmap | None = _process_progress[0] if _process_progress else None
         self._root = str(tree.root)
+        self._labels = LoadLabels(config.cells, config.external_loads)
         self._rule_names = frozenset(rules.rule_names())
-        self._cells = config.cells
-        self._functions: dict[str, Callable[..., object]] = {
-            "glob": self._glob,
-            "select": self._select,
-            "package": self._package,
-            "package_name": self._package_name,
-            "repository_name": self._repository_name,
-            "exports_files": self._exports_files,
-            "existing_rule": self._existing_rule,
-            "existing_rules": self._existing_rules,
-            "licenses": self._ignore_call,
-            "oncall": self._ignore_call,
-            "read_config": self._read_config,
-            "_print": self._print,
-        }
+        self._builtins = NativeBuiltins(self)
+        self._functions: dict[str, Callable[..., object]] = self._builtins.functions()
         for name, function in rules.functions().items():
             self._functions[name] = partial(self._with_package, name, function)
-        self._extra_prelude = "\n".join([_BZL_API_SOURCE, rules.prelude_source()])
-        defined = set(_TOP_LEVEL_NAME.findall(self._extra_prelude))
+        self._extra_prelude = "\n".join([starlark_source("bazel_api.bzl"), rules.prelude_source()])
         public = (
-            self._rule_names | self._functions.keys() | defined | {"native", "host_info", "print"}
+            self._rule_names
+            | self._functions.keys()
+            | defined_names(self._extra_prelude)
+            | {"native", "host_info", "print"}
         )
         # Names starting with `_` cannot be load()ed: they stay inside the prelude.
         self._prelude_names = frozenset(n for n in public if not n.startswith("_"))
         self._prelude: Any = None
         self._bzl_modules: dict[str, Any] = {}
         self._load_chain: list[str] = []
-        self._stack: list[_PackageState] = []
+        self._stack: list[PackageState] = []
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
@@ -365,17 +202,18 @@ class Evaluator:
         build_files = tuple(
             posixpath.join(directory, name) if directory else name for name in listing.build_files
         )
-        self._address_space.begin()
+        self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
         finally:
-            self._address_space.end()
+            self.limits.address_space.end()
         self._packages[directory] = package
         return package
 
     def _load_package(self, directory: str, build_files: tuple[str, ...]) -> Package:
         package = self._evaluate_package(Package(directory, build_files))
-        if any(self._setting_holds(package.targets.get(a)) for a in package.deferred_conditions):
+        holds = self._builtins.setting_holds
+        if any(holds(package.targets.get(a)) for a in package.deferred_conditions):
             # Bazel resolves select() after the whole package is read: look again, knowing
             # the config_settings that were declared after the select() naming them.
             package = self._evaluate_package(
@@ -385,16 +223,17 @@ class Evaluator:
 
     def _evaluate_package(self, package: Package) -> Package:
         for build_file in package.build_files:
-            state = _PackageState(
+            state = PackageState(
                 package,
                 file_dialect(build_file, self.config.dialect),
                 self,
                 build_file,
-                cells=self._cells,
+                cells=self.config.cells,
             )
             self._stack.append(state)
             try:
-                self._evaluate_build_file(state)
+                state.text = self._read(build_file)
+                self._run(build_file, state.text, sl.Module())
             finally:
                 self._stack.pop()
         return package
@@ -415,22 +254,26 @@ class Evaluator:
 
     def evaluate_many(self, directories: Sequence[str]) -> GraphpubError | None:
         """Evaluate packages until one fails; the error, or None."""
-        self._address_space.begin()
+        self.limits.address_space.begin()
         try:
             for index, directory in enumerate(directories, start=1):
                 self.package(directory)
                 if index % CAP_REFRESH == 0:
-                    self._address_space.refresh()
+                    self.limits.address_space.refresh()
         except GraphpubError as error:
             return error
         finally:
-            self._address_space.end()
+            self.limits.address_space.end()
         return None
 
     def adopt(self, packages: Mapping[str, Package]) -> None:
         """Take packages another process evaluated."""
         for directory, package in packages.items():
             self._packages.setdefault(directory, package)
+
+    def report_progress(self, buffer: mmap.mmap) -> None:
+        """See `Limits.report_progress`."""
+        self.limits.report_progress(buffer)
 
     def warn(self, message: str, key: str | None = None) -> None:
         """Emit a warning once per `key` (default: the message itself)."""
@@ -446,49 +289,51 @@ class Evaluator:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
 
-    def _with_package(
-        self, name: str, function: Callable[..., object], /, *args: object, **kwargs: object
-    ) -> object:
-        return function(self._current(f"{name}()"), *args, **kwargs)
-
-    def read_source(self, path: str) -> str:
-        """A file's text, for rules reading files such as requirements.txt: never through a
-        symlink that leaves the build root."""
-        if not self.tree.inside_root(path):
-            raise BuildFileError(f"cannot read {path}: it leaves the build root (a symlink?)")
-        return self._read(path)
-
-    def _current(self, what: str) -> _PackageState:
+    def current(self, what: str) -> PackageState:
+        """The package being evaluated, for a builtin `what` that acts on it."""
         if not self._stack:
             raise BuildFileError(f"{what} can only be used while a build file is evaluated")
         return self._stack[-1]
 
-    def _evaluate_build_file(self, state: _PackageState) -> None:
-        state.text = self._read(state.build_file)
-        self._run(state.build_file, state.text, sl.Module())
+    def _with_package(
+        self, name: str, function: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> object:
+        return function(self.current(f"{name}()"), *args, **kwargs)
+
+    def read_source(
+        self, path: str, location: SourceLocation | None = None, *, written: str = ""
+    ) -> str:
+        """A root-relative file's text, for rules reading files such as requirements.txt:
+        inside the root, a regular file, no larger than max_build_file_bytes."""
+        return self._decode(
+            path,
+            read_inside_root(
+                self._root,
+                path,
+                self.config.max_build_file_bytes,
+                what=f"file {written!r}" if written else "file",
+                location=location,
+            ),
+        )
 
     # ---------------------------------------------------------------- starlark
 
     def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
-        limit = self.config.max_build_file_bytes
+        """A build or `.bzl` file's text."""
         try:
-            data, size = _read_at_most(f"{self._root}/{path}", limit)
-        except FileNotFoundError:
-            raise BuildFileError(f"file {path} does not exist", location=loaded_from) from None
-        except OSError as e:
-            raise BuildFileError(
-                f"cannot read {path}: {e.strerror}", location=loaded_from
-            ) from None
-        except ValueError:  # a NUL character in the name
-            raise BuildFileError(f"cannot read {path!r}", location=loaded_from) from None
-        if size > limit:
-            raise BuildFileError(
-                f"file is {size:,} bytes, more than max_build_file_bytes ({limit:,})",
-                location=SourceLocation(path),
-                hint=_raise_hint("max_build_file_bytes", "if the file is meant to be this large"),
+            data = read_inside_root(
+                self._root, path, self.config.max_build_file_bytes, location=loaded_from
             )
+        except OutsideRootError as error:
+            if error.reason == "size":  # the file itself is the error's place
+                error.location = SourceLocation(path)
+                error.message = error.message.replace(f"{path} is ", "file is ", 1)
+            raise
+        return self._decode(path, data)
+
+    def _decode(self, path: str, data: bytes) -> str:
         try:
-            return data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data.count(b"\n", 0, e.start) + 1
             column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
@@ -497,13 +342,14 @@ class Evaluator:
                 location=SourceLocation(path, line, column),
                 hint="build files must be UTF-8; re-save the file as UTF-8",
             ) from None
+        return text
 
     def _run(self, path: str, text: str, module: Any) -> None:
         """Parse and evaluate one file in `module`, with the prelude loaded on a first line,
         within the file's own time and memory budget."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
-        budget = self._start_budget(path)
+        budget = self.limits.start(path)
         try:
             ast = self._parse(path, text)
             requested: dict[str, set[str]] = {}
@@ -513,15 +359,18 @@ class Evaluator:
             loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
             sl.eval_with(self._options, module, ast, self._globals, loader)
         except sl.StarlarkError as e:
+            error = _shortened(str(e))
             if budget.exceeded:
-                raise self._budget_error(budget, str(e)) from None
-            raise self._error_from(e) from None
+                self._pending = None
+                raise self.limits.exceeded_error(budget, error, self._is_user_file) from None
+            raise self._error_from(error) from None
         except BaseException as e:
             if type(e).__name__ != "PanicException":  # pyo3's, for a panic in starlark-rust
                 raise
-            raise self._panic_error(path, e) from None
+            self._pending = None
+            raise self.limits.panic_error(path, e) from None
         finally:
-            self._end_budget(budget)
+            self.limits.end(budget)
 
     def _parse(self, path: str, text: str) -> Any:
         """Parse Starlark, with the prelude's names loaded on a first line; failing that,
@@ -550,108 +399,13 @@ class Evaluator:
             raise BuildFileError(
                 message,
                 location=SourceLocation(path, line, column),
-                hint=_raise_hint(
+                hint=raise_hint(
                     "max_nesting_depth", f"if the file is meant to nest this deep (now {limit})"
                 ),
             )
 
-    # ---------------------------------------------------------------- budgets
-
-    def report_progress(self, buffer: mmap.mmap) -> None:
-        """Keep the file being evaluated and its deadline in `buffer` (shared with the parent
-        of a worker process): who to blame if this process dies, and when to stop it."""
-        self._progress = buffer
-        self._show_progress(None)
-
-    def _start_budget(self, path: str) -> _Budget:
-        now = time.monotonic()
-        budget = _Budget(path, now, now + self.config.evaluation_timeout)
-        self._budgets.append(budget)
-        if self._progress is not None:
-            self._show_progress(budget)
-        return budget
-
-    def _end_budget(self, budget: _Budget) -> None:
-        self._budgets.pop()
-        outer = self._budgets[-1] if self._budgets else None
-        if outer is not None:  # a loaded .bzl file's evaluation is not the loading file's
-            outer.deadline += time.monotonic() - budget.started
-        if self._progress is not None:
-            self._show_progress(outer)
-
-    def _show_progress(self, budget: _Budget | None) -> None:
-        assert self._progress is not None
-        if budget is None:
-            deadline, path = 0.0, b""
-        else:
-            deadline = budget.deadline
-            path = budget.path.encode("utf-8", "replace")[: PROGRESS_SIZE - _PROGRESS.size]
-        _PROGRESS.pack_into(self._progress, 0, deadline, len(path))
-        self._progress[_PROGRESS.size : _PROGRESS.size + len(path)] = path
-
-    def check_time(self) -> None:
-        """For graphpub's own long work inside an evaluation (a glob over a huge tree): stop
-        it once the file's time is up, as starlark stops a loop."""
-        if self._budgets and time.monotonic() > self._budgets[-1].deadline:
-            self._budgets[-1].exceeded = "time"
-            raise BuildFileError("out of time")  # _run reports it as the file's timeout
-
-    def _check_cancelled(self) -> bool:
-        """starlark's question, every thousand or so loop iterations and calls."""
-        try:
-            if not self._budgets:
-                return False
-            budget = self._budgets[-1]
-            if time.monotonic() > budget.deadline:
-                budget.exceeded = "time"
-                return True
-            address_space, resident = _MEMORY.sizes()
-            if budget.memory_base is None:  # the first check: after a thousand steps or so
-                budget.memory_base = address_space, resident
-            elif (
-                resident - budget.memory_base[1] > self._memory_limit
-                or address_space - budget.memory_base[0] > self._address_space_limit
-            ):
-                budget.exceeded = "memory"
-                return True
-            return False
-        except BaseException as e:  # Ctrl-C in a long loop: stop there, and let it through
-            self._pending = e
-            return True
-
-    def _budget_error(self, budget: _Budget, error: str) -> BuildFileError:
-        self._pending = None
-        location = starlark_errors.error_location(error, self._is_user_file)
-        if budget.exceeded == "time":
-            timeout = self.config.evaluation_timeout
-            return BuildFileError(
-                f"evaluating {budget.path} took longer than evaluation_timeout ({timeout:g} s)",
-                location=location or SourceLocation(budget.path),
-                hint=_raise_hint("evaluation_timeout", "if the file needs longer", "a loop"),
-            )
-        return self._memory_error(budget.path, location)
-
-    def _memory_error(self, path: str, location: SourceLocation | None) -> BuildFileError:
-        mib = self.config.max_evaluation_memory_mib
-        return BuildFileError(
-            f"evaluating {path} took more memory than max_evaluation_memory_mib ({mib} MiB)",
-            location=location or SourceLocation(path),
-            hint=_raise_hint(
-                "max_evaluation_memory_mib", "if the file needs more", "a loop growing a value"
-            ),
-        )
-
-    def _panic_error(self, path: str, panic: BaseException) -> BuildFileError:
-        """starlark-rust panicked: out of memory (the capped address space) or a value too
-        large for it (`list(range(2000000000))`)."""
-        self._pending = None
-        if "out of memory" in str(panic) or "capacity overflow" in str(panic):
-            return self._memory_error(path, None)
-        return BuildFileError(
-            f"starlark failed evaluating {path}: {str(panic).strip() or 'internal error'}",
-            location=SourceLocation(path),
-            hint="probably a value too large for starlark, such as a list of billions of items",
-        )
+    def _interrupted(self, error: BaseException) -> None:
+        self._pending = error
 
     def _with_prelude(self, text: str) -> str:
         used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
@@ -665,11 +419,12 @@ class Evaluator:
         mangled = f"{match.group(1)}____"
         return mangled if mangled in self._prelude_names else match.group(0)
 
-    def _error_from(self, error: Exception) -> GraphpubError:
+    def _error_from(self, error: str) -> GraphpubError:
         pending, self._pending = self._pending, None
-        location = starlark_errors.error_location(str(error), self._is_user_file)
+        location = starlark_errors.error_location(error, self._is_user_file)
         if isinstance(pending, MemoryError):
-            pending = self._memory_error(self._budgets[-1].path, location)
+            budget = self.limits.current
+            pending = self.limits.memory_error(budget.path if budget else "", location)
         elif isinstance(pending, RecursionError):  # thawing or decoding a rule's arguments
             pending = BuildFileError(
                 "a value is nested too deeply for graphpub",
@@ -683,7 +438,7 @@ class Evaluator:
         if pending is not None:
             raise pending  # a bug in graphpub itself: let the CLI show it as an internal error
         return starlark_errors.translate(
-            str(error), is_user_file=self._is_user_file, known_symbols=self._prelude_names
+            error, is_user_file=self._is_user_file, known_symbols=self._prelude_names
         )
 
     def _is_user_file(self, path: str) -> bool:
@@ -732,20 +487,7 @@ class Evaluator:
             for name, function in self._functions.items():
                 module.add_callable(name, self._guard(function, name))
             module.add_callable("_rule", self._guard(self._rule))
-            wrappers = [_rule_wrapper(name) for name in sorted(self._rule_names)]
-            members = [*_NATIVE_BUILTINS, *sorted(self._rule_names)]
-            native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
-            source = "\n".join(
-                [
-                    _OVERRIDE_KEYS_SOURCE,
-                    *wrappers,
-                    native,
-                    _host_info_source(),
-                    _PRINT_SOURCE,
-                    self._extra_prelude,
-                    "",
-                ]
-            )
+            source = prelude_source(self._rule_names, self._extra_prelude)
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
         return self._prelude
@@ -768,10 +510,10 @@ class Evaluator:
             return self._prelude_module()
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, set())
-        local = self._local_load_path(label, posixpath.dirname(from_path), where)
+        local = self._labels.local_path(label, posixpath.dirname(from_path), where)
         if local is not None:
             return self._load_bzl(local, where)
-        repository = label[1:].lstrip("@").partition("//")[0]
+        repository = repository_of(label)
         # graphpub writes the symbols of builtin and unknown modules as Starlark source.
         strange = sorted(s for s in symbols if not _IDENTIFIER.fullmatch(s) or s in _KEYWORDS)
         if strange:
@@ -802,67 +544,29 @@ class Evaluator:
         )
         return self._builtin_module(label, symbols, hub=None)
 
-    def _local_load_path(self, label: str, from_dir: str, where: SourceLocation) -> str | None:
-        """The root-relative `.bzl` path a label names, or None for an external repository."""
-        mapped = self._mapped_external(label)
-        if mapped is not None:
-            return mapped
-        text = label
-        cell = re.match(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//", label)
-        if (
-            cell
-            and cell.group("cell") in self._cells
-            and cell.group("cell") not in BUILTIN_REPOSITORIES
-        ):
-            text = "//" + posixpath.join(self._cells[cell.group("cell")], label[cell.end() :])
-        elif label.startswith("@") and not label.startswith(("@//", "@@//")):
-            return None
-        text = text.lstrip("@")
-        if text.startswith("//"):
-            package, colon, name = text[2:].partition(":")
-            path = posixpath.join(package, name) if colon else package
-        elif text.startswith(":"):
-            path = posixpath.join(from_dir, text[1:])
-        else:
-            path = posixpath.join(from_dir, text)
-        normalized = posixpath.normpath(path)
-        if normalized.startswith("../") or normalized == ".." or posixpath.isabs(normalized):
-            raise BuildFileError(f"load({label!r}) points outside the build root", location=where)
-        return normalized
-
-    def _mapped_external(self, label: str) -> str | None:
-        mapping = self.config.external_loads
-        if label in mapping:
-            return posixpath.normpath(mapping[label])
-        repository, sep, rest = label.lstrip("@").partition("//")
-        key = f"@{repository}"
-        if sep and key in mapping:
-            package, colon, name = rest.partition(":")
-            relative = posixpath.join(package, name) if colon else package
-            return posixpath.normpath(posixpath.join(mapping[key], relative))
-        return None
-
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
             return self._bzl_modules[path]
         if path in self._load_chain:
             chain = [*self._load_chain[self._load_chain.index(path) :], path]
             raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
-        absolute = self.tree.root / path
         try:
-            real = absolute.resolve()
-            is_file = absolute.is_file()
-        except (OSError, ValueError):  # a name too long, a NUL character
-            real, is_file = self.tree.root, False
-        if real != self.tree.root and self.tree.root not in real.parents:
-            raise BuildFileError(f"load() of {path} leaves the build root", location=where)
-        if not is_file:
-            raise BuildFileError(
-                f"cannot load {path}: no such file",
-                location=where,
-                hint="labels are '//package:file.bzl' from the root or ':file.bzl' in the package",
-            )
-        text = self._read(path, where)
+            text = self._read(path, where)
+        except OutsideRootError as error:
+            if error.reason in ("missing", "kind", "name", "unreadable"):
+                raise BuildFileError(
+                    f"cannot load {path!r}: no such file"
+                    if error.reason in ("missing", "kind")
+                    else f"cannot load {path!r}: {error.message}",
+                    location=where,
+                    hint="labels are '//package:file.bzl' from the root or ':file.bzl' in "
+                    "the package",
+                ) from None
+            if error.reason == "outside":
+                raise BuildFileError(
+                    f"load() of {path} leaves the build root", location=where
+                ) from None
+            raise
         self._load_chain.append(path)
         try:
             module = sl.Module()
@@ -877,28 +581,28 @@ class Evaluator:
         """A module for a well-known or unknown external label, exporting what was asked for."""
         module = sl.Module()
         module.add_callable("_rule", self._guard(self._rule))
-        lines = [_OVERRIDE_KEYS_SOURCE]
+        lines = [starlark_source("override_keys.bzl")]
         from_prelude = sorted(s for s in symbols if s in self._prelude_names)
         if from_prelude:
             aliases = ", ".join(f"_p_{s} = {s!r}" for s in from_prelude)
             lines.append(f"load({PRELUDE_LABEL!r}, {aliases})")
             lines.extend(f"{s} = _p_{s}" for s in from_prelude)
         for symbol in sorted(symbols - set(from_prelude)):
-            if hub is not None and symbol in _HUB_FUNCTIONS:
-                module.add_callable(symbol, partial(_HUB_FUNCTIONS[symbol], hub))
+            if hub is not None and symbol in HUB_FUNCTIONS:
+                module.add_callable(symbol, partial(HUB_FUNCTIONS[symbol], hub))
             else:
-                lines.append(_rule_wrapper(symbol))
+                lines.append(rule_wrapper(symbol))
         loader = sl.FileLoader(lambda _label: self._prelude_module())
         sl.eval(
             module, sl.parse(label, "\n".join([*lines, ""]), self._dialect), self._globals, loader
         )
         return module.freeze()
 
-    # ---------------------------------------------------------------- builtins
+    # ---------------------------------------------------------------- rules
 
     def _rule(self, encoded_call: str) -> None:
         kind, stack, args, kwargs = json.loads(encoded_call)
-        state = self._current(f"{kind}()")
+        state = self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
         location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
@@ -935,215 +639,6 @@ class Evaluator:
             )
         package.targets[target.address] = target
 
-    def _glob(
-        self,
-        include: Sequence[str] = (),
-        exclude: Sequence[str] = (),
-        exclude_directories: int = 1,
-        allow_empty: bool = True,
-    ) -> list[str]:
-        state = self._current("glob()")
-        for argument, value in (("include", include), ("exclude", exclude)):
-            if isinstance(value, str) or not all(isinstance(p, str) for p in value):
-                raise BuildFileError(
-                    f"glob(): '{argument}' must be a list of strings",
-                    hint='write glob(["*.py"]), not glob("*.py")'
-                    if argument == "include"
-                    else None,
-                )
-        try:
-            matches = self.tree.glob(
-                state.directory,
-                list(include),
-                list(exclude),
-                bool(exclude_directories),
-                check=self.check_time,
-            )
-        except GlobPatternError as e:
-            raise BuildFileError(f"glob(): {e}") from None
-        if not matches and not allow_empty:
-            raise BuildFileError(
-                f"glob({list(include)!r}) matched no files and allow_empty = False",
-                hint="check the patterns, which are relative to the build file's directory",
-            )
-        return matches
-
-    def _select(self, conditions: Mapping[str, object], no_match_error: str = "") -> object:
-        state = self._current("select()")
-        if not isinstance(conditions, Mapping):
-            raise BuildFileError("select() takes a dict of {condition label: value}")
-        for key, value in conditions.items():
-            if key not in DEFAULT_CONDITIONS and self._condition_holds(key, state):
-                return value
-        for key in DEFAULT_CONDITIONS:
-            if key in conditions:
-                return conditions[key]
-        if not conditions:
-            raise BuildFileError("select() needs at least one condition")
-        # Bazel always has some configuration; graphpub has none unless told: take the first
-        # branch, as a build for that condition would, and say how to take another.
-        first = next(iter(conditions))
-        self.warn(
-            f"{state.build_file}: no select() condition holds and there is no "
-            f"//conditions:default: using {first!r} (choose with --condition LABEL)",
-            key=f"select:{state.build_file}:{','.join(conditions)}",
-        )
-        return conditions[first]
-
-    def _condition_holds(self, key: str, state: _PackageState) -> bool:
-        try:
-            wanted = parse_address(key, relative_to=state.directory).directory_address
-        except AddressError:
-            return False
-        for active in self.config.conditions:
-            if parse_address(active).directory_address == wanted:
-                return True
-        if wanted.directory == state.directory:
-            setting = state.package.targets.get(wanted) or state.package.setting_hints.get(wanted)
-            if setting is None:
-                state.package.deferred_conditions.add(wanted)
-        else:
-            package = self.package(wanted.directory)
-            setting = package.targets.get(wanted) if package else None
-        return self._setting_holds(setting)
-
-    def _setting_holds(self, setting: Target | None) -> bool:
-        """Whether a config_setting matches the --define values."""
-        if setting is None or setting.kind != "config_setting":
-            return False
-        defines = self.config.defines
-        required = dict(setting.fields.get("define_values") or {})
-        values = setting.fields.get("values") or {}
-        if "define" in values:
-            key_, _, value_ = str(values["define"]).partition("=")
-            required[key_] = value_
-        return bool(required) and all(defines.get(k) == v for k, v in required.items())
-
-    def _package(self, **kwargs: object) -> None:
-        state = self._current("package()")
-        state.package.settings.update(kwargs)
-
-    def _package_name(self) -> str:
-        return self._current("package_name()").directory
-
-    def _repository_name(self) -> str:
-        self._current("repository_name()")
-        return "@"
-
-    def _exports_files(self, srcs: Sequence[str], *args: object, **kwargs: object) -> None:
-        state = self._current("exports_files()")
-        if isinstance(srcs, str) or not all(isinstance(s, str) for s in srcs):
-            raise BuildFileError("exports_files() takes a list of file names")
-        state.package.settings.setdefault("exports_files", []).extend(srcs)
-
-    def _existing_rules(self) -> dict[str, dict[str, object]]:
-        state = self._current("native.existing_rules()")
-        return {
-            t.address.name: _rule_attributes(t)
-            for t in state.package.targets.values()
-            if not (t.address.file or t.address.generated)
-        }
-
-    def _existing_rule(self, name: str) -> dict[str, object] | None:
-        return self._existing_rules().get(name)
-
-    def _read_config(self, section: str, key: str, default: object = None) -> object:
-        """Buck2's read_config(): a `.buckconfig` value, else the default."""
-        return self.config.buckconfig.get(section, {}).get(key, default)
-
-    def _print(self, encoded_call: str) -> None:
-        """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and
-        message for each build file (so also once for a `.bzl` file's top level, whichever
-        process loaded it)."""
-        if self._budgets:  # a file printing in a loop: shown up to a point, not for ever
-            budget = self._budgets[-1]
-            budget.prints += 1
-            if budget.prints > MAX_PRINTS_PER_FILE:
-                if budget.prints == MAX_PRINTS_PER_FILE + 1:
-                    self.warn(
-                        f"{budget.path}: more than {MAX_PRINTS_PER_FILE} print() messages; "
-                        "the rest are not shown"
-                    )
-                return
-        stack, words, sep = json.loads(encoded_call)
-        frames = starlark_errors.frames(stack)
-        if not frames:
-            return
-        message = f"DEBUG {frames[-1]}: " + sep.join(words)
-        self.warn(message, key=f"print:{frames[0] if len(frames) > 1 else ''}:{message}")
-
-    def _ignore_call(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-# Bazel's rule-definition API, for the .bzl files real repositories keep: enough to load them.
-# A rule made with rule() records an opaque target of its kind (named after its implementation
-# function, `_py_wheel_impl` -> `py_wheel`); rule bodies never run.
-_BZL_API_SOURCE = """
-def _kind_of(implementation):
-    name = str(implementation).rpartition(".")[2].lstrip("_")
-    return name[:-len("_impl")] if name.endswith("_impl") else (name or "rule")
-
-def rule(implementation = None, **kwargs):
-    kind = _kind_of(implementation)
-
-    def instantiate(*args, **attributes):
-        return _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
-
-    return instantiate
-
-def _attribute(**kwargs):
-    return struct(**kwargs)
-
-attr = struct(
-    bool = _attribute, int = _attribute, int_list = _attribute, label = _attribute,
-    label_keyed_string_dict = _attribute, label_list = _attribute, output = _attribute,
-    output_list = _attribute, string = _attribute, string_dict = _attribute,
-    string_keyed_label_dict = _attribute, string_list = _attribute,
-    string_list_dict = _attribute,
-)
-
-def provider(doc = "", fields = None, init = None):
-    return struct
-
-def depset(direct = None, transitive = None, **kwargs):
-    items = list(direct or [])
-    for nested in transitive or []:
-        items.extend(nested)
-    return items
-
-def Label(text):
-    return text
-
-def aspect(implementation = None, **kwargs):
-    return struct(implementation = implementation)
-
-def module_extension(implementation = None, **kwargs):
-    return struct()
-
-def repository_rule(implementation = None, **kwargs):
-    return rule(implementation = implementation)
-
-DefaultInfo = struct
-OutputGroupInfo = struct
-PyInfo = struct
-RunEnvironmentInfo = struct
-platform_common = struct(TemplateVariableInfo = struct, ToolchainInfo = struct)
-"""
-
-# JSON keys are strings: Pants' `overrides = {("a.py", "b.py"): {...}}` crosses as "a.py\nb.py".
-_OVERRIDE_KEYS_SOURCE = """
-def _override_keys(overrides):
-    if type(overrides) != "dict":
-        return overrides
-    return {("\\n".join(k) if type(k) == "tuple" else k): v for k, v in overrides.items()}
-"""
-
-_PRINT_SOURCE = """
-def print(*args, sep = " "):
-    _print(json.encode([call_stack(strip_frames = 1), [str(a) for a in args], sep]))
-"""
-
 
 _WITH_PACKAGE_CODE = Evaluator._with_package.__code__
 
@@ -1157,121 +652,25 @@ def _raised_by_the_call(error: BaseException, callers: tuple[object, ...]) -> bo
     return traceback is not None and traceback.tb_frame.f_code in callers
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEYWORDS = frozenset(
-    [
-        "and",
-        "break",
-        "continue",
-        "def",
-        "elif",
-        "else",
-        "for",
-        "if",
-        "in",
-        "lambda",
-        "load",
-        "not",
-        "or",
-        "pass",
-        "return",
-        "while",
-        "as",
-        "assert",
-        "async",
-        "await",
-        "class",
-        "del",
-        "except",
-        "finally",
-        "from",
-        "global",
-        "import",
-        "is",
-        "nonlocal",
-        "raise",
-        "try",
-        "with",
-        "yield",
-        "False",
-        "None",
-        "True",
-    ]
-)
-
-
-def _rule_wrapper(name: str) -> str:
-    # One JSON string crosses into Python: starlark-pyo3 converts every leaf value of its
-    # arguments separately, several times slower for the lists and dicts rules take.
-    return (
-        f"def {name}(*args, **kwargs):\n"
-        f"    if 'overrides' in kwargs:\n"
-        f"        kwargs['overrides'] = _override_keys(kwargs['overrides'])\n"
-        f"    return _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
+def _shortened(error: str) -> str:
+    """starlark's error text with each line cut to MAX_ERROR_LINE characters: a value in a
+    message (`fail("x" * 100000000)`) is shown, not written out whole."""
+    if len(error) <= MAX_ERROR_LINE:
+        return error
+    return "\n".join(
+        line
+        if len(line) <= MAX_ERROR_LINE
+        else line[:MAX_ERROR_LINE] + f"… ({len(line):,} characters in all)"
+        for line in error.split("\n")
     )
 
 
-def _host_info_source() -> str:
-    """Buck2's host_info(): the machine graphpub runs on, as nested structs."""
-    system = platform.system()
-    machine = platform.machine().lower()
-    os_flags = {
-        "is_linux": system == "Linux",
-        "is_macos": system == "Darwin",
-        "is_windows": system == "Windows",
-        "is_freebsd": system == "FreeBSD",
-        "is_unknown": system not in ("Linux", "Darwin", "Windows", "FreeBSD"),
-    }
-    arch_flags = {
-        "is_x86_64": machine in ("x86_64", "amd64"),
-        "is_aarch64": machine in ("aarch64", "arm64"),
-        "is_arm": machine.startswith("arm") and machine != "arm64",
-        "is_i386": machine in ("i386", "i686", "x86"),
-    }
-
-    def struct(flags: Mapping[str, bool]) -> str:
-        return "struct(" + ", ".join(f"{k} = {v}" for k, v in flags.items()) + ")"
-
-    body = f"struct(os = {struct(os_flags)}, arch = {struct(arch_flags)})"
-    return f"def host_info():\n    return {body}\n"
-
-
-def _rule_attributes(target: Target) -> dict[str, object]:
-    attributes = {key: thaw(value) for key, value in target.fields.items()}
-    attributes["name"] = target.address.name
-    attributes["kind"] = target.kind
-    return attributes
-
-
-def _normalize_requirement(name: str) -> str:
-    """rules_python's repository name for a requirement: lower-case, `-` and `.` as `_`."""
-    return re.sub(r"[-_.]+", "_", name.strip()).lower()
-
-
-def _requirement(hub: str, name: str) -> str:
-    return f"@{hub}//{_normalize_requirement(name)}:pkg"
-
-
-def _data_requirement(hub: str, name: str) -> str:
-    return f"@{hub}//{_normalize_requirement(name)}:data"
-
-
-def _dist_info_requirement(hub: str, name: str) -> str:
-    return f"@{hub}//{_normalize_requirement(name)}:dist_info"
-
-
-def _whl_requirement(hub: str, name: str) -> str:
-    return f"@{hub}//{_normalize_requirement(name)}:whl"
-
-
-def _entry_point(hub: str, pkg: str, script: str | None = None) -> str:
-    return f"@{hub}//{_normalize_requirement(pkg)}:rules_python_wheel_entry_point_{script or pkg}"
-
-
-_HUB_FUNCTIONS: dict[str, Callable[..., str]] = {
-    "requirement": _requirement,
-    "data_requirement": _data_requirement,
-    "dist_info_requirement": _dist_info_requirement,
-    "whl_requirement": _whl_requirement,
-    "entry_point": _entry_point,
-}
+# Python's and Starlark's keywords: never names of symbols graphpub writes into Starlark.
+_KEYWORDS = frozenset(
+    [
+        *("and", "break", "continue", "def", "elif", "else", "for", "if", "in", "lambda"),
+        *("load", "not", "or", "pass", "return", "while", "as", "assert", "async", "await"),
+        *("class", "del", "except", "finally", "from", "global", "import", "is", "nonlocal"),
+        *("raise", "try", "with", "yield", "False", "None", "True"),
+    ]
+)

@@ -23,14 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from graphpub.buildgraph.budget import PROGRESS_SIZE, read_progress, report_progress_of_process
 from graphpub.buildgraph.config import Config
-from graphpub.buildgraph.evaluator import (
-    PROGRESS_SIZE,
-    Evaluator,
-    Package,
-    read_progress,
-    report_progress_of_process,
-)
+from graphpub.buildgraph.evaluator import Evaluator, Package
 from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
 
 # Below this many packages per worker, forking and pickling cost more than they save.

@@ -122,8 +122,9 @@ class PackageContext(Protocol):
         """`settings[key]` of the packages above this one that set it, nearest first."""
         ...
 
-    def read_text(self, relative: str) -> str:
-        """A package-relative file's text (say `requirements.txt`); raises BuildFileError."""
+    def read_text(self, relative: str, near: SourceLocation | None = None) -> str:
+        """A package-relative file's text (say `requirements.txt`), never from outside the
+        root; errors point at the name as written in the build file, at or after `near`."""
         ...
 
 

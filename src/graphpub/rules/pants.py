@@ -452,7 +452,7 @@ def expand_per_requirement(
 ) -> list[tuple[str, dict[str, Any]]]:
     """python_requirements / poetry_requirements: one python_requirement per project."""
     source = str(fields.get("source"))
-    text = package.read_text(source)
+    text = package.read_text(source, call.location)
     if call.kind == "poetry_requirements":
         requirements = _poetry_requirements(text, source, call)
     else:

@@ -1,0 +1,206 @@
+"""The functions build files call besides rules: Bazel's and Buck2's native builtins.
+
+`glob`, `select`, `package`, `package_name`, `repository_name`, `exports_files`,
+`existing_rule(s)`, `read_config`, `print`; each is a callback into graphpub, reviewed (the
+set is pinned by a test), acting on the package being evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from graphpub.buildgraph import starlark_errors
+from graphpub.buildgraph.address import parse_address
+from graphpub.buildgraph.files import GlobPatternError
+from graphpub.buildgraph.target import Target, thaw
+from graphpub.errors import AddressError, BuildFileError
+
+if TYPE_CHECKING:
+    from graphpub.buildgraph.evaluator import Evaluator, PackageState
+
+DEFAULT_CONDITIONS = frozenset(
+    {"//conditions:default", "@bazel_tools//conditions:default", "DEFAULT"}
+)
+# print() calls shown per evaluated file: a loop printing floods no CI log.
+MAX_PRINTS_PER_FILE = 1000
+# Characters of one print() message shown: a file printing a huge value floods no CI log.
+MAX_PRINTED_CHARACTERS = 4000
+
+
+class NativeBuiltins:
+    """The native builtins, bound to the evaluator whose current package they act on."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+        self._config = evaluator.config
+
+    def functions(self) -> dict[str, Callable[..., object]]:
+        return {
+            "glob": self.glob,
+            "select": self.select,
+            "package": self.package,
+            "package_name": self.package_name,
+            "repository_name": self.repository_name,
+            "exports_files": self.exports_files,
+            "existing_rule": self.existing_rule,
+            "existing_rules": self.existing_rules,
+            "licenses": self.ignore_call,
+            "oncall": self.ignore_call,
+            "read_config": self.read_config,
+            "_print": self.print,
+        }
+
+    def _current(self, what: str) -> PackageState:
+        return self._evaluator.current(what)
+
+    def glob(
+        self,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        exclude_directories: int = 1,
+        allow_empty: bool = True,
+    ) -> list[str]:
+        state = self._current("glob()")
+        for argument, value in (("include", include), ("exclude", exclude)):
+            if isinstance(value, str) or not all(isinstance(p, str) for p in value):
+                raise BuildFileError(
+                    f"glob(): '{argument}' must be a list of strings",
+                    hint='write glob(["*.py"]), not glob("*.py")'
+                    if argument == "include"
+                    else None,
+                )
+        try:
+            matches = self._evaluator.tree.glob(
+                state.directory,
+                list(include),
+                list(exclude),
+                bool(exclude_directories),
+                check=self._evaluator.limits.check_time,
+            )
+        except GlobPatternError as e:
+            raise BuildFileError(f"glob(): {e}") from None
+        if not matches and not allow_empty:
+            raise BuildFileError(
+                f"glob({list(include)!r}) matched no files and allow_empty = False",
+                hint="check the patterns, which are relative to the build file's directory",
+            )
+        return matches
+
+    def select(self, conditions: Mapping[str, object], no_match_error: str = "") -> object:
+        state = self._current("select()")
+        if not isinstance(conditions, Mapping):
+            raise BuildFileError("select() takes a dict of {condition label: value}")
+        for key, value in conditions.items():
+            if key not in DEFAULT_CONDITIONS and self._condition_holds(key, state):
+                return value
+        for key in DEFAULT_CONDITIONS:
+            if key in conditions:
+                return conditions[key]
+        if not conditions:
+            raise BuildFileError("select() needs at least one condition")
+        # Bazel always has some configuration; graphpub has none unless told: take the first
+        # branch, as a build for that condition would, and say how to take another.
+        first = next(iter(conditions))
+        self._evaluator.warn(
+            f"{state.build_file}: no select() condition holds and there is no "
+            f"//conditions:default: using {first!r} (choose with --condition LABEL)",
+            key=f"select:{state.build_file}:{','.join(conditions)}",
+        )
+        return conditions[first]
+
+    def _condition_holds(self, key: str, state: PackageState) -> bool:
+        try:
+            wanted = parse_address(key, relative_to=state.directory).directory_address
+        except AddressError:
+            return False
+        for active in self._config.conditions:
+            if parse_address(active).directory_address == wanted:
+                return True
+        if wanted.directory == state.directory:
+            setting = state.package.targets.get(wanted) or state.package.setting_hints.get(wanted)
+            if setting is None:
+                state.package.deferred_conditions.add(wanted)
+        else:
+            package = self._evaluator.package(wanted.directory)
+            setting = package.targets.get(wanted) if package else None
+        return self.setting_holds(setting)
+
+    def setting_holds(self, setting: Target | None) -> bool:
+        """Whether a config_setting matches the --define values."""
+        if setting is None or setting.kind != "config_setting":
+            return False
+        defines = self._config.defines
+        required = dict(setting.fields.get("define_values") or {})
+        values = setting.fields.get("values") or {}
+        if "define" in values:
+            key_, _, value_ = str(values["define"]).partition("=")
+            required[key_] = value_
+        return bool(required) and all(defines.get(k) == v for k, v in required.items())
+
+    def package(self, **kwargs: object) -> None:
+        state = self._current("package()")
+        state.package.settings.update(kwargs)
+
+    def package_name(self) -> str:
+        return self._current("package_name()").directory
+
+    def repository_name(self) -> str:
+        self._current("repository_name()")
+        return "@"
+
+    def exports_files(self, srcs: Sequence[str], *args: object, **kwargs: object) -> None:
+        state = self._current("exports_files()")
+        if isinstance(srcs, str) or not all(isinstance(s, str) for s in srcs):
+            raise BuildFileError("exports_files() takes a list of file names")
+        state.package.settings.setdefault("exports_files", []).extend(srcs)
+
+    def existing_rules(self) -> dict[str, dict[str, object]]:
+        state = self._current("native.existing_rules()")
+        return {
+            t.address.name: _rule_attributes(t)
+            for t in state.package.targets.values()
+            if not (t.address.file or t.address.generated)
+        }
+
+    def existing_rule(self, name: str) -> dict[str, object] | None:
+        return self.existing_rules().get(name)
+
+    def read_config(self, section: str, key: str, default: object = None) -> object:
+        """Buck2's read_config(): a `.buckconfig` value, else the default."""
+        return self._config.buckconfig.get(section, {}).get(key, default)
+
+    def print(self, encoded_call: str) -> None:
+        """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and
+        message for each build file (so also once for a `.bzl` file's top level, whichever
+        process loaded it)."""
+        budget = self._evaluator.limits.current
+        if budget is not None:  # a file printing in a loop: shown up to a point, not for ever
+            budget.prints += 1
+            if budget.prints > MAX_PRINTS_PER_FILE:
+                if budget.prints == MAX_PRINTS_PER_FILE + 1:
+                    self._evaluator.warn(
+                        f"{budget.path}: more than {MAX_PRINTS_PER_FILE} print() messages; "
+                        "the rest are not shown"
+                    )
+                return
+        stack, words, sep = json.loads(encoded_call)
+        frames = starlark_errors.frames(stack)
+        if not frames:
+            return
+        text = sep.join(words)
+        if len(text) > MAX_PRINTED_CHARACTERS:
+            text = text[:MAX_PRINTED_CHARACTERS] + f"… ({len(text):,} characters in all)"
+        message = f"DEBUG {frames[-1]}: " + text
+        self._evaluator.warn(message, key=f"print:{frames[0] if len(frames) > 1 else ''}:{message}")
+
+    def ignore_call(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _rule_attributes(target: Target) -> dict[str, object]:
+    attributes = {key: thaw(value) for key, value in target.fields.items()}
+    attributes["name"] = target.address.name
+    attributes["kind"] = target.kind
+    return attributes

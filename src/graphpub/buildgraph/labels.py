@@ -1,0 +1,73 @@
+"""Which file a `load()` label names: a `.bzl` file below the root, or an external repository.
+
+`//pkg:defs.bzl` and `:defs.bzl` are files of this repository; `cell//pkg:defs.bzl` too when
+`cell` is a Buck2 cell; `@repo//...` is external unless the `external_loads` config key maps it
+to a directory. No label reaches outside the build root.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+
+from graphpub.errors import BuildFileError, SourceLocation
+
+# Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
+BUILTIN_REPOSITORIES = frozenset(
+    {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
+)
+_CELL = re.compile(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
+
+
+def repository_of(label: str) -> str:
+    """The external repository a label names: `rules_python` for `@rules_python//python:x`."""
+    return label[1:].lstrip("@").partition("//")[0]
+
+
+class LoadLabels:
+    """Resolves `load()` labels against the root's cells and `external_loads` mapping."""
+
+    def __init__(self, cells: Mapping[str, str], external_loads: Mapping[str, str]) -> None:
+        self._cells = cells
+        self._external = external_loads
+
+    def local_path(self, label: str, from_dir: str, where: SourceLocation) -> str | None:
+        """The root-relative `.bzl` path a label names, or None for an external repository."""
+        mapped = self._mapped_external(label)
+        if mapped is not None:
+            return mapped
+        text = label
+        cell = _CELL.match(label)
+        if (
+            cell
+            and cell.group("cell") in self._cells
+            and cell.group("cell") not in BUILTIN_REPOSITORIES
+        ):
+            text = "//" + posixpath.join(self._cells[cell.group("cell")], label[cell.end() :])
+        elif label.startswith("@") and not label.startswith(("@//", "@@//")):
+            return None
+        text = text.lstrip("@")
+        if text.startswith("//"):
+            package, colon, name = text[2:].partition(":")
+            path = posixpath.join(package, name) if colon else package
+        elif text.startswith(":"):
+            path = posixpath.join(from_dir, text[1:])
+        else:
+            path = posixpath.join(from_dir, text)
+        normalized = posixpath.normpath(path)
+        if normalized.startswith("../") or normalized == ".." or posixpath.isabs(normalized):
+            raise BuildFileError(f"load({label!r}) points outside the build root", location=where)
+        return normalized
+
+    def _mapped_external(self, label: str) -> str | None:
+        mapping = self._external
+        if label in mapping:
+            return posixpath.normpath(mapping[label])
+        repository, sep, rest = label.lstrip("@").partition("//")
+        key = f"@{repository}"
+        if sep and key in mapping:
+            package, colon, name = rest.partition(":")
+            relative = posixpath.join(package, name) if colon else package
+            return posixpath.normpath(posixpath.join(mapping[key], relative))
+        return None

@@ -1,0 +1,133 @@
+"""The Starlark every build file sees: graphpub's prelude, and the modules of builtin labels.
+
+Every rule is a Starlark wrapper that records the call stack and passes its arguments to
+graphpub as one JSON string (starlark-pyo3 converts each leaf value separately otherwise,
+several times slower for the lists and dicts rules take). The Starlark parts live as `.bzl`
+files beside this module (`prelude/`); this module assembles them.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import re
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+
+PRELUDE_LABEL = "@graphpub//:prelude.bzl"
+# Bazel's native module members that are builtins rather than rules.
+NATIVE_BUILTINS = (
+    "glob",
+    "package_name",
+    "repository_name",
+    "existing_rule",
+    "existing_rules",
+    "exports_files",
+    "package",
+    "licenses",
+)
+_TOP_LEVEL_NAME = re.compile(r"^(?:def\s+)?([A-Za-z][A-Za-z0-9_]*)\s*[(=]", re.MULTILINE)
+
+
+@functools.cache
+def starlark_source(name: str) -> str:
+    """One of the `.bzl` files shipped in `graphpub/buildgraph/prelude/`."""
+    directory = resources.files("graphpub.buildgraph").joinpath("prelude")
+    return directory.joinpath(name).read_text("utf-8")
+
+
+def defined_names(source: str) -> set[str]:
+    """The top-level functions and values a Starlark source defines (public or not)."""
+    return set(_TOP_LEVEL_NAME.findall(source))
+
+
+def rule_wrapper(name: str) -> str:
+    """A Starlark function `name` that makes a target of kind `name` through `_rule`."""
+    return (
+        f"def {name}(*args, **kwargs):\n"
+        f"    if 'overrides' in kwargs:\n"
+        f"        kwargs['overrides'] = _override_keys(kwargs['overrides'])\n"
+        f"    return _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
+    )
+
+
+def prelude_source(rule_names: Iterable[str], extra: str) -> str:
+    """The prelude module's source: `print`, the `overrides` helper, a wrapper per rule,
+    `native`, `host_info()` and the rule set's own Starlark (`extra`)."""
+    names = sorted(rule_names)
+    members = [*NATIVE_BUILTINS, *names]
+    native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
+    return "\n".join(
+        [
+            starlark_source("override_keys.bzl"),
+            starlark_source("print.bzl"),
+            *(rule_wrapper(name) for name in names),
+            native,
+            host_info_source(),
+            extra,
+            "",
+        ]
+    )
+
+
+def host_info_source() -> str:
+    """Buck2's host_info(): the machine graphpub runs on, as nested structs."""
+    system = platform.system()
+    machine = platform.machine().lower()
+    os_flags = {
+        "is_linux": system == "Linux",
+        "is_macos": system == "Darwin",
+        "is_windows": system == "Windows",
+        "is_freebsd": system == "FreeBSD",
+        "is_unknown": system not in ("Linux", "Darwin", "Windows", "FreeBSD"),
+    }
+    arch_flags = {
+        "is_x86_64": machine in ("x86_64", "amd64"),
+        "is_aarch64": machine in ("aarch64", "arm64"),
+        "is_arm": machine.startswith("arm") and machine != "arm64",
+        "is_i386": machine in ("i386", "i686", "x86"),
+    }
+
+    def struct(flags: Mapping[str, bool]) -> str:
+        return "struct(" + ", ".join(f"{k} = {v}" for k, v in flags.items()) + ")"
+
+    body = f"struct(os = {struct(os_flags)}, arch = {struct(arch_flags)})"
+    return f"def host_info():\n    return {body}\n"
+
+
+# ---------------------------------------------------------------- pip hubs
+
+
+def normalize_requirement(name: str) -> str:
+    """rules_python's repository name for a requirement: lower-case, `-` and `.` as `_`."""
+    return re.sub(r"[-_.]+", "_", name.strip()).lower()
+
+
+def _requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{normalize_requirement(name)}:pkg"
+
+
+def _data_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{normalize_requirement(name)}:data"
+
+
+def _dist_info_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{normalize_requirement(name)}:dist_info"
+
+
+def _whl_requirement(hub: str, name: str) -> str:
+    return f"@{hub}//{normalize_requirement(name)}:whl"
+
+
+def _entry_point(hub: str, pkg: str, script: str | None = None) -> str:
+    return f"@{hub}//{normalize_requirement(pkg)}:rules_python_wheel_entry_point_{script or pkg}"
+
+
+# What `load("@hub//:requirements.bzl", ...)` offers, each called with the hub's name first.
+HUB_FUNCTIONS: dict[str, Callable[..., str]] = {
+    "requirement": _requirement,
+    "data_requirement": _data_requirement,
+    "dist_info_requirement": _dist_info_requirement,
+    "whl_requirement": _whl_requirement,
+    "entry_point": _entry_point,
+}
