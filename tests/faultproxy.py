@@ -27,6 +27,9 @@ modes affects the next request of every connection, open ones included. Modes:
   the whole request, then reset both connections (SO_LINGER 0, then close: a TCP RST). The
   server never sees a complete request; the client gets ECONNRESET (or EPIPE while still
   sending, then an end of stream where it expected the answer).
+- `throttle`: forward the request, its body at no more than `rate` bytes a second: a slow
+  network, steady but slow. Leaving the mode lets the requests being throttled finish at
+  full speed.
 
 `count` limits a fault to the next `count` faulted requests (every fault ends its
 connection, so that is also a number of connections), after which the mode goes
@@ -36,7 +39,8 @@ the simple index is read through; other requests pass, and do not use up `count`
 
 `requests_seen` counts the requests seen per method (the first word of the request line),
 faulted or not; `faults_injected` counts the faults injected per mode (not `refuse`: a
-refused connection never reaches the proxy).
+refused connection never reaches the proxy); `bytes_forwarded` counts the request bytes
+(heads and bodies) passed on to the server, per method.
 
 A connection that does not look like HTTP/1.x (no blank line within `MAX_HEAD` bytes) or
 whose request body is chunked is forwarded as raw bytes from then on, and `reset` then counts
@@ -57,7 +61,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Literal, get_args
 
-Mode = Literal["pass", "refuse", "http_error", "stall", "reset"]
+Mode = Literal["pass", "refuse", "http_error", "stall", "reset", "throttle"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 _Sink = Callable[[bytes], None]
 
@@ -66,6 +70,7 @@ MAX_HEAD = 64 * 1024  # bytes of a request head at most
 CHUNK = 64 * 1024  # bytes read from a socket at once
 ACCEPT_POLL = 0.05  # seconds between checks of the accept thread for a closed listener
 CONNECT_TIMEOUT = 5.0  # seconds to connect to the upstream server
+THROTTLE_STEP = 0.05  # seconds between two pieces of a throttled body
 
 
 class FaultProxy:
@@ -79,6 +84,7 @@ class FaultProxy:
         self.upstream = upstream
         self.requests_seen: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
+        self.bytes_forwarded: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._closed = False
         self._connections: set[_Connection] = set()
@@ -88,6 +94,7 @@ class FaultProxy:
         self._status = HTTPStatus.SERVICE_UNAVAILABLE
         self._body = b""
         self._after_bytes = 2000
+        self._rate = 10_000
         self._listener: socket.socket | None = self._listen(0)
         self.port: int = self._listener.getsockname()[1]
         self._acceptor = threading.Thread(
@@ -99,6 +106,12 @@ class FaultProxy:
     def url(self) -> str:
         """`http://127.0.0.1:PORT/`: where clients connect instead of the server."""
         return f"http://{LOOPBACK}:{self.port}/"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections not closed yet."""
+        with self._lock:
+            return len(self._connections)
 
     @property
     def mode(self) -> Mode:
@@ -115,6 +128,7 @@ class FaultProxy:
         status: int = 503,
         body: str | None = None,
         after_bytes: int = 2000,
+        rate: int = 10_000,
     ) -> None:
         """Switch to `mode` now, from any thread.
 
@@ -122,6 +136,7 @@ class FaultProxy:
         None for all. `only_methods`: the HTTP methods the fault applies to, None for all.
         `status` and `body` (default: the status line's phrase): the answer in `http_error`.
         `after_bytes`: how much of a request `reset` forwards before the reset.
+        `rate`: bytes a second `throttle` forwards of a request body.
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
@@ -131,6 +146,8 @@ class FaultProxy:
             raise ValueError(f"count must be at least 1, not {count}")
         if after_bytes < 1:
             raise ValueError(f"after_bytes must be at least 1, not {after_bytes}")
+        if rate < 1:
+            raise ValueError(f"rate must be at least 1, not {rate}")
         http_status = HTTPStatus(status)
         dropped: list[_Connection] = []
         with self._lock:
@@ -144,6 +161,7 @@ class FaultProxy:
             self._status = http_status
             self._body = (body if body is not None else http_status.phrase).encode()
             self._after_bytes = after_bytes
+            self._rate = rate
             if mode == "refuse" and self._listener is not None:
                 _close(self._listener)
                 self._listener = None
@@ -233,7 +251,7 @@ class FaultProxy:
                 return None
             if self._only_methods is not None and method not in self._only_methods:
                 return None
-            fault = _Fault(mode, self._status, self._body, self._after_bytes)
+            fault = _Fault(mode, self._status, self._body, self._after_bytes, self._rate)
             self.faults_injected[mode] += 1
             if self._count is not None:
                 self._count -= 1
@@ -250,6 +268,7 @@ class _Fault:
     status: HTTPStatus
     body: bytes
     after_bytes: int
+    rate: int
 
     def response(self) -> bytes:
         head = (
@@ -276,6 +295,7 @@ class _Connection:
         self.closed = False
         self.client_done = False  # the client has stopped sending (end of stream)
         self.upstream_done = False  # the server has stopped sending (end of stream)
+        self.method = "?"  # of the request being forwarded
 
     def start(self) -> None:
         name = f"faultproxy-{self.proxy.port}-client-{self.client.fileno()}"
@@ -301,6 +321,9 @@ class _Connection:
             if self.client_done:  # a clean end: let the server finish its answer
                 self._half_closed(client=True)
                 return
+        except ConnectionResetError:  # the client reset: so does the proxy, as a router would
+            self.close(reset=True)
+            return
         except OSError:
             pass  # either side went away, or the proxy closed the sockets
         self.close()
@@ -334,12 +357,14 @@ class _Connection:
             return False
         method, length, chunked = _parse_head(head)
         fault = self.proxy._fault_for(method)
-        if fault is None:
+        self.method = method
+        if fault is None or fault.mode == "throttle":
             self._send_upstream(head)
             if chunked:
                 self._forward_raw(None)
                 return False
-            return self._relay(length, self._send_upstream)
+            sink = self._send_upstream if fault is None else self._throttled(fault.rate)
+            return self._relay(length, sink)
         if fault.mode == "http_error":
             if not chunked:
                 self._relay(length, None)
@@ -411,6 +436,22 @@ class _Connection:
                 left -= size
         return True
 
+    def _throttled(self, rate: int) -> _Sink:
+        """A sink passing data upstream at no more than `rate` bytes a second, while the proxy
+        stays in `throttle` mode."""
+        piece = max(1, int(rate * THROTTLE_STEP))
+
+        def send(data: bytes) -> None:
+            start = 0
+            while start < len(data) and self.proxy.mode == "throttle":
+                self._send_upstream(data[start : start + piece])
+                start += piece
+                time.sleep(THROTTLE_STEP)
+            if start < len(data):
+                self._send_upstream(data[start:])
+
+        return send
+
     def _send_upstream(self, data: bytes) -> None:
         if self.upstream is None:
             upstream = socket.create_connection(self.proxy.upstream, timeout=CONNECT_TIMEOUT)
@@ -423,6 +464,8 @@ class _Connection:
             name = f"faultproxy-{self.proxy.port}-upstream-{upstream.fileno()}"
             threading.Thread(target=self._answer, name=name, daemon=True).start()
         self.upstream.sendall(data)
+        with self.proxy._lock:
+            self.proxy.bytes_forwarded[self.method] += len(data)
 
     # ---------------------------------------------------------- upstream -> client
 

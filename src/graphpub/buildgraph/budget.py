@@ -29,10 +29,10 @@ if sys.platform != "win32":
 PROGRESS_SIZE = mmap.PAGESIZE
 _PROGRESS = struct.Struct("dI")  # the deadline (time.monotonic), the length of the path
 _MIB = 1 << 20
-# Address space a file's evaluation may add beyond its memory limit: what starlark-rust and
-# CPython reserve without touching (heap chunks, arenas), so that a file just under the limit
-# still runs. Measured on the hostile tests and benchmarks/gen_monorepo.py trees.
-ADDRESS_SPACE_SLACK = 256 * _MIB
+# Address space a file's evaluation may reserve beyond its memory limit without touching it
+# (CPython's arenas, thread-local caches). Measured on the hostile tests and
+# benchmarks/gen_monorepo.py trees.
+ADDRESS_SPACE_SLACK = 64 * _MIB
 
 _process_progress: list[mmap.mmap] = []  # set in a supervised process (parallel.run_supervised)
 
@@ -149,9 +149,11 @@ class Limits:
         self._on_interrupt = on_interrupt
         self._budgets: list[Budget] = []
         self._memory = ProcessMemory()
-        # Resident memory a file's evaluation may add; address space, which grows ahead of it
-        # (starlark's heap reserves chunks), a little more: it is checked as often, and capped
-        # (RLIMIT_AS) for the single allocation or the native loop no check sees.
+        # Resident memory and address space a file's evaluation may add: checked as starlark
+        # asks, and the address space capped (RLIMIT_AS) at the same limit, for the single
+        # allocation (`"x" * 2000000000`) or native loop (`str()` of a huge value) no check
+        # sees. starlark's heap grows by doubling chunks, so the cap is usually what stops a
+        # file growing without end: a file can use about half the limit.
         self._memory_limit = config.max_evaluation_memory_mib * _MIB
         self._address_space_limit = self._memory_limit + ADDRESS_SPACE_SLACK
         self.address_space = AddressSpaceCap(self._address_space_limit, self._memory)

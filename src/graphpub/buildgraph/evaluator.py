@@ -422,7 +422,8 @@ class Evaluator:
     def _error_from(self, error: str) -> GraphpubError:
         pending, self._pending = self._pending, None
         location = starlark_errors.error_location(error, self._is_user_file)
-        if isinstance(pending, MemoryError):
+        if isinstance(pending, MemoryError) or (pending is None and "MemoryError" in error):
+            # Python ran out of the capped address space, in a callback or converting a value.
             budget = self.limits.current
             pending = self.limits.memory_error(budget.path if budget else "", location)
         elif isinstance(pending, RecursionError):  # thawing or decoding a rule's arguments

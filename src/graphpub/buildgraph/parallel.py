@@ -27,6 +27,7 @@ from graphpub.buildgraph.budget import PROGRESS_SIZE, read_progress, report_prog
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator, Package
 from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
+from graphpub.lifetime import die_with_parent
 
 # Below this many packages per worker, forking and pickling cost more than they save.
 MIN_PACKAGES_PER_WORKER = 250
@@ -34,14 +35,11 @@ MIN_PACKAGES_PER_WORKER = 250
 # benchmarks/gen_monorepo.py trees) while the parent only unpickles it: the parent takes a
 # larger share so that both finish together.
 PARENT_SHARE_WEIGHT = 1.2
-# A worker still on one file this long after its deadline (which starlark enforces itself
-# wherever it can) is stopped: seconds, and as a multiple of evaluation_timeout.
-STOP_GRACE = 5.0
-STOP_FACTOR = 1.0
-_POLL_SECONDS = 1.0
-# The supervised process's own evaluation stops itself at its deadline wherever starlark can;
-# past this many seconds more, it is stuck where starlark cannot (one operation on a huge value).
-_SUPERVISED_GRACE = 60.0
+# A process still on one file this many seconds after its deadline is stuck where starlark
+# cannot cancel (one native operation on a huge value: `str()` of a list shared a billion
+# times), and is stopped. starlark stops itself within milliseconds of the deadline elsewhere.
+STOP_GRACE = 3.0
+_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -99,6 +97,7 @@ def _shares(directories: Sequence[str], jobs: int) -> list[list[str]]:
 def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
     progress = mmap.mmap(-1, PROGRESS_SIZE)  # anonymous and shared with the child
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         os.close(write_fd)
@@ -107,6 +106,7 @@ def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
     status = 0
     try:
         os.close(read_fd)
+        die_with_parent(parent)  # where the kernel cannot, the parent's finally stops it
         evaluator.report_progress(progress)
         result = _Result()
         known = set(evaluator.packages)
@@ -129,7 +129,7 @@ def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
 def _collect(worker: _Worker, config: Config) -> _Result:
     """A worker's result, read as it comes; the worker stopped if it stays stuck on a file."""
     chunks: list[bytes] = []
-    grace = STOP_GRACE + STOP_FACTOR * config.evaluation_timeout
+    grace = STOP_GRACE
     while True:
         ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
         if ready:
@@ -228,10 +228,15 @@ def run_supervised(command: Callable[[], int], report: Callable[[GraphpubError],
     progress = mmap.mmap(-1, PROGRESS_SIZE)
     sys.stdout.flush()
     sys.stderr.flush()
+    watch_read, watch_write = os.pipe()  # the child's sign that this process is gone
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
+        os.close(watch_write)
+        die_with_parent(parent, watch_read)
         report_progress_of_process(progress)
         raise SystemExit(command())  # exits as the command would have, unsupervised
+    os.close(watch_read)
     worker = _Worker(pid, -1, progress)
     previous = {
         number: signal.signal(number, handler)
@@ -244,6 +249,7 @@ def run_supervised(command: Callable[[], int], report: Callable[[GraphpubError],
     try:
         status = _wait(worker)
     finally:
+        os.close(watch_write)
         for number, handler in previous.items():
             signal.signal(number, handler)
     if os.WIFEXITED(status):
@@ -270,7 +276,7 @@ def _wait(worker: _Worker) -> int:
     try:
         while not select.select([pidfd], [], [], _POLL_SECONDS)[0]:
             deadline, _ = read_progress(worker.progress)
-            if deadline and time.monotonic() > deadline + _SUPERVISED_GRACE:
+            if deadline and time.monotonic() > deadline + STOP_GRACE:
                 _stop(worker)
     finally:
         os.close(pidfd)

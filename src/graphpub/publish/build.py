@@ -31,6 +31,7 @@ from graphpub import __version__
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.lifetime import die_with_parent
 from graphpub.publish.inference import BUCK2_KINDS
 from graphpub.publish.ownership import Contents
 from graphpub.rules.distribution import Distribution
@@ -214,7 +215,12 @@ def build_all(
     if missing:
         workers = max(1, min(jobs, len(missing)))
         failures: dict[str, str | None] = {}
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("fork"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             running = {pool.submit(_build_into_cache, p, cache): p for p in missing}
             for future in as_completed(running):
                 failures[running[future].key] = future.result()

@@ -28,6 +28,7 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.lifetime import guarded_command, watch_pipe
 from graphpub.publish.index import (
     directory_files,
     existing_files,
@@ -496,7 +497,7 @@ class _RepositoryUpload:
         """Run `twine upload` on `files`, reading its output as it comes: a file that makes no
         progress for upload_timeout seconds ends the process."""
         config = self.config
-        command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar"]
+        command = ["upload", "--disable-progress-bar"]
         if not self.options.interactive:
             command.append("--non-interactive")
         if config.ca_certs:
@@ -511,8 +512,15 @@ class _RepositoryUpload:
         else:
             command += ["--repository-url", self.repository.url]
         command += [*config.twine_args, *map(str, files)]
+        with watch_pipe() as watch_fd:
+            return self._run_twine(guarded_command("twine", command, watch_fd), watch_fd)
+
+    def _run_twine(self, command: list[str], watch_fd: int) -> _TwineRun:
+        """Run twine (dying with this process, `lifetime`), reading its output as it comes."""
+        config = self.config
         process = subprocess.Popen(
             command,
+            pass_fds=(watch_fd,),
             # Plain text to parse: twine wraps its messages, and colours them on a terminal.
             env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
             stdin=None if self.options.interactive else subprocess.DEVNULL,
