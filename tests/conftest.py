@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,29 @@ import pytest
 from graphpub.buildgraph import BuildGraph, load_config
 from graphpub.cli import main
 from graphpub.rules import default_rules
+from tests.spawner import Spawner
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = REPO_ROOT / "testdata"
+
+# Started with the session, while pytest is small (see tests/spawner.py).
+_SPAWNER: list[Spawner] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if sys.platform.startswith("linux"):
+        _SPAWNER.append(Spawner())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for spawner in _SPAWNER:
+        spawner.close()
+
+
+def spawner() -> Spawner | None:
+    """Where to start commands whose peak memory a test measures (Linux only)."""
+    return _SPAWNER[0] if _SPAWNER else None
+
 
 Result = tuple[int, str, str]
 Runner = Callable[..., Result]

@@ -47,8 +47,9 @@ def test_syntax_error(tmp_path: Path, run: Runner) -> None:
             "pkg/BUILD.bazel": 'py_library(\n    name = "x",\n    deps = [":a" ":b" ,,],\n)\n',
         },
     )
+    # Bazel files are Starlark, where adjacent strings do not join: the first error is there.
     check_error(
-        fails(run, root), "pkg/BUILD.bazel:3:24", "syntax error", '    deps = [":a" ":b" ,,],'
+        fails(run, root), "pkg/BUILD.bazel:3:18", "syntax error", '    deps = [":a" ":b" ,,],'
     )
 
 

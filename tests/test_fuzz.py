@@ -43,17 +43,16 @@ from graphpub.buildgraph.address import AddressInput, AddressStyle, parse_addres
 from graphpub.buildgraph.specs import parse_specs, resolve_specs
 from graphpub.cli import main
 from graphpub.diagnostics import render_error
-from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.errors import GraphpubError, SourceLocation, visible
 from graphpub.publish.repositories import (
     read_pypirc,
-    redact,
     resolve,
-    secrets_of,
     simple_index_url,
     twine_environment,
     without_userinfo,
 )
 from graphpub.rules import default_rules
+from graphpub.secrets import Secrets
 from tests import fuzz_strategies as fs
 
 Result = tuple[int, str, str]
@@ -444,13 +443,15 @@ def check_repository_use(name: str, pypirc: Any, searched: list[Path]) -> None:
     what publishing does before any upload."""
     used_at = SourceLocation("src/BUILD", 3, 5)
     try:
-        repository = resolve(name, pypirc, searched, used_at)
+        repository = resolve(name, pypirc, searched, used_at, Secrets())
     except GraphpubError as error:
         assert error.location == used_at
         return
     environment, _ = twine_environment(repository, {"TWINE_PASSWORD": "s3cret"})
-    secrets = secrets_of(repository, environment)
-    redact(f"uploading to {repository.url}", secrets)
+    secrets = Secrets()
+    secrets.add_environment(environment)
+    secrets.add_url(repository.url, "the repository")
+    secrets.redact(f"uploading to {repository.url}")
     without_userinfo(repository.url)
     simple_index_url(repository.url)
     if repository.is_directory:
@@ -474,7 +475,7 @@ def test_pypirc_reading_raises_only_graphpub_errors(content: str | bytes, names:
         path = directory / ".pypirc"
         write_tree(directory, {".pypirc": content})
         try:
-            pypirc = read_pypirc([path])
+            pypirc = read_pypirc([path], Secrets())
         except GraphpubError as error:
             assert error.location is not None and error.location.path == str(path)
             return
@@ -486,7 +487,9 @@ def test_a_directory_index_named_with_a_space(tmp_path: Path) -> None:
     # `file:my index` in a .pypirc is the URL file:///.../my%20index: the directory is unquoted.
     pypirc = tmp_path / ".pypirc"
     pypirc.write_text("[distutils]\nindex-servers = local\n[local]\nrepository: file:my index\n")
-    repository = resolve("@local", read_pypirc([pypirc]), [pypirc], SourceLocation("BUILD", 1))
+    repository = resolve(
+        "@local", read_pypirc([pypirc], Secrets()), [pypirc], SourceLocation("BUILD", 1), Secrets()
+    )
     assert repository.url.endswith("/my%20index")
     assert repository.directory == (tmp_path / "my index").resolve()
 
@@ -499,7 +502,7 @@ def test_a_directory_index_named_with_a_space(tmp_path: Path) -> None:
 @example(url="file://")  # was the current directory
 def test_url_repositories_raise_only_graphpub_errors(url: str) -> None:
     # `repositories = [URL]` in a BUILD file: no .pypirc involved.
-    check_repository_use(url, read_pypirc([]), [])
+    check_repository_use(url, read_pypirc([], Secrets()), [])
 
 
 # ---------------------------------------------------------------- rendering
@@ -532,7 +535,7 @@ def test_errors_always_render(
         error = GraphpubError(message, location=location, hint=hint, related=tuple(related))
         rendered = render_error(error, root)
         assert rendered.startswith(f"{path}:" if location else "error: "), rendered
-        assert message in rendered, rendered
+        assert visible(message) in rendered, rendered
 
 
 # ---------------------------------------------------------------- configuration

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
-import resource
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +25,7 @@ from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree
 from graphpub.errors import BuildFileError
 from graphpub.rules import default_rules
-from tests.conftest import Runner, failure, lines, make_repo, peek
+from tests.conftest import Runner, failure, lines, make_repo, peek, spawner
 
 LIMITS = "evaluation_timeout = 0.5\nmax_evaluation_memory_mib = 64\n"
 # Where memory is the limit to reach, however slow a busy machine is.
@@ -65,45 +61,27 @@ class Outcome:
         return found[0]
 
 
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
-
-
 def graphpub(root: Path, *args: str, entry: tuple[str, ...] = ("-m", "graphpub")) -> Outcome:
-    """Run graphpub in a subprocess under ADDRESS_SPACE_LIMIT; its time and peak memory."""
+    """Run graphpub in a subprocess under ADDRESS_SPACE_LIMIT; its time and peak memory
+    (measured from a process started with the session: tests/spawner.py)."""
     environment = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
-    # A forked child starts with its parent's peak RSS as its own (exec keeps it): below it,
-    # the child's peak cannot be told.
-    inherited_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, *entry, "-C", str(root), *args],
-            stdout=out,
-            stderr=err,
-            env=environment,
-            preexec_fn=_limit_address_space,
-        )
-        killer = threading.Timer(KILL_AFTER, process.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.monotonic() - start
-        out.seek(0)
-        err.seek(0)
-        outcome = Outcome(
-            process.returncode,
-            out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"),
-            seconds,
-            usage.ru_maxrss / 1024,
-        )
+    started = spawner()
+    assert started is not None, "these tests run on Linux"
+    result = started.run(
+        argv=[sys.executable, *entry, "-C", str(root), *args],
+        env=environment,
+        address_space=ADDRESS_SPACE_LIMIT,
+        kill_after=KILL_AFTER,
+    )
+    outcome = Outcome(
+        result["code"],
+        result["stdout"],
+        result["stderr"],
+        result["seconds"],
+        result["peak_rss_mib"],
+    )
     assert outcome.seconds < TIME_LIMIT, outcome
-    if inherited_mib < PEAK_RSS_LIMIT_MIB:
-        assert outcome.peak_rss_mib < PEAK_RSS_LIMIT_MIB, outcome
+    assert outcome.peak_rss_mib < PEAK_RSS_LIMIT_MIB, outcome
     return outcome
 
 
@@ -648,7 +626,7 @@ def test_nesting_within_the_limit_is_evaluated(tmp_path: Path, run: Runner) -> N
     build = (
         "x = " + "[" * 99 + "]" * 99 + "\n"
         "y = " + " + ".join(["1"] * 900) + "\n"
-        "z = " + '"((((((((((([[[[[[[[[[{{{{{{{{{{{{" ' * 50 + "\n"
+        "z = " + " + ".join(['"((((((((((([[[[[[[[[[{{{{{{{{{{{{"'] * 50) + "\n"
         'filegroup(name = "g")\n'
     )
     root = bazel_repo(tmp_path, {"BUILD.bazel": build})

@@ -11,13 +11,12 @@ from graphpub.errors import SourceLocation
 from graphpub.publish.repositories import (
     Repository,
     RepositoryError,
-    environment_secrets,
     resolve,
-    secrets_of,
     sends_credentials_in_clear,
     twine_environment,
     with_environment_url,
 )
+from graphpub.secrets import Secrets
 
 HERE = SourceLocation("BUILD", 3)
 
@@ -33,7 +32,7 @@ def parsed(
 def test_a_section_twine_would_not_find_is_an_error() -> None:
     pypirc = parsed("[distutils]\nindex-servers = pypi\n\n[corp]\nrepository: https://corp/\n")
     with pytest.raises(RepositoryError) as caught:
-        resolve("@corp", pypirc, [Path("/repo/.pypirc")], HERE)
+        resolve("@corp", pypirc, [Path("/repo/.pypirc")], HERE, Secrets())
     assert "is not listed in its [distutils] index-servers" in str(caught.value)
     assert caught.value.hint == "add `corp` to `index-servers` under [distutils] in /repo/.pypirc"
 
@@ -41,11 +40,13 @@ def test_a_section_twine_would_not_find_is_an_error() -> None:
 def test_pypi_is_twines_default_unless_listed() -> None:
     # Twine ignores a [pypi] section that index-servers does not list: so does graphpub.
     unlisted = parsed("[distutils]\nindex-servers = corp\n\n[pypi]\nrepository: https://mirror/\n")
-    assert resolve("@pypi", unlisted, [], HERE).url == "https://upload.pypi.org/legacy/"
+    assert resolve("@pypi", unlisted, [], HERE, Secrets()).url == "https://upload.pypi.org/legacy/"
     listed = parsed("[distutils]\nindex-servers = pypi\n\n[pypi]\nrepository: https://mirror/\n")
-    assert resolve("@pypi", listed, [], HERE).url == "https://mirror/"
+    assert resolve("@pypi", listed, [], HERE, Secrets()).url == "https://mirror/"
     # With no [distutils] section, twine lists pypi and testpypi.
-    assert resolve("@testpypi", parsed(""), [], HERE).url == "https://test.pypi.org/legacy/"
+    assert (
+        resolve("@testpypi", parsed(""), [], HERE, Secrets()).url == "https://test.pypi.org/legacy/"
+    )
 
 
 def test_server_login_gives_default_credentials() -> None:
@@ -53,7 +54,7 @@ def test_server_login_gives_default_credentials() -> None:
         "[server-login]\nusername: everyone\npassword: pw-default\n\n"
         "[distutils]\nindex-servers = corp\n\n[corp]\nrepository: https://corp/\n"
     )
-    repository = resolve("@corp", pypirc, [], HERE)
+    repository = resolve("@corp", pypirc, [], HERE, Secrets())
     assert (repository.username, repository.password) == ("everyone", "pw-default")
 
 
@@ -104,11 +105,9 @@ def test_plain_http_only_to_this_machine(url: str, insecure: bool) -> None:
 
 
 def test_a_repository_url_that_is_no_url_is_secret_as_a_whole() -> None:
-    repository = Repository("@corp", "corp", "https://user:pw-in-url@corp.example/")
+    secrets = Secrets()
+    secrets.add_url("https://user:pw-in-url@corp.example/", "the repository")
     broken = "http://[::1-Zq-pw"
-    assert secrets_of(repository, {"TWINE_REPOSITORY_URL": broken}) == [
-        "pw-in-url",
-        "user:",
-        broken,
-    ]
-    assert environment_secrets({"TWINE_REPOSITORY_URL_CORP": broken}) == [broken]
+    secrets.add_environment({"TWINE_REPOSITORY_URL_CORP": broken})
+    shown = secrets.redact(f"https://user:pw-in-url@corp.example/ {broken} pw-in-url")
+    assert shown == "https://***@corp.example/ *** ***"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graphpub.publish.repositories import redact
+from graphpub.secrets import Secrets
 from tests.monorepos import chain_files, chain_repo
 from tests.servers import IndexServer, clean_env, simple_index_files, start_pypiserver
 
@@ -120,5 +120,8 @@ def test_redact_removes_secrets_and_userinfo() -> None:
         f"Uploading to https://user:{URL_PASSWORD}@pypi.example/ as user with {UPLOAD_PASSWORD}\n"
         f"token pypi-{PYPIRC_PASSWORD}"
     )
-    redacted = redact(text, [UPLOAD_PASSWORD, f"pypi-{PYPIRC_PASSWORD}"])
+    secrets = Secrets()
+    secrets.add(UPLOAD_PASSWORD, "TWINE_PASSWORD")
+    secrets.add(f"pypi-{PYPIRC_PASSWORD}", ".pypirc")
+    redacted = secrets.redact(text)
     assert redacted == "Uploading to https://***@pypi.example/ as user with ***\ntoken ***"

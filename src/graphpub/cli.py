@@ -16,12 +16,12 @@ from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
-from graphpub.diagnostics import render_error
+from graphpub.diagnostics import render_error, shortened
 from graphpub.errors import ConfigError, GraphpubError
-from graphpub.publish.repositories import environment_secrets, redact
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
+from graphpub.secrets import Secrets
 
 if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
     from graphpub.publish.build import Artifact
@@ -36,20 +36,23 @@ def entry() -> int:
     from graphpub.buildgraph.parallel import run_supervised
 
     def report(error: GraphpubError) -> None:
-        print(render_error(error, Path.cwd()), file=sys.stderr)
+        secrets = Secrets()
+        secrets.add_environment(os.environ)
+        print(secrets.redact(render_error(error, Path.cwd())), file=sys.stderr)
 
     return run_supervised(main, report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    secrets = environment_secrets(os.environ)
-    if not secrets:
-        return _main(argv)
-    # Whatever reaches the user passes this filter, tracebacks with --debug included.
+    # The command's secret registry: what the environment holds now, the rest as it is met
+    # (.pypirc, keyring, repository URLs). Whatever reaches the user passes it, tracebacks
+    # with --debug included.
+    secrets = Secrets()
+    secrets.add_environment(os.environ)
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Redacting(sys.stdout, secrets), _Redacting(sys.stderr, secrets)
     try:
-        return _main(argv)
+        return _main(argv, secrets)
     finally:
         sys.stdout, sys.stderr = streams
 
@@ -57,18 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _Redacting:
     """A text stream that writes through another with every secret replaced by `***`."""
 
-    def __init__(self, stream: TextIO, secrets: Sequence[str]) -> None:
+    def __init__(self, stream: TextIO, secrets: Secrets) -> None:
         self._stream = stream
         self._secrets = secrets
 
     def write(self, text: str) -> int:
-        return self._stream.write(redact(text, self._secrets))
+        return self._stream.write(self._secrets.redact(text))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     parser = _parser()
     args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
     # The options are shared with every subcommand's parser, so their defaults are set here.
@@ -97,6 +100,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         config = _config(args)
         root = config.root
+        secrets.add_environment(os.environ, config.secret_env)
+        for name, url in config.index_urls.items():
+            secrets.add_url(url, f"index_urls[{name!r}]")
+        args.secrets = secrets
         graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs)
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
@@ -109,8 +116,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # a bug in graphpub: say so plainly
-        if args.debug:
-            raise
+        if args.debug:  # here, where the streams still redact
+            traceback.print_exc()
+            return 1
         print(
             f"internal error: {type(error).__name__}: {error}\n"
             "hint: rerun with --debug for the traceback, and please report it",
@@ -155,7 +163,7 @@ def _positive_int(text: str) -> int:
 
 
 def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {shortened(message)}", file=sys.stderr)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -311,9 +319,17 @@ def _upload_progress(
 
 
 def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
+    from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.ownership import contents
 
-    built = _built(graph, config, contents(graph, _selected_distributions(args, graph, "package")))
+    held = contents(graph, _selected_distributions(args, graph, "package"))
+    built = _built(graph, config, held)
+    check_distributions(
+        graph,
+        {a: held[a].distribution for a in built},
+        {a: [artifact.path for artifact in built[a]] for a in built},
+        args.secrets,
+    )
     records = [
         {
             "target": config.render(address),
@@ -333,6 +349,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
+    from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
 
@@ -348,11 +365,14 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         pypirc=Path(args.pypirc).resolve() if args.pypirc else None,
         only=tuple(args.to or ()),
         allow_insecure_http=args.allow_insecure_http,
+        secrets=args.secrets,
     )
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     built = _built(graph, config, {a: held[a] for a in needed})
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
+    views = {a: held[a].distribution for a in needed}
+    check_distributions(graph, views, artifacts, args.secrets)
     with _upload_progress(the_plan, artifacts) as on_outcome:
         outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
     lines = []
@@ -401,10 +421,8 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
             }
             for o in outcomes
         ]
-        Path(args.output).write_text(
-            json.dumps({"exit_code": int(failed), "uploads": records}, indent=2) + "\n",
-            encoding="utf-8",
-        )
+        report = json.dumps({"exit_code": int(failed), "uploads": records}, indent=2)
+        Path(args.output).write_text(args.secrets.redact(report) + "\n", encoding="utf-8")
     return 1 if failed else 0
 
 

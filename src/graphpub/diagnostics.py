@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.errors import GraphpubError, SourceLocation, visible
 
 
 def source_line(root: Path, location: SourceLocation) -> str | None:
@@ -29,19 +29,32 @@ def with_column(root: Path, location: SourceLocation) -> tuple[SourceLocation, s
     return location, text
 
 
+# Characters of a message or hint shown: a value quoted in a message is shown, not written out.
+MAX_MESSAGE = 4000
+
+
+def shortened(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text`, cut to `limit` characters with how long it was, its control characters
+    escaped (`errors.visible`)."""
+    if len(text) > limit:
+        text = text[:limit] + f"… ({len(text):,} characters in all)"
+    return visible(text)
+
+
 def render_error(error: GraphpubError, root: Path) -> str:
     """`path:LINE:COL: message`, the source line with a caret under the column, then the hint."""
     location, text = with_column(root, error.location) if error.location else (None, None)
-    lines = [f"{location}: {error.message}" if location else f"error: {error.message}"]
+    message = shortened(error.message)
+    lines = [f"{location}: {message}" if location else f"error: {message}"]
     if location is not None and text is not None:
         gutter = f"{location.line:>4} | "
         shown, caret = _around(text, location.column - 1)
-        lines.append(gutter + shown)
+        lines.append(gutter + visible(shown))
         lines.append(" " * (len(gutter) + caret) + "^")
     for related in error.related:
         lines.append(f"  see also {with_column(root, related)[0]}")
     if error.hint:
-        lines.append(f"hint: {error.hint}")
+        lines.append(f"hint: {shortened(error.hint)}")
     return "\n".join(lines)
 
 

@@ -6,6 +6,8 @@ Every layer raises a `GraphpubError`; only the CLI renders it (once), as
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -62,6 +64,51 @@ def locate_quoted(
             if column >= 0:
                 return SourceLocation(path, index + 1, column + 1)
     return None
+
+
+def locate_keyword(
+    path: str, lines: list[str], keyword: str, start_line: int = 1
+) -> SourceLocation | None:
+    """Where the keyword argument `keyword=` first appears at or after `start_line`."""
+    pattern = re.compile(rf"\b{re.escape(keyword)}\s*=(?!=)")
+    for index in range(max(start_line - 1, 0), len(lines)):
+        match = pattern.search(lines[index])
+        if match:
+            return SourceLocation(path, index + 1, match.start() + 1)
+    return None
+
+
+# Characters that change how text around them is shown (Trojan Source): bidi embeddings,
+# overrides and isolates, and the marks.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first control character (NUL, ESC, ...) or bidi control `text` holds, if any:
+    names are text, shown on terminals and in logs as they are."""
+    if text.isascii() and text.isprintable():
+        return None
+    return next((c for c in text if _unsafe(c)), None)
+
+
+def visible(text: str) -> str:
+    """`text` with its control and bidi characters (but tab and newline) written as escapes
+    (`\\u202e`), for a terminal: whatever a build file holds, output shows what it is."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(f"\\u{ord(c):04x}" if _unsafe(c) and c not in "\t\n" else c for c in text)
+
+
+def _unsafe(character: str) -> bool:
+    return character in _BIDI_CONTROLS or unicodedata.category(character) == "Cc"
+
+
+def describe_character(character: str) -> str:
+    """`U+202E (RIGHT-TO-LEFT OVERRIDE)`."""
+    name = unicodedata.name(character, "a control character")
+    return f"U+{ord(character):04X} ({name})"
 
 
 class ConfigError(GraphpubError):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from graphpub.errors import AddressError, SourceLocation
+from graphpub.errors import AddressError, SourceLocation, describe_character, unsafe_character
 
 
 class AddressStyle(Enum):
@@ -218,8 +218,9 @@ def parse_address(
 
     if not text:
         raise fail("it is empty")
-    if "\x00" in text:
-        raise fail("it contains a NUL character")
+    unsafe = unsafe_character(text)
+    if unsafe is not None:
+        raise fail(f"it holds {describe_character(unsafe)}", hint="addresses are plain text")
 
     repository = ""
     anchored = False
@@ -294,6 +295,20 @@ def parse_address(
         exclusion=exclusion,
         written=written,
     )
+
+
+def label_path(label: str, package: str) -> str:
+    """The root-relative path of the file a label (`//pkg:file.txt`, `:file.txt`) or a
+    package-relative path (`file.txt`, `docs/file.txt`) names, from the package `package`. The
+    path is not checked: reading it goes through `confined.read_inside_root`."""
+    if label.startswith(("@//", "@@//")):
+        label = label.lstrip("@")
+    if label.startswith("//"):
+        directory, colon, name = label[2:].partition(":")
+        return posixpath.join(directory, name) if colon else directory
+    if label.startswith(":"):
+        return posixpath.join(package, label[1:])
+    return posixpath.join(package, label)
 
 
 def generator_of_file(path: str, target: str) -> tuple[str | None, str]:

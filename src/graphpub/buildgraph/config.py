@@ -24,6 +24,7 @@ import pathspec
 
 from graphpub.buildgraph.address import Address, AddressStyle
 from graphpub.errors import ConfigError, SourceLocation
+from graphpub.secrets import DEFAULT_SECRET_ENV
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -118,6 +119,8 @@ class Config:
     max_build_file_bytes: int = 10 * 1024 * 1024
     max_nesting_depth: int = 100
     max_evaluation_memory_mib: int = 1024
+    secret_env: tuple[str, ...] = DEFAULT_SECRET_ENV
+    """Globs of environment variable names holding credentials (TWINE_* always does)."""
     source: SourceLocation | None = None
 
     @property
@@ -219,6 +222,9 @@ _KEYS: dict[str, str] = {
     "max_nesting_depth": "how deeply brackets and blocks may nest in a build or .bzl file (an "
     "expression may chain ten times as many operators)",
     "max_evaluation_memory_mib": "MiB of memory evaluating one build or .bzl file may take",
+    "secret_env": "globs of environment variable names that hold credentials (TWINE_* always "
+    "do): env() refuses them, and their values never appear in output or published files; "
+    'default ["*TOKEN*", "*PASSWORD*", "*SECRET*"]',
 }
 
 
@@ -318,6 +324,7 @@ def load_config(root: Path) -> Config:
         max_evaluation_memory_mib=_whole_number(
             table, "max_evaluation_memory_mib", 1024, source, minimum=1
         ),
+        secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
         source=source,
     )
 
@@ -560,6 +567,11 @@ def _bazelignore_patterns(path: Path) -> list[str]:
         if line and not line.startswith("#"):
             patterns.append("/" + line.strip("/") + "/")
     return patterns
+
+
+def _or_default(value: tuple[str, ...] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A list key's value, the default only when it is not set (an empty list stays empty)."""
+    return default if value is None else value
 
 
 def _string_list(

@@ -45,8 +45,11 @@ from graphpub.errors import (
     GraphError,
     GraphpubError,
     SourceLocation,
+    describe_character,
     locate_quoted,
+    unsafe_character,
 )
+from graphpub.secrets import is_secret_name
 
 MAX_CALL_STACK = 200
 # Packages evaluated in a row before the address-space cap follows the graph's growth.
@@ -118,6 +121,9 @@ class PackageState:
         self._ancestor_settings[key] = found
         return found
 
+    def is_credential_variable(self, name: str) -> bool:
+        return is_secret_name(name, self.evaluator.config.secret_env)
+
     def read_text(self, relative: str, near: SourceLocation | None = None) -> str:
         """A package-relative file's text, checked to stay inside the root; errors point at
         the quoted name in the build file (at or after `near`, the call's location)."""
@@ -128,7 +134,7 @@ class PackageState:
         path = posixpath.join(self.directory, relative) if isinstance(relative, str) else relative
         if isinstance(relative, str) and posixpath.isabs(relative):
             path = relative  # refused as absolute, as written
-        return self.evaluator.read_source(path, where or near, written=relative)
+        return self.evaluator.read_source(path, where or near)
 
 
 def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
@@ -233,7 +239,8 @@ class Evaluator:
             self._stack.append(state)
             try:
                 state.text = self._read(build_file)
-                self._run(build_file, state.text, sl.Module())
+                python = state.dialect in (Dialect.PANTS, Dialect.GRAPHPUB)
+                self._run(build_file, state.text, sl.Module(), python=python)
             finally:
                 self._stack.pop()
         return package
@@ -300,9 +307,7 @@ class Evaluator:
     ) -> object:
         return function(self.current(f"{name}()"), *args, **kwargs)
 
-    def read_source(
-        self, path: str, location: SourceLocation | None = None, *, written: str = ""
-    ) -> str:
+    def read_source(self, path: str, location: SourceLocation | None = None) -> str:
         """A root-relative file's text, for rules reading files such as requirements.txt:
         inside the root, a regular file, no larger than max_build_file_bytes."""
         return self._decode(
@@ -311,7 +316,6 @@ class Evaluator:
                 self._root,
                 path,
                 self.config.max_build_file_bytes,
-                what=f"file {written!r}" if written else "file",
                 location=location,
             ),
         )
@@ -332,6 +336,8 @@ class Evaluator:
         return self._decode(path, data)
 
     def _decode(self, path: str, data: bytes) -> str:
+        if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as Python allows
+            data = data[3:]
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -344,14 +350,15 @@ class Evaluator:
             ) from None
         return text
 
-    def _run(self, path: str, text: str, module: Any) -> None:
+    def _run(self, path: str, text: str, module: Any, *, python: bool = False) -> None:
         """Parse and evaluate one file in `module`, with the prelude loaded on a first line,
-        within the file's own time and memory budget."""
+        within the file's own time and memory budget; `python`: a Pants BUILD file, which is
+        Python (`python_compat`)."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
         budget = self.limits.start(path)
         try:
-            ast = self._parse(path, text)
+            ast = self._parse(path, text, python)
             requested: dict[str, set[str]] = {}
             if "load" in text:  # the file's own load()s: which symbols each label must offer
                 for load in ast.loads():
@@ -372,16 +379,16 @@ class Evaluator:
         finally:
             self.limits.end(budget)
 
-    def _parse(self, path: str, text: str) -> Any:
-        """Parse Starlark, with the prelude's names loaded on a first line; failing that,
-        Python that Starlark lacks but Pants BUILD files use, rewritten in place so every
-        position stays the same. Either is measured first: starlark cannot survive too deep
-        nesting to report it."""
+    def _parse(self, path: str, text: str, python: bool) -> Any:
+        """Parse Starlark, with the prelude's names loaded on a first line; failing that, in
+        a Python file, Python that Starlark lacks but Pants BUILD files use, rewritten in
+        place so every position stays the same. Either is measured first: starlark cannot
+        survive too deep nesting to report it."""
         self._check_nesting(path, text)
         try:
             return sl.parse(path, self._with_prelude(text), self._dialect)
         except sl.StarlarkError:
-            if len(text) > MAX_REWRITTEN_BYTES:
+            if not python or len(text) > MAX_REWRITTEN_BYTES:
                 raise
             rewritten = python_compat.rewrite(text)
             if rewritten == text:
@@ -629,6 +636,16 @@ class Evaluator:
             self._register(state.package, target)
 
     def _register(self, package: Package, target: Target) -> None:
+        address = target.address
+        for part in (address.name, address.file, address.generated, address.directory):
+            unsafe = unsafe_character(part)
+            if unsafe is not None:
+                raise BuildFileError(
+                    f"the target name {part!r} holds {describe_character(unsafe)}",
+                    location=target.location,
+                    hint="target names are plain text, shown as they are on terminals and in "
+                    "logs: rename it (or the file it is named after)",
+                )
         existing = package.targets.get(target.address)
         if existing is not None:
             raise GraphError(

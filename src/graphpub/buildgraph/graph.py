@@ -26,7 +26,13 @@ from graphpub.buildgraph.evaluator import Evaluator
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
-from graphpub.errors import BuildFileError, GraphError, SourceLocation, locate_quoted
+from graphpub.errors import (
+    BuildFileError,
+    GraphError,
+    SourceLocation,
+    locate_keyword,
+    locate_quoted,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -240,6 +246,19 @@ class BuildGraph:
             return []
         children = [posixpath.join(parent, d) if parent else d for d in listing.dirs]
         return [c for c in children if self.tree.is_package(c)] or self.tree.packages_under(parent)
+
+    def locate_keyword(self, target: Target, keywords: Sequence[str]) -> SourceLocation | None:
+        """Where the first of `keywords` is given (`keyword=`) at or after the target's call."""
+        location = target.location
+        try:
+            lines = (self.config.root / location.path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        for keyword in keywords:
+            found = locate_keyword(location.path, lines, keyword, location.line)
+            if found is not None:
+                return found
+        return None
 
     def locate_written(self, target: Target, written: str) -> SourceLocation:
         """Where `written` (a quoted string) first appears at or after the target's call."""

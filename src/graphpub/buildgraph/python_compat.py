@@ -20,11 +20,24 @@ _KEYWORDS = string.ascii_uppercase + string.ascii_lowercase
 
 def rewrite(source: str) -> str:
     """Every rewrite, for text Starlark could not parse."""
+    source = indent_with_spaces(source)
     source = join_adjacent_strings(source)
     if "**parametrize(" in source:
         keywords = iter(_KEYWORDS * (source.count("**parametrize(") // len(_KEYWORDS) + 1))
         source = _SPLAT_PARAMETRIZE.sub(lambda _: f"{next(keywords)}=parametrize(", source)
     return source
+
+
+_LEADING_TABS = re.compile(r"^[ \t]*\t[ \t]*", re.MULTILINE)
+
+
+def indent_with_spaces(source: str) -> str:
+    """Tabs in indentation as one space each. Python accepts a file's indentation only if it
+    means the same whatever a tab's width, 1 or 8 (else TabError): at width 1, the blocks are
+    Python's, and every column stays where it was. (Tabs within a line are left alone.)"""
+    if "\t" not in source:
+        return source
+    return _LEADING_TABS.sub(lambda m: m.group().replace("\t", " "), source)
 
 
 def join_adjacent_strings(source: str) -> str:

@@ -122,6 +122,10 @@ class PackageContext(Protocol):
         """`settings[key]` of the packages above this one that set it, nearest first."""
         ...
 
+    def is_credential_variable(self, name: str) -> bool:
+        """Whether an environment variable holds a credential (TWINE_*, `secret_env`)."""
+        ...
+
     def read_text(self, relative: str, near: SourceLocation | None = None) -> str:
         """A package-relative file's text (say `requirements.txt`), never from outside the
         root; errors point at the name as written in the build file, at or after `near`."""

@@ -28,7 +28,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from graphpub import __version__
-from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.address import Address, label_path
+from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
@@ -37,6 +38,8 @@ from graphpub.publish.ownership import Contents
 from graphpub.rules.distribution import Distribution
 
 HATCHLING_VERSION = installed_version("hatchling")
+# Files packaged are read whole; beyond this size something is wrong (a device, a disk image).
+MAX_PACKAGED_FILE_BYTES = 1 << 32
 # The earliest time a zip file can hold: the date of files when nothing better is known.
 EARLIEST_ZIP_TIME = 315532800
 _CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst"}
@@ -102,7 +105,9 @@ def stage(
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
     for path in contents.files:
         staged = _staged_path(graph, contents, path, roots)
-        data = (graph.config.root / path).read_bytes()
+        data = read_inside_root(
+            str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
+        )
         digest.update(f"{staged}\0{len(data)}\0".encode() + data)
         destination = directory / staged
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +135,16 @@ def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0own\0".encode())
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
-        if path.is_file() and not set(relative.parts) & {"dist", ".graphpub", "__pycache__"}:
-            digest.update(f"{relative}\0".encode() + path.read_bytes())
+        if set(relative.parts) & {"dist", ".graphpub", "__pycache__"} or path.is_dir():
+            continue
+        # The backend reads the project as it is: nothing in it may lead out of the root.
+        data = read_inside_root(
+            str(graph.config.root),
+            str(path.relative_to(graph.config.root)),
+            MAX_PACKAGED_FILE_BYTES,
+            location=view.location,
+        )
+        digest.update(f"{relative}\0".encode() + data)
     return _finish(view, fields, directory, output, epoch, digest)
 
 
@@ -330,23 +343,28 @@ def _staged_path(graph: BuildGraph, contents: Contents, path: str, roots: list[s
 
 def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str | None:
     view = contents.distribution
-    relative = view.metadata.get("long_description_path")
-    if relative is None and view.metadata.get("description_file"):
-        relative = posixpath.join(view.address.directory, str(view.metadata["description_file"]))
+    written = view.metadata.get("long_description_path")
+    relative = written
+    if written is None and view.metadata.get("description_file"):
+        written = str(view.metadata["description_file"])
+        relative = label_path(written, view.address.directory)
     if not relative:
         # PyPI shows a long description on every project page, and `twine check --strict`
         # fails without one: say what the distribution is, in plain text.
         text = str(view.metadata.get("description") or view.metadata.get("summary") or view.name)
         (stage / "README.txt").write_text(text + "\n", encoding="utf-8")
         return "README.txt"
-    source = graph.config.root / str(relative)
-    if not source.is_file():
-        raise BuildError(
-            f"the long description of {view.label}, {relative}, does not exist",
-            location=view.location,
-        )
-    name = "README" + (source.suffix if source.suffix in _CONTENT_TYPES else ".txt")
-    shutil.copyfile(source, stage / name)
+    target = graph.target(view.address)
+    data = read_inside_root(
+        str(graph.config.root),
+        str(relative),
+        MAX_PACKAGED_FILE_BYTES,
+        what=f"the long description of {view.label},",
+        location=graph.locate_written(target, str(written)),
+    )
+    suffix = posixpath.splitext(str(relative))[1]
+    name = "README" + (suffix if suffix in _CONTENT_TYPES else ".txt")
+    (stage / name).write_bytes(data)
     return name
 
 

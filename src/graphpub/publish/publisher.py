@@ -42,9 +42,7 @@ from graphpub.publish.repositories import (
     index_credentials,
     pypirc_candidates,
     read_pypirc,
-    redact,
     resolve,
-    secrets_of,
     sends_credentials_in_clear,
     simple_index_url,
     twine_environment,
@@ -53,6 +51,7 @@ from graphpub.publish.repositories import (
 )
 from graphpub.rules.distribution import Distribution
 from graphpub.rules.requirements import normalize_project
+from graphpub.secrets import Secrets
 
 
 class PublishError(GraphpubError):
@@ -96,6 +95,8 @@ class Options:
     """`--to`: only these repositories; the others are reported skipped."""
     allow_insecure_http: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    secrets: Secrets = field(default_factory=Secrets)
+    """Where every credential met is registered (the command's registry, for its output)."""
 
 
 def plan(
@@ -109,7 +110,7 @@ def plan(
     config = graph.config
     override = options.pypirc or (config.root / config.pypirc if config.pypirc else None)
     searched = pypirc_candidates(config.root, override)
-    pypirc = read_pypirc(searched)
+    pypirc = read_pypirc(searched, options.secrets)
     result = Plan()
     order = _dependency_order(held)
     wanted: dict[str, set[Address]] = {}
@@ -135,7 +136,7 @@ def plan(
                     else view.location  # listed by the configuration's [[publish]]
                 )
                 result.repositories[name] = _usable(
-                    resolve(name, pypirc, searched, where), where, config, options
+                    resolve(name, pypirc, searched, where, options.secrets), where, config, options
                 )
             wanted.setdefault(name, set()).add(address)
     for name, addresses in wanted.items():
@@ -214,7 +215,7 @@ def _already_there(
             repository,
             view.name,
             config.index_urls,
-            _index_credentials(repository, environment),
+            _index_credentials(repository, environment, options.secrets),
             timeout=30.0,
         )
     except _INDEX_ERRORS:
@@ -224,12 +225,12 @@ def _already_there(
 
 
 def _index_credentials(
-    repository: Repository, environment: Mapping[str, str]
+    repository: Repository, environment: Mapping[str, str], secrets: Secrets
 ) -> tuple[str | None, str | None]:
     """Who reads the repository's index; nobody for a directory (no keyring lookup either)."""
     if repository.is_directory:
         return None, None
-    return index_credentials(repository, environment)
+    return index_credentials(repository, environment, secrets)
 
 
 # Reading an index: the network, the HTTP protocol, or a page that is not the JSON or HTML
@@ -328,8 +329,8 @@ class _RepositoryUpload:
         self.options = options
         self.on_outcome = on_outcome
         self.environment, _ = twine_environment(repository, options.environ)
-        self.credentials = _index_credentials(repository, self.environment)
-        self.secrets = secrets_of(repository, self.environment, self.credentials[1])
+        self.secrets = options.secrets
+        self.credentials = _index_credentials(repository, self.environment, self.secrets)
         self.outcomes: list[Outcome] = []
         self.failed: set[Address] = set()
 
@@ -414,7 +415,7 @@ class _RepositoryUpload:
                 if not retryable or attempt == self.config.upload_retries:
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise _Unreachable(
-                        redact(f"cannot read the index: {reason}{tries}", self.secrets)
+                        self.secrets.redact(f"cannot read the index: {reason}{tries}")
                     ) from None
                 self._pause(attempt)
         raise AssertionError("unreachable")
@@ -544,11 +545,11 @@ class _RepositoryUpload:
                 break
             received += chunk
             if self.options.interactive:  # twine's prompts are for the user
-                sys.stderr.write(redact(chunk.decode(errors="replace"), self.secrets))
+                sys.stderr.write(self.secrets.redact(chunk.decode(errors="replace")))
                 sys.stderr.flush()
         code = 124 if timed_out else process.wait()
         process.wait()
-        output = redact(_ANSI.sub("", received.decode(errors="replace")), self.secrets)
+        output = self.secrets.redact(_ANSI.sub("", received.decode(errors="replace")))
         if timed_out:
             output += f"\nERROR no progress for {config.upload_timeout:g} s (upload_timeout)"
         # Twine says `Uploading FILE` again when it retries a file itself.

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
+from graphpub.secrets import Secrets
 
 CREDENTIAL_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
 # Twine knows these without a .pypirc section.
@@ -62,7 +63,11 @@ def pypirc_candidates(root: Path, override: Path | None) -> list[Path]:
     return [root / ".pypirc", Path.home() / ".pypirc"]
 
 
-def read_pypirc(candidates: Sequence[Path]) -> tuple[Path | None, configparser.RawConfigParser]:
+def read_pypirc(
+    candidates: Sequence[Path], secrets: Secrets
+) -> tuple[Path | None, configparser.RawConfigParser]:
+    """The first of `candidates` that exists, parsed as twine parses it. Its passwords and
+    URLs are registered in `secrets` before it is parsed, so no error can show them."""
     parser = configparser.RawConfigParser()
     for path in candidates:
         if path.is_file():
@@ -72,6 +77,7 @@ def read_pypirc(candidates: Sequence[Path]) -> tuple[Path | None, configparser.R
                 raise RepositoryError(
                     f"cannot read {path}: {e.strerror}", location=SourceLocation(str(path))
                 ) from None
+            _register_secrets(data, path, secrets)
             try:
                 text = data.decode("utf-8")  # as twine reads it
             except UnicodeDecodeError as e:
@@ -94,18 +100,50 @@ def read_pypirc(candidates: Sequence[Path]) -> tuple[Path | None, configparser.R
     return None, parser
 
 
+_PYPIRC_OPTION = re.compile(r"^\s*(?P<key>password|repository)\s*[:=]\s*(?P<value>.*?)\s*$")
+
+
+def _register_secrets(data: bytes, path: Path, secrets: Secrets) -> None:
+    """Every `password` and the userinfo of every `repository` of a .pypirc, read line by
+    line as the user wrote them (also where the file is not valid UTF-8 or INI)."""
+    section = ""
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        header = re.match(r"^\s*\[(.*)\]", line)
+        if header:
+            section = header.group(1)
+            continue
+        option = _PYPIRC_OPTION.match(line)
+        if option is None:
+            continue
+        source = f"{path} [{section}] {option.group('key')}"
+        if option.group("key") == "password":
+            secrets.add(option.group("value"), source)
+        else:
+            secrets.add_url(option.group("value"), source)
+
+
 def resolve(
     name: str,
     pypirc: tuple[Path | None, configparser.RawConfigParser],
     searched: Sequence[Path],
     used_at: SourceLocation,
+    secrets: Secrets,
 ) -> Repository:
     """The repository a `repositories` entry names; an unknown `@name` is an error.
 
     A .pypirc is read as twine reads it, so graphpub reads the index twine uploads to: only
     sections listed in `[distutils] index-servers` (default `pypi testpypi`) count, `pypi`
     always exists, and `[server-login]` gives default credentials."""
+    unsafe = unsafe_character(name)
+    if unsafe is not None:
+        secrets.add_url(name, f"the repository URL at {used_at}")
+        raise RepositoryError(
+            f"repository {name!r} holds {describe_character(unsafe)}",
+            location=used_at,
+            hint="a repository is '@name' (a .pypirc section) or an upload URL, in plain text",
+        )
     if not name.startswith("@"):
+        secrets.add_url(name, f"the repository URL at {used_at}")
         return Repository(name=name, alias=None, url=_checked_url(name, name, used_at, None))
     alias = name[1:]
     path, parser = pypirc
@@ -227,7 +265,7 @@ def with_environment_url(repository: Repository, environment: Mapping[str, str])
 
 
 def index_credentials(
-    repository: Repository, environment: Mapping[str, str]
+    repository: Repository, environment: Mapping[str, str], secrets: Secrets
 ) -> tuple[str | None, str | None]:
     """Who reads the repository's index: the user and password twine would upload with, found
     as twine finds them (the environment, then the .pypirc, then the keyring)."""
@@ -236,6 +274,7 @@ def index_credentials(
     password = environment.get("TWINE_PASSWORD") or repository.password or parts.password
     if password is None:
         username, password = _from_keyring(repository.url, username)
+        secrets.add(password, f"the keyring's password for {without_userinfo(repository.url)}")
     return username, password
 
 
@@ -265,46 +304,6 @@ def sends_credentials_in_clear(url: str) -> bool:
         return False
     host = parts.hostname or ""
     return not (host in LOOPBACK_HOSTS or host.startswith("127."))
-
-
-def secrets_of(
-    repository: Repository, environment: Mapping[str, str], *more: str | None
-) -> list[str]:
-    """Every secret value this repository's upload may print: passwords, tokens, userinfo,
-    and `more` (say, a password from the keyring)."""
-    values = [environment.get("TWINE_PASSWORD"), repository.password, *more]
-    for url in (repository.url, environment.get("TWINE_REPOSITORY_URL") or ""):
-        username, password = _userinfo(url)
-        values.append(password)
-        if username:
-            values.append(username + ":")
-    return [v for v in values if v and len(v) >= 3]
-
-
-def environment_secrets(environ: Mapping[str, str]) -> list[str]:
-    """The secrets the environment holds for twine: every TWINE_PASSWORD* value and the
-    passwords of TWINE_REPOSITORY_URL* URLs."""
-    values = [v for k, v in environ.items() if k.startswith("TWINE_PASSWORD")]
-    for key, value in environ.items():
-        if key.startswith("TWINE_REPOSITORY_URL"):
-            values.append(_userinfo(value)[1] or "")
-    return [v for v in values if len(v) >= 3]
-
-
-def _userinfo(url: str) -> tuple[str | None, str | None]:
-    """The user and password in a URL."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # not a URL twine could use either; the whole value is secret
-        return None, url
-    return parts.username, parts.password
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every secret, and any URL userinfo, replaced by `***`."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return re.sub(r"(?<=://)[^/\s:@]+:[^/\s@]+@", "***@", text)
 
 
 def without_userinfo(url: str) -> str:

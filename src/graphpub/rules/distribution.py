@@ -6,16 +6,18 @@ things in different words; the publish stage reads only `Distribution`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.address import Address, label_path
+from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
-from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
 from graphpub.rules.requirements import REQUIREMENT_KIND
 
 # Version stamps: Bazel's `{BUILD_EMBED_LABEL}` (filled by --stamp) and make variables
@@ -86,8 +88,34 @@ def distributions(graph: BuildGraph, addresses: Sequence[Address]) -> dict[Addre
         target = graph.target(address)
         build = _BUILDERS.get(target.kind)
         if build is not None:
-            views[address] = build(target, graph, extra.get(address, ()))
+            views[address] = _checked(build(target, graph, extra.get(address, ())), graph)
     return views
+
+
+def _checked(view: Distribution, graph: BuildGraph) -> Distribution:
+    """`view`, if its name, version and repositories are plain text."""
+    target = graph.target(view.address)
+    for what, value in (
+        ("name", view.name),
+        ("version", view.raw_version),
+        *(("repository", r) for r in view.repositories),
+    ):
+        unsafe = unsafe_character(value)
+        if unsafe is not None:
+            raise GraphpubError(
+                f"the {what} of {view.label}, {value!r}, holds {describe_character(unsafe)}",
+                location=graph.locate_keyword(target, _KEYWORDS_OF[what]) or view.location,
+                hint="names, versions and repositories are plain text",
+            )
+    return view
+
+
+# Where a BUILD file writes what `_checked` checks, in the three dialects.
+_KEYWORDS_OF = {
+    "name": ("name", "distribution", "dist"),
+    "version": ("version",),
+    "repository": ("repositories",),
+}
 
 
 def is_distributable(target: Target) -> bool:
@@ -243,11 +271,16 @@ def _requirements_file(target: Target, graph: BuildGraph, label: object) -> list
     """`requires_file`: a label naming a requirements file of this repository."""
     if not isinstance(label, str):
         return []
-    parsed = parse_address(label, relative_to=target.address.directory).directory_address
-    path = graph.config.root / parsed.directory / parsed.name
-    if not path.is_file():
+    relative = label_path(label, target.address.directory)
+    if not os.path.lexists(graph.config.root / relative):
         return []  # a generated file: known only to a real build
-    lines = path.read_text(encoding="utf-8").splitlines()
+    data = read_inside_root(
+        str(graph.config.root),
+        relative,
+        graph.config.max_build_file_bytes,
+        location=graph.locate_written(target, label),
+    )
+    lines = data.decode("utf-8", errors="replace").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 

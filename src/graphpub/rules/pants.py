@@ -618,6 +618,17 @@ def env(package: PackageContext, name: str, default: Any = None) -> Any:
             f"env() takes the variable's name as a string, not {type(name).__name__}",
             hint='call it as env("NAME") or env("NAME", "default")',
         )
+    if package.is_credential_variable(name):
+        # Whatever a BUILD file reads ends up in what is published (a description, a
+        # version): a credential must never get there.
+        raise BuildFileError(
+            f"env({name!r}) reads a credential: graphpub never passes credentials to build "
+            "files, whose values end up in published files",
+            hint="TWINE_* variables always hold credentials"
+            if name.upper().startswith("TWINE_")
+            else f"if {name} holds no credential, leave it out of secret_env under "
+            "[tool.graphpub] (its default is *TOKEN*, *PASSWORD*, *SECRET*)",
+        )
     return os.environ.get(name, default)
 
 
