@@ -811,3 +811,23 @@ def test_a_worker_stuck_past_its_deadline_is_stopped(
         "pkg/BUILD.bazel: evaluating pkg/BUILD.bazel took longer than evaluation_timeout "
         "(0.5 s) and did not stop by itself: the process evaluating it was killed"
     )
+
+
+# ---------------------------------------------------------------- values in messages
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        'fail("x" * 100000000)\n',
+        'print("y" * 100000000)\nfilegroup(name = "g")\n',
+        'filegroup(name = "g", srcs = 1 + ["z" * 10000000])\n',
+        'load("//:' + "q" * 5000 + '.bzl", "x")\n',
+    ],
+    ids=["fail", "print", "type-error", "label"],
+)
+def test_a_huge_value_in_a_message_is_cut_short(tmp_path: Path, build: str) -> None:
+    config = "evaluation_timeout = 10\nmax_evaluation_memory_mib = 1024\n"
+    outcome = graphpub(bazel_repo(tmp_path, {"BUILD.bazel": build}, config=config), "list", "::")
+    assert len(outcome.err) < 12_000, (len(outcome.err), outcome.err[:300])
+    assert "BUILD.bazel" in outcome.err

@@ -46,7 +46,7 @@ class OutsideRootError(BuildFileError):
 
 
 def inside_root_path(
-    root: str, relative: str, *, what: str, location: SourceLocation | None
+    relative: str, *, what: str = "file", location: SourceLocation | None = None
 ) -> str:
     """The root-relative, normalised form of `relative`; an error if it names a place
     outside the root by its text (absolute, `..`, a NUL)."""
@@ -83,7 +83,7 @@ def read_inside_root(
 ) -> bytes:
     """The bytes of `root/relative`, a regular file inside the root, at most `limit` of them
     (more is an error naming `max_build_file_bytes`)."""
-    normalized = inside_root_path(root, relative, what=what, location=location)
+    normalized = inside_root_path(relative, what=what, location=location)
     real_root = os.path.realpath(root)
     path = os.path.join(real_root, normalized)
     real = os.path.realpath(path)

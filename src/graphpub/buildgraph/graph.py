@@ -247,15 +247,24 @@ class BuildGraph:
         children = [posixpath.join(parent, d) if parent else d for d in listing.dirs]
         return [c for c in children if self.tree.is_package(c)] or self.tree.packages_under(parent)
 
-    def locate_keyword(self, target: Target, keywords: Sequence[str]) -> SourceLocation | None:
-        """Where the first of `keywords` is given (`keyword=`) at or after the target's call."""
+    def locate_keyword(
+        self, target: Target, keywords: Sequence[str], within: str | None = None
+    ) -> SourceLocation | None:
+        """Where the first of `keywords` is given (`keyword=`) at or after the target's call
+        (and after the keyword `within`, say the `provides` holding a python_artifact)."""
         location = target.location
         try:
             lines = (self.config.root / location.path).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return None
+        start = location.line
+        if within is not None:
+            outer = locate_keyword(location.path, lines, within, start)
+            if outer is None:
+                return None
+            start = outer.line
         for keyword in keywords:
-            found = locate_keyword(location.path, lines, keyword, location.line)
+            found = locate_keyword(location.path, lines, keyword, start)
             if found is not None:
                 return found
         return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphpub.buildgraph.address import Address, label_path
-from graphpub.buildgraph.confined import read_inside_root
+from graphpub.buildgraph.confined import inside_root_path, read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
@@ -102,9 +102,13 @@ def _checked(view: Distribution, graph: BuildGraph) -> Distribution:
     ):
         unsafe = unsafe_character(value)
         if unsafe is not None:
+            # Pants writes name and version in `provides=python_artifact(...)`.
+            within = (
+                "provides" if view.kind == "python_distribution" and what != "repository" else None
+            )
             raise GraphpubError(
                 f"the {what} of {view.label}, {value!r}, holds {describe_character(unsafe)}",
-                location=graph.locate_keyword(target, _KEYWORDS_OF[what]) or view.location,
+                location=graph.locate_keyword(target, _KEYWORDS_OF[what], within) or view.location,
                 hint="names, versions and repositories are plain text",
             )
     return view
@@ -271,15 +275,12 @@ def _requirements_file(target: Target, graph: BuildGraph, label: object) -> list
     """`requires_file`: a label naming a requirements file of this repository."""
     if not isinstance(label, str):
         return []
-    relative = label_path(label, target.address.directory)
+    where = graph.locate_written(target, label)
+    root = str(graph.config.root)
+    relative = inside_root_path(label_path(label, target.address.directory), location=where)
     if not os.path.lexists(graph.config.root / relative):
         return []  # a generated file: known only to a real build
-    data = read_inside_root(
-        str(graph.config.root),
-        relative,
-        graph.config.max_build_file_bytes,
-        location=graph.locate_written(target, label),
-    )
+    data = read_inside_root(root, relative, graph.config.max_build_file_bytes, location=where)
     lines = data.decode("utf-8", errors="replace").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
