@@ -8,19 +8,18 @@ conflict. A `file://` repository is a directory graphpub keeps as a PEP 503 stat
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import hashlib
 import html
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
+from graphpub.publish.index_client import IndexClient, IndexReadError
 from graphpub.rules.requirements import normalize_project
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
@@ -56,6 +55,43 @@ def directory_files(project: Path) -> dict[str, str]:
     }
 
 
+def existing_files(client: IndexClient, simple_url: str, project: str) -> dict[str, str | None]:
+    """File name to sha256 (None when the index gives none) of `project` on an index."""
+    page = client.get(
+        simple_url.rstrip("/") + f"/{normalize_project(project)}/",
+        accept=f"{PEP691_JSON}, text/html;q=0.1",
+    )
+    if page is None:
+        return {}
+    if PEP691_JSON in page.content_type:
+        return _json_files(page.body)
+    return _html_files(page.body)
+
+
+def _malformed(kind: str, problem: str) -> IndexReadError:
+    return IndexReadError(f"the index answered malformed {kind}: {problem}", transient=False)
+
+
+def _json_files(body: bytes) -> dict[str, str | None]:
+    """The files of a PEP 691 project page, its shape checked: any other is malformed."""
+    try:
+        document = json.loads(body.decode("utf-8"))  # as PEP 691 says: UTF-8, no other
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, or nested too deep
+        raise _malformed("JSON", str(e) or type(e).__name__) from None
+    if not isinstance(document, dict) or not isinstance(document.get("files"), list):
+        raise _malformed("JSON", "not an object with a list of files")
+    files: dict[str, str | None] = {}
+    for number, entry in enumerate(document["files"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+            raise _malformed("JSON", f"files[{number}] is not an object with a string filename")
+        hashes = entry.get("hashes", {})
+        if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256", ""), str):
+            raise _malformed("JSON", f"files[{number}].hashes is not an object of strings")
+        digest = hashes.get("sha256")
+        files[entry["filename"]] = digest.lower() if digest else None
+    return files
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -68,34 +104,21 @@ class _Links(HTMLParser):
                 self.links.append(href)
 
 
-def existing_files(
-    simple_url: str, project: str, username: str | None, password: str | None, timeout: float
-) -> dict[str, str | None]:
-    """File name to sha256 (None when the index gives none) of `project` on an index."""
-    url = simple_url.rstrip("/") + f"/{normalize_project(project)}/"
-    request = urllib.request.Request(url, headers={"Accept": f"{PEP691_JSON}, text/html;q=0.1"})
-    if username and password:
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read()
-            content_type = response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return {}
-        raise
-    if PEP691_JSON in content_type:
-        document = json.loads(body)
-        return {f["filename"]: f.get("hashes", {}).get("sha256") for f in document.get("files", [])}
+def _html_files(body: bytes) -> dict[str, str | None]:
+    """The files a PEP 503 project page links to, by the last segment of each link's path;
+    the sha256 from its `#sha256=` fragment."""
     parser = _Links()
-    parser.feed(body.decode("utf-8", errors="replace"))
+    try:
+        parser.feed(body.decode("utf-8", errors="replace"))
+        parser.close()
+    except AssertionError as e:  # how html.parser reports markup it cannot read (`<![x[`)
+        raise _malformed("HTML", str(e)) from None
     files: dict[str, str | None] = {}
     for link in parser.links:
         target, _, fragment = link.partition("#")
-        name = target.rstrip("/").rsplit("/", 1)[-1]
-        digest = fragment.partition("sha256=")[2] or None
-        files[html.unescape(name)] = digest
+        name = unquote(target.partition("?")[0].rstrip("/").rpartition("/")[2])
+        if name:
+            files[name] = fragment.partition("sha256=")[2].lower() or None
     return files
 
 
