@@ -26,13 +26,13 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
-from graphpub.publish.index import (
+from graphpub.publish.directory import (
+    DirectoryIndexError,
+    check_index_directory,
     directory_files,
-    existing_files,
     publish_to_directory,
-    sha256_of,
-    state_on_index,
 )
+from graphpub.publish.index import existing_files, sha256_of, state_on_index
 from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
@@ -50,7 +50,6 @@ from graphpub.publish.repositories import (
     without_userinfo,
 )
 from graphpub.rules.distribution import Distribution
-from graphpub.rules.requirements import normalize_project
 
 
 class PublishError(GraphpubError):
@@ -166,9 +165,17 @@ def _usable(
     repository: Repository, where: SourceLocation, config: Config, options: Options
 ) -> Repository:
     """`repository` at the URL twine will use; plain HTTP off this machine is refused, since
-    the credentials would go with the upload and the index reads in clear."""
+    the credentials would go with the upload and the index reads in clear, and so is a
+    directory that is not an index graphpub made."""
     environment, _ = twine_environment(repository, options.environ)
     repository = with_environment_url(repository, environment)
+    if repository.is_directory:
+        try:
+            check_index_directory(repository.directory)
+        except DirectoryIndexError as e:
+            raise PublishError(
+                f"{repository.name}: {e.message}", location=where, hint=e.hint
+            ) from None
     insecure = [
         url
         for url in (repository.url, config.index_urls.get(repository.name, ""))
@@ -248,7 +255,7 @@ def _simple_url(repository: Repository, index_urls: Mapping[str, str]) -> str:
 
 
 # Reading an index: over HTTP, or a directory's files.
-_INDEX_ERRORS = (IndexReadError, OSError)
+_INDEX_ERRORS = (IndexReadError, DirectoryIndexError, OSError)
 
 
 def _existing(
@@ -258,7 +265,7 @@ def _existing(
     client: IndexClient | None,
 ) -> Mapping[str, str | None]:
     if client is None:
-        return directory_files(repository.directory / normalize_project(project))
+        return directory_files(repository.directory, project)
     return existing_files(client, _simple_url(repository, index_urls), project)
 
 
@@ -433,9 +440,18 @@ class _RepositoryUpload:
             paths = [p for a, p in pending if a == address]
             if self._blocked(address, paths):
                 continue
-            statuses = publish_to_directory(
-                self.repository.directory, {p: sha256_of(p) for p in paths}
-            )
+            try:
+                statuses = publish_to_directory(
+                    self.repository.directory,
+                    self.held[address].distribution.name,
+                    {p: sha256_of(p) for p in paths},
+                )
+            except (DirectoryIndexError, OSError) as e:
+                # The index cannot be written as it is: nothing else will go there either.
+                reason = f"cannot write the index: {e}"
+                for other_address, path in pending[pending.index((address, paths[0])) :]:
+                    self._record(other_address, path, "failed", reason)
+                return
             for path in paths:
                 status = statuses[path]
                 self._record(address, path, status, _WHY[status] if status == "conflict" else None)
