@@ -15,12 +15,16 @@ Hostile answers stop by themselves after MAX_HOSTILE_SECONDS, or as soon as the 
 
 from __future__ import annotations
 
+import datetime
 import gzip
+import ipaddress
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -43,7 +47,7 @@ class Seen:
 class ScriptedServer:
     """A threading HTTP server on `host` (a free port) answering by the routes given."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Answer] = {}
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
@@ -69,6 +73,9 @@ class ScriptedServer:
                 pass  # quiet: tests read `seen`
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
@@ -79,7 +86,7 @@ class ScriptedServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"{self.scheme}://{host!s}:{port}/"
 
     def route(self, prefix: str, answer: Answer) -> None:
         self.routes[prefix] = answer
@@ -185,3 +192,43 @@ def endless(total: int, declared: bool) -> Answer:
             sent += len(chunk)
 
     return answer
+
+
+def self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, ssl.SSLContext]:
+    """A certificate for `host`, signed by itself, as a CA bundle file (what a client must be
+    told to trust) and the server's TLS context using it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = directory / "ca.pem"
+    bundle.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private = directory / "key.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(bundle, private)
+    return bundle, context

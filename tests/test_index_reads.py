@@ -28,6 +28,7 @@ from tests.httpservers import (
     json_page,
     page,
     redirect,
+    self_signed,
     trickle,
 )
 from tests.monorepos import chain_files, chain_repo
@@ -181,6 +182,27 @@ def test_another_scheme_or_port_is_another_origin() -> None:
         assert other.seen == []
 
 
+def test_tls_with_the_configured_ca_and_no_downgrade(tmp_path: Path) -> None:
+    bundle, tls = self_signed(tmp_path)
+    with ScriptedServer(tls=tls) as server, ScriptedServer() as plain:
+        port = server.url.rstrip("/").rpartition(":")[2]
+        server.route("/simple/a/", page(b'<a href="a-1.0.tar.gz">a</a>'))
+        server.route("/simple/b/", redirect(f"http://127.0.0.1:{port}/simple/b/"))
+        server.route("/simple/c/", redirect(f"{plain.url}simple/c/"))
+        index = f"{server.url}simple/"
+        # The CA twine is given (config ca_certs) is the one index reads trust.
+        with IndexClient(index, (USER, PASSWORD), LIMITS, ca_certs=str(bundle)) as client:
+            assert existing_files(client, index, "a") == {"a-1.0.tar.gz": None}
+            # https to http, on the same host and port or another: another origin.
+            assert client.get(f"{index}b/", ACCEPT) is None
+            assert client.get(f"{index}c/", ACCEPT) is None
+        assert plain.seen == []
+        # Without it, the certificate is nobody's.
+        untrusting = IndexClient(index, (USER, PASSWORD), LIMITS)
+        with untrusting, pytest.raises(IndexReadError, match=r"^TLS: .*certificate verify failed"):
+            untrusting.get(f"{index}a/", ACCEPT)
+
+
 def test_redirect_loops_end() -> None:
     with ScriptedServer() as server, reader(server) as client:
         server.route("/simple/a/", redirect("/simple/a/", 302))
@@ -227,6 +249,17 @@ def test_a_trickled_answer_ends_at_the_deadline(head_too: bool) -> None:
         error, elapsed = timed_failure(client, f"{server.url}simple/")
     assert error.reason == "no complete answer within 1 s (index_timeout)"
     assert error.transient
+    assert elapsed < LIMITS.timeout + SLACK
+
+
+def test_the_deadline_holds_over_tls(tmp_path: Path) -> None:
+    bundle, tls = self_signed(tmp_path)
+    with ScriptedServer(tls=tls) as server:
+        server.route("/simple/", trickle(head_too=True))
+        index = f"{server.url}simple/"
+        with IndexClient(index, (None, None), LIMITS, ca_certs=str(bundle)) as client:
+            error, elapsed = timed_failure(client, index)
+    assert error.reason == "no complete answer within 1 s (index_timeout)"
     assert elapsed < LIMITS.timeout + SLACK
 
 

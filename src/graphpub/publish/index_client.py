@@ -121,8 +121,9 @@ class IndexClient:
         self.limits = limits
         self._session = _Session()
         self._session.auth = _OriginAuth(self.origin, token)
-        if ca_certs:
-            self._session.verify = ca_certs  # as twine's --cert
+        # The CA bundle twine is given (--cert), else requests' (REQUESTS_CA_BUNDLE, certifi).
+        # Given with each request: a session's verify loses to REQUESTS_CA_BUNDLE.
+        self._ca_certs = ca_certs
         adapter = WatchedAdapter()
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -179,6 +180,7 @@ class IndexClient:
                 allow_redirects=False,
                 stream=True,
                 timeout=(remaining, remaining),
+                verify=self._ca_certs,
             ) as response:
                 location = self._session.get_redirect_target(response)
                 if location is None:
