@@ -206,7 +206,7 @@ _KEYS: dict[str, str] = {
     "first_party_version_scheme": "how a distribution requires another of this repository: "
     "exact (==), compatible (~=) or any",
     "pypirc": "the .pypirc file for '@name' repositories (default: the root's, else ~/.pypirc)",
-    "ca_certs": "a CA bundle for twine (--cert)",
+    "ca_certs": "a CA bundle for twine (--cert) and for reading the repositories' indexes",
     "twine_args": "more arguments for every `twine upload`",
     "skip": "specs of distributions `graphpub publish` skips",
     "index_urls": "repository ('@name' or URL) = URL of its simple index, where graphpub "
