@@ -715,6 +715,8 @@ CONFIG_KEYS = (
     "skip",
     "index_urls",
     "upload_timeout",
+    "index_timeout",
+    "max_index_bytes",
     "upload_retries",
     "retry_backoff",
     "evaluation_timeout",

@@ -135,9 +135,14 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def pypiserver_command(
-    port: int, htpasswd: Path, packages_dir: Path, authenticated: str = "update"
+    port: int,
+    htpasswd: Path,
+    packages_dir: Path,
+    authenticated: str = "update",
+    fallback_url: str | None = None,
 ) -> list[str]:
-    """The command line that runs one test index; `authenticated` is pypiserver's `-a`."""
+    """The command line that runs one test index; `authenticated` is pypiserver's `-a`;
+    `fallback_url` where it redirects (303) a project it does not hold, instead of a 404."""
     return [
         sys.executable,
         "-m",
@@ -152,7 +157,7 @@ def pypiserver_command(
         str(htpasswd),
         "-a",
         authenticated,
-        "--disable-fallback",
+        *(["--fallback-url", fallback_url] if fallback_url else ["--disable-fallback"]),
         "--server",
         "wsgiref",
         str(packages_dir),
@@ -166,11 +171,14 @@ def start_pypiserver(
     *,
     timeout: float = STARTUP_TIMEOUT,
     authenticated: str = "update",
+    fallback_url: str | None = None,
 ) -> IndexServer:
     """Start pypiserver on a free loopback port, uploads allowed to `username`/`password`.
 
     Files go to `tmp_dir/packages`, the server's output to `tmp_dir/pypiserver.log`.
-    `authenticated` lists what needs credentials (`update,download,list` for a private index).
+    `authenticated` lists what needs credentials (`update,download,list` for a private index);
+    with `fallback_url`, a project the server does not hold is a 303 there (pypiserver's
+    default, with https://pypi.org/simple/).
     Returns once the server answers HTTP; raises RuntimeError (with the server's output)
     if it exits or does not answer within `timeout` seconds. Call `stop()` when done.
     """
@@ -186,7 +194,7 @@ def start_pypiserver(
         log_path = tmp_dir / "pypiserver.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                pypiserver_command(port, htpasswd, packages_dir, authenticated),
+                pypiserver_command(port, htpasswd, packages_dir, authenticated, fallback_url),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -28,7 +28,7 @@ from tests.servers import (  # noqa: F401  (fixtures)
 
 COUNT = 2
 FILES = 2 * COUNT
-CONFIG = "upload_retries = 2\nretry_backoff = 0.05\nupload_timeout = 2\n"
+CONFIG = "upload_retries = 2\nretry_backoff = 0.05\nupload_timeout = 2\nindex_timeout = 2\n"
 
 
 @dataclass
@@ -157,7 +157,7 @@ def test_a_stalled_index_read(tmp_path: Path, run: Runner, scene: Scene) -> None
     proxy.set_mode("stall", only_methods=("GET",))
     out, _ = faulty_then_fixed(tmp_path, run, "slowindex", scene)
     assert failures(out, proxy.url) == {
-        "cannot read the index: no answer within 2 s (upload_timeout) (3 attempts)"
+        "cannot read the index: no complete answer within 2 s (index_timeout) (3 attempts)"
     }
 
 

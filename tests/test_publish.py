@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from graphpub.publish.directory import MARKER
 from tests.conftest import REPO_ROOT, TESTDATA, Runner, install_into_fresh_venv
 from tests.monorepos import chain_files, chain_repo
 from tests.servers import (  # noqa: F401  (fixtures)
@@ -212,6 +213,7 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
         f"Install from @pypi: pip install --extra-index-url {index.as_uri()} demo",
     ]
     assert sorted(p.name for p in index.iterdir() if p.is_dir()) == ["demo", "demo-greeting"]
+    assert (index / MARKER).is_file()  # made by graphpub: it may write there again
     assert not (root / "dist" / "private-index").exists()
     code, out, _ = run(command, root=root)
     assert code == 0
@@ -294,8 +296,10 @@ def test_conflict_blocks_the_dependents_and_fails_the_run(
     tmp_path: Path, run: Runner, credentials: None
 ) -> None:
     root, index = local_demo(tmp_path)
-    # Another file of the same name is already in the index: a conflict, never overwritten.
+    # Another file of the same name is already in the index (one graphpub made: it has the
+    # marker): a conflict, never overwritten.
     (index / "demo-greeting").mkdir(parents=True)
+    (index / MARKER).touch()
     (index / "demo-greeting" / "demo_greeting-1.0.0.tar.gz").write_bytes(b"not the same")
     report = tmp_path / "report.json"
     code, out, _ = run(

@@ -98,6 +98,19 @@ def test_suffixed_variables_win_and_urls_see_only_plain_ones() -> None:
         ("http://[::1]:3141/", False),
         ("https://pypi.corp.example/", False),
         ("file:///srv/index", False),
+        # Loopback by the parsed address, or exactly `localhost`: nothing DNS could point
+        # elsewhere, nothing only some parsers read as an address.
+        ("http://127.1.2.3/", False),  # all of 127.0.0.0/8
+        ("http://LOCALHOST:8080/", False),  # host names are case-insensitive
+        ("http://[::ffff:127.0.0.1]/", False),  # IPv4-mapped 127.0.0.1
+        ("http://127.attacker.example/", True),
+        ("http://localhost.attacker.example/", True),
+        ("http://localhost./", True),  # fully qualified: asked of DNS
+        ("http://0x7f.0.0.1/", True),  # inet_aton reads it as 127.0.0.1; ipaddress does not
+        ("http://127.1/", True),
+        ("http://2130706433/", True),
+        ("http://[::ffff:10.0.0.1]/", True),
+        ("http://10.0.0.1/", True),
     ],
 )
 def test_plain_http_only_to_this_machine(url: str, insecure: bool) -> None:

@@ -233,7 +233,7 @@ def test_stop_ends_the_server_and_frees_the_port(tmp_path: Path) -> None:
 def test_a_server_that_exits_is_reported_with_its_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(port: int, htpasswd: Path, packages_dir: Path, _auth: str) -> list[str]:
+    def failing(port: int, htpasswd: Path, packages_dir: Path, *_: object) -> list[str]:
         return [sys.executable, "-c", "import sys; sys.exit('cannot serve: boom')"]
 
     monkeypatch.setattr(tests.servers, "pypiserver_command", failing)
@@ -249,7 +249,7 @@ def test_a_server_that_never_answers_times_out_and_is_stopped(
 ) -> None:
     pid_file = tmp_path / "pid"
 
-    def silent(port: int, htpasswd: Path, packages_dir: Path, _auth: str) -> list[str]:
+    def silent(port: int, htpasswd: Path, packages_dir: Path, *_: object) -> list[str]:
         script = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
         script += "print('not listening', flush=True); time.sleep(60)"
         return [sys.executable, "-c", script]

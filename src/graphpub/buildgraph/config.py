@@ -113,6 +113,8 @@ class Config:
     skip: tuple[str, ...] = ()
     index_urls: Mapping[str, str] = field(default_factory=dict)
     upload_timeout: float = 600.0
+    index_timeout: float = 60.0
+    max_index_bytes: int = 64 * 1024 * 1024
     upload_retries: int = 3
     retry_backoff: float = 1.0
     evaluation_timeout: float = 10.0
@@ -207,13 +209,16 @@ _KEYS: dict[str, str] = {
     "first_party_version_scheme": "how a distribution requires another of this repository: "
     "exact (==), compatible (~=) or any",
     "pypirc": "the .pypirc file for '@name' repositories (default: the root's, else ~/.pypirc)",
-    "ca_certs": "a CA bundle for twine (--cert)",
+    "ca_certs": "a CA bundle for twine (--cert) and for reading the repositories' indexes",
     "twine_args": "more arguments for every `twine upload`",
     "skip": "specs of distributions `graphpub publish` skips",
     "index_urls": "repository ('@name' or URL) = URL of its simple index, where graphpub "
     "cannot derive it",
-    "upload_timeout": "seconds graphpub waits on a repository that makes no progress: one "
-    "file's upload (twine's has no timeout) or one read of its index",
+    "upload_timeout": "seconds graphpub waits on a repository that makes no progress with "
+    "one file's upload (twine's has no timeout)",
+    "index_timeout": "seconds one read of a repository's index may take in all, however "
+    "slowly the server answers",
+    "max_index_bytes": "the largest index page graphpub reads, in bytes",
     "upload_retries": "how many times a transient failure (5xx, refused or reset connection, "
     "timeout) is retried, per file",
     "retry_backoff": "seconds before the first retry; doubled for each next one",
@@ -314,6 +319,8 @@ def load_config(root: Path) -> Config:
         skip=_string_list(table, "skip", source) or (),
         index_urls=_string_table(table, "index_urls", source),
         upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
+        index_timeout=_positive_number(table, "index_timeout", 60.0, source),
+        max_index_bytes=_whole_number(table, "max_index_bytes", 64 << 20, source, minimum=1),
         upload_retries=_whole_number(table, "upload_retries", 3, source, minimum=0),
         retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
         evaluation_timeout=_positive_number(table, "evaluation_timeout", 10.0, source),

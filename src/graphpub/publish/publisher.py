@@ -7,7 +7,6 @@ the rest go on. Secrets never reach the output: twine's own included.
 
 from __future__ import annotations
 
-import http.client
 import os
 import queue
 import re
@@ -15,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,13 +27,14 @@ from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import guarded_command, watch_pipe
-from graphpub.publish.index import (
+from graphpub.publish.directory import (
+    DirectoryIndexError,
+    check_index_directory,
     directory_files,
-    existing_files,
     publish_to_directory,
-    sha256_of,
-    state_on_index,
 )
+from graphpub.publish.index import existing_files, sha256_of, state_on_index
+from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
@@ -50,7 +49,6 @@ from graphpub.publish.repositories import (
     without_userinfo,
 )
 from graphpub.rules.distribution import Distribution
-from graphpub.rules.requirements import normalize_project
 from graphpub.secrets import Secrets
 
 
@@ -169,9 +167,17 @@ def _usable(
     repository: Repository, where: SourceLocation, config: Config, options: Options
 ) -> Repository:
     """`repository` at the URL twine will use; plain HTTP off this machine is refused, since
-    the credentials would go with the upload and the index reads in clear."""
+    the credentials would go with the upload and the index reads in clear, and so is a
+    directory that is not an index graphpub made."""
     environment, _ = twine_environment(repository, options.environ)
     repository = with_environment_url(repository, environment)
+    if repository.is_directory:
+        try:
+            check_index_directory(repository.directory)
+        except DirectoryIndexError as e:
+            raise PublishError(
+                f"{repository.name}: {e.message}", location=where, hint=e.hint
+            ) from None
     insecure = [
         url
         for url in (repository.url, config.index_urls.get(repository.name, ""))
@@ -210,16 +216,15 @@ def _already_there(
     repository: Repository, view: Distribution, config: Config, options: Options
 ) -> bool:
     environment, _ = twine_environment(repository, options.environ)
+    credentials = _index_credentials(repository, environment, options.secrets)
+    client = _index_client(repository, config, credentials)
     try:
-        files = _existing(
-            repository,
-            view.name,
-            config.index_urls,
-            _index_credentials(repository, environment, options.secrets),
-            timeout=30.0,
-        )
+        files = _existing(repository, view.name, config.index_urls, client)
     except _INDEX_ERRORS:
         return False
+    finally:
+        if client is not None:
+            client.close()
     version = view.checked_version()
     return any(f"-{version}" in name for name in files)
 
@@ -233,26 +238,38 @@ def _index_credentials(
     return index_credentials(repository, environment, secrets)
 
 
-# Reading an index: the network, the HTTP protocol, or a page that is not the JSON or HTML
-# it says it is.
-_INDEX_ERRORS = (OSError, http.client.HTTPException, ValueError)
+def _index_client(
+    repository: Repository, config: Config, credentials: tuple[str | None, str | None]
+) -> IndexClient | None:
+    """The reader of the repository's index over HTTP, for all its projects; None for a
+    directory."""
+    if repository.is_directory:
+        return None
+    return IndexClient(
+        _simple_url(repository, config.index_urls),
+        credentials,
+        IndexLimits(config.index_timeout, config.max_index_bytes),
+        str(config.root / config.ca_certs) if config.ca_certs else None,
+    )
+
+
+def _simple_url(repository: Repository, index_urls: Mapping[str, str]) -> str:
+    return index_urls.get(repository.name) or simple_index_url(repository.url)
+
+
+# Reading an index: over HTTP, or a directory's files.
+_INDEX_ERRORS = (IndexReadError, DirectoryIndexError, OSError)
 
 
 def _existing(
     repository: Repository,
     project: str,
     index_urls: Mapping[str, str],
-    credentials: tuple[str | None, str | None],
-    timeout: float,
+    client: IndexClient | None,
 ) -> Mapping[str, str | None]:
-    if repository.is_directory:
-        return directory_files(repository.directory / normalize_project(project))
-    return existing_files(
-        index_urls.get(repository.name) or simple_index_url(repository.url),
-        project,
-        *credentials,
-        timeout=timeout,
-    )
+    if client is None:
+        return directory_files(repository.directory, project)
+    return existing_files(client, _simple_url(repository, index_urls), project)
 
 
 def publish(
@@ -331,18 +348,23 @@ class _RepositoryUpload:
         self.environment, _ = twine_environment(repository, options.environ)
         self.secrets = options.secrets
         self.credentials = _index_credentials(repository, self.environment, self.secrets)
+        self.client = _index_client(repository, self.config, self.credentials)
         self.outcomes: list[Outcome] = []
         self.failed: set[Address] = set()
 
     def run(self, addresses: Sequence[Address]) -> list[Outcome]:
-        pending = self._not_there(addresses)
-        if self.options.dry_run:
-            for address, path in pending:
-                self._record(address, path, "planned")
-        elif self.repository.is_directory:
-            self._copy_to_directory(pending)
-        else:
-            self._upload(pending)
+        try:
+            pending = self._not_there(addresses)
+            if self.options.dry_run:
+                for address, path in pending:
+                    self._record(address, path, "planned")
+            elif self.repository.is_directory:
+                self._copy_to_directory(pending)
+            else:
+                self._upload(pending)
+        finally:
+            if self.client is not None:
+                self.client.close()
         return self.outcomes
 
     def _record(
@@ -400,18 +422,10 @@ class _RepositoryUpload:
         project = self.held[address].distribution.name
         for attempt in range(self.config.upload_retries + 1):
             try:
-                return _existing(
-                    self.repository,
-                    project,
-                    self.config.index_urls,
-                    self.credentials,
-                    self.config.upload_timeout,
-                )
+                return _existing(self.repository, project, self.config.index_urls, self.client)
             except _INDEX_ERRORS as e:
-                reason = _plain_reason(str(e) or type(e).__name__, self.config.upload_timeout)
-                retryable = not isinstance(e, (urllib.error.HTTPError, ValueError)) or (
-                    isinstance(e, urllib.error.HTTPError) and e.code >= 500
-                )
+                reason = str(e) or type(e).__name__
+                retryable = isinstance(e, IndexReadError) and e.transient
                 if not retryable or attempt == self.config.upload_retries:
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise _Unreachable(
@@ -429,9 +443,18 @@ class _RepositoryUpload:
             paths = [p for a, p in pending if a == address]
             if self._blocked(address, paths):
                 continue
-            statuses = publish_to_directory(
-                self.repository.directory, {p: sha256_of(p) for p in paths}
-            )
+            try:
+                statuses = publish_to_directory(
+                    self.repository.directory,
+                    self.held[address].distribution.name,
+                    {p: sha256_of(p) for p in paths},
+                )
+            except (DirectoryIndexError, OSError) as e:
+                # The index cannot be written as it is: nothing else will go there either.
+                reason = f"cannot write the index: {e}"
+                for other_address, path in pending[pending.index((address, paths[0])) :]:
+                    self._record(other_address, path, "failed", reason)
+                return
             for path in paths:
                 status = statuses[path]
                 self._record(address, path, status, _WHY[status] if status == "conflict" else None)
@@ -570,15 +593,13 @@ def _reason(result: _TwineRun) -> str:
         if "ERROR" in line or "HTTPError" in line or "Error:" in line
     ]
     text = lines[-1] if lines else (result.output.strip().splitlines() or ["twine failed"])[-1]
-    return _plain_reason(re.sub(r"^ERROR\s+", "", text), None)[:300]
+    return _plain_reason(re.sub(r"^ERROR\s+", "", text))[:300]
 
 
-def _plain_reason(text: str, timeout: float | None) -> str:
+def _plain_reason(text: str) -> str:
     """A network failure in words a user reads at a glance, instead of urllib3's repr chain."""
     if "Connection refused" in text:
         return "connection refused"
     if "Connection reset" in text or "Connection aborted" in text or "RemoteDisconnected" in text:
         return "connection reset during the transfer"
-    if "timed out" in text and timeout is not None:
-        return f"no answer within {timeout:g} s (upload_timeout)"
     return text

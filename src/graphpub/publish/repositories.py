@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import io
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -294,16 +295,31 @@ def _from_keyring(service: str, username: str | None) -> tuple[str | None, str |
         return username, None
 
 
-LOOPBACK_HOSTS = ("localhost", "::1")
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a URL's hostname: lower-cased, IPv6 without brackets) is this machine.
+
+    Only what cannot be made to point elsewhere counts: an IP literal in 127.0.0.0/8 or ::1
+    (also IPv4-mapped, ::ffff:127.0.0.1, which the kernel delivers to 127.0.0.1), or exactly
+    `localhost`, which resolvers answer from /etc/hosts. Any other name is resolved by DNS,
+    which whoever controls it can point anywhere: `127.attacker.example`,
+    `localhost.attacker.example`, even `localhost.` (a fully qualified name, sent to DNS).
+    Forms only some parsers read as an address (`0x7f.0.0.1`, `127.1`, `2130706433`) are not
+    loopback either: `127.0.0.1` says the same unambiguously."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def sends_credentials_in_clear(url: str) -> bool:
     """Whether uploading to `url` would send credentials unencrypted off this machine."""
     parts = urlsplit(url)
-    if parts.scheme != "http":
-        return False
-    host = parts.hostname or ""
-    return not (host in LOOPBACK_HOSTS or host.startswith("127."))
+    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
 
 
 def without_userinfo(url: str) -> str:
