@@ -11,6 +11,7 @@ FIFOs, sockets, directories), so `/proc/self/environ` or a FIFO that never ends 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import posixpath
 import stat
@@ -62,7 +63,10 @@ def inside_root_path(
             hint="write the path relative to the build root",
             reason="outside",
         )
-    normalized = posixpath.normpath(relative)
+    padded = f"/{relative}/"
+    if "/./" in padded or "/../" in padded or "//" in padded:
+        relative = posixpath.normpath(relative)
+    normalized = relative
     if normalized == ".." or normalized.startswith("../"):
         raise OutsideRootError(
             f"{what} {relative!r} is outside the build root",
@@ -84,18 +88,19 @@ def read_inside_root(
     """The bytes of `root/relative`, a regular file inside the root, at most `limit` of them
     (more is an error naming `max_build_file_bytes`)."""
     normalized = inside_root_path(relative, what=what, location=location)
-    real_root = os.path.realpath(root)
+    real_root = _real(root)
     path = os.path.join(real_root, normalized)
-    real = os.path.realpath(path)
-    if not _within(real, real_root):
-        raise OutsideRootError(
-            f"cannot read {normalized}: it leaves the build root (a symlink?)",
-            location=location,
-            hint="files graphpub reads must be inside the repository, symlinks included",
-            reason="outside",
-        )
+    if not _TELLS_OPENED_PATH:
+        # Where the platform cannot tell what a descriptor points at, resolve first.
+        path = _resolved_inside(path, real_root, normalized, location)
     try:
-        fd = os.open(real, _FLAGS | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            fd = os.open(path, _FLAGS | _NO_FOLLOW)
+        except OSError as e:
+            if e.errno != errno.ELOOP or not _TELLS_OPENED_PATH:
+                raise
+            # The file itself is a symlink: follow it only if it stays inside.
+            fd = os.open(_resolved_inside(path, real_root, normalized, location), _FLAGS)
     except FileNotFoundError:
         raise OutsideRootError(
             f"{what} {normalized} does not exist", location=location, reason="missing"
@@ -164,10 +169,35 @@ def _read_up_to(
     )
 
 
+def _resolved_inside(
+    path: str, real_root: str, normalized: str, location: SourceLocation | None
+) -> str:
+    real = os.path.realpath(path)
+    if not _within(real, real_root):
+        raise OutsideRootError(
+            f"cannot read {normalized}: it leaves the build root (a symlink?)",
+            location=location,
+            hint="files graphpub reads must be inside the repository, symlinks included",
+            reason="outside",
+        )
+    return real
+
+
+@functools.lru_cache(maxsize=16)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def _within(path: str, root: str) -> bool:
     if any(path == tree or path.startswith(tree + os.sep) for tree in _SYSTEM_TREES):
         return False
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Linux tells where an open descriptor points (/proc/self/fd): then a file is opened first
+# (its last component never followed) and checked after, with no path resolved beforehand.
+_TELLS_OPENED_PATH = sys.platform.startswith("linux") and os.path.isdir("/proc/self/fd")
 
 
 def _opened_path(fd: int) -> str | None:

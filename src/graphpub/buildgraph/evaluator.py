@@ -208,6 +208,13 @@ class Evaluator:
         build_files = tuple(
             posixpath.join(directory, name) if directory else name for name in listing.build_files
         )
+        unsafe = unsafe_character(directory)
+        if unsafe is not None:
+            raise BuildFileError(
+                f"the directory name {directory!r} holds {describe_character(unsafe)}",
+                location=SourceLocation(build_files[0]),
+                hint="package directories are named in plain text: rename it",
+            )
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
@@ -637,9 +644,13 @@ class Evaluator:
 
     def _register(self, package: Package, target: Target) -> None:
         address = target.address
-        for part in (address.name, address.file, address.generated, address.directory):
-            unsafe = unsafe_character(part)
-            if unsafe is not None:
+        # (The directory is a package the file tree listed: checked once, in `package`.)
+        name = f"{address.file}:{address.name}#{address.generated}"
+        if not (name.isascii() and name.isprintable()):
+            for part in (address.name, address.file, address.generated):
+                unsafe = unsafe_character(part)
+                if unsafe is None:
+                    continue
                 raise BuildFileError(
                     f"the target name {part!r} holds {describe_character(unsafe)}",
                     location=target.location,
