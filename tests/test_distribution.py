@@ -19,17 +19,12 @@ DEMO = TESTDATA / "demo"
 BAZEL = TESTDATA / "bazel_wheel"
 BUCK2 = TESTDATA / "buck2_python"
 
-# The bundled Bazel fixture loads @bazel_skylib, which graphpub warns about.
-SKYLIB_WARNING = (
-    "warning: BUILD.bazel:6:6: load of unknown external '@bazel_skylib//rules:build_test.bzl'"
-)
 
-
-def views(run: Runner, root: Path, *args: str, warns: bool = False) -> dict[str, dict[str, Any]]:
+def views(run: Runner, root: Path, *args: str) -> dict[str, dict[str, Any]]:
     """The `distribution` of each record `graphpub peek ARGS` prints, by address."""
     return {
         r["address"]: view_of(r["distribution"])
-        for r in peek(run, root, *args, allow_warnings=warns)
+        for r in peek(run, root, *args)
         if "distribution" in r
     }
 
@@ -181,20 +176,20 @@ GREET_CLI_WHEEL = {
 
 
 def test_bazel_wheels(run: Runner) -> None:
-    assert views(run, BAZEL, "//...", warns=True) == {
+    assert views(run, BAZEL, "//...") == {
         "//:greetlib_wheel": GREETLIB_WHEEL,
         "//src/greetcli:wheel": GREET_CLI_WHEEL,
     }
 
 
 def test_bazel_wheel_version_from_define(run: Runner) -> None:
-    found = views(run, BAZEL, "--define", "VERSION=2.0.0", "//src/greetcli:wheel", warns=True)
+    found = views(run, BAZEL, "--define", "VERSION=2.0.0", "//src/greetcli:wheel")
     view = found["//src/greetcli:wheel"]
     assert (view["version"], view["unresolved_stamps"]) == ("2.0.0", [])
 
 
 def test_bazel_wheel_requirements_follow_select(run: Runner) -> None:
-    found = views(run, BAZEL, "--condition", "//:python_3_8", "//:greetlib_wheel", warns=True)
+    found = views(run, BAZEL, "--condition", "//:python_3_8", "//:greetlib_wheel")
     assert found["//:greetlib_wheel"]["requirements"] == [
         "attrs>=23.1.0",
         "importlib-resources>=5.0",

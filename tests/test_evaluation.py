@@ -471,10 +471,10 @@ def test_several_jobs_give_the_same_graph(tmp_path: Path, run: Runner) -> None:
 
 def test_several_jobs_report_the_same_error(tmp_path: Path, run: Runner) -> None:
     files = many_packages()
-    files["p450/BUILD.bazel"] = 'py_libary(name = "t")\n'
+    files["p450/BUILD.bazel"] = "py_library(name = NAME)\n"
     files["p451/BUILD.bazel"] = 'py_library(name = "t", deps = ["//nowhere:x"])\n'
     root = make_repo(tmp_path, files)
     for jobs in ("1", "2"):
         code, out, err = run(["-j", jobs, "list", "//..."], root=root)
         assert (code, out) == (1, ""), jobs
-        assert err.startswith("p450/BUILD.bazel:1:1: name 'py_libary' is not defined"), jobs
+        assert err.startswith("p450/BUILD.bazel:1:19: name 'NAME' is not defined"), jobs

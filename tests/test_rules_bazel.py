@@ -795,7 +795,7 @@ def test_provider_depset_and_label_at_bzl_top_level(tmp_path: Path, run: Runner)
             "tools/rules.bzl": RULES_BZL,
             "BUILD.bazel": (
                 'load("//tools:rules.bzl", "EMPTY", "FILES", "TOOL")\n'
-                'py_library(name = "lib", tags = FILES + [TOOL] + EMPTY)\n'
+                'py_library(name = "lib", tags = FILES.to_list() + [TOOL] + EMPTY.to_list())\n'
             ),
         },
     )

@@ -121,6 +121,8 @@ class Config:
     max_build_file_bytes: int = 10 * 1024 * 1024
     max_nesting_depth: int = 100
     max_evaluation_memory_mib: int = 1024
+    bazel_module: str | None = None
+    """The root's Bazel module name (`module(name = ...)` in MODULE.bazel), if any."""
     secret_env: tuple[str, ...] = DEFAULT_SECRET_ENV
     """Globs of environment variable names holding credentials (TWINE_* always does)."""
     source: SourceLocation | None = None
@@ -331,6 +333,7 @@ def load_config(root: Path) -> Config:
         max_evaluation_memory_mib=_whole_number(
             table, "max_evaluation_memory_mib", 1024, source, minimum=1
         ),
+        bazel_module=_bazel_module_name(root),
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
         source=source,
     )
@@ -377,6 +380,18 @@ def _required_strings(
 _HUB_DECLARATION = re.compile(
     r"""hub_name\s*=\s*["'](\w+)["']|pip_(?:parse|install|repository)\(\s*name\s*=\s*["'](\w+)["']"""
 )
+
+
+_MODULE_NAME = re.compile(r"""^module\(\s*name\s*=\s*["']([\w.-]+)["']""", re.MULTILINE)
+
+
+def _bazel_module_name(root: Path) -> str | None:
+    """`module(name = "rules_python", ...)` in MODULE.bazel: the repository's own name."""
+    path = root / "MODULE.bazel"
+    if not path.is_file():
+        return None
+    match = _MODULE_NAME.search(path.read_text(encoding="utf-8", errors="replace"))
+    return match.group(1) if match else None
 
 
 def _declared_python_hubs(root: Path) -> list[str]:

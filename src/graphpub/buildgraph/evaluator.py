@@ -11,6 +11,7 @@ and memory budget (`budget`).
 
 from __future__ import annotations
 
+import difflib
 import json
 import mmap
 import posixpath
@@ -22,9 +23,9 @@ from typing import Any
 
 import starlark as sl
 
-from graphpub.buildgraph import python_compat, starlark_errors
+from graphpub.buildgraph import bazel_compat, python_compat, starlark_errors
 from graphpub.buildgraph.address import Address
-from graphpub.buildgraph.budget import Limits, raise_hint
+from graphpub.buildgraph.budget import Budget, Limits, raise_hint
 from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
@@ -34,10 +35,11 @@ from graphpub.buildgraph.prelude import (
     HUB_FUNCTIONS,
     PRELUDE_LABEL,
     defined_names,
+    known_globals,
     prelude_source,
-    rule_wrapper,
     starlark_source,
 )
+from graphpub.buildgraph.standins import STANDIN_FUNCTION, Use, definitions, uses
 from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target
 from graphpub.errors import (
     AddressError,
@@ -58,6 +60,18 @@ CAP_REFRESH = 64
 MAX_REWRITTEN_BYTES = 1 << 20
 # Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
 MAX_ERROR_LINE = 2000
+# Python's ways out (files, processes, the environment, code from text): a build file naming
+# one gets the error, not a stand-in, so that nobody believes it did something.
+NEVER_STAND_IN = frozenset(
+    {
+        *("open", "__import__", "eval", "exec", "compile", "input", "breakpoint", "exit"),
+        *("quit", "globals", "locals", "vars", "os", "sys", "subprocess", "socket", "urllib"),
+        *("urlopen", "shutil", "getenv", "environ", "read_file", "debug"),
+    }
+)
+# Names one file may have stand in before it is an error: each costs a compilation.
+MAX_STANDINS = 64
+_STANDIN_ALIAS = "_graphpub_standin"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 
@@ -159,11 +173,20 @@ class Evaluator:
         self._warn = warn
         self._dialect = sl.Dialect.extended()
         self._dialect.enable_f_strings = True
+        # starlark's own extensions real .bzl files use, all pure (no I/O: not print, pprint
+        # or breakpoint, which the prelude defines or refuses; nor debug, which shows Python).
+        extensions = sl.LibraryExtension
         self._globals = sl.Globals.extended_by(
             [
-                sl.LibraryExtension.StructType,
-                sl.LibraryExtension.CallStack,
-                sl.LibraryExtension.Json,
+                extensions.StructType,
+                extensions.CallStack,
+                extensions.Json,
+                extensions.Typing,
+                extensions.RecordType,
+                extensions.EnumType,
+                extensions.Map,
+                extensions.Filter,
+                extensions.Partial,
             ]
         )
         self.limits = Limits(config, self._interrupted)
@@ -171,13 +194,20 @@ class Evaluator:
             max_callstack_size=MAX_CALL_STACK, check_cancelled=self.limits.check_cancelled
         )
         self._root = str(tree.root)
-        self._labels = LoadLabels(config.cells, config.external_loads)
+        self._labels = LoadLabels(config.cells, config.external_loads, config.bazel_module)
         self._rule_names = frozenset(rules.rule_names())
         self._builtins = NativeBuiltins(self)
         self._functions: dict[str, Callable[..., object]] = self._builtins.functions()
         for name, function in rules.functions().items():
             self._functions[name] = partial(self._with_package, name, function)
-        self._extra_prelude = "\n".join([starlark_source("bazel_api.bzl"), rules.prelude_source()])
+        self._extra_prelude = "\n".join(
+            [
+                starlark_source("bazel_api.bzl"),
+                starlark_source("buck2_api.bzl"),
+                starlark_source("bazel_skylib.bzl"),
+                rules.prelude_source(),
+            ]
+        )
         public = (
             self._rule_names
             | self._functions.keys()
@@ -247,7 +277,7 @@ class Evaluator:
             try:
                 state.text = self._read(build_file)
                 python = state.dialect in (Dialect.PANTS, Dialect.GRAPHPUB)
-                self._run(build_file, state.text, sl.Module(), python=python)
+                self._run(build_file, state.text, python=python)
             finally:
                 self._stack.pop()
         return package
@@ -255,6 +285,12 @@ class Evaluator:
     @property
     def packages(self) -> Mapping[str, Package]:
         return self._packages
+
+    @property
+    def python_callbacks(self) -> frozenset[str]:
+        """The builtins that call into graphpub (Python): the only ways out of Starlark, each
+        reviewed for what it gives access to. The rest of the prelude is Starlark."""
+        return frozenset({*self._functions, "_rule", "_opaque"})
 
     @property
     def builtin_names(self) -> frozenset[str]:
@@ -357,21 +393,44 @@ class Evaluator:
             ) from None
         return text
 
-    def _run(self, path: str, text: str, module: Any, *, python: bool = False) -> None:
-        """Parse and evaluate one file in `module`, with the prelude loaded on a first line,
-        within the file's own time and memory budget; `python`: a Pants BUILD file, which is
-        Python (`python_compat`)."""
+    def _run(self, path: str, text: str, *, python: bool = False, bzl: bool = False) -> Any:
+        """Parse and evaluate one file, with the prelude loaded on a first line, within the
+        file's own time and memory budget; its module. `python`: a Pants BUILD file, which is
+        Python (`python_compat`); `bzl`: a `.bzl` file, with Bazel's and Buck2's .bzl
+        environments. A name neither defines stands in as the file uses it (`standins`)."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
+        if not python:
+            text = bazel_compat.rewrite(text)
         budget = self.limits.start(path)
         try:
-            ast = self._parse(path, text, python)
-            requested: dict[str, set[str]] = {}
-            if "load" in text:  # the file's own load()s: which symbols each label must offer
-                for load in ast.loads():
-                    requested.setdefault(load.module_id, set()).update(load.symbols.values())
-            loader = sl.FileLoader(partial(self._guarded_load, path, text, requested))
-            sl.eval_with(self._options, module, ast, self._globals, loader)
+            names = set(_IDENTIFIER.findall(text))
+            standins = self._known_standins(text, names) if bzl else {}
+            while True:
+                parsed, ast = self._parse(path, text, python, names, standins)
+                requested: dict[str, dict[str, str]] = {}
+                if "load" in text:  # the file's own load()s: which symbols each label offers
+                    for load in ast.loads():
+                        symbols = requested.setdefault(load.module_id, {})
+                        symbols.update(
+                            (exported, local) for local, exported in load.symbols.items()
+                        )
+                loader = sl.FileLoader(partial(self._guarded_load, path, parsed, requested))
+                module = sl.Module()
+                try:
+                    sl.eval_with(self._options, module, ast, self._globals, loader)
+                    return module
+                except sl.StarlarkError as e:
+                    free = self._free_name(str(e), path, budget)
+                    if free is None or free in standins or len(standins) >= MAX_STANDINS:
+                        raise
+                    use = uses(parsed, [free])[free]
+                    if free not in known_globals() and not (
+                        use.called or use.attributes or use.typed
+                    ):
+                        raise  # a plain value no one defines: most likely a typo
+                    standins[free] = use
+                    self._warn_unknown(free, use, str(e))
         except sl.StarlarkError as e:
             error = _shortened(str(e))
             if budget.exceeded:
@@ -386,14 +445,61 @@ class Evaluator:
         finally:
             self.limits.end(budget)
 
-    def _parse(self, path: str, text: str, python: bool) -> Any:
-        """Parse Starlark, with the prelude's names loaded on a first line; failing that, in
-        a Python file, Python that Starlark lacks but Pants BUILD files use, rewritten in
-        place so every position stays the same. Either is measured first: starlark cannot
-        survive too deep nesting to report it."""
+    def _known_standins(self, text: str, names: set[str]) -> dict[str, Use]:
+        """Stand-ins for the .bzl globals a file names that graphpub does not model."""
+        known = (names & known_globals()) - self._prelude_names
+        return uses(text, known) if known else {}
+
+    def _free_name(self, error: str, path: str, budget: Budget) -> str | None:
+        """The name starlark found defined nowhere, if that is why this file could not be
+        compiled (nothing of it ran then), and stand-ins may take its place."""
+        if budget.exceeded or self._pending is not None:
+            return None
+        found = starlark_errors.undefined_name(error)
+        if found is None:
+            return None
+        name, location = found
+        if location is None or location.path != path or name in NEVER_STAND_IN:
+            return None
+        if self.config.strict_rules and name not in known_globals():
+            return None  # then it is an error, with a did-you-mean of real names
+        return name
+
+    def _warn_unknown(self, name: str, use: Use, error: str) -> None:
+        """Once per name: a name no catalog knows stands in (a known .bzl global silently)."""
+        if name in known_globals():
+            return
+        location = starlark_errors.error_location(error, self._is_user_file)
+        what = (
+            "a module of stand-ins"
+            if use.attributes
+            else "an opaque rule: a call with a name makes an opaque target"
+            if use.called
+            else "a type"
+        )
+        close = difflib.get_close_matches(name, self._real_names(), n=1, cutoff=0.75)
+        meant = f"did you mean '{close[0]}'? " if close else ""
+        self.warn(
+            f"{location}: '{name}' is defined nowhere graphpub can see (no rule, builtin or "
+            f"load() of it): it stands in as {what} ({meant}strict_rules = true makes this an "
+            "error)",
+            key=f"unknown-name:{name}",
+        )
+
+    def _real_names(self) -> list[str]:
+        """What a name might have been meant to be: every rule and builtin graphpub knows."""
+        return sorted(self._prelude_names | known_globals())
+
+    def _parse(
+        self, path: str, text: str, python: bool, names: set[str], standins: Mapping[str, Use]
+    ) -> tuple[str, Any]:
+        """The text parsed and its AST: Starlark, with the prelude's names and the stand-ins
+        on a first line; failing that, in a Python file, Python that Starlark lacks but Pants
+        BUILD files use, rewritten in place so every position stays the same. Either is
+        measured first: starlark cannot survive too deep nesting to report it."""
         self._check_nesting(path, text)
         try:
-            return sl.parse(path, self._with_prelude(text), self._dialect)
+            return text, sl.parse(path, self._with_prelude(text, names, standins), self._dialect)
         except sl.StarlarkError:
             if not python or len(text) > MAX_REWRITTEN_BYTES:
                 raise
@@ -403,7 +509,9 @@ class Evaluator:
         # Positions are the same in both texts: an error in the rewritten one is as exact, and
         # names the problem that remains.
         self._check_nesting(path, rewritten)
-        return sl.parse(path, self._with_prelude(rewritten), self._dialect)
+        return rewritten, sl.parse(
+            path, self._with_prelude(rewritten, names, standins), self._dialect
+        )
 
     def _check_nesting(self, path: str, text: str) -> None:
         limit = self.config.max_nesting_depth
@@ -421,11 +529,16 @@ class Evaluator:
     def _interrupted(self, error: BaseException) -> None:
         self._pending = error
 
-    def _with_prelude(self, text: str) -> str:
-        used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
-        if not used:
-            return "\n" + text
-        return f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")\n" + text
+    def _with_prelude(self, text: str, names: set[str], standins: Mapping[str, Use]) -> str:
+        """`text` with one line before it: a load() of the prelude's names it uses, then the
+        stand-ins' definitions (`;`-separated: every line of the text stays one below)."""
+        loads = [repr(n) for n in sorted(self._prelude_names.intersection(names))]
+        if standins:
+            loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
+        head = f"load({PRELUDE_LABEL!r}, {', '.join(loads)})" if loads else ""
+        if standins:
+            head += "; " + definitions(standins, _STANDIN_ALIAS)
+        return head + "\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:
         """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions
@@ -452,9 +565,16 @@ class Evaluator:
             return pending
         if pending is not None:
             raise pending  # a bug in graphpub itself: let the CLI show it as an internal error
-        return starlark_errors.translate(
+        translated = starlark_errors.translate(
             error, is_user_file=self._is_user_file, known_symbols=self._prelude_names
         )
+        found = starlark_errors.undefined_name(error)
+        if found is not None and found[0] in NEVER_STAND_IN:
+            translated.hint = (
+                "build files are evaluated hermetically: no files, processes, network or "
+                'environment (but env("NAME") in Pants BUILD files)'
+            )
+        return translated
 
     def _is_user_file(self, path: str) -> bool:
         return not path.startswith("@")
@@ -502,6 +622,7 @@ class Evaluator:
             for name, function in self._functions.items():
                 module.add_callable(name, self._guard(function, name))
             module.add_callable("_rule", self._guard(self._rule))
+            module.add_callable("_opaque", self._guard(self._opaque_rule))
             source = prelude_source(self._rule_names, self._extra_prelude)
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
@@ -510,7 +631,11 @@ class Evaluator:
     # ---------------------------------------------------------------- load()
 
     def _guarded_load(
-        self, from_path: str, from_text: str, requested: Mapping[str, set[str]], label: str
+        self,
+        from_path: str,
+        from_text: str,
+        requested: Mapping[str, Mapping[str, str]],
+        label: str,
     ) -> Any:
         try:
             return self._load(from_path, from_text, requested, label)
@@ -519,16 +644,22 @@ class Evaluator:
             raise
 
     def _load(
-        self, from_path: str, from_text: str, requested: Mapping[str, set[str]], label: str
+        self,
+        from_path: str,
+        from_text: str,
+        requested: Mapping[str, Mapping[str, str]],
+        label: str,
     ) -> Any:
+        """The module a `load(label, ...)` of `from_path` gets; `requested` maps each label
+        to the symbols the file asks of it (exported name to the file's own name)."""
         if label == PRELUDE_LABEL:
             return self._prelude_module()
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
-        symbols = requested.get(label, set())
+        symbols = requested.get(label, {})
         local = self._labels.local_path(label, posixpath.dirname(from_path), where)
-        if local is not None:
+        if local is not None and not self._self_served(local):
             return self._load_bzl(local, where)
-        repository = repository_of(label)
+        repository = repository_of(label) if local is None else self._labels.root_module
         # graphpub writes the symbols of builtin and unknown modules as Starlark source.
         strange = sorted(s for s in symbols if not _IDENTIFIER.fullmatch(s) or s in _KEYWORDS)
         if strange:
@@ -538,10 +669,9 @@ class Evaluator:
                 hint="load() symbols are names, such as py_library",
             )
         if repository in BUILTIN_REPOSITORIES:
-            return self._builtin_module(label, symbols, hub=None)
+            return self._builtin_module(label, symbols, from_text, hub=None)
         if label.endswith("//:requirements.bzl"):
-            return self._builtin_module(label, symbols, hub=repository)
-        opaque = sorted(symbols)
+            return self._builtin_module(label, symbols, from_text, hub=repository)
         if self.config.strict_loads:
             raise BuildFileError(
                 f"load of unknown external {label!r} (strict_loads is set)",
@@ -553,11 +683,17 @@ class Evaluator:
             )
         self.warn(
             f"{where}: load of unknown external {label!r}: "
-            f"{', '.join(opaque) or 'nothing'} will make opaque targets "
-            f"(map it with the external_loads config key, or set strict_loads = true)",
+            f"{', '.join(sorted(symbols)) or 'nothing'} stand in as the file uses them (a "
+            "call with a name makes an opaque target; map the repository with the "
+            "external_loads config key, or set strict_loads = true)",
             key=f"unknown-load:{label}",
         )
-        return self._builtin_module(label, symbols, hub=None)
+        return self._builtin_module(label, symbols, from_text, hub=None, known=False)
+
+    def _self_served(self, path: str) -> bool:
+        """Whether a local `.bzl` file is one graphpub serves itself: the repository is
+        rules_python (`module(name = "rules_python")`), whose own files mean its rules."""
+        return self._labels.root_module in BUILTIN_REPOSITORIES and path.endswith(".bzl")
 
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
@@ -584,29 +720,38 @@ class Evaluator:
             raise
         self._load_chain.append(path)
         try:
-            module = sl.Module()
-            self._run(path, text, module)
-            frozen = module.freeze()
+            frozen = self._run(path, text, bzl=True).freeze()
         finally:
             self._load_chain.pop()
         self._bzl_modules[path] = frozen
         return frozen
 
-    def _builtin_module(self, label: str, symbols: set[str], hub: str | None) -> Any:
-        """A module for a well-known or unknown external label, exporting what was asked for."""
+    def _builtin_module(
+        self,
+        label: str,
+        symbols: Mapping[str, str],
+        from_text: str,
+        hub: str | None,
+        *,
+        known: bool = True,
+    ) -> Any:
+        """A module for a well-known (`known`) or unknown external label, exporting what was
+        asked for: what the prelude has (of a well-known one), else a stand-in shaped by how the
+        loading file uses the name it gave the symbol."""
         module = sl.Module()
-        module.add_callable("_rule", self._guard(self._rule))
-        lines = [starlark_source("override_keys.bzl")]
-        from_prelude = sorted(s for s in symbols if s in self._prelude_names)
-        if from_prelude:
-            aliases = ", ".join(f"_p_{s} = {s!r}" for s in from_prelude)
-            lines.append(f"load({PRELUDE_LABEL!r}, {aliases})")
-            lines.extend(f"{s} = _p_{s}" for s in from_prelude)
-        for symbol in sorted(symbols - set(from_prelude)):
-            if hub is not None and symbol in HUB_FUNCTIONS:
-                module.add_callable(symbol, partial(HUB_FUNCTIONS[symbol], hub))
-            else:
-                lines.append(rule_wrapper(symbol))
+        from_prelude = sorted(s for s in symbols if known and s in self._prelude_names)
+        hub_functions = [s for s in symbols if hub is not None and s in HUB_FUNCTIONS]
+        for symbol in hub_functions:
+            module.add_callable(symbol, partial(HUB_FUNCTIONS[symbol], hub))
+        stand_in = sorted(set(symbols) - set(from_prelude) - set(hub_functions))
+        aliases = [f"_p_{s} = {s!r}" for s in from_prelude]
+        if stand_in:
+            aliases.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
+        lines = [f"load({PRELUDE_LABEL!r}, {', '.join(aliases)})"] if aliases else []
+        lines.extend(f"{s} = _p_{s}" for s in from_prelude)
+        if stand_in:
+            shapes = uses(from_text, [symbols[s] for s in stand_in])
+            lines.append(definitions({s: shapes[symbols[s]] for s in stand_in}, _STANDIN_ALIAS))
         loader = sl.FileLoader(lambda _label: self._prelude_module())
         sl.eval(
             module, sl.parse(label, "\n".join([*lines, ""]), self._dialect), self._globals, loader
@@ -615,20 +760,24 @@ class Evaluator:
 
     # ---------------------------------------------------------------- rules
 
-    def _rule(self, encoded_call: str) -> None:
+    def _opaque_rule(self, encoded_call: str) -> None:
+        """A stand-in called with a name: an opaque target of its kind, whatever its name."""
+        self._rule(encoded_call, opaque=True)
+
+    def _rule(self, encoded_call: str, *, opaque: bool = False) -> None:
         kind, stack, args, kwargs = json.loads(encoded_call)
         state = self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
         location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
-        if self.config.strict_rules and not self.rules.describes(kind, state.dialect):
+        if self.config.strict_rules and (opaque or not self.rules.describes(kind, state.dialect)):
             raise BuildFileError(
                 f"{kind}() is a rule graphpub knows no schema for (strict_rules is set)",
                 location=location,
                 hint="unset strict_rules to load it as an opaque target with its deps as edges",
             )
         try:
-            if kind in self._rule_names:
+            if kind in self._rule_names and not opaque:
                 targets = self.rules.instantiate(call)
             elif "name" in kwargs:
                 targets = [generic_target(call)]

@@ -15,7 +15,7 @@ from graphpub.errors import BuildFileError, SourceLocation
 
 # Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
 BUILTIN_REPOSITORIES = frozenset(
-    {"rules_python", "prelude", "bazel_tools", "rules_python_internal"}
+    {"rules_python", "prelude", "bazel_tools", "rules_python_internal", "bazel_skylib", "platforms"}
 )
 _CELL = re.compile(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
 
@@ -28,9 +28,16 @@ def repository_of(label: str) -> str:
 class LoadLabels:
     """Resolves `load()` labels against the root's cells and `external_loads` mapping."""
 
-    def __init__(self, cells: Mapping[str, str], external_loads: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        cells: Mapping[str, str],
+        external_loads: Mapping[str, str],
+        root_module: str | None = None,
+    ) -> None:
         self._cells = cells
         self._external = external_loads
+        self.root_module = root_module
+        """The name of the root's Bazel module (`module(name = ...)` in MODULE.bazel)."""
 
     def local_path(self, label: str, from_dir: str, where: SourceLocation) -> str | None:
         """The root-relative `.bzl` path a label names, or None for an external repository."""

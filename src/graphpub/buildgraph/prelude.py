@@ -16,6 +16,7 @@ from importlib import resources
 
 PRELUDE_LABEL = "@graphpub//:prelude.bzl"
 # Bazel's native module members that are builtins rather than rules.
+# The `native` module's members that are builtins rather than rules (Bazel's and Buck2's).
 NATIVE_BUILTINS = (
     "glob",
     "package_name",
@@ -25,6 +26,21 @@ NATIVE_BUILTINS = (
     "exports_files",
     "package",
     "licenses",
+    "select",
+    "read_config",
+    "rule_exists",
+    "host_info",
+    "oncall",
+    "module_name",
+    "module_version",
+    "repo_name",
+    "package_relative_label",
+    "subpackages",
+    "get_base_path",
+    "get_cell_name",
+    "implicit_package_symbol",
+    "read_package_value",
+    "read_parent_package_value",
 )
 _TOP_LEVEL_NAME = re.compile(r"^(?:def\s+)?([A-Za-z][A-Za-z0-9_]*)\s*[(=]", re.MULTILINE)
 
@@ -34,6 +50,16 @@ def starlark_source(name: str) -> str:
     """One of the `.bzl` files shipped in `graphpub/buildgraph/prelude/`."""
     directory = resources.files("graphpub.buildgraph").joinpath("prelude")
     return directory.joinpath(name).read_text("utf-8")
+
+
+@functools.cache
+def known_globals() -> frozenset[str]:
+    """The .bzl globals of Bazel and Buck2 graphpub does not model (`bzl_globals.txt`): each
+    stands in as its file uses it, silently."""
+    text = starlark_source("bzl_globals.txt")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def defined_names(source: str) -> set[str]:
@@ -61,17 +87,19 @@ def prelude_source(rule_names: Iterable[str], extra: str) -> str:
         [
             starlark_source("override_keys.bzl"),
             starlark_source("print.bzl"),
+            starlark_source("standins.bzl"),
             *(rule_wrapper(name) for name in names),
-            native,
             host_info_source(),
             extra,
+            native,  # last: it names the functions above
             "",
         ]
     )
 
 
 def host_info_source() -> str:
-    """Buck2's host_info(): the machine graphpub runs on, as nested structs."""
+    """Buck2's host_info(): the machine graphpub runs on, as nested structs of the shape Buck2
+    gives (app/buck2_interpreter_for_build/.../host_info.rs)."""
     system = platform.system()
     machine = platform.machine().lower()
     os_flags = {
@@ -81,17 +109,31 @@ def host_info_source() -> str:
         "is_freebsd": system == "FreeBSD",
         "is_unknown": system not in ("Linux", "Darwin", "Windows", "FreeBSD"),
     }
-    arch_flags = {
-        "is_x86_64": machine in ("x86_64", "amd64"),
-        "is_aarch64": machine in ("aarch64", "arm64"),
-        "is_arm": machine.startswith("arm") and machine != "arm64",
-        "is_i386": machine in ("i386", "i686", "x86"),
+    architectures = {
+        "is_x86_64": ("x86_64", "amd64"),
+        "is_aarch64": ("aarch64", "arm64"),
+        "is_arm": ("arm", "armv7l", "armv6l"),
+        "is_riscv64": ("riscv64",),
+        "is_armeb": (),
+        "is_i386": ("i386", "i686", "x86"),
+        "is_mips": ("mips",),
+        "is_mips64": ("mips64",),
+        "is_mipsel": (),
+        "is_mipsel64": (),
+        "is_powerpc": ("powerpc", "ppc"),
+        "is_ppc64": ("ppc64", "ppc64le"),
     }
+    arch_flags = {flag: machine in names for flag, names in architectures.items()}
+    arch_flags["is_unknown"] = not any(arch_flags.values())
+    xcode = ("version_string", "major_version", "minor_version", "patch_version")
 
-    def struct(flags: Mapping[str, bool]) -> str:
+    def struct(flags: Mapping[str, object]) -> str:
         return "struct(" + ", ".join(f"{k} = {v}" for k, v in flags.items()) + ")"
 
-    body = f"struct(os = {struct(os_flags)}, arch = {struct(arch_flags)})"
+    body = (
+        f"struct(os = {struct(os_flags)}, arch = {struct(arch_flags)}, "
+        f"xcode = {struct(dict.fromkeys(xcode))})"
+    )
     return f"def host_info():\n    return {body}\n"
 
 

@@ -54,6 +54,17 @@ def error_location(text: str, is_user_file: Callable[[str], bool]) -> SourceLoca
     return None
 
 
+def undefined_name(text: str) -> tuple[str, SourceLocation | None] | None:
+    """The name of a "Variable `x` not found" error (starlark finds those compiling a file,
+    before any of it runs), and where; None for any other error."""
+    match = _MESSAGE.search(text)
+    message = match.group("message") if match else text
+    not_found = _NOT_FOUND.search(message)
+    if not_found is None:
+        return None
+    return not_found.group("name"), error_location(text, lambda _path: True)
+
+
 def translate(
     text: str,
     *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphpub.rules import bazel, buck2, pants
-from graphpub.rules.catalog import ALL_RULES
+from graphpub.rules.catalog import all_rules
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Generates
 
@@ -12,7 +12,7 @@ def default_rules() -> SchemaRuleSet:
     """Every rule graphpub knows, for build files of any dialect."""
     return SchemaRuleSet(
         [*pants.SCHEMAS, *bazel.SCHEMAS, *buck2.SCHEMAS],
-        opaque=ALL_RULES,
+        opaque=all_rules(),
         functions=pants.FUNCTIONS,
         prelude=pants.PRELUDE,
         common_fields={

@@ -1,18 +1,26 @@
-# Bazel's rule-definition API, for the .bzl files real repositories keep: enough to load them.
-# A rule made with rule() records an opaque target of its kind (named after its implementation
-# function, `_py_wheel_impl` -> `py_wheel`); rule bodies never run.
+# Bazel's rule-definition API, for the .bzl files real repositories keep: what has to behave
+# for them to load. A rule made with rule() (or macro(), repository_rule(), ...) records an opaque
+# target of its kind, named after its implementation function (`_py_wheel_impl` -> `py_wheel`);
+# rule bodies never run. Every other global Bazel documents for .bzl files (cc_common,
+# config_common, testing, providers, ...) stands in as its file uses it (bzl_globals.txt).
 
 def _kind_of(implementation):
     name = str(implementation).rpartition(".")[2].lstrip("_")
     return name[:-len("_impl")] if name.endswith("_impl") else (name or "rule")
 
-def rule(implementation = None, **kwargs):
-    kind = _kind_of(implementation)
+def rule(implementation = None, impl = None, **kwargs):
+    kind = _kind_of(implementation or impl)
 
     def instantiate(*args, **attributes):
         return _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
 
     return instantiate
+
+macro = rule
+anon_rule = rule
+
+def repository_rule(implementation = None, **kwargs):
+    return rule(implementation = implementation)
 
 def _attribute(**kwargs):
     return struct(**kwargs)
@@ -25,17 +33,19 @@ attr = struct(
     string_list_dict = _attribute,
 )
 
+# A provider is called to make an instance and named in type annotations: `struct` is both.
+# With `init`, Bazel gives the provider and its raw constructor.
 def provider(doc = "", fields = None, init = None):
-    return struct
+    return (struct, struct) if init != None else struct
 
-def depset(direct = None, transitive = None, **kwargs):
+def depset(direct = None, order = "default", transitive = None, **kwargs):
     items = list(direct or [])
     for nested in transitive or []:
-        items.extend(nested)
-    return items
+        items.extend(nested.to_list() if type(nested) == "struct" else nested)
+    return struct(to_list = lambda: list(items))
 
-def Label(text):
-    return text
+# A label is its text: `Label("//pkg:x")`, and a type (`label: Label`) strings satisfy.
+Label = str
 
 def aspect(implementation = None, **kwargs):
     return struct(implementation = implementation)
@@ -43,11 +53,53 @@ def aspect(implementation = None, **kwargs):
 def module_extension(implementation = None, **kwargs):
     return struct()
 
-def repository_rule(implementation = None, **kwargs):
-    return rule(implementation = implementation)
+def tag_class(attrs = None, doc = ""):
+    return struct()
 
-DefaultInfo = struct
-OutputGroupInfo = struct
-PyInfo = struct
-RunEnvironmentInfo = struct
-platform_common = struct(TemplateVariableInfo = struct, ToolchainInfo = struct)
+# Bazel BUILD-file functions that return something a file goes on with.
+def subpackages(include, exclude = [], allow_empty = False):
+    return []
+
+def package_relative_label(input):
+    return input
+
+def module_name():
+    return None
+
+def module_version():
+    return None
+
+def repo_name():
+    return ""
+
+def package_default_visibility():
+    return []
+
+# @platforms//host:constraints.bzl: the constraints of the machine graphpub runs on.
+def _host_constraints():
+    arch = host_info().arch
+    system = host_info().os
+    cpu = "x86_64"
+    if arch.is_aarch64:
+        cpu = "aarch64"
+    elif arch.is_arm:
+        cpu = "arm"
+    elif arch.is_i386:
+        cpu = "x86_32"
+    elif arch.is_ppc64:
+        cpu = "ppc64le"
+    elif arch.is_riscv64:
+        cpu = "riscv64"
+    os = "linux"
+    if system.is_macos:
+        os = "osx"
+    elif system.is_windows:
+        os = "windows"
+    elif system.is_freebsd:
+        os = "freebsd"
+    return ["@platforms//cpu:" + cpu, "@platforms//os:" + os]
+
+HOST_CONSTRAINTS = _host_constraints()
+
+# rules_python's own names for its rules (python/packaging.bzl): the rule behind py_wheel.
+py_wheel_rule = py_wheel

@@ -1,0 +1,32 @@
+# Stand-ins for what graphpub does not model: buildgraph/standins.py shapes one per use.
+# A stand-in called with a `name` makes an opaque target of its kind (its arguments as data);
+# any other call does nothing and gives `result`, shaped by how the file uses it. Starlark has no recursion: values are made
+# plain (JSON-able) three levels deep, deeper ones as text.
+
+_PLAIN = ["string", "int", "bool", "NoneType", "float"]
+
+def _plain_leaf(value):
+    kind = type(value)
+    if kind == "list" or kind == "tuple":
+        return [item if type(item) in _PLAIN else str(item) for item in value]
+    if kind == "dict":
+        return {str(k): (v if type(v) in _PLAIN else str(v)) for k, v in value.items()}
+    return value if kind in _PLAIN else str(value)
+
+def _plain(value):
+    kind = type(value)
+    if kind == "list" or kind == "tuple":
+        return [_plain_leaf(item) for item in value]
+    if kind == "dict":
+        return {str(k): _plain_leaf(v) for k, v in value.items()}
+    return _plain_leaf(value)
+
+def graphpub_standin(kind, result = None):
+    def standin(*args, **kwargs):
+        if type(kwargs.get("name")) == "string":
+            attributes = {key: _plain(value) for key, value in kwargs.items()}
+            _opaque(json.encode([kind, call_stack(strip_frames = 1), [], attributes]))
+            return None
+        return result
+
+    return standin
