@@ -537,7 +537,7 @@ class Evaluator:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
         head = f"load({PRELUDE_LABEL!r}, {', '.join(loads)})" if loads else ""
         if standins:
-            head += "; " + definitions(standins, _STANDIN_ALIAS)
+            head += "; " + definitions(standins, _STANDIN_ALIAS, known_globals())
         return head + "\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:

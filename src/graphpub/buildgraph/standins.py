@@ -56,15 +56,17 @@ class Use:
         if other.result is not None and self.result is None:
             self.result, self.result_name = other.result, other.result_name
 
-    def expression(self, path: str) -> str:
-        """Starlark for a value standing in for `path` (`runtime.python_library`)."""
+    def expression(self, path: str, *, inert: bool = False) -> str:
+        """Starlark for a value standing in for `path` (`runtime.python_library`); `inert`:
+        calls make no targets (a global of the ecosystem that is no rule, such as
+        `configuration_field(name = ...)`)."""
         methods = set(self.attributes)
         for kind, value in (("dict", "{}"), ("string", "''"), ("list", "[]")):
             if methods and methods <= _METHODS[kind]:  # `X.replace(...)`: a string
                 return value
         if self.attributes:
             members = ", ".join(
-                f"{name} = {use.expression(f'{path}.{name}')}"
+                f"{name} = {use.expression(f'{path}.{name}', inert=inert)}"
                 for name, use in sorted(self.attributes.items())
             )
             return f"struct({members})"
@@ -76,7 +78,8 @@ class Use:
             result = "[]"
             if self.result is not None:
                 result = self.result.expression(self.result_name.lstrip("_") or path)
-            return f"{STANDIN_FUNCTION}({path!r}, {result})"
+            makes_targets = not inert or path in _MAKE_TARGETS
+            return f"{STANDIN_FUNCTION}({path!r}, {result}, {makes_targets})"
         if self.keys:
             return "{" + ", ".join(f"{key!r}: ''" for key in sorted(self.keys)) + "}"
         if self.typed and not self.valued:
@@ -151,13 +154,20 @@ def _looks_like_a_rule(name: str, attributes: tuple[str, ...]) -> bool:
     return bool(_RULE_NAME.search(name)) or bool(attributes and attributes[-1] in _RULE_FACTORIES)
 
 
-def definitions(found: Mapping[str, Use], alias: str) -> str:
-    """Starlark statements, `;`-separated on one line, binding each name to its stand-in;
-    `alias` is the local name of STANDIN_FUNCTION."""
+def definitions(
+    found: Mapping[str, Use], alias: str, inert: frozenset[str] | set[str] = frozenset()
+) -> str:
+    """Starlark statements, `;`-separated on one line, binding each name to its stand-in
+    (those in `inert` making no targets); `alias` is the local name of STANDIN_FUNCTION."""
     return "; ".join(
-        f"{name} = {use.expression(name).replace(STANDIN_FUNCTION + '(', alias + '(')}"
+        f"{name} = "
+        + use.expression(name, inert=name in inert).replace(STANDIN_FUNCTION + "(", alias + "(")
         for name, use in sorted(found.items())
     )
+
+
+# Globals of the ecosystems that are no rules but make targets all the same.
+_MAKE_TARGETS = frozenset({"testing.analysis_test"})
 
 
 @dataclass(frozen=True)
@@ -224,39 +234,32 @@ def _chains(text: str) -> Iterable[_Chain]:
         )
         if assigned and (following == "(" or following in ("", "\n")):
             kept_as = tokens[start - 2].string
-        hint = _hint(
-            tokens[start - 1] if start else None, tokens[index] if index < len(tokens) else None
-        )
+        hint = _hint(tokens, start, index)
         yield _Chain(
             token.string, tuple(chain), following == "(", start in typed, key, kept_as, hint
         )
 
 
-def _hint(before: tokenize.TokenInfo | None, after: tokenize.TokenInfo | None) -> str:
-    """What the tokens around a plain value say it is: an operand of `|` a dict; of `+` or
-    `%` beside a string literal, or an item of a list literal, a string; of `+` beside a list
-    literal a list."""
-    around = [t.string for t in (before, after) if t is not None]
-    if "|" in around:
+def _hint(tokens: list[tokenize.TokenInfo], start: int, end: int) -> str:
+    """What the tokens around a plain value (`tokens[start:end]`) say it is: an operand of `|`
+    a dict; of `+` or `%` beside a string literal, or an item of a list literal, a string; of
+    `+` beside a list literal a list."""
+    before = tokens[start - 1].string if start else ""
+    after = tokens[end].string if end < len(tokens) else ""
+    if "|" in (before, after):
         return "dict"
-    if (
-        before is not None
-        and after is not None
-        and before.string in ("[", ",")
-        and after.string in (",", "]")
-    ):
+    if before in ("[", ",") and after in (",", "]"):
         return "string"
-    if "+" in around or "%" in around:
-        return "string" if _beside_string(before, after) else "list"
-    return ""
-
-
-def _beside_string(before: tokenize.TokenInfo | None, after: tokenize.TokenInfo | None) -> bool:
-    # The operand's other side is known only one token away: a string literal there, or the
-    # value formats one (`"%s" % X`).
-    return any(t is not None and t.string in ("%",) for t in (before, after)) or any(
-        t is not None and t.type == tokenize.STRING for t in (before, after)
-    )
+    others = []  # the operands on the other side of a `+` or `%`
+    if before in ("+", "%") and start >= 2:
+        others.append(tokens[start - 2])
+    if after in ("+", "%") and end + 1 < len(tokens):
+        others.append(tokens[end + 1])
+    if not others:
+        return ""
+    if "%" in (before, after) or any(t.type == tokenize.STRING for t in others):
+        return "string"
+    return "list"
 
 
 def _annotation_tokens(tokens: list[tokenize.TokenInfo]) -> set[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphpub.rules import bazel, buck2, pants
-from graphpub.rules.catalog import all_rules
+from graphpub.rules.catalog import all_rules, pants_objects
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Generates
 
@@ -14,7 +14,7 @@ def default_rules() -> SchemaRuleSet:
         [*pants.SCHEMAS, *bazel.SCHEMAS, *buck2.SCHEMAS],
         opaque=all_rules(),
         functions=pants.FUNCTIONS,
-        prelude=pants.PRELUDE,
+        prelude=pants.PRELUDE + "\n" + pants_objects(),
         common_fields={
             pants.DIALECT: pants.COMMON_FIELDS,
             bazel.DIALECT: bazel.COMMON_FIELDS,

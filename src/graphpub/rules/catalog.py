@@ -27,3 +27,8 @@ def all_rules() -> tuple[str, ...]:
 
 # Helpers whose result is a value for a field, such as `provides=python_artifact(...)`.
 VALUE_HELPERS = ("python_artifact", "setup_py")
+
+
+def pants_objects() -> str:
+    """Starlark of Pants' BUILD-file objects (`http_source`, `per_platform`, ...)."""
+    return resources.files("graphpub.rules").joinpath("pants_objects.bzl").read_text("utf-8")

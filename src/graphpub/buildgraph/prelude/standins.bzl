@@ -21,9 +21,9 @@ def _plain(value):
         return {str(k): _plain_leaf(v) for k, v in value.items()}
     return _plain_leaf(value)
 
-def graphpub_standin(kind, result = None):
+def graphpub_standin(kind, result = None, makes_targets = True):
     def standin(*args, **kwargs):
-        if type(kwargs.get("name")) == "string":
+        if makes_targets and type(kwargs.get("name")) == "string":
             attributes = {key: _plain(value) for key, value in kwargs.items()}
             _opaque(json.encode([kind, call_stack(strip_frames = 1), [], attributes]))
             return None

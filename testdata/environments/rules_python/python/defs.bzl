@@ -1,0 +1,1 @@
+fail("graphpub evaluated //python:defs.bzl instead of serving it")

@@ -1,0 +1,221 @@
+"""Real repositories load as they are: the rules and globals of each ecosystem graphpub has no
+schema for load as opaque targets or stand-ins (testdata/environments, written the way public
+monorepos write them), silently when the ecosystem defines them, with one warning otherwise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphpub.buildgraph.prelude import known_globals
+from graphpub.buildgraph.standins import uses
+from graphpub.rules.catalog import catalog
+from tests.conftest import TESTDATA, Runner, lines, make_repo
+
+ENVIRONMENTS = TESTDATA / "environments"
+
+
+def listed(run: Runner, root: Path, *specs: str) -> list[str]:
+    code, out, err = run(["list", *(specs or ("::",))], root=root)
+    assert (code, err) == (0, ""), err
+    return lines(out)
+
+
+def peeked(run: Runner, root: Path, spec: str) -> dict[str, Any]:
+    code, out, err = run(["peek", "--no-infer", spec], root=root)
+    assert code == 0, err
+    [record] = json.loads(out)
+    return dict(record)
+
+
+def test_pants_target_types_of_other_backends_load_silently(run: Runner) -> None:
+    root = ENVIRONMENTS / "pants"
+    assert listed(run, root) == [
+        "//:local",
+        "//:pants",
+        "//:python_bullseye",
+        "//:scripts",
+        "//:version",
+        "//:workspace",
+        "src/env",
+        "src/env/__init__.py",
+        "src/env:configs",
+        "src/env:downloaded",
+        "src/env:guava",
+        "src/env:ts",
+        "src/env:ui",
+    ]
+    environment = peeked(run, root, "//:python_bullseye")
+    assert environment["kind"] == "docker_environment"
+    assert environment["fields"]["image"] == "python:3.11-slim-bullseye"
+    assert environment["location"] == "BUILD:2"
+    # Pants' objects are data: http_source keeps its URL as the file's source.
+    downloaded = peeked(run, root, "src/env:downloaded")
+    assert downloaded["fields"]["source"] == "https://example.com/tool-1.0.tar.gz"
+    assert downloaded["sources"] == []
+
+
+def test_bazel_native_rules_and_bzl_globals(run: Runner) -> None:
+    root = ENVIRONMENTS / "bazel"
+    code, out, err = run(["list", "::"], root=root)
+    assert code == 0, err
+    assert lines(out) == [
+        "//:app",
+        "//:app_files",
+        "//:app_lib",
+        "//:default_toolchain",
+        "//:linux",
+        "//:linux_x86_64",
+        "//:toolchain_flag",
+        "//:version",
+    ]
+    # Only the repository graphpub cannot see is worth a word.
+    assert lines(err) == [
+        "warning: tools/defs.bzl:6:6: load of unknown external '@vendored_runtime//:runtime.bzl':"
+        " runtime stand in as the file uses them (a call with a name makes an opaque target; map"
+        " the repository with the external_loads config key, or set strict_loads = true)"
+    ]
+    # `runtime.python_library(...)`: a module of the external repository, used as a struct.
+    library = peeked(run, root, "//:app_lib")
+    assert library["kind"] == "runtime.python_library"
+    assert library["location"] == "BUILD.bazel:30"  # the BUILD file's call of the macro
+    assert library["fields"]["srcs"] == ["app/main.py"]
+    assert library["fields"]["tags"] == ["@platforms//os:linux"]  # @platforms//host
+    assert peeked(run, root, "//:app")["fields"]["main"] == "main.py"  # skylib's paths
+    assert peeked(run, root, "//:app")["fields"]["data"] == ["app/config.json"]  # selects
+    assert peeked(run, root, "//:app_files")["fields"]["srcs"] == ["app/main.py"]  # depset
+    assert peeked(run, root, "//:version")["kind"] == "version_info"  # rule()
+    assert peeked(run, root, "//:toolchain_flag")["kind"] == "label_flag"
+
+
+def test_buck2_prelude_rules_and_typed_bzl_files(run: Runner) -> None:
+    root = ENVIRONMENTS / "buck2"
+    assert listed(run, root) == [
+        "//app:bundle",
+        "//app:bundle_hs",
+        "//app:greeter_erl",
+        "//app:greeter_go",
+        "//app:greeter_kt",
+        "//app:greeter_py",
+        "//app:host",
+        "//app:zlib",
+        "//defs:platforms",
+    ]
+    assert peeked(run, root, "//app:greeter_kt")["kind"] == "kotlin_library"
+    assert peeked(run, root, "//app:bundle_hs")["kind"] == "haskell_library"  # native.
+    bundle = peeked(run, root, "//app:bundle")
+    assert bundle["kind"] == "bundle"  # rule(impl = _bundle_impl)
+    assert bundle["fields"]["label"] == "default"  # read_root_config
+    assert bundle["dependencies"] == ["//app:greeter_kt", "//app:greeter_py"]
+    assert peeked(run, root, "//app:host")["fields"]["constraint_values"][0].startswith(
+        "prelude//cpu/constraints:"
+    )
+
+
+def test_rules_python_itself_serves_its_own_files(run: Runner) -> None:
+    """In rules_python's own repository `//python:packaging.bzl` is what graphpub serves as
+    `@rules_python//python:packaging.bzl`: the file (which fails if evaluated) never is."""
+    root = ENVIRONMENTS / "rules_python"
+    assert listed(run, root) == [
+        "//examples/wheel:mypkg",
+        "//examples/wheel:pkg",
+        "//examples/wheel:wheel",
+        "//examples/wheel:wheel.dist",
+        "//examples/wheel:wheel.publish",
+    ]
+    wheel = peeked(run, root, "//examples/wheel:wheel")
+    assert wheel["distribution"]["name"] == "example_minimal_library"
+
+
+def test_an_unknown_name_warns_once_for_every_use(tmp_path: Path, run: Runner) -> None:
+    build = 'acme_rule(name = "a")\nacme_rule(name = "b")\n'
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "x/BUILD.bazel": build, "y/BUILD.bazel": build})
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, lines(out)) == (0, ["//x:a", "//x:b", "//y:a", "//y:b"])
+    assert len(lines(err)) == 1, err
+    assert err.startswith("warning: x/BUILD.bazel:1:1: 'acme_rule' is defined nowhere"), err
+
+
+def test_strict_rules_refuses_what_has_no_schema(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "graphpub.toml": "strict_rules = true\n",
+            "BUILD.bazel": 'kotlin_library(name = "kt")\n',
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "BUILD.bazel:1:1: kotlin_library() is a rule graphpub knows no schema for "
+        "(strict_rules is set)"
+    ), err
+
+
+@pytest.mark.parametrize(
+    ("dialect", "names"),
+    [
+        ("pants", ["docker_environment", "vcs_version", "package_json", "nfpm_content_files"]),
+        ("bazel", ["platform", "label_flag", "toolchain", "cc_library", "py_wheel"]),
+        ("buck2", ["kotlin_library", "erlang_application", "go_binary", "python_wheel"]),
+    ],
+)
+def test_the_catalogs_hold_the_ecosystems_rules(dialect: str, names: list[str]) -> None:
+    assert set(names) <= set(catalog(dialect))
+
+
+def test_the_bzl_globals_graphpub_does_not_model() -> None:
+    assert {"config_common", "testing", "configuration_field", "transition", "CcInfo"} <= (
+        known_globals()
+    )
+    assert {"AnalysisContext", "attrs", "ConfigurationInfo", "bxl"} <= known_globals()
+    assert "rule" not in known_globals()  # rule() behaves: it is in the prelude
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expression"),
+    [
+        ("x(name = 'a')", "x", "graphpub_standin('x', [], True)"),
+        ("x.y.z(name = 'a')", "x", "struct(y = struct(z = graphpub_standin('x.y.z', [], True)))"),
+        ("def f(c: T) -> list[T]:\n    pass", "T", "typing.Any"),
+        ("p = P(a = 1)\ndef f() -> list[P]:\n    pass", "P", "struct"),
+        ('v = "==" + V + ".*"', "V", "''"),
+        ("d = {} | D", "D", "{}"),
+        ('w = M["3.10"]', "M", "{'3.10': ''}"),
+        ("l = [] + L", "L", "[]"),
+        ("s = V.replace('.', '')", "V", "''"),
+        (
+            "t = f.make(impl)\n",
+            "f",
+            "struct(make = graphpub_standin('f.make', graphpub_standin('t', [], True), True))",
+        ),
+        ("u = u_rule\nu(name = 'x')", "u_rule", "graphpub_standin('u_rule', [], True)"),
+        (
+            "p = f()\np.target_platform",
+            "f",
+            "graphpub_standin('f', struct(target_platform = []), True)",
+        ),
+        ("x = 'not f(a)' # f(b)\nf", "f", "[]"),
+    ],
+    ids=[
+        "called",
+        "attributes",
+        "type",
+        "provider",
+        "string",
+        "dict",
+        "indexed",
+        "list",
+        "string-method",
+        "rule-factory",
+        "alias",
+        "result-attributes",
+        "strings-and-comments",
+    ],
+)
+def test_stand_ins_take_the_shape_of_their_use(text: str, name: str, expression: str) -> None:
+    assert uses(text, [name])[name].expression(name) == expression
