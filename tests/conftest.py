@@ -44,7 +44,7 @@ Runner = Callable[..., Result]
 def make_repo(tmp_path: Path, files: Mapping[str, str | bytes]) -> Path:
     """Write `files` (root-relative path to text or bytes) below `tmp_path / "repo"`."""
     root = tmp_path / "repo"
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     for relative, content in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)

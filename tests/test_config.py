@@ -160,12 +160,24 @@ def test_default_ignores(tmp_path: Path, run: Runner) -> None:
             "dist/BUILD": BROKEN,
             ".graphpub/BUILD": BROKEN,
             ".venv/BUILD": BROKEN,
+            "venv/pyvenv.cfg": "home = /usr/bin\n",
             "venv/BUILD": BROKEN,
         },
     )
     code, out, err = run(["list", "::"], root=root)
     assert (code, err) == (0, "")
     assert lines(out) == ["//:ok"]
+
+
+def test_a_package_named_venv_is_a_package(tmp_path: Path, run: Runner) -> None:
+    """Only a virtualenv (holding pyvenv.cfg) is skipped, whatever its name: rules_venv keeps
+    its rules in `python/venv/`."""
+    root = make_repo(
+        tmp_path, {"MODULE.bazel": "", "python/venv/BUILD.bazel": 'filegroup(name = "bzl_lib")\n'}
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//python/venv:bzl_lib"]
 
 
 def test_virtualenv_of_any_name_is_skipped_entirely(tmp_path: Path, run: Runner) -> None:

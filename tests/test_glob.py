@@ -248,3 +248,24 @@ def test_symlink_leaving_the_root_is_not_followed(tmp_path: Path, run: Runner) -
     )
     os.symlink(str(outside), root / "pkg" / "ext")
     assert peek_one(run, root, "//pkg:g")["fields"]["srcs"] == ["a.py"]
+
+
+def test_an_exclude_naming_a_directory_excludes_what_is_below_it(
+    tmp_path: Path, run: Runner
+) -> None:
+    """`!tests/` in Pants' `sources` (and `tests/` in a glob's exclude) is gitignore's: the
+    directory and everything in it."""
+    expression = 'glob(["**/*.py"], exclude = ["sub/"])'
+    assert glob_in(run, tmp_path, expression) == [".hidden.py", "a.py", "b.py"]
+    root = make_repo(
+        tmp_path / "pants",
+        {
+            "pants.toml": "",
+            "p/BUILD": 'python_sources(sources=["**/*.py", "!tests/"])\n',
+            "p/a.py": "",
+            "p/tests/t.py": "",
+            "p/tests/deeper/u.py": "",
+        },
+    )
+    code, out, err = run(["list", "p:"], root=root)
+    assert (code, out) == (0, "p\np/a.py\n"), err

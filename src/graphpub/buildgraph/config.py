@@ -50,7 +50,6 @@ DEFAULT_BUILD_IGNORE = (
     "dist/",
     ".graphpub/",
     ".venv/",
-    "venv/",
     "__pycache__/",
     "/bazel-*",
     "/buck-out/",

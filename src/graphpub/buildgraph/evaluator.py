@@ -60,6 +60,9 @@ CAP_REFRESH = 64
 MAX_REWRITTEN_BYTES = 1 << 20
 # Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
 MAX_ERROR_LINE = 2000
+# The files of a repository graphpub serves when it is that repository (its own name in
+# MODULE.bazel): the API its users load, not its examples or vendored files.
+SELF_SERVED = {"rules_python": ("python/",)}
 # Python's ways out (files, processes, the environment, code from text): a build file naming
 # one gets the error, not a stand-in, so that nobody believes it did something.
 NEVER_STAND_IN = frozenset(
@@ -656,7 +659,7 @@ class Evaluator:
             return self._prelude_module()
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, {})
-        local = self._labels.local_path(label, posixpath.dirname(from_path), where)
+        local = self._labels.local_path(label, self._package_of(from_path), where)
         if local is not None and not self._self_served(local):
             return self._load_bzl(local, where)
         repository = repository_of(label) if local is None else self._labels.root_module
@@ -690,10 +693,23 @@ class Evaluator:
         )
         return self._builtin_module(label, symbols, from_text, hub=None, known=False)
 
+    def _package_of(self, path: str) -> str:
+        """The package a file belongs to, which `:name` labels in it are relative to: the
+        nearest directory above it with a build file (a `.bzl` file may sit deeper)."""
+        directory = posixpath.dirname(path)
+        candidate = directory
+        while candidate:
+            if self.tree.is_package(candidate):
+                return candidate
+            candidate = posixpath.dirname(candidate)
+        return directory if not self.tree.is_package("") else ""
+
     def _self_served(self, path: str) -> bool:
         """Whether a local `.bzl` file is one graphpub serves itself: the repository is
-        rules_python (`module(name = "rules_python")`), whose own files mean its rules."""
-        return self._labels.root_module in BUILTIN_REPOSITORIES and path.endswith(".bzl")
+        rules_python (`module(name = "rules_python")`), and the file one of the API it
+        defines (`//python:packaging.bzl`) — which graphpub serves as `@rules_python//...`."""
+        served = SELF_SERVED.get(self._labels.root_module or "", ())
+        return path.endswith(".bzl") and path.startswith(served)
 
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
@@ -720,11 +736,24 @@ class Evaluator:
             raise
         self._load_chain.append(path)
         try:
-            frozen = self._run(path, text, bzl=True).freeze()
+            if path.endswith(".json"):
+                frozen = self._json_module(path, text, where)
+            else:
+                frozen = self._run(path, text, bzl=True).freeze()
         finally:
             self._load_chain.pop()
         self._bzl_modules[path] = frozen
         return frozen
+
+    def _json_module(self, path: str, text: str, where: SourceLocation) -> Any:
+        """Buck2's `load("data.json", "value")`: the file's data, as `value`."""
+        try:
+            value = json.loads(text)
+        except ValueError as e:
+            raise BuildFileError(f"{path} is not JSON: {e}", location=where) from None
+        module = sl.Module()
+        module["value"] = value
+        return module.freeze()
 
     def _builtin_module(
         self,

@@ -179,6 +179,12 @@ class FileTree:
         `cross_packages`, for file specs on the command line). `check` is called now and then
         (per pattern, per thousand entries): it may raise to stop a glob that takes too long."""
         check = check or _no_check
+        # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read it:
+        # the directory and everything below it.
+        exclude = [
+            e for p in exclude for e in ((p[:-1], p + "**") if _names_a_directory(p) else (p,))
+        ]
+        include = [p[:-1] if _names_a_directory(p) else p for p in include]
         exclude_matchers = []
         for pattern in exclude:
             check()
@@ -280,6 +286,10 @@ class FileTree:
 
 def _no_check() -> None:
     return None
+
+
+def _names_a_directory(pattern: str) -> bool:
+    return len(pattern) > 1 and pattern.endswith("/") and not pattern.endswith("//")
 
 
 def _has_magic(segment: str) -> bool:
