@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TESTDATA, Runner, install_into_fresh_venv
+from tests.conftest import TESTDATA, Runner, install_into_fresh_venv, make_repo
 
 
 def copy_fixture(name: str, tmp_path: Path) -> Path:
@@ -188,3 +188,26 @@ def test_generate_setup_false_builds_the_directory_s_own_project(
     files = built(run, root, "own:dist")
     assert sorted(files) == ["own_project-2.0.0-py2.py3-none-any.whl", "own_project-2.0.0.tar.gz"]
     assert "# Own" in metadata(root / "dist" / "own_project-2.0.0-py2.py3-none-any.whl")
+
+
+def test_any_unicode_in_metadata_builds(tmp_path: Path, run: Runner) -> None:
+    """The generated pyproject.toml is written by tomli-w: emoji, quotes, backslashes and
+    control-free Unicode of any plane reach METADATA as written."""
+    description = 'Greets you 👋 in "many" languages \\ ünïcödé 𝔘𝔫𝔦𝔠𝔬𝔡𝔢'
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "hello/__init__.py": "",
+            "hello/BUILD": (
+                "python_sources()\n"
+                'python_distribution(name="dist", dependencies=[":hello"],\n'
+                '    provides=python_artifact(name="hello", version="1.0",\n'
+                f"        description={description!r}))\n"
+            ),
+        },
+    )
+    files = built(run, root, "hello:dist")
+    assert "hello-1.0-py2.py3-none-any.whl" in files or "hello-1.0-py3-none-any.whl" in files
+    wheel = next((root / "dist").glob("hello-1.0-*.whl"))
+    assert f"Summary: {description}" in metadata(wheel)

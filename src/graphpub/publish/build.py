@@ -24,6 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
@@ -416,48 +417,22 @@ def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
         - {"pyproject.toml"}
         - ({readme} if readme else set())
     )
-    lines = ["[build-system]", 'requires = ["hatchling"]', 'build-backend = "hatchling.build"', ""]
-    lines += _toml_table("project", project)
-    lines += _toml_table(
-        "tool.hatch.build.targets.wheel", {"packages": top_level, "only-include": top_level}
-    )
-    lines += _toml_table(
-        "tool.hatch.build.targets.sdist", {"include": [*top_level, *([readme] if readme else [])]}
-    )
-    return "\n".join(lines) + "\n"
+    document = {
+        "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
+        "project": project,
+        "tool": {
+            "hatch": {
+                "build": {
+                    "targets": {
+                        "wheel": {"packages": top_level, "only-include": top_level},
+                        "sdist": {"include": [*top_level, *([readme] if readme else [])]},
+                    }
+                }
+            }
+        },
+    }
+    return tomli_w.dumps(document)
 
 
 def _staged_files(stage: Path) -> list[Path]:
     return [p.relative_to(stage) for p in stage.rglob("*") if p.is_file()]
-
-
-_INLINE_TABLES = frozenset({"readme", "license"})
-
-
-def _toml_table(name: str, values: Mapping[str, Any]) -> list[str]:
-    """A TOML table; nested dicts become sub-tables (JSON strings are valid TOML strings)."""
-    lines = [f"[{name}]"]
-    nested = []
-    for key, value in values.items():
-        if isinstance(value, Mapping) and key not in _INLINE_TABLES:
-            nested.append((key, value))
-        else:
-            lines.append(f"{json.dumps(key)} = {_toml_value(value)}")
-    lines.append("")
-    for key, value in nested:
-        lines += _toml_table(f"{name}.{json.dumps(key)}", value)
-    return lines
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, Mapping):
-        return (
-            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-        )
-    return "[" + ", ".join(_toml_value(v) for v in value) + "]"
