@@ -394,16 +394,24 @@ class Evaluator:
         self._check_nesting(path, text)
         try:
             return sl.parse(path, self._with_prelude(text), self._dialect)
-        except sl.StarlarkError:
+        except sl.StarlarkError as error:
             if not python or len(text) > MAX_REWRITTEN_BYTES:
-                raise
+                raise self._syntax_error(text, error) from None
             rewritten = python_compat.rewrite(text)
             if rewritten == text:
-                raise
+                raise self._syntax_error(text, error) from None
         # Positions are the same in both texts: an error in the rewritten one is as exact, and
         # names the problem that remains.
         self._check_nesting(path, rewritten)
-        return sl.parse(path, self._with_prelude(rewritten), self._dialect)
+        try:
+            return sl.parse(path, self._with_prelude(rewritten), self._dialect)
+        except sl.StarlarkError as error:
+            raise self._syntax_error(rewritten, error) from None
+
+    def _syntax_error(self, text: str, error: sl.StarlarkError) -> GraphpubError:
+        return starlark_errors.syntax_error(
+            _shortened(str(error)), text, is_user_file=self._is_user_file
+        )
 
     def _check_nesting(self, path: str, text: str) -> None:
         limit = self.config.max_nesting_depth
