@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from graphpub.buildgraph import load_config
+from graphpub.buildgraph.files import FileTree
 from tests.conftest import Runner, make_repo
 
 FILES = {
@@ -248,3 +250,12 @@ def test_symlink_leaving_the_root_is_not_followed(tmp_path: Path, run: Runner) -
     )
     os.symlink(str(outside), root / "pkg" / "ext")
     assert peek_one(run, root, "//pkg:g")["fields"]["srcs"] == ["a.py"]
+
+
+def test_globs_across_packages_take_plain_names_inside_packages(tmp_path: Path) -> None:
+    # Pants' prelude globs (`pants-plugins/macros.py`) name files of any package.
+    config = load_config(make_repo(tmp_path, FILES))
+    tree = FileTree(config)
+    for pattern in ("pkg/other/h.py", "pkg/other/*.py"):
+        assert tree.glob("", [pattern], [], cross_packages=True) == ["pkg/other/h.py"]
+        assert tree.glob("", [pattern], []) == []
