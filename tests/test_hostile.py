@@ -295,6 +295,11 @@ BUILTINS = {
     "print",
     "provider",
     "python_artifact",
+    # Pure Starlark (prelude/python_compat.bzl): what lowered Pants Python calls for `**`,
+    # PurePath attributes and `/`.
+    "python_div__",
+    "python_kwargs__",
+    "python_path__",
     "read_config",
     "repository_name",
     "repository_rule",

@@ -28,6 +28,7 @@ from graphpub.buildgraph.budget import Limits, raise_hint
 from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
+from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
 from graphpub.buildgraph.prelude import (
@@ -54,7 +55,7 @@ from graphpub.secrets import is_secret_name
 MAX_CALL_STACK = 200
 # Packages evaluated in a row before the address-space cap follows the graph's growth.
 CAP_REFRESH = 64
-# Files larger than this are never rewritten as Python (python_compat tokenizes them slowly).
+# Files larger than this are never lowered from Python (python_compat parses them with ast).
 MAX_REWRITTEN_BYTES = 1 << 20
 # Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
 MAX_ERROR_LINE = 2000
@@ -159,6 +160,11 @@ class Evaluator:
         self._warn = warn
         self._dialect = sl.Dialect.extended()
         self._dialect.enable_f_strings = True
+        # Pants files are Python, where annotations are not checked: refused here, so that
+        # python_compat lowers them away.
+        self._python_dialect = sl.Dialect.extended()
+        self._python_dialect.enable_f_strings = True
+        self._python_dialect.enable_types = sl.DialectTypes.DISABLE
         self._globals = sl.Globals.extended_by(
             [
                 sl.LibraryExtension.StructType,
@@ -177,7 +183,13 @@ class Evaluator:
         self._functions: dict[str, Callable[..., object]] = self._builtins.functions()
         for name, function in rules.functions().items():
             self._functions[name] = partial(self._with_package, name, function)
-        self._extra_prelude = "\n".join([starlark_source("bazel_api.bzl"), rules.prelude_source()])
+        self._extra_prelude = "\n".join(
+            [
+                starlark_source("bazel_api.bzl"),
+                starlark_source("python_compat.bzl"),
+                rules.prelude_source(),
+            ]
+        )
         public = (
             self._rule_names
             | self._functions.keys()
@@ -193,6 +205,8 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
+        # How columns of lowered Python files map back to the user's (python_compat).
+        self._columns: dict[str, ColumnMap] = {}
 
     # ---------------------------------------------------------------- packages
 
@@ -377,7 +391,7 @@ class Evaluator:
             if budget.exceeded:
                 self._pending = None
                 raise self.limits.exceeded_error(budget, error, self._is_user_file) from None
-            raise self._error_from(error) from None
+            raise self._relocated(self._error_from(error)) from None
         except BaseException as e:
             if type(e).__name__ != "PanicException":  # pyo3's, for a panic in starlark-rust
                 raise
@@ -387,31 +401,52 @@ class Evaluator:
             self.limits.end(budget)
 
     def _parse(self, path: str, text: str, python: bool) -> Any:
-        """Parse Starlark, with the prelude's names loaded on a first line; failing that, in
-        a Python file, Python that Starlark lacks but Pants BUILD files use, rewritten in
-        place so every position stays the same. Either is measured first: starlark cannot
-        survive too deep nesting to report it."""
+        """Parse Starlark, with the prelude's names loaded on a first line. A Python file
+        (Pants) that Starlark cannot parse, or that means something else as Starlark, is
+        parsed lowered (`python_compat`): every line where it was, its columns mapped back.
+        Either is measured first: starlark cannot survive too deep nesting to report it."""
         self._check_nesting(path, text)
+        dialect = self._python_dialect if python else self._dialect
+        lowerable = python and len(text) <= MAX_REWRITTEN_BYTES
+        lowered = None
+        if lowerable and python_compat.needs_lowering(text):
+            lowered = self._lowered(path, text)
+        if lowered is None:
+            try:
+                return sl.parse(path, self._with_prelude(text), dialect)
+            except sl.StarlarkError as error:
+                lowered = self._lowered(path, text) if lowerable else None
+                if lowered is None:
+                    raise self._syntax_error(text, error) from None
+        self._check_nesting(path, lowered.text)
+        self._columns[path] = lowered.columns
         try:
-            return sl.parse(path, self._with_prelude(text), self._dialect)
+            return sl.parse(path, self._with_prelude(lowered.text), dialect)
         except sl.StarlarkError as error:
-            if not python or len(text) > MAX_REWRITTEN_BYTES:
-                raise self._syntax_error(text, error) from None
-            rewritten = python_compat.rewrite(text)
-            if rewritten == text:
-                raise self._syntax_error(text, error) from None
-        # Positions are the same in both texts: an error in the rewritten one is as exact, and
-        # names the problem that remains.
-        self._check_nesting(path, rewritten)
+            raise self._relocated(self._syntax_error(lowered.text, error)) from None
+
+    def _lowered(self, path: str, text: str) -> Edited | None:
         try:
-            return sl.parse(path, self._with_prelude(rewritten), self._dialect)
-        except sl.StarlarkError as error:
-            raise self._syntax_error(rewritten, error) from None
+            return python_compat.lower(text)
+        except python_compat.PythonFormError as e:
+            raise BuildFileError(
+                e.message, location=SourceLocation(path, e.line, e.column), hint=e.hint
+            ) from None
 
     def _syntax_error(self, text: str, error: sl.StarlarkError) -> GraphpubError:
         return starlark_errors.syntax_error(
             _shortened(str(error)), text, is_user_file=self._is_user_file
         )
+
+    def _relocated(self, error: GraphpubError) -> GraphpubError:
+        """`error` at the user's column, if it is in a lowered Python file."""
+        location = error.location
+        columns = self._columns.get(location.path) if location else None
+        if location is not None and columns is not None and location.column:
+            error.location = SourceLocation(
+                location.path, location.line, columns.original(location.line, location.column)
+            )
+        return error
 
     def _check_nesting(self, path: str, text: str) -> None:
         limit = self.config.max_nesting_depth
