@@ -31,6 +31,7 @@ from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
 from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
+from graphpub.buildgraph.pants_macros import MACROS_LABEL, PantsMacros
 from graphpub.buildgraph.prelude import (
     HUB_FUNCTIONS,
     PRELUDE_LABEL,
@@ -205,6 +206,7 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
+        self._macros = PantsMacros(config.build_file_prelude_globs, tree, self._read)
         # How columns of lowered Python files map back to the user's (python_compat).
         self._columns: dict[str, ColumnMap] = {}
 
@@ -320,7 +322,10 @@ class Evaluator:
     def current(self, what: str) -> PackageState:
         """The package being evaluated, for a builtin `what` that acts on it."""
         if not self._stack:
-            raise BuildFileError(f"{what} can only be used while a build file is evaluated")
+            raise BuildFileError(
+                f"{what} can only be used while a build file is evaluated",
+                hint="in a .bzl or prelude file, use it inside a function that a build file calls",
+            )
         return self._stack[-1]
 
     def _with_package(
@@ -413,7 +418,7 @@ class Evaluator:
             lowered = self._lowered(path, text)
         if lowered is None:
             try:
-                return sl.parse(path, self._with_prelude(text), dialect)
+                return sl.parse(path, self._with_prelude(text, path, python), dialect)
             except sl.StarlarkError as error:
                 lowered = self._lowered(path, text) if lowerable else None
                 if lowered is None:
@@ -421,7 +426,7 @@ class Evaluator:
         self._check_nesting(path, lowered.text)
         self._columns[path] = lowered.columns
         try:
-            return sl.parse(path, self._with_prelude(lowered.text), dialect)
+            return sl.parse(path, self._with_prelude(lowered.text, path, python), dialect)
         except sl.StarlarkError as error:
             raise self._relocated(self._syntax_error(lowered.text, error)) from None
 
@@ -464,11 +469,21 @@ class Evaluator:
     def _interrupted(self, error: BaseException) -> None:
         self._pending = error
 
-    def _with_prelude(self, text: str) -> str:
-        used = sorted(self._prelude_names.intersection(_IDENTIFIER.findall(text)))
-        if not used:
-            return "\n" + text
-        return f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")\n" + text
+    def _with_prelude(self, text: str, path: str, python: bool) -> str:
+        """`text` after one line of `load()`s: the builtins it names, and in a Pants BUILD
+        file the prelude files' names (which hide builtins of the same name, as in Pants)."""
+        words = _IDENTIFIER.findall(text)
+        builtins = self._prelude_names
+        loads = []
+        if python and self._macros.files():
+            builtins = builtins - self._macros.names()
+            if not self._macros.is_prelude_file(path):
+                self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
+                loads.append(self._macros.load_statement(words))
+        used = sorted(builtins.intersection(words))
+        if used:
+            loads.insert(0, f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")")
+        return "; ".join(filter(None, loads)) + "\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:
         """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions
@@ -550,6 +565,15 @@ class Evaluator:
             self._prelude = module.freeze()
         return self._prelude
 
+    def _macros_module(self) -> Any:
+        """The Pants prelude files' module. They belong to no package: builtins acting on one
+        refuse to run at their top level, as Pants' do."""
+        stack, self._stack = self._stack, []
+        try:
+            return self._macros.module(partial(self._run, python=True), sl.Module)
+        finally:
+            self._stack = stack
+
     # ---------------------------------------------------------------- load()
 
     def _guarded_load(
@@ -566,6 +590,8 @@ class Evaluator:
     ) -> Any:
         if label == PRELUDE_LABEL:
             return self._prelude_module()
+        if label == MACROS_LABEL:
+            return self._macros_module()
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, set())
         local = self._labels.local_path(label, posixpath.dirname(from_path), where)

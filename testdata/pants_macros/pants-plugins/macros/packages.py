@@ -1,0 +1,42 @@
+# Library packages, written the way EspenAlbert/py-libs' _pants/py_package.py and
+# envoyproxy/toolshed's macros write them: annotated keyword-only parameters, build_file_dir()
+# as a path, setup_py() with metadata, an assert.
+from typing import Any, Optional
+
+VERSION = "1.2.0"
+CLASSIFIERS = (
+    "Programming Language :: Python :: 3",
+    "License :: OSI Approved :: MIT License",
+)
+
+
+def _canonical(name: str) -> str:
+    """A distribution name as PyPI compares them."""
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def py_package(
+    *,
+    description: str,
+    extra_dependencies: Optional[list[str]] = None,
+    distribution_name: str = "",
+    **kwargs: Any,
+) -> None:
+    parent = build_file_dir()
+    folder: str = parent.name
+    distribution_name = distribution_name or _canonical(folder)
+    assert distribution_name != folder, f"the distribution needs another name than {parent}"
+    resources(name="py-typed", sources=["py.typed"])
+    python_sources(dependencies=[":py-typed"])
+    python_distribution(
+        name=distribution_name,
+        dependencies=[f":{folder}", *(extra_dependencies or [])],
+        provides=setup_py(
+            name=distribution_name,
+            version=env("EXAMPLE_VERSION", VERSION),
+            description=description,
+            classifiers=CLASSIFIERS,
+            project_urls={"Source": f"https://example.com/tree/main/{parent.parent / folder}"},
+        ),
+        **kwargs,
+    )
