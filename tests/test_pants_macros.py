@@ -16,7 +16,7 @@ from tests.conftest import TESTDATA, Runner, assert_error, failure, lines, make_
 
 MACROS = TESTDATA / "pants_macros"
 
-# testdata/pants_macros/EXPECTED.md, "Targets (23)", sorted.
+# testdata/pants_macros/EXPECTED.md, "Targets (25)", sorted.
 MACROS_TARGETS = [
     "//:app",
     "//:platform",
@@ -33,8 +33,10 @@ MACROS_TARGETS = [
     "libs/gamma_utils",
     "libs/gamma_utils/__init__.py",
     "libs/gamma_utils/py.typed:py-typed",
-    "libs/gamma_utils/tests",
-    "libs/gamma_utils/tests/test_gamma.py",
+    "libs/gamma_utils/tests/test_gamma.py@interpreter_constraints=py311",
+    "libs/gamma_utils/tests/test_gamma.py@interpreter_constraints=py312",
+    "libs/gamma_utils/tests@interpreter_constraints=py311",
+    "libs/gamma_utils/tests@interpreter_constraints=py312",
     "libs/gamma_utils:gamma-utils",
     "libs/gamma_utils:py-typed",
     "pants-plugins",
@@ -110,6 +112,7 @@ def test_build_file_dir_is_a_path_in_macros(run: Runner) -> None:
             "Programming Language :: Python :: 3",
             "License :: OSI Approved :: MIT License",
         ],
+        "extras_require": {"yaml": ["PyYAML>=6"]},
         "project_urls": {"Source": "https://example.com/tree/main/libs/gamma_utils"},
     }
 
@@ -148,6 +151,21 @@ def test_macros_are_evaluated_once_per_process() -> None:
         "pants-plugins/macros/standalone.py",
         MACROS_LABEL,  # `_canonical` under a name Starlark can load
     ]
+
+
+def test_macros_set_defaults_and_rules_of_the_calling_package(run: Runner) -> None:
+    # private_component() in components/beta/BUILD, after the distribution: `__defaults__`
+    # apply to the targets made after it, there and below.
+    assert "tags" not in record(run, MACROS, "components/beta")["fields"]
+    assert record(run, MACROS, "components/beta/beta")["fields"]["tags"] == ["private"]
+    code, out, err = run(["dependents", "components/alpha"], root=MACROS)
+    assert (code, out, err) == (0, "//:platform\ncomponents/beta\n", "")
+
+
+def test_a_macro_returns_parametrized_fields(run: Runner) -> None:
+    tests = record(run, MACROS, "libs/gamma_utils/tests@interpreter_constraints=py312")
+    assert tests["fields"]["interpreter_constraints"] == ["==3.12.*"]
+    assert tests["fields"]["skip_mypy"] is True
 
 
 # ---------------------------------------------------------------- semantics

@@ -1,6 +1,6 @@
 # Library packages, written the way EspenAlbert/py-libs' _pants/py_package.py and
 # envoyproxy/toolshed's macros write them: annotated keyword-only parameters, build_file_dir()
-# as a path, setup_py() with metadata, an assert.
+# as a path, setup_py() with metadata, an assert; and parametrized test fields.
 from typing import Any, Optional
 
 VERSION = "1.2.0"
@@ -20,6 +20,7 @@ def py_package(
     description: str,
     extra_dependencies: Optional[list[str]] = None,
     distribution_name: str = "",
+    extras_require: Optional[dict[str, list[str]]] = None,
     **kwargs: Any,
 ) -> None:
     parent = build_file_dir()
@@ -36,7 +37,16 @@ def py_package(
             version=env("EXAMPLE_VERSION", VERSION),
             description=description,
             classifiers=CLASSIFIERS,
+            extras_require=extras_require or {},
             project_urls={"Source": f"https://example.com/tree/main/{parent.parent / folder}"},
         ),
         **kwargs,
+    )
+
+
+def test_params() -> dict:
+    """Fields for python_tests: one target per supported Python version."""
+    return dict(
+        interpreter_constraints=parametrize(py311=["==3.11.*"], py312=["==3.12.*"]),
+        skip_mypy=True,
     )
