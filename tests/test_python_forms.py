@@ -234,6 +234,11 @@ HERMETIC = (
             " and `from __future__ import ...` are accepted (and ignored)",
         ),
         (
+            'def at_least(version):\n    pants = __import__("pants")\n    return pants.version',
+            "BUILD:2:13: __import__() imports modules, which BUILD files and macros cannot",
+            "graphpub evaluates them without Python's modules: read the value with env()",
+        ),
+        (
             "x = 1\nclass Config:\n    name = 'x'",
             "BUILD:2:1: `class` is Python that graphpub does not evaluate",
             "macros are functions: define them with def, and pass data as dicts",

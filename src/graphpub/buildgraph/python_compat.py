@@ -42,10 +42,10 @@ PATH_ATTRIBUTES = frozenset(
     }
 )
 # Text that parses as Starlark but means something else there: a path's attribute (Starlark
-# strings have none), `build_file_dir()`, whose value Python code divides (`/`), and open(),
-# which is worth its own error.
+# strings have none), `build_file_dir()`, whose value Python code divides (`/`), and open() and
+# __import__(), which are worth their own errors.
 _NEEDS_LOWERING = re.compile(
-    r"build_file_dir|\bopen\s*\(|\.(?:" + "|".join(sorted(PATH_ATTRIBUTES)) + r")\b",
+    r"build_file_dir|\b(?:open|__import__)\s*\(|\.(?:" + "|".join(sorted(PATH_ATTRIBUTES)) + r")\b",
 )
 # Modules whose imports only serve annotations, which lowering removes: Pants' prelude
 # namespace holds their names already.
@@ -213,6 +213,10 @@ class _Lowering(ast.NodeVisitor):
             raise self.refuse(
                 node, "open() reads files, which BUILD files and macros cannot", _HERMETIC_HINT
             )
+        if node.id == "__import__" and isinstance(node.ctx, ast.Load):
+            message = "__import__() imports modules, which BUILD files and macros cannot"
+            hint = "graphpub evaluates them without Python's modules: read the value with env()"
+            raise self.refuse(node, message, hint)
 
     # ------------------------------------------------------------ calls
 
