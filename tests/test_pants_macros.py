@@ -355,3 +355,17 @@ def test_a_syntax_error_in_a_prelude_file(tmp_path: Path, run: Runner) -> None:
         "macros.py:2:11: syntax error: '(' opened here is never closed",
         "    target(name=name",
     )
+
+
+def test_a_prelude_file_behind_a_symlink_leaving_the_root_is_not_read(
+    tmp_path: Path, run: Runner
+) -> None:
+    (tmp_path / "outside.py").write_text("def secret():\n    return 'leaked'\n")
+    root = macros_repo(
+        tmp_path, {"*.py": ""}, {"BUILD": 'target(name="x", description=secret())\n'}
+    )
+    (root / "*.py").unlink()
+    (root / "macros.py").symlink_to(tmp_path / "outside.py")
+    err = failure(run, root)
+    assert err.splitlines()[0] == "BUILD:1:30: name 'secret' is not defined", err
+    assert "leaked" not in err
