@@ -473,17 +473,15 @@ class Evaluator:
         """`text` after one line of `load()`s: the builtins it names, and in a Pants BUILD
         file the prelude files' names (which hide builtins of the same name, as in Pants)."""
         words = _IDENTIFIER.findall(text)
-        builtins = self._prelude_names
-        loads = []
+        builtins, macros = self._prelude_names, ""
         if python and self._macros.files():
             builtins = builtins - self._macros.names()
             if not self._macros.is_prelude_file(path):
                 self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
-                loads.append(self._macros.load_statement(words))
+                macros = self._macros.load_statement(words)
         used = sorted(builtins.intersection(words))
-        if used:
-            loads.insert(0, f"load({PRELUDE_LABEL!r}, " + ", ".join(repr(n) for n in used) + ")")
-        return "; ".join(filter(None, loads)) + "\n" + text
+        loads = f"load({PRELUDE_LABEL!r}, " + ", ".join(map(repr, used)) + ")" if used else ""
+        return (f"{loads}; {macros}" if loads and macros else loads or macros) + "\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:
         """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions

@@ -47,6 +47,14 @@ PATH_ATTRIBUTES = frozenset(
 _NEEDS_LOWERING = re.compile(
     r"build_file_dir|\b(?:open|__import__)\s*\(|\.(?:" + "|".join(sorted(PATH_ATTRIBUTES)) + r")\b",
 )
+# Text every match of _NEEDS_LOWERING holds: `in` rules out the file that has none (nearly
+# every BUILD file) several times faster than the regex.
+_NEEDS_LOWERING_HINTS = (
+    "build_file_dir",
+    "open",
+    "__import__",
+    *(f".{a}" for a in PATH_ATTRIBUTES),
+)
 # Modules whose imports only serve annotations, which lowering removes: Pants' prelude
 # namespace holds their names already.
 IGNORED_IMPORTS = frozenset({"typing", "typing_extensions", "__future__"})
@@ -74,7 +82,10 @@ class PythonFormError(Exception):
 
 def needs_lowering(source: str) -> bool:
     """Whether Python `source`, even if Starlark parses it, means something else there."""
-    return _NEEDS_LOWERING.search(source) is not None
+    return (
+        any(hint in source for hint in _NEEDS_LOWERING_HINTS)
+        and _NEEDS_LOWERING.search(source) is not None
+    )
 
 
 def lower(source: str) -> Edited | None:
