@@ -301,7 +301,8 @@ def test_python_graphpub_does_not_evaluate(
         ("x = a < b < c\n", "x = (a < b and b < c)\n"),
         ("def f(a: int = 1) -> str:\n    pass\n", "def f(a      = 1)       :\n    pass\n"),
         ("from typing import Any\n", "pass                  \n"),
-        ("x = p.parent / 'y'\n", "x = python_div__(python_path__(p).parent , 'y')\n"),
+        ("x = p.parent / 'y'\n", "x = python_div__(python_path__(p, \"parent\") , 'y')\n"),
+        ("x = (a or b).name\n", 'x = python_path__((a or b), "name")\n'),
         ("if x:\n\tx = 1\n", "if x:\n x = 1\n"),
     ],
 )

@@ -19,7 +19,7 @@ Lowered forms:
 - `x is None`, `x is not None` -> `x == None`, `x != None`; `a < b < c` -> `(a < b and b < c)`
 - annotations (`def m(x: str = "") -> None:`, `x: int = 1`) -> blanks
 - `from typing import ...`, `from __future__ import ...` -> `pass`
-- a PurePath's attributes (`p.name`, `p.parent`, ...) and `/` -> `python_path__(p).name`,
+- a PurePath's attributes (`p.name`, `p.parent`, ...) and `/` -> `python_path__(p, "name")`,
   `python_div__(p, "x")` (`build_file_dir()` is a string; prelude/python_compat.bzl)
 - tabs in indentation -> spaces
 """
@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from graphpub.buildgraph.edits import Edit, Edited, apply, closing, opening
 from graphpub.buildgraph.string_literals import Field, Literal, literals
 
-# PurePath attributes that Starlark strings lack: `x.name` is `python_path__(x).name`.
+# PurePath attributes that Starlark strings lack: `x.name` is `python_path__(x, "name")`.
 PATH_ATTRIBUTES = frozenset(
     {
         *("anchor", "as_posix", "is_absolute", "is_relative_to", "joinpath", "name"),
@@ -546,9 +546,12 @@ class _Lowering(ast.NodeVisitor):
     # ------------------------------------------------------------ paths
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        """`p.name` as `python_path__(p, "name")`: a PurePath's attribute if `p` is a string."""
         if node.attr in PATH_ATTRIBUTES and isinstance(node.ctx, ast.Load):
-            value = node.value
-            self.wrap(self.at.start(value), self.at.end(value), "python_path__(", ")")
+            start, end = self._with_parentheses(node.value)
+            dot = self.token(end, self.at.end(node), ".")
+            self.found.append(opening(start, "python_path__(", end))
+            self.replace(dot, self.at.end(node), f', "{node.attr}")')
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:

@@ -44,19 +44,32 @@ def _suffixes(name):
         return []
     return ["." + s for s in name.lstrip(".").split(".")[1:]]
 
-def python_path__(value):
-    """A string's PurePath attributes, for `value.name`, `value.parent`, ...; anything but a
-    string is itself."""
+def python_path__(value, attribute):
+    """`value.attribute`: PurePath's when `value` is a string (a path), computed alone (a macro
+    may ask for `build_file_dir().name` in every package)."""
     if type(value) != "string":
-        return value
+        return getattr(value, attribute)
     parts = _path_parts(value)
+    path = _path_of(parts)
     name = "" if not parts or parts[-1] == "/" else parts[-1]
+    if attribute == "name":
+        return name
+    if attribute == "parts":
+        return tuple(parts)
+    if attribute in ("parent", "parents"):
+        parents = [_path_of(parts[:i]) for i in range(len(parts) - 1, -1, -1)]
+        if parts and parts[0] == "/":
+            parents = parents[:-1]
+        if attribute == "parents":
+            return tuple(parents)
+        return parents[0] if parents else path
     suffixes = _suffixes(name)
     suffix = suffixes[-1] if suffixes else ""
-    parents = [_path_of(parts[:i]) for i in range(len(parts) - 1, -1, -1)]
-    if parts and parts[0] == "/":
-        parents = parents[:-1]
-    path = _path_of(parts)
+    stem = name[:len(name) - len(suffix)]
+    if attribute in ("suffix", "suffixes", "stem"):
+        return {"suffix": suffix, "suffixes": suffixes, "stem": stem}[attribute]
+    if attribute == "anchor":
+        return "/" if parts and parts[0] == "/" else ""
 
     def joinpath(*others):
         result = path
@@ -64,42 +77,30 @@ def python_path__(value):
             result = _joined(result, other)
         return result
 
-    def relative_to(other):
-        base = _path_parts(str(other))
-        if parts[:len(base)] != base:
-            fail("%r is not in the subpath of %r" % (path, str(other)))
-        return _path_of(parts[len(base):])
-
     def is_relative_to(other):
         base = _path_parts(str(other))
         return parts[:len(base)] == base
+
+    def relative_to(other):
+        if not is_relative_to(other):
+            fail("%r is not in the subpath of %r" % (path, str(other)))
+        return _path_of(parts[len(_path_parts(str(other))):])
 
     def with_name(new):
         if not name:
             fail("%r has an empty name" % path)
         return _path_of(parts[:-1] + [new])
 
-    def with_suffix(new):
-        return with_name(name[:len(name) - len(suffix)] + new)
-
-    def with_stem(new):
-        return with_name(new + suffix)
-
-    return struct(
-        anchor = "/" if parts and parts[0] == "/" else "",
-        as_posix = lambda: path,
-        is_absolute = lambda: path.startswith("/"),
-        is_relative_to = is_relative_to,
-        joinpath = joinpath,
-        name = name,
-        parent = parents[0] if parents else path,
-        parents = tuple(parents),
-        parts = tuple(parts),
-        relative_to = relative_to,
-        stem = name[:len(name) - len(suffix)],
-        suffix = suffix,
-        suffixes = suffixes,
-        with_name = with_name,
-        with_stem = with_stem,
-        with_suffix = with_suffix,
-    )
+    methods = {
+        "as_posix": lambda: path,
+        "is_absolute": lambda: path.startswith("/"),
+        "is_relative_to": is_relative_to,
+        "joinpath": joinpath,
+        "relative_to": relative_to,
+        "with_name": with_name,
+        "with_stem": lambda new: with_name(new + suffix),
+        "with_suffix": lambda new: with_name(stem + new),
+    }
+    if attribute not in methods:
+        fail("'PurePath' object has no attribute '%s'" % attribute)
+    return methods[attribute]
