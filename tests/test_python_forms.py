@@ -210,7 +210,8 @@ def test_bazel_files_are_not_python(tmp_path: Path, run: Runner) -> None:
 
 HERMETIC = (
     "graphpub evaluates BUILD files and macros hermetically, without reading files: write the "
-    "value into the BUILD file, or read it with env()"
+    "value into the BUILD file, or read it with env() (a README for a distribution's "
+    "description: python_distribution(long_description_path=...))"
 )
 
 

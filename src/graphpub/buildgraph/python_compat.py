@@ -65,7 +65,8 @@ _IMPORT_HINT = (
 )
 _HERMETIC_HINT = (
     "graphpub evaluates BUILD files and macros hermetically, without reading files: write "
-    "the value into the BUILD file, or read it with env()"
+    "the value into the BUILD file, or read it with env() (a README for a distribution's "
+    "description: python_distribution(long_description_path=...))"
 )
 
 
