@@ -369,3 +369,37 @@ def test_a_prelude_file_behind_a_symlink_leaving_the_root_is_not_read(
     err = failure(run, root)
     assert err.splitlines()[0] == "BUILD:1:30: name 'secret' is not defined", err
     assert "leaked" not in err
+
+
+def test_a_name_nothing_defines_fails_when_the_macro_runs(tmp_path: Path, run: Runner) -> None:
+    # Python resolves names when a function runs: a macro no BUILD file calls may use a rule
+    # graphpub does not know (a plugin's), as StackStorm/st2's prelude does.
+    root = macros_repo(
+        tmp_path,
+        {
+            "macros.py": (
+                "def archive(**kwargs):\n"
+                "    plugin_archive(**kwargs)\n"
+                "\n"
+                "def lib(name):\n"
+                "    target(name=name)\n"
+            )
+        },
+        {"a/BUILD": 'lib("x")\n', "b/BUILD": 'archive(name="y")\n'},
+    )
+    code, out, err = run(["list", "a::"], root=root)
+    assert (code, out, err) == (0, "a:x\n", "")
+    assert_error(
+        failure(run, root, "list", "b::"),
+        "macros.py:2:5: fail: name 'plugin_archive' is not defined",
+        "    plugin_archive(**kwargs)",
+    )
+
+
+def test_a_name_nothing_defines_at_the_top_of_a_prelude_file(tmp_path: Path, run: Runner) -> None:
+    root = macros_repo(
+        tmp_path, {"macros.py": "DEFAULTS = plugin_defaults()\n"}, {"BUILD": 'target(name="x")\n'}
+    )
+    assert failure(run, root).splitlines()[0] == (
+        "macros.py:1:12: name 'plugin_defaults' is not defined"
+    )

@@ -7,7 +7,9 @@ files are evaluated once per process, as Python-dialect Starlark (`python_compat
 module; a BUILD file loads the names it mentions on its first line, as it does graphpub's own
 builtins. Starlark binds the names a function uses when it is defined, not when it runs as
 Python does: a file is evaluated after the files whose names it uses (files that use each
-other's names are an error).
+other's names are an error), and a name that nothing defines, used in a function, is an error
+only when the function runs (Pants' NameError), so a macro no BUILD file calls may name a
+rule graphpub does not know.
 
 Prelude files cannot `load()` (Pants runs them as Python, where there is no load) nor import
 modules; builtins that act on a BUILD file (`build_file_dir()`, `env()`, rules, ...) work
@@ -82,7 +84,7 @@ class PantsMacros:
             files = self.files()
             module = new_module()
             for path in _evaluation_order(files):
-                run(path, files[path][0], module)
+                _run_binding_late(run, path, files[path][0], module)
             private = sorted(n for n in self._names if n.startswith("_"))
             if private:
                 aliases = "".join(f"{PRIVATE_PREFIX}{name} = {name}\n" for name in private)
@@ -102,6 +104,53 @@ class PantsMacros:
                 hint="globs of prelude files relative to the build root, such as "
                 '"pants-plugins/macros.py"',
             ) from None
+
+
+_UNDEFINED = re.compile(r"name '(?P<name>[A-Za-z_][A-Za-z0-9_]*)' is not defined")
+# Names left undefined in one prelude file's functions, past which it is hopeless.
+MAX_UNDEFINED = 1000
+
+
+def _run_binding_late(run: Run, path: str, text: str, module: Any) -> None:
+    """Evaluate a prelude file; a name nothing defines, used inside a function, becomes a
+    function failing as Python would when it runs. (Starlark reports undefined names before
+    running anything: evaluating again after binding one has no other effect.)"""
+    for _ in range(MAX_UNDEFINED):
+        try:
+            run(path, text, module)
+            return
+        except BuildFileError as error:
+            match = _UNDEFINED.fullmatch(error.message)
+            location = error.location
+            if not (match and location and location.path == path):
+                raise
+            if not _inside_function(text, location.line):
+                raise
+            name = match.group("name")
+            run(
+                MACROS_LABEL,
+                f"def {name}(*args, **kwargs):\n    fail(\"name '{name}' is not defined\")\n",
+                module,
+            )
+    run(path, text, module)
+
+
+def _inside_function(text: str, line: int) -> bool:
+    """Whether `line` is in the body of a function (its defaults run when it is defined)."""
+    try:
+        tree = ast.parse(indent_with_spaces(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            first = node.body[0].lineno
+        elif isinstance(node, ast.Lambda):
+            first = node.body.lineno
+        else:
+            continue
+        if first <= line <= (node.end_lineno or first):
+            return True
+    return False
 
 
 def _defined_names(path: str, text: str) -> frozenset[str]:
