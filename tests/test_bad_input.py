@@ -79,11 +79,76 @@ def test_syntax_error_on_the_first_line(tmp_path: Path, run: Runner) -> None:
 
 
 def test_unclosed_call(tmp_path: Path, run: Runner) -> None:
+    # starlark only knows the file ended: the bracket never closed is the error.
     root = make_repo(tmp_path, {"pants.toml": "", "a/BUILD": 'python_sources(\n    name = "x",\n'})
     err = fails(run, root)
-    assert err.startswith("a/BUILD:")
-    assert "syntax error" in err.splitlines()[0]
-    assert "Traceback" not in err
+    check_error(
+        err, "a/BUILD:1:15", "syntax error: '(' opened here is never closed", "python_sources("
+    )
+    assert err.splitlines()[0] == "a/BUILD:1:15: syntax error: '(' opened here is never closed"
+
+
+@pytest.mark.parametrize(
+    ("files", "location", "message", "source_line"),
+    [
+        (  # the innermost bracket, whatever the dialect; brackets in strings and comments
+            # do not count
+            {
+                "MODULE.bazel": "",
+                "BUILD.bazel": 'py_library(\n    name = "x(",  # (\n    deps = [\n',
+            },
+            "BUILD.bazel:3:12",
+            "syntax error: '[' opened here is never closed",
+            "    deps = [",
+        ),
+        (  # a closing bracket that closes another: where it is, and where the other opened
+            {"pants.toml": "", "BUILD": 'target(\n    tags = [\n        ("a",\n    ],\n)\n'},
+            "BUILD:4:5",
+            "syntax error: ']' does not match the '(' opened at line 3, column 9",
+            "    ],",
+        ),
+    ],
+)
+def test_brackets_that_do_not_pair(
+    tmp_path: Path,
+    run: Runner,
+    files: dict[str, str],
+    location: str,
+    message: str,
+    source_line: str,
+) -> None:
+    err = fails(run, make_repo(tmp_path, files))
+    check_error(err, location, message, source_line)
+    assert err.splitlines()[0] == f"{location}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("files", "location", "source_line", "hint"),
+    [
+        (
+            {"MODULE.bazel": "", "BUILD.bazel": "foo(a = 1 b = 2)\n"},
+            "BUILD.bazel:1:11",
+            "foo(a = 1 b = 2)",
+            "missing ',' between arguments?",
+        ),
+        (
+            {"pants.toml": "", "BUILD": 'target(\n    name = "x"\n    description = "y",\n)\n'},
+            "BUILD:3:5",
+            '    description = "y",',
+            "missing ',' at the end of line 2?",
+        ),
+        (
+            {"MODULE.bazel": "", "BUILD.bazel": 'X = ["a" "b"]\n'},
+            "BUILD.bazel:1:10",
+            'X = ["a" "b"]',
+            "missing ',' between items?",
+        ),
+    ],
+)
+def test_missing_comma(
+    tmp_path: Path, run: Runner, files: dict[str, str], location: str, source_line: str, hint: str
+) -> None:
+    check_error(fails(run, make_repo(tmp_path, files)), location, "syntax error", source_line, hint)
 
 
 def test_an_unknown_rule_stands_in_with_a_did_you_mean(tmp_path: Path, run: Runner) -> None:

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from graphpub.buildgraph import load_config
+from graphpub.buildgraph.files import FileTree
 from tests.conftest import Runner, make_repo
 
 FILES = {
@@ -269,3 +271,12 @@ def test_an_exclude_naming_a_directory_excludes_what_is_below_it(
     )
     code, out, err = run(["list", "p:"], root=root)
     assert (code, out) == (0, "p\np/a.py\n"), err
+
+
+def test_globs_across_packages_take_plain_names_inside_packages(tmp_path: Path) -> None:
+    # Pants' prelude globs (`pants-plugins/macros.py`) name files of any package.
+    config = load_config(make_repo(tmp_path, FILES))
+    tree = FileTree(config)
+    for pattern in ("pkg/other/h.py", "pkg/other/*.py"):
+        assert tree.glob("", [pattern], [], cross_packages=True) == ["pkg/other/h.py"]
+        assert tree.glob("", [pattern], []) == []

@@ -261,11 +261,11 @@ def test_files_rules_read_cannot_be_symlinks_leaving_the_root(tmp_path: Path, ru
 # ---------------------------------------------------------------- builtins
 
 
-# graphpub's own names besides rules. Each is a callback into graphpub or Starlark code in
-# the prelude; those reading anything outside the build files: glob (the package's files),
-# read_config (.buckconfig), env (one environment variable), host_info (OS and CPU),
-# python_requirements & co. read their `source` file inside the root.
-# Every builtin that calls into Python (graphpub): the only ways out of Starlark.
+# Every builtin that calls into Python (graphpub): the only ways out of Starlark. Those reading
+# anything outside the build files: glob (the package's files), read_config (.buckconfig),
+# env (one environment variable); python_requirements & co. read their `source` file inside
+# the root. (The rest of the prelude, host_info and python_compat's helpers among it, is
+# Starlark.)
 PYTHON_CALLBACKS = {
     "_defaults",  # Pants' __defaults__
     "_opaque",  # a stand-in called with a name: an opaque target

@@ -211,3 +211,23 @@ def test_any_unicode_in_metadata_builds(tmp_path: Path, run: Runner) -> None:
     assert "hello-1.0-py2.py3-none-any.whl" in files or "hello-1.0-py3-none-any.whl" in files
     wheel = next((root / "dist").glob("hello-1.0-*.whl"))
     assert f"Summary: {description}" in metadata(wheel)
+
+
+def test_distributions_macros_make_are_built(tmp_path: Path, run: Runner) -> None:
+    # testdata/pants_macros: no BUILD file calls python_distribution; its macros do.
+    root = copy_fixture("pants_macros", tmp_path)
+    files = built(run, root, "components/beta", "libs/gamma_utils:gamma-utils")
+    assert sorted(files) == [
+        "example_beta-1.2.0-py2.py3-none-any.whl",
+        "example_beta-1.2.0.tar.gz",
+        "gamma_utils-1.2.0-py2.py3-none-any.whl",
+        "gamma_utils-1.2.0.tar.gz",
+    ]
+    beta = root / "dist" / "example_beta-1.2.0-py2.py3-none-any.whl"
+    assert "Requires-Dist: example-alpha==1.2.0" in metadata(beta)
+    with zipfile.ZipFile(beta) as wheel:
+        assert {"LICENSE", "beta/__init__.py"} <= set(wheel.namelist())
+    gamma = metadata(root / "dist" / "gamma_utils-1.2.0-py2.py3-none-any.whl")
+    assert "Provides-Extra: yaml" in gamma  # setup_py(extras_require=...) in the macro
+    assert "Requires-Dist: pyyaml>=6; extra == 'yaml'" in gamma
+    assert "Classifier: License :: OSI Approved :: MIT License" in gamma

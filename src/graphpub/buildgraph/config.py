@@ -3,7 +3,8 @@
 The root is the nearest ancestor holding one of `ROOT_MARKERS`, else the git top level.
 Configuration comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a
 Pants repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's
-own configuration does not set them.
+own configuration does not set them, and its `[GLOBAL] build_file_prelude_globs` name the files
+of macros (`pants_macros`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ class Config:
     """The root's Bazel module name (`module(name = ...)` in MODULE.bazel), if any."""
     secret_env: tuple[str, ...] = DEFAULT_SECRET_ENV
     """Globs of environment variable names holding credentials (TWINE_* always does)."""
+    build_file_prelude_globs: tuple[str, ...] = ()
+    """Pants' `[GLOBAL] build_file_prelude_globs`: files of macros every BUILD file sees."""
     source: SourceLocation | None = None
 
     @property
@@ -334,6 +337,10 @@ def load_config(root: Path) -> Config:
         ),
         bazel_module=_bazel_module_name(root),
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
+        build_file_prelude_globs=_pants_list_option(
+            pants_globals, "build_file_prelude_globs", (), root
+        )
+        or (),
         source=source,
     )
 

@@ -29,8 +29,10 @@ from graphpub.buildgraph.budget import Budget, Limits, raise_hint
 from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
+from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
+from graphpub.buildgraph.pants_macros import MACROS_LABEL, PantsMacros
 from graphpub.buildgraph.prelude import (
     HUB_FUNCTIONS,
     PRELUDE_LABEL,
@@ -56,7 +58,7 @@ from graphpub.secrets import is_secret_name
 MAX_CALL_STACK = 200
 # Packages evaluated in a row before the address-space cap follows the graph's growth.
 CAP_REFRESH = 64
-# Files larger than this are never rewritten as Python (python_compat tokenizes them slowly).
+# Files larger than this are never lowered from Python (python_compat parses them with ast).
 MAX_REWRITTEN_BYTES = 1 << 20
 # Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
 MAX_ERROR_LINE = 2000
@@ -176,6 +178,11 @@ class Evaluator:
         self._warn = warn
         self._dialect = sl.Dialect.extended()
         self._dialect.enable_f_strings = True
+        # Pants files are Python, where annotations are not checked: refused here, so that
+        # python_compat lowers them away.
+        self._python_dialect = sl.Dialect.extended()
+        self._python_dialect.enable_f_strings = True
+        self._python_dialect.enable_types = sl.DialectTypes.DISABLE
         # starlark's own extensions real .bzl files use, all pure (no I/O: not print, pprint
         # or breakpoint, which the prelude defines or refuses; nor debug, which shows Python).
         extensions = sl.LibraryExtension
@@ -208,6 +215,7 @@ class Evaluator:
                 starlark_source("bazel_api.bzl"),
                 starlark_source("buck2_api.bzl"),
                 starlark_source("bazel_skylib.bzl"),
+                starlark_source("python_compat.bzl"),
                 rules.prelude_source(),
             ]
         )
@@ -226,6 +234,9 @@ class Evaluator:
         self._packages: dict[str, Package] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
+        self._macros = PantsMacros(config.build_file_prelude_globs, tree, self._read)
+        # How columns of lowered Python files map back to the user's (python_compat).
+        self._columns: dict[str, ColumnMap] = {}
 
     # ---------------------------------------------------------------- packages
 
@@ -345,7 +356,10 @@ class Evaluator:
     def current(self, what: str) -> PackageState:
         """The package being evaluated, for a builtin `what` that acts on it."""
         if not self._stack:
-            raise BuildFileError(f"{what} can only be used while a build file is evaluated")
+            raise BuildFileError(
+                f"{what} can only be used while a build file is evaluated",
+                hint="in a .bzl or prelude file, use it inside a function that a build file calls",
+            )
         return self._stack[-1]
 
     def _with_package(
@@ -396,11 +410,20 @@ class Evaluator:
             ) from None
         return text
 
-    def _run(self, path: str, text: str, *, python: bool = False, bzl: bool = False) -> Any:
+    def _run(
+        self,
+        path: str,
+        text: str,
+        into: Any = None,
+        *,
+        python: bool = False,
+        bzl: bool = False,
+    ) -> Any:
         """Parse and evaluate one file, with the prelude loaded on a first line, within the
-        file's own time and memory budget; its module. `python`: a Pants BUILD file, which is
-        Python (`python_compat`); `bzl`: a `.bzl` file, with Bazel's and Buck2's .bzl
-        environments. A name neither defines stands in as the file uses it (`standins`)."""
+        file's own time and memory budget, into the module `into` (a new one by default); the
+        module. `python`: a Pants BUILD or prelude file, which is Python (`python_compat`);
+        `bzl`: a `.bzl` file, with Bazel's and Buck2's .bzl environments. A name neither
+        defines stands in as the file uses it (`standins`)."""
         if "__" in text:
             text = _DUNDER.sub(self._mangle_dunder, text)
         if not python:
@@ -410,7 +433,7 @@ class Evaluator:
             names = set(_IDENTIFIER.findall(text))
             standins = self._known_standins(text, names) if bzl else {}
             while True:
-                parsed, ast = self._parse(path, text, python, names, standins)
+                parsed, ast = self._parse(path, text, python, standins)
                 requested: dict[str, dict[str, str]] = {}
                 if "load" in text:  # the file's own load()s: which symbols each label offers
                     for load in ast.loads():
@@ -419,7 +442,8 @@ class Evaluator:
                             (exported, local) for local, exported in load.symbols.items()
                         )
                 loader = sl.FileLoader(partial(self._guarded_load, path, parsed, requested))
-                module = sl.Module()
+                # (A failed compilation ran nothing: `into` is as it was for the next try.)
+                module = sl.Module() if into is None else into
                 try:
                     sl.eval_with(self._options, module, ast, self._globals, loader)
                     return module
@@ -439,7 +463,7 @@ class Evaluator:
             if budget.exceeded:
                 self._pending = None
                 raise self.limits.exceeded_error(budget, error, self._is_user_file) from None
-            raise self._error_from(error) from None
+            raise self._relocated(self._error_from(error)) from None
         except BaseException as e:
             if type(e).__name__ != "PanicException":  # pyo3's, for a panic in starlark-rust
                 raise
@@ -494,27 +518,57 @@ class Evaluator:
         return sorted(self._prelude_names | known_globals())
 
     def _parse(
-        self, path: str, text: str, python: bool, names: set[str], standins: Mapping[str, Use]
+        self, path: str, text: str, python: bool, standins: Mapping[str, Use]
     ) -> tuple[str, Any]:
         """The text parsed and its AST: Starlark, with the prelude's names and the stand-ins
-        on a first line; failing that, in a Python file, Python that Starlark lacks but Pants
-        BUILD files use, rewritten in place so every position stays the same. Either is
-        measured first: starlark cannot survive too deep nesting to report it."""
+        loaded on a first line. A Python file (Pants) that Starlark cannot parse, or that
+        means something else as Starlark, is parsed lowered (`python_compat`): every line
+        where it was, its columns mapped back. Either is measured first: starlark cannot
+        survive too deep nesting to report it."""
         self._check_nesting(path, text)
+        dialect = self._python_dialect if python else self._dialect
+        lowerable = python and len(text) <= MAX_REWRITTEN_BYTES
+        lowered = None
+        if lowerable and python_compat.needs_lowering(text):
+            lowered = self._lowered(path, text)
+        if lowered is None:
+            try:
+                prelude = self._with_prelude(text, path, python, standins)
+                return text, sl.parse(path, prelude, dialect)
+            except sl.StarlarkError as error:
+                lowered = self._lowered(path, text) if lowerable else None
+                if lowered is None:
+                    raise self._syntax_error(text, error) from None
+        self._check_nesting(path, lowered.text)
+        self._columns[path] = lowered.columns
         try:
-            return text, sl.parse(path, self._with_prelude(text, names, standins), self._dialect)
-        except sl.StarlarkError:
-            if not python or len(text) > MAX_REWRITTEN_BYTES:
-                raise
-            rewritten = python_compat.rewrite(text)
-            if rewritten == text:
-                raise
-        # Positions are the same in both texts: an error in the rewritten one is as exact, and
-        # names the problem that remains.
-        self._check_nesting(path, rewritten)
-        return rewritten, sl.parse(
-            path, self._with_prelude(rewritten, names, standins), self._dialect
+            prelude = self._with_prelude(lowered.text, path, python, standins)
+            return lowered.text, sl.parse(path, prelude, dialect)
+        except sl.StarlarkError as error:
+            raise self._relocated(self._syntax_error(lowered.text, error)) from None
+
+    def _lowered(self, path: str, text: str) -> Edited | None:
+        try:
+            return python_compat.lower(text)
+        except python_compat.PythonFormError as e:
+            raise BuildFileError(
+                e.message, location=SourceLocation(path, e.line, e.column), hint=e.hint
+            ) from None
+
+    def _syntax_error(self, text: str, error: sl.StarlarkError) -> GraphpubError:
+        return starlark_errors.syntax_error(
+            _shortened(str(error)), text, is_user_file=self._is_user_file
         )
+
+    def _relocated(self, error: GraphpubError) -> GraphpubError:
+        """`error` at the user's column, if it is in a lowered Python file."""
+        location = error.location
+        columns = self._columns.get(location.path) if location else None
+        if location is not None and columns is not None and location.column:
+            error.location = SourceLocation(
+                location.path, location.line, columns.original(location.line, location.column)
+            )
+        return error
 
     def _check_nesting(self, path: str, text: str) -> None:
         limit = self.config.max_nesting_depth
@@ -532,16 +586,26 @@ class Evaluator:
     def _interrupted(self, error: BaseException) -> None:
         self._pending = error
 
-    def _with_prelude(self, text: str, names: set[str], standins: Mapping[str, Use]) -> str:
-        """`text` with one line before it: a load() of the prelude's names it uses, then the
-        stand-ins' definitions (`;`-separated: every line of the text stays one below)."""
-        loads = [repr(n) for n in sorted(self._prelude_names.intersection(names))]
+    def _with_prelude(self, text: str, path: str, python: bool, standins: Mapping[str, Use]) -> str:
+        """`text` after one line: `load()`s of the builtins it names and, in a Pants BUILD file,
+        of the prelude files' names (which hide builtins of the same name, as in Pants), then
+        the stand-ins' definitions (`;`-separated: every line of the text stays one below)."""
+        words = _IDENTIFIER.findall(text)
+        builtins, macros = self._prelude_names, ""
+        if python and self._macros.files():
+            builtins = builtins - self._macros.names()
+            if not self._macros.is_prelude_file(path):
+                self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
+                macros = self._macros.load_statement(words)
+        loads = [repr(n) for n in sorted(builtins.intersection(words))]
         if standins:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
-        head = f"load({PRELUDE_LABEL!r}, {', '.join(loads)})" if loads else ""
+        statements = [f"load({PRELUDE_LABEL!r}, {', '.join(loads)})"] if loads else []
+        if macros:
+            statements.append(macros)
         if standins:
-            head += "; " + definitions(standins, _STANDIN_ALIAS, known_globals())
-        return head + "\n" + text
+            statements.append(definitions(standins, _STANDIN_ALIAS, known_globals()))
+        return "; ".join(statements) + "\n" + text
 
     def _mangle_dunder(self, match: re.Match[str]) -> str:
         """Pants' `__defaults__` as the prelude's `defaults____`: same length, so positions
@@ -631,6 +695,15 @@ class Evaluator:
             self._prelude = module.freeze()
         return self._prelude
 
+    def _macros_module(self) -> Any:
+        """The Pants prelude files' module. They belong to no package: builtins acting on one
+        refuse to run at their top level, as Pants' do."""
+        stack, self._stack = self._stack, []
+        try:
+            return self._macros.module(partial(self._run, python=True), sl.Module)
+        finally:
+            self._stack = stack
+
     # ---------------------------------------------------------------- load()
 
     def _guarded_load(
@@ -657,6 +730,8 @@ class Evaluator:
         to the symbols the file asks of it (exported name to the file's own name)."""
         if label == PRELUDE_LABEL:
             return self._prelude_module()
+        if label == MACROS_LABEL:
+            return self._macros_module()
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, {})
         local = self._labels.local_path(label, self._package_of(from_path), where)

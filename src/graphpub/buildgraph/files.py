@@ -194,7 +194,7 @@ class FileTree:
         for pattern in include:
             check()
             if not _has_magic(pattern):  # a plain file name: one listing lookup, no walk
-                if self._is_package_file(package, pattern) and not any(
+                if self._is_package_file(package, pattern, cross_packages) and not any(
                     m.fullmatch(pattern) for m in exclude_matchers
                 ):
                     results.add(pattern)
@@ -223,8 +223,9 @@ class FileTree:
                     results.add(relative)
         return sorted(results)
 
-    def _is_package_file(self, package: str, relative: str) -> bool:
-        """Whether `relative` is a file of the package (not inside one of its subpackages)."""
+    def _is_package_file(self, package: str, relative: str, cross_packages: bool) -> bool:
+        """Whether `relative` is a file of the package (not inside one of its subpackages,
+        unless `cross_packages`)."""
         self._compiled(relative)  # the same checks as any pattern: no `..`, not absolute
         directory, _, name = relative.rpartition("/")
         listing = self.listing(posixpath.join(package, directory) if directory else package)
@@ -233,7 +234,7 @@ class FileTree:
         parts = directory.split("/") if directory else []
         for depth in range(1, len(parts) + 1):
             below = posixpath.join(package, *parts[:depth]) if package else "/".join(parts[:depth])
-            if self.is_ignored(below) or self.is_package(below):
+            if self.is_ignored(below) or (not cross_packages and self.is_package(below)):
                 return False
         return True
 

@@ -105,6 +105,96 @@ def translate(
     return BuildFileError(message, location=error_location(text, is_user_file), hint=hint)
 
 
+# ---------------------------------------------------------------- syntax errors
+
+_EXPECTED_COMMA = re.compile(r'Parse error: unexpected .* here, expected one of .*","', re.DOTALL)
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def syntax_error(error: str, source: str, *, is_user_file: Callable[[str], bool]) -> BuildFileError:
+    """starlark's error for a file it could not parse (`source`), pointed at the cause when
+    the brackets show it, as Python does: an opening bracket never closed, a closing one that
+    does not match, a missing comma."""
+    translated = translate(error, is_user_file=is_user_file, known_symbols=())
+    location = translated.location
+    if location is None or not translated.message.startswith("syntax error"):
+        return translated
+    reported = (location.line, location.column) if location.line else None
+    problem = _bracket_problem(source)
+    if problem is not None:
+        opener, closer = problem
+        opened_at = _line_and_column(source, opener)
+        if reported is None or reported >= opened_at:
+            if closer is None:
+                message = f"syntax error: '{source[opener]}' opened here is never closed"
+                where = opened_at
+            else:
+                line, column = opened_at
+                message = (
+                    f"syntax error: '{source[closer]}' does not match the '{source[opener]}' "
+                    f"opened at line {line}, column {column}"
+                )
+                where = _line_and_column(source, closer)
+            return BuildFileError(message, location=SourceLocation(location.path, *where))
+    if reported is not None and _EXPECTED_COMMA.search(error):
+        translated.hint = _missing_comma(source, _offset(source, *reported))
+    return translated
+
+
+def _bracket_problem(source: str) -> tuple[int, int | None] | None:
+    """The first closing bracket that does not match (opener, closer), else the innermost
+    bracket never closed (opener, None); None if the brackets pair up."""
+    stack: list[int] = []
+    for match in _BRACKETS.finditer(source):
+        if match.lastgroup != "bracket":
+            continue
+        bracket, position = match.group(), match.start()
+        if bracket in "([{":
+            stack.append(position)
+        elif not stack:
+            return None  # a closer with nothing open: starlark's own message says it well
+        elif source[stack[-1]] != _PAIRS[bracket]:
+            return stack[-1], position
+        else:
+            stack.pop()
+    return (stack[-1], None) if stack else None
+
+
+def _missing_comma(source: str, offset: int) -> str | None:
+    """A hint when the token at `offset` follows an operand inside brackets: a missing comma."""
+    before = _STRINGS_AND_COMMENTS.sub(lambda m: "0" * len(m.group()), source[:offset])
+    stripped = before.rstrip()
+    if not stripped or not (stripped[-1].isalnum() or stripped[-1] in "_)]}\"'"):
+        return None
+    stack: list[int] = []
+    for position, character in enumerate(before):
+        if character in "([{":
+            stack.append(position)
+        elif character in ")]}" and stack:
+            stack.pop()
+    if not stack:
+        return None
+    if "\n" in before[len(stripped) :]:
+        return f"missing ',' at the end of line {stripped.count(chr(10)) + 1}?"
+    opener = stack[-1]
+    head = before[:opener].rstrip()
+    if source[opener] == "(" and head and (head[-1].isalnum() or head[-1] in "_)]"):
+        return "missing ',' between arguments?"
+    return "missing ',' between items?"
+
+
+def _line_and_column(source: str, offset: int) -> tuple[int, int]:
+    line = source.count("\n", 0, offset) + 1
+    return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
+
+
+def _offset(source: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = source.index("\n", start) + 1
+    return start + column - 1
+
+
 # ---------------------------------------------------------------- nesting
 
 # starlark-rust parses, compiles and evaluates nested syntax recursively on the native stack;
@@ -138,6 +228,9 @@ _STRINGS_AND_COMMENTS = re.compile(
     r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?'
     r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?",
     re.DOTALL,
+)
+_BRACKETS = re.compile(
+    r"(?P<skip>" + _STRINGS_AND_COMMENTS.pattern + r")|(?P<bracket>[()\[\]{}])", re.DOTALL
 )
 _TOKEN = re.compile(
     r"(?P<skip>" + _STRINGS_AND_COMMENTS.pattern + r"|\\\n)"

@@ -400,6 +400,9 @@ def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
     if metadata.get("keywords"):
         keywords = metadata["keywords"]
         project["keywords"] = keywords.split() if isinstance(keywords, str) else list(keywords)
+    extras = metadata.get("extras_require") or {}  # setup()'s, as Pants passes it on
+    if extras:
+        project["optional-dependencies"] = {str(k): [str(r) for r in v] for k, v in extras.items()}
     urls = dict(metadata.get("project_urls") or {})
     for key in ("url", "homepage"):
         if metadata.get(key):

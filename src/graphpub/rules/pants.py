@@ -633,8 +633,10 @@ def env(package: PackageContext, name: str, default: Any = None) -> Any:
 
 
 def build_file_dir(package: PackageContext) -> str:
-    """The BUILD file's directory, relative to the build root."""
-    return package.directory
+    """The BUILD file's directory, relative to the build root, as Pants' PurePath of it
+    prints: `.` at the root. (Python code's `.name`, `.parent` and `/` on it are lowered to
+    PurePath's meaning: buildgraph/python_compat.py.)"""
+    return package.directory or "."
 
 
 def _record_defaults(package: PackageContext, encoded: str) -> None:

@@ -141,14 +141,9 @@ class _Instantiation:
                 f"takes keyword arguments only, got {len(self.call.args)} positional",
                 hint=f'write {self.schema.kind}(name = "...", ...)',
             )
-        arguments = {**self._package_defaults()}
-        for key, value in self.call.kwargs.items():
-            if _is_parametrize_group(value):
-                # Several `**parametrize(...)` in one call arrive each under a keyword of its
-                # own (see buildgraph.python_compat).
-                arguments.update(value)
-            else:
-                arguments[key] = value
+        # `**parametrize("py3", ...)` groups arrive as keywords of their own (several in one
+        # call: merged by buildgraph.python_compat).
+        arguments = {**self._package_defaults(), **self.call.kwargs}
         made: list[Target] = []
         for parameters, variant in self._parametrizations(arguments):
             made.extend(self._targets_of(parameters, variant))
@@ -341,14 +336,6 @@ class _Instantiation:
             for entry in (value,) if isinstance(value, str) else value or ():
                 parsed.append(parse_in_package(entry, package, self.call.location))
         return tuple(parsed)
-
-
-def _is_parametrize_group(value: Any) -> bool:
-    return (
-        isinstance(value, Mapping)
-        and bool(value)
-        and all(isinstance(k, str) and k.startswith(PARAMETRIZE_GROUP) for k in value)
-    )
 
 
 def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:

@@ -1,0 +1,3 @@
+"""The beta component."""
+
+import alpha

@@ -1,0 +1,1 @@
+"""A Pants plugin."""
