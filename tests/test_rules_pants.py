@@ -243,24 +243,42 @@ def test_setup_py_refuses_the_same_keys(tmp_path: Path, run: Runner) -> None:
 
 
 @pytest.mark.parametrize(
-    ("arguments", "missing"),
+    ("arguments", "wrong"),
     [
-        ('        version = "1.0",', "name"),
-        ('        name = "d",', "version"),
         ('        name = "",\n        version = "1.0",', "name"),
         ('        name = "d",\n        version = 1,', "version"),
     ],
 )
-def test_python_artifact_needs_name_and_version(
-    tmp_path: Path, run: Runner, arguments: str, missing: str
+def test_python_artifact_name_and_version_are_strings(
+    tmp_path: Path, run: Runner, arguments: str, wrong: str
 ) -> None:
     root = pants_repo(tmp_path, {"a/BUILD": distribution(arguments)})
     assert_error(
         failure(run, root),
-        f"a/BUILD:3:16: python_artifact() needs a '{missing}' string",
+        f"a/BUILD:3:16: python_artifact(): '{wrong}' must be a non-empty string",
         "    provides = python_artifact(",
         hint='python_artifact(name = "my-dist", version = "1.0.0", ...)',
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "missing"),
+    [('        version = "1.0",', "name"), ('        name = "d",', "version")],
+)
+def test_python_artifact_may_leave_out_name_and_version_until_packaged(
+    tmp_path: Path, run: Runner, arguments: str, missing: str
+) -> None:
+    """As in Pants, where a project that describes itself (generate_setup=False) or a plugin
+    supplies them: the repository loads; packaging the distribution says what is missing."""
+    root = pants_repo(tmp_path, {"a/BUILD": distribution(arguments), "a/__init__.py": ""})
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, ""), err
+    assert "a:dist" in out
+    err = failure(run, root, "package", "a:dist")
+    assert err.splitlines()[0] == (
+        f"a/BUILD:1:1: a:dist has no {missing}: graphpub generates its project from "
+        "python_artifact(...), which names none"
+    ), err
 
 
 def test_setup_py_is_python_artifact(tmp_path: Path, run: Runner) -> None:

@@ -189,6 +189,15 @@ _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNO
 def _validate(contents: Contents) -> None:
     """PEP 508 names and requirements, a PEP 440 version: errors at the target's BUILD line."""
     view = contents.distribution
+    for what, value in (("name", view.name), ("version", view.raw_version)):
+        if not value:
+            raise BuildError(
+                f"{view.label} has no {what}: graphpub generates its project from "
+                f"python_artifact(...), which names none",
+                location=view.location,
+                hint=f"give python_artifact() a {what}, or set generate_setup=False to build "
+                "the project's own pyproject.toml",
+            )
     if not _PROJECT_NAME.match(view.name):
         raise BuildError(
             f"{view.label}: {view.name!r} is not a valid distribution name (PEP 508)",

@@ -191,10 +191,12 @@ def _check_artifact(kwargs: Mapping[str, Any]) -> None:
             "graphpub computes it from the dependency graph",
             hint="list code and requirements as dependencies of the python_distribution instead",
         )
+    # Name and version may be left out, as Pants allows: a project that describes itself
+    # (generate_setup=False) or a plugin supplies them. Packaging says so if nothing does.
     for key in ("name", "version"):
-        if not isinstance(kwargs.get(key), str) or not kwargs.get(key):
+        if key in kwargs and (not isinstance(kwargs[key], str) or not kwargs[key]):
             raise FieldError(
-                f"python_artifact() needs a {key!r} string",
+                f"python_artifact(): {key!r} must be a non-empty string",
                 hint='python_artifact(name = "my-dist", version = "1.0.0", ...)',
             )
 
@@ -455,6 +457,8 @@ def expand_per_requirement(
     text = package.read_text(source, call.location)
     if call.kind == "poetry_requirements":
         requirements = _poetry_requirements(text, source, call)
+    elif source.rpartition("/")[2] == "pyproject.toml":
+        requirements = _pyproject_requirements(text, source, call)
     else:
         requirements = _requirements_txt(text, source, call)
     module_mapping = _normalized_keys(fields.get("module_mapping") or {})
@@ -495,6 +499,49 @@ def _overrides(fields: Mapping[str, Any], call: RuleCall) -> dict[str, dict[str,
 
 def _normalized_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return {normalize_project(k): v for k, v in mapping.items()}
+
+
+def _pyproject_requirements(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+    """`python_requirements(source="pyproject.toml")`: the project's PEP 621 dependencies and
+    optional dependencies, PEP 735 dependency groups, PDM's dev-dependencies and Hatch's
+    environments' dependencies (as Pants reads a pyproject.toml source)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise BuildFileError(f"{source}: invalid TOML: {e}", location=call.location) from None
+    project = _table(document, "project")
+    tool = _table(document, "tool")
+    lists: list[Any] = [project.get("dependencies", [])]
+    lists.extend(_table(project, "optional-dependencies").values())
+    lists.extend(_table(document, "dependency-groups").values())
+    lists.extend(_table(_table(tool, "pdm"), "dev-dependencies").values())
+    for environment in _table(_table(tool, "hatch"), "envs").values():
+        if isinstance(environment, Mapping):
+            lists.append(environment.get("dependencies", []))
+            lists.append(environment.get("extra-dependencies", []))
+    requirements: dict[str, list[str]] = {}
+    for entries in lists:
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, str):
+                continue  # a PEP 735 {include-group = ...}: its group is read on its own
+            try:
+                requirement = Requirement(entry)
+            except InvalidRequirement as e:
+                raise BuildFileError(
+                    f"{source}: {entry!r} is not a valid requirement: {e}",
+                    location=call.location,
+                ) from None
+            strings = requirements.setdefault(requirement.name, [])
+            if entry not in strings:
+                strings.append(entry)
+    return requirements
+
+
+def _table(document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = document.get(key, {})
+    return value if isinstance(value, Mapping) else {}
 
 
 def _requirements_txt(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
