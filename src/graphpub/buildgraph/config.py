@@ -8,10 +8,8 @@ own configuration does not set them.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import difflib
-import posixpath
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,6 +21,8 @@ from typing import Any
 import pathspec
 
 from graphpub.buildgraph.address import Address, AddressStyle
+from graphpub.buildgraph.buckconfig import Buck2Project, read_buck2_project
+from graphpub.buildgraph.cells import Cells
 from graphpub.errors import ConfigError, SourceLocation
 from graphpub.secrets import DEFAULT_SECRET_ENV
 
@@ -97,7 +97,8 @@ class Config:
     defines: Mapping[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
     external_loads: Mapping[str, str] = field(default_factory=dict)
-    buckconfig: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    buck2: Buck2Project | None = None
+    """The Buck2 project (`.buckconfig`): cells and each one's configuration."""
     python_hubs: tuple[str, ...] = ()
     stamp: Mapping[str, str] = field(default_factory=dict)
     publish: tuple[PublishRule, ...] = ()
@@ -127,32 +128,28 @@ class Config:
     source: SourceLocation | None = None
 
     @property
-    def cells(self) -> Mapping[str, str]:
-        """Buck2 cells (`.buckconfig` `[cells]`), name to root-relative path, aliases included."""
-        cells = {}
-        for name, path in self.buckconfig.get("cells", {}).items():
-            normalized = posixpath.normpath(path.strip())
-            cells[name] = "" if normalized == "." else normalized
-        for alias, target in self.buckconfig.get("cell_aliases", {}).items():
-            if target.strip() in cells:
-                cells[alias] = cells[target.strip()]
-        return cells
+    def cells(self) -> Cells:
+        """Buck2 cells (`.buckconfig` `[cells]`) as the root cell's labels name them; each
+        build file sees them from its own cell (`Cells.seen_from`)."""
+        return self.buck2.cells_seen_from("") if self.buck2 is not None else Cells()
 
     def render(self, address: Address) -> str:
         """An address as this repository's users write it: `dir:name` in Pants repositories,
         `//dir:name` in Bazel ones, `cell//dir:name` for a Buck2 cell other than the root."""
         style = self.dialect.address_style
-        if self.dialect is Dialect.BUCK2 and not address.repository:
-            for cell, path in sorted(self.cells.items(), key=lambda item: -len(item[1])):
-                if path and (address.directory == path or address.directory.startswith(path + "/")):
-                    inner = Address(
-                        address.directory[len(path) :].lstrip("/"),
-                        address.name,
-                        address.file,
-                        address.generated,
-                        address.parameters,
-                    )
-                    return cell + inner.render(style)
+        if self.dialect is Dialect.BUCK2 and self.buck2 is not None:
+            if address.repository:  # a cell not on disk, such as the bundled prelude
+                return address.render(style).lstrip("@")
+            cell = self.buck2.cell_of(address.directory)
+            if cell.directory:
+                inner = Address(
+                    address.directory[len(cell.directory) :].lstrip("/"),
+                    address.name,
+                    address.file,
+                    address.generated,
+                    address.parameters,
+                )
+                return cell.name + inner.render(style)
         return address.render(style)
 
     def with_overrides(
@@ -172,11 +169,17 @@ class Config:
 
 
 def find_root(start: Path) -> Path:
-    """The nearest ancestor of `start` holding a root marker, else the git top level."""
+    """The nearest ancestor of `start` holding a root marker, else the git top level. Where
+    that marker is a `.buckconfig`, the root is found as Buck2 finds it: the outermost
+    directory above holding a `.buckconfig`, up to the first holding a `.buckroot` (a Buck2
+    project's cells and subdirectories often have `.buckconfig` files of their own)."""
     start = start.resolve()
     candidates = [start, *start.parents]
-    for directory in candidates:
-        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+    for index, directory in enumerate(candidates):
+        markers = [marker for marker in ROOT_MARKERS if (directory / marker).exists()]
+        if markers == [".buckconfig"]:
+            return _buck2_project_root(candidates[index:])
+        if markers:
             return directory
     for directory in candidates:
         if (directory / ".git").exists():
@@ -188,6 +191,19 @@ def find_root(start: Path) -> Path:
             "graphpub.toml at the repository root"
         ),
     )
+
+
+def _buck2_project_root(candidates: Sequence[Path]) -> Path:
+    root = candidates[0]
+    home = Path.home()
+    for directory in candidates:
+        if directory == home:  # ~/.buckconfig configures Buck2 for the user: not a project
+            break
+        if (directory / ".buckconfig").exists():
+            root = directory
+        if (directory / ".buckroot").exists():
+            break
+    return root
 
 
 _KEYS: dict[str, str] = {
@@ -282,6 +298,7 @@ def load_config(root: Path) -> Config:
         _check_ignore_patterns(bazel_ignore, SourceLocation(".bazelignore"))
         build_ignore = (*build_ignore, *bazel_ignore)
 
+    max_build_file_bytes = _whole_number(table, "max_build_file_bytes", 10 << 20, source, minimum=1)
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
     for key, value in (("strict_loads", strict_loads), ("strict_rules", strict_rules)):
@@ -298,7 +315,9 @@ def load_config(root: Path) -> Config:
         defines=_string_table(table, "defines", source),
         conditions=tuple(_string_list(table, "conditions", source) or ()),
         external_loads=_string_table(table, "external_loads", source),
-        buckconfig=_read_buckconfig(root),
+        buck2=read_buck2_project(root, max_build_file_bytes)
+        if (root / ".buckconfig").is_file()
+        else None,
         python_hubs=tuple(
             dict.fromkeys(
                 [*_declared_python_hubs(root), *(_string_list(table, "python_hubs", source) or ())]
@@ -325,9 +344,7 @@ def load_config(root: Path) -> Config:
         upload_retries=_whole_number(table, "upload_retries", 3, source, minimum=0),
         retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
         evaluation_timeout=_positive_number(table, "evaluation_timeout", 10.0, source),
-        max_build_file_bytes=_whole_number(
-            table, "max_build_file_bytes", 10 << 20, source, minimum=1
-        ),
+        max_build_file_bytes=max_build_file_bytes,
         max_nesting_depth=_whole_number(table, "max_nesting_depth", 100, source, minimum=1),
         max_evaluation_memory_mib=_whole_number(
             table, "max_evaluation_memory_mib", 1024, source, minimum=1
@@ -403,23 +420,6 @@ def _declared_python_hubs(root: Path) -> list[str]:
             text = path.read_text(encoding="utf-8", errors="replace")
             hubs.extend(a or b for a, b in _HUB_DECLARATION.findall(text))
     return hubs
-
-
-def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:
-    """`.buckconfig` as sections of key/value strings (for cells and `read_config()`)."""
-    path = root / ".buckconfig"
-    if not path.is_file():
-        return {}
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=".buckconfig")
-    except (configparser.Error, UnicodeDecodeError) as e:
-        raise ConfigError(
-            f"cannot read .buckconfig: {str(e).splitlines()[0]}",
-            location=SourceLocation(".buckconfig"),
-        ) from None
-    return {section: dict(parser[section]) for section in parser.sections()}
 
 
 def _optional_string(table: dict[str, Any], key: str, source: SourceLocation | None) -> str | None:

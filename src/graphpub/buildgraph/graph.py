@@ -163,6 +163,7 @@ class BuildGraph:
         if dependency.repository:
             address = dependency.directory_address
             if address not in self._targets:
+                self._check_cell(dependency, referrer)
                 self._targets[address] = self._rules.external_target(
                     address, referrer.location, self.config.python_hubs
                 )
@@ -184,6 +185,25 @@ class BuildGraph:
         ):
             return []
         raise self._missing(dependency, referrer)
+
+    def _check_cell(self, dependency: AddressInput, referrer: Target) -> None:
+        """Buck2: a label of a cell `.buckconfig` does not declare names an external
+        repository (one this checkout does not hold, such as Meta's `fbsource`): say so once."""
+        project = self.config.buck2
+        cell = dependency.repository
+        if (
+            project is None
+            or dependency.written.lstrip("!").startswith("@")
+            or cell in project.external
+        ):
+            return
+        location = self.locate_written(referrer, dependency.written)
+        self.warn(
+            f"{location}: cell '{cell}' is not declared in .buckconfig ([cells], "
+            f"[cell_aliases]): its targets, such as '{dependency.written}', are taken as "
+            "those of an external repository",
+            key=f"undeclared-cell:{cell}",
+        )
 
     def _file_owners(self, dependency: AddressInput, referrer: Target) -> list[Address]:
         """Pants file addresses: `a/f.py` names the targets owning it, `a/f.py:t` owner `t`."""

@@ -111,6 +111,11 @@ def _without_cell(text: str, graph: BuildGraph) -> str:
     if not sep or not cell or cell.startswith("@"):
         return text
     cells = graph.config.cells
+    if cell not in cells and cell in cells.external:
+        raise SpecError(
+            f"spec {text!r} names the cell {cell!r}, which is not on disk ([external_cells]); "
+            "specs select targets of this repository"
+        )
     if cell not in cells:
         raise SpecError(
             f"spec {text!r} names the unknown cell {cell!r}",
