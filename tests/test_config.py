@@ -341,3 +341,98 @@ def test_graphpub_config_wins_over_pants_toml(tmp_path: Path, run: Runner) -> No
     code, out, err = run(["list", "::"], root=root)
     assert (code, err) == (0, "")
     assert lines(out) == ["a"]
+
+
+# ---------------------------------------------------------------- build files per dialect
+
+
+def test_bazel_reads_build_bazel_or_build_only(tmp_path: Path, run: Runner) -> None:
+    # gazelle keeps golden files next to its test data: BUILD.in and BUILD.out are not
+    # build files to Bazel (rules_python's gazelle/python/testdata/*).
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "testdata/dont_rename/BUILD.in": 'py_library(name = "my_custom_target")\n',
+            "testdata/dont_rename/BUILD.out": (
+                'py_library(\n\tname = "my_custom_target",\n\tsrcs = ["a.py"],\n)\n'
+            ),
+            "testdata/dont_rename/BUILD": 'py_library(name = "golden")\n',
+            "both/BUILD.bazel": 'py_library(name = "bazel")\n',
+            "both/BUILD": BROKEN,
+            "buck/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//both:bazel", "//testdata/dont_rename:golden"]
+
+
+def test_buck2_buildfile_name(tmp_path: Path, run: Runner) -> None:
+    # Buck2 reads `name` as NAME.v2, then NAME: the first present is the build file.
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\n  root = .\n[buildfile]\n  name = TARGETS.fixture\n",
+            "a/TARGETS.fixture": 'python_library(name = "a")\n',
+            "a/BUCK": BROKEN,
+            "b/TARGETS.fixture.v2": 'python_library(name = "b")\n',
+            "b/TARGETS.fixture": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//a:a", "//b:b"]
+
+
+def test_buck2_buildfile_name_v2_and_extra_for_test(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": (
+                "[cells]\n  root = .\n"
+                "[buildfile]\n  name_v2 = BUCK,BUCK.missing\n  name = TARGETS\n"
+                "  extra_for_test = BUCK.test\n"
+            ),
+            "a/BUCK": 'python_library(name = "a")\n',
+            "a/BUCK.missing": BROKEN,
+            "b/BUCK.missing": 'python_library(name = "b")\n',
+            "c/TARGETS": BROKEN,
+            "d/BUCK.test": 'python_library(name = "d")\n',
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//a:a", "//b:b", "//d:d"]
+
+
+def test_each_buck2_cell_names_its_build_files(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\n  root = .\n  shim = shim\n",
+            "shim/.buckconfig": "[buildfile]\n  name = TARGETS\n",
+            "app/BUCK": 'python_library(name = "app", deps = ["shim//lib:lib"])\n',
+            "app/TARGETS": BROKEN,
+            "shim/lib/TARGETS": 'python_library(name = "lib")\n',
+            "shim/lib/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//app:app", "shim//lib:lib"]
+
+
+def test_pants_reads_every_build_file_of_a_directory(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'target(name = "one")\n',
+            "a/BUILD.extra": 'target(name = "two")\n',
+            "a/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a:one", "a:two"]

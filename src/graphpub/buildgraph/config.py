@@ -42,6 +42,8 @@ ROOT_MARKERS = (
 )
 
 DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*", "BUCK", "BUCK.v2")
+PANTS_BUILD_PATTERNS = ("BUILD", "BUILD.*")
+BAZEL_BUILD_FILES = ("BUILD.bazel", "BUILD")
 DEFAULT_BUILD_IGNORE = (
     ".git/",
     ".hg/",
@@ -91,6 +93,11 @@ class Config:
     root: Path
     dialect: Dialect = Dialect.GRAPHPUB
     build_patterns: tuple[str, ...] = DEFAULT_BUILD_PATTERNS
+    """Every file a pattern matches is a build file of its directory (Pants, graphpub)."""
+    build_file_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Bazel and Buck2 read one build file per directory: at and below each directory given
+    (a Buck2 cell; the root), the first of its names present. Where none applies,
+    `build_patterns` do."""
     build_ignore: tuple[str, ...] = DEFAULT_BUILD_IGNORE
     strict_loads: bool = False
     strict_rules: bool = False
@@ -280,14 +287,17 @@ def load_config(root: Path) -> Config:
                 f"unknown dialect {table['dialect']!r}", location=source, hint=_KEYS["dialect"]
             ) from None
 
+    max_build_file_bytes = _whole_number(table, "max_build_file_bytes", 10 << 20, source, minimum=1)
+    buck2 = (
+        read_buck2_project(root, max_build_file_bytes) if (root / ".buckconfig").is_file() else None
+    )
     build_patterns = _string_list(table, "build_patterns", source)
+    build_file_names: Mapping[str, tuple[str, ...]] = {}
     if build_patterns is None:
-        build_patterns = _pants_list_option(
-            pants_globals, "build_patterns", ("BUILD", "BUILD.*"), root
-        )
+        build_patterns, build_file_names = _dialect_build_files(dialect, pants_globals, buck2)
     build_ignore = _string_list(table, "build_ignore", source)
     if build_ignore is None:
-        pants_ignore = _pants_list_option(pants_globals, "build_ignore", (), root)
+        pants_ignore = _pants_list_option(pants_globals, "build_ignore", ())
         build_ignore = pants_ignore or ()
         _check_ignore_patterns(build_ignore, SourceLocation("pants.toml"))
     else:
@@ -298,7 +308,6 @@ def load_config(root: Path) -> Config:
         _check_ignore_patterns(bazel_ignore, SourceLocation(".bazelignore"))
         build_ignore = (*build_ignore, *bazel_ignore)
 
-    max_build_file_bytes = _whole_number(table, "max_build_file_bytes", 10 << 20, source, minimum=1)
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
     for key, value in (("strict_loads", strict_loads), ("strict_rules", strict_rules)):
@@ -309,15 +318,14 @@ def load_config(root: Path) -> Config:
         root=root,
         dialect=dialect,
         build_patterns=build_patterns or DEFAULT_BUILD_PATTERNS,
+        build_file_names=build_file_names,
         build_ignore=DEFAULT_BUILD_IGNORE + tuple(build_ignore),
         strict_loads=strict_loads,
         strict_rules=strict_rules,
         defines=_string_table(table, "defines", source),
         conditions=tuple(_string_list(table, "conditions", source) or ()),
         external_loads=_string_table(table, "external_loads", source),
-        buck2=read_buck2_project(root, max_build_file_bytes)
-        if (root / ".buckconfig").is_file()
-        else None,
+        buck2=buck2,
         python_hubs=tuple(
             dict.fromkeys(
                 [*_declared_python_hubs(root), *(_string_list(table, "python_hubs", source) or ())]
@@ -353,6 +361,24 @@ def load_config(root: Path) -> Config:
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
         source=source,
     )
+
+
+def _dialect_build_files(
+    dialect: Dialect, pants_globals: dict[str, Any], buck2: Buck2Project | None
+) -> tuple[tuple[str, ...], Mapping[str, tuple[str, ...]]]:
+    """(build_patterns, build_file_names) as the build system reads them: Pants every file
+    its `build_patterns` match; Bazel and Buck2 one file per directory, the first present of
+    `BUILD.bazel`, `BUILD` (not gazelle's `BUILD.in` / `BUILD.out` golden files) or of each
+    cell's `[buildfile]` names."""
+    if dialect is Dialect.PANTS:
+        patterns = _pants_list_option(pants_globals, "build_patterns", PANTS_BUILD_PATTERNS)
+        return patterns or PANTS_BUILD_PATTERNS, {}
+    if dialect is Dialect.BAZEL:
+        return BAZEL_BUILD_FILES, {"": BAZEL_BUILD_FILES}
+    if dialect is Dialect.BUCK2 and buck2 is not None:
+        names = {cell.directory: cell.build_files for cell in buck2.cells.values()}
+        return buck2.cell_of("").build_files, names
+    return DEFAULT_BUILD_PATTERNS, {}
 
 
 def _publish_rules(table: dict[str, Any], source: SourceLocation | None) -> tuple[PublishRule, ...]:
@@ -545,7 +571,7 @@ def _toml_type(value: Any) -> str:
 
 
 def _pants_list_option(
-    table: dict[str, Any], key: str, default: tuple[str, ...], root: Path
+    table: dict[str, Any], key: str, default: tuple[str, ...]
 ) -> tuple[str, ...] | None:
     """A Pants list option: a plain list, or a table with `add` / `remove` (`key.add = [...]`)."""
     if key not in table:

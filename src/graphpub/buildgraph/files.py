@@ -58,6 +58,10 @@ class FileTree:
         self.root = config.root
         self._root_str = str(config.root)
         self._build_file = _compile_any(config.build_patterns)
+        # Innermost first: a Buck2 cell inside another reads its own names.
+        self._build_file_names = sorted(
+            config.build_file_names.items(), key=lambda item: -len(item[0])
+        )
         self._ignore = _IgnoreMatcher(config.build_ignore)
         self._listings: dict[str, Listing | None] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
@@ -104,18 +108,27 @@ class FileTree:
                         continue  # a dangling link or a file removed while we read
         except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
             return None
+        return Listing(
+            tuple(files),
+            tuple(dirs),
+            self._build_files(directory, files),
+            frozenset(symlinked_dirs),
+            is_virtualenv="pyvenv.cfg" in files,
+        )
+
+    def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
+        """The build files among a directory's files: the first of its names present where
+        one build file is read (Bazel, Buck2), else every file a pattern matches."""
+        for below, names in self._build_file_names:
+            if not below or directory == below or directory.startswith(below + "/"):
+                present = set(files)
+                return next(((name,) for name in names if name in present), ())
         match = self._build_file.fullmatch
         build_files = sorted(f for f in files if match(f))
         for shadowed, preferred in _SHADOWED_BY.items():
             if shadowed in build_files and preferred in build_files:
                 build_files.remove(shadowed)
-        return Listing(
-            tuple(files),
-            tuple(dirs),
-            tuple(build_files),
-            frozenset(symlinked_dirs),
-            is_virtualenv="pyvenv.cfg" in files,
-        )
+        return tuple(build_files)
 
     def _inside_root(self, path: str) -> bool:
         real = os.path.realpath(path)
