@@ -44,7 +44,6 @@ _REFERENCE = re.compile(r"\$\(config ([^)]*)\)")
 MAX_INCLUDE_DEPTH = 32
 MAX_REFERENCE_DEPTH = 64
 _UNSPECIFIED = "__unspecified__"  # Buck2's section for keys before the first `[section]`
-_GLOB_CHARACTERS = re.compile(r"[*?{\[]")
 
 
 @dataclass(frozen=True)
@@ -189,24 +188,12 @@ def _list(value: str) -> list[str]:
 def _ignore_patterns(spec: str, directory: str) -> Iterator[str]:
     """`[project] ignore` as gitignore patterns from the build root. Buck2 matches each item
     from the cell's root: a glob within path segments (`*` never crosses a `/`), anything
-    else as that path and everything below it."""
+    else as that path and everything below it; both are what an anchored gitignore pattern
+    means."""
     for item in _list(spec):
         item = item.rstrip("/")
-        if not item:
-            continue
-        for pattern in _without_braces(item) if _GLOB_CHARACTERS.search(item) else [item]:
-            yield "/" + (posixpath.join(directory, pattern) if directory else pattern)
-
-
-def _without_braces(pattern: str) -> list[str]:
-    """`a/{b,c}/*.py` as `a/b/*.py`, `a/c/*.py` (gitignore patterns have no alternatives)."""
-    match = re.search(r"\{([^{}]*)\}", pattern)
-    if match is None:
-        return [pattern]
-    head, tail = pattern[: match.start()], pattern[match.end() :]
-    return [
-        p for choice in match.group(1).split(",") for p in _without_braces(head + choice + tail)
-    ]
+        if item:
+            yield "/" + (posixpath.join(directory, item) if directory else item)
 
 
 def _is_within(directory: str, ancestor: str) -> bool:

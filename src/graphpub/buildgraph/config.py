@@ -44,6 +44,11 @@ ROOT_MARKERS = (
 DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*", "BUCK", "BUCK.v2")
 PANTS_BUILD_PATTERNS = ("BUILD", "BUILD.*")
 BAZEL_BUILD_FILES = ("BUILD.bazel", "BUILD")
+# Pants' own default of `[GLOBAL] pants_ignore`: hidden directories but two, and dist/.
+PANTS_IGNORE = (".*/", "/dist/", "__pycache__", "!.semgrep/", "!.github/")
+# A gitignore-style pattern's wildcards are matched by pathspec's regexes, which backtrack: more
+# than this many `*` in one segment could take minutes on a long directory name.
+MAX_IGNORE_STARS_PER_SEGMENT = 2
 DEFAULT_BUILD_IGNORE = (
     ".git/",
     ".hg/",
@@ -99,6 +104,11 @@ class Config:
     (a Buck2 cell; the root), the first of its names present. Where none applies,
     `build_patterns` do."""
     build_ignore: tuple[str, ...] = DEFAULT_BUILD_IGNORE
+    """gitignore-style patterns of directories never searched for build files."""
+    ignore: tuple[str, ...] = ()
+    """gitignore-style patterns of files and directories the build system never reads (Pants'
+    `pants_ignore` and `.gitignore`, Buck2's `[project] ignore`): not searched for build files,
+    not matched by globs."""
     strict_loads: bool = False
     strict_rules: bool = False
     defines: Mapping[str, str] = field(default_factory=dict)
@@ -307,6 +317,12 @@ def load_config(root: Path) -> Config:
         bazel_ignore = _bazelignore_patterns(bazelignore)
         _check_ignore_patterns(bazel_ignore, SourceLocation(".bazelignore"))
         build_ignore = (*build_ignore, *bazel_ignore)
+    if dialect is Dialect.PANTS:
+        ignore = _pants_ignore(root, pants_globals)
+    elif buck2 is not None:
+        ignore = _buck2_ignore(buck2)
+    else:
+        ignore = ()
 
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
@@ -320,6 +336,7 @@ def load_config(root: Path) -> Config:
         build_patterns=build_patterns or DEFAULT_BUILD_PATTERNS,
         build_file_names=build_file_names,
         build_ignore=DEFAULT_BUILD_IGNORE + tuple(build_ignore),
+        ignore=ignore,
         strict_loads=strict_loads,
         strict_rules=strict_rules,
         defines=_string_table(table, "defines", source),
@@ -594,17 +611,59 @@ def _pants_list_option(
     )
 
 
-def _check_ignore_patterns(patterns: Sequence[str], location: SourceLocation | None) -> None:
+def _check_ignore_patterns(
+    patterns: Sequence[str], location: SourceLocation | None, key: str = "build_ignore"
+) -> None:
     """An invalid gitignore pattern is an error of the file that has it, not of the run."""
     for pattern in patterns:
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])
         except ValueError as e:
             raise ConfigError(
-                f"invalid build_ignore pattern {pattern!r}: {e}",
+                f"invalid {key} pattern {pattern!r}: {e}",
                 location=location,
                 hint=_KEYS["build_ignore"],
             ) from None
+        if any(s.count("*") > MAX_IGNORE_STARS_PER_SEGMENT for s in pattern.split("/")):
+            raise ConfigError(
+                f"{key} pattern {pattern!r} has more than {MAX_IGNORE_STARS_PER_SEGMENT} '*' "
+                "in one path segment",
+                location=location,
+                hint="simplify it: every '*' more makes matching a long name slower",
+            )
+
+
+def _pants_ignore(root: Path, pants_globals: dict[str, Any]) -> tuple[str, ...]:
+    """`[GLOBAL] pants_ignore` after the patterns of `.gitignore` and `.git/info/exclude`
+    (unless `pants_ignore_use_gitignore = false`), as Pants reads them: its own patterns
+    win, so `!pattern` there includes what git ignores."""
+    use_gitignore = pants_globals.get("pants_ignore_use_gitignore", True)
+    if not isinstance(use_gitignore, bool):
+        raise ConfigError(
+            "[GLOBAL] pants_ignore_use_gitignore must be true or false",
+            location=SourceLocation("pants.toml"),
+        )
+    patterns: list[str] = []
+    for name in (".gitignore", ".git/info/exclude") if use_gitignore else ():
+        path = root / name
+        if path.is_file():
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, start=1):
+                _check_ignore_patterns([line], SourceLocation(name, number), name)
+                patterns.append(line)
+    own = _pants_list_option(pants_globals, "pants_ignore", PANTS_IGNORE)
+    own = PANTS_IGNORE if own is None else own
+    _check_ignore_patterns(own, SourceLocation("pants.toml"), "[GLOBAL] pants_ignore")
+    return (*patterns, *own)
+
+
+def _buck2_ignore(project: Buck2Project) -> tuple[str, ...]:
+    """Each cell's `[project] ignore`, and where the cells that are not on disk are declared
+    (Buck2 reads their files from elsewhere: the bundled prelude from itself)."""
+    patterns = [pattern for cell in project.cells.values() for pattern in cell.ignore]
+    patterns.extend(f"/{directory}/" for directory in project.external_directories if directory)
+    _check_ignore_patterns(patterns, SourceLocation(".buckconfig"), "[project] ignore")
+    return tuple(patterns)
 
 
 def _bazelignore_patterns(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pathspec
 
-from graphpub.buildgraph.config import Config
+from graphpub.buildgraph.config import MAX_IGNORE_STARS_PER_SEGMENT, ROOT_MARKERS, Config, Dialect
 from graphpub.errors import ConfigError
 
 # Where two build files of different systems sit in one directory, Bazel reads only
@@ -29,9 +29,6 @@ from graphpub.errors import ConfigError
 _SHADOWED_BY = {"BUILD": "BUILD.bazel", "BUCK": "BUCK.v2"}
 # No path is longer: a longer pattern matches nothing, and would compile to a huge regex.
 MAX_PATTERN_LENGTH = 4096
-# A gitignore-style pattern's wildcards are matched by pathspec's regexes, which backtrack: more
-# than this many `*` in one segment could take minutes on a long directory name.
-MAX_IGNORE_STARS_PER_SEGMENT = 2
 # Entries a glob matches between two calls of its `check`.
 _CHECK_EVERY = 1024
 
@@ -45,6 +42,8 @@ class Listing:
     build_files: tuple[str, ...]
     symlinked_dirs: frozenset[str] = frozenset()
     is_virtualenv: bool = False
+    root_markers: frozenset[str] = frozenset()
+    """The files that mark the root of a build (`MODULE.bazel`, `.buckroot`, ...)."""
 
 
 class GlobPatternError(ValueError):
@@ -62,18 +61,35 @@ class FileTree:
         self._build_file_names = sorted(
             config.build_file_names.items(), key=lambda item: -len(item[0])
         )
-        self._ignore = _IgnoreMatcher(config.build_ignore)
+        self._ignore = _IgnoreMatcher(config.build_ignore + config.ignore)
+        self._file_ignore = _IgnoreMatcher(config.ignore) if config.ignore else None
+        self._other_roots = _other_root_markers(config)
+        cells = config.buck2.cells.values() if config.buck2 is not None else ()
+        self._cells = frozenset(cell.directory for cell in cells)
         self._listings: dict[str, Listing | None] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def is_ignored(self, directory: str) -> bool:
-        """Matched by build_ignore, or a virtualenv (of any name: it holds `pyvenv.cfg`)."""
+        """Matched by build_ignore or ignore, a virtualenv (of any name: it holds
+        `pyvenv.cfg`), or the root of another build (`other_root`)."""
         if not directory:
             return False
         if self._ignore.matches_dir(directory):
             return True
         listing = self.listing(directory)
-        return listing is not None and listing.is_virtualenv
+        return listing is not None and (
+            listing.is_virtualenv or self.other_root(directory) is not None
+        )
+
+    def other_root(self, directory: str) -> str | None:
+        """The root marker that makes a directory below the root the root of another build,
+        whose labels mean paths from it, not from here (a Bazel module of its own in
+        `examples/`, a Buck2 project with its own `.buckroot`); None if it has none. A Buck2
+        cell is not another build: it is part of this one."""
+        listing = self.listing(directory)
+        if not directory or listing is None or directory in self._cells:
+            return None
+        return next((m for m in self._other_roots if m in listing.root_markers), None)
 
     def listing(self, directory: str) -> Listing | None:
         """The entries of a root-relative directory, or None if it does not exist."""
@@ -108,12 +124,16 @@ class FileTree:
                         continue  # a dangling link or a file removed while we read
         except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
             return None
+        if self._file_ignore is not None:
+            prefix = f"{directory}/" if directory else ""
+            files = [name for name in files if not self._file_ignore.matches(prefix + name)]
         return Listing(
             tuple(files),
             tuple(dirs),
             self._build_files(directory, files),
             frozenset(symlinked_dirs),
             is_virtualenv="pyvenv.cfg" in files,
+            root_markers=_ROOT_MARKERS.intersection(files),
         )
 
     def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
@@ -297,6 +317,18 @@ class FileTree:
         return entries
 
 
+_ROOT_MARKERS = frozenset((*ROOT_MARKERS, ".buckroot"))
+
+
+def _other_root_markers(config: Config) -> tuple[str, ...]:
+    """The files that make a directory below the root the root of another build. In Buck2 a
+    `.buckconfig` alone does not (Buck2 takes the outermost one as the project's, and its
+    subdirectories often have their own): a `.buckroot` does."""
+    if config.dialect is Dialect.BUCK2:
+        return (*(m for m in ROOT_MARKERS if m != ".buckconfig"), ".buckroot")
+    return ROOT_MARKERS
+
+
 def _no_check() -> None:
     return None
 
@@ -401,7 +433,8 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 class _IgnoreMatcher:
-    """gitignore-style directory matching; one combined regex unless a pattern negates."""
+    """gitignore-style matching, the last pattern matching a path deciding (a `!pattern`
+    includes again); one combined regex answers for the paths no pattern matches."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         for line in patterns:
@@ -411,20 +444,25 @@ class _IgnoreMatcher:
                     f"{MAX_IGNORE_STARS_PER_SEGMENT} '*' in one path segment",
                     hint="simplify it: every '*' more makes matching a long name slower",
                 )
-        self._spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-        regexes: list[str] = []
-        negated = False
-        for pattern in self._spec.patterns:
+        ordered: list[tuple[re.Pattern[str], bool]] = []
+        for pattern in pathspec.GitIgnoreSpec.from_lines(patterns).patterns:
             regex = getattr(pattern, "regex", None)
             if regex is None:
                 continue
-            negated = negated or not pattern.include
             # pathspec's regexes name their groups; unnamed, they can share one alternation.
-            regexes.append(f"(?:{_NAMED_GROUP.sub('(?:', regex.pattern)})")
-        self._combined = None if negated else re.compile("|".join(regexes))
+            unnamed = re.compile(_NAMED_GROUP.sub("(?:", regex.pattern))
+            ordered.append((unnamed, bool(pattern.include)))
+        self._any = re.compile("|".join(f"(?:{r.pattern})" for r, _ in ordered) or "(?!)")
+        negated = any(not include for _, include in ordered)
+        self._ordered = ordered[::-1] if negated else None
 
     def matches_dir(self, directory: str) -> bool:
-        path = directory + "/"
-        if self._combined is not None:
-            return self._combined.match(path) is not None
-        return self._spec.match_file(path)
+        return self.matches(directory + "/")
+
+    def matches(self, path: str) -> bool:
+        """Whether `path` (a directory's with a trailing `/`) is ignored."""
+        if self._any.match(path) is None:
+            return False
+        if self._ordered is None:
+            return True
+        return next(include for regex, include in self._ordered if regex.match(path))
