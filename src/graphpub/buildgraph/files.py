@@ -67,19 +67,46 @@ class FileTree:
         cells = config.buck2.cells.values() if config.buck2 is not None else ()
         self._cells = frozenset(cell.directory for cell in cells)
         self._listings: dict[str, Listing | None] = {}
+        self._ignored: dict[str, bool] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def is_ignored(self, directory: str) -> bool:
-        """Matched by build_ignore or ignore, a virtualenv (of any name: it holds
-        `pyvenv.cfg`), or the root of another build (`other_root`)."""
-        if not directory:
-            return False
-        if self._ignore.matches_dir(directory):
-            return True
+        """Whether a directory is outside this build: it or one above it is matched by
+        build_ignore or ignore, a virtualenv (of any name: it holds `pyvenv.cfg`), or the
+        root of another build (`other_root`)."""
+        unknown = []  # the directory and those above it not looked at yet, nearest first
+        while directory and directory not in self._ignored:
+            unknown.append(directory)
+            directory = posixpath.dirname(directory)
+        ignored = bool(directory) and self._ignored[directory]
+        for below in reversed(unknown):
+            ignored = ignored or self._ignore.matches_dir(below) or self._is_apart(below)
+            self._ignored[below] = ignored
+        return ignored
+
+    def _is_apart(self, directory: str) -> bool:
         listing = self.listing(directory)
         return listing is not None and (
             listing.is_virtualenv or self.other_root(directory) is not None
         )
+
+    def excluded_by(self, directory: str) -> tuple[str, str] | None:
+        """Why a directory is not part of this build, if it is not: (the directory at or above
+        it that is ignored, a virtualenv or the root of another build, and which)."""
+        parts = directory.split("/") if directory else []
+        for depth in range(1, len(parts) + 1):
+            above = "/".join(parts[:depth])
+            if self._ignore.matches_dir(above):
+                return above, "is ignored (build_ignore, or what the build system ignores)"
+            listing = self.listing(above)
+            if listing is None:
+                return None
+            if listing.is_virtualenv:
+                return above, "is a virtualenv"
+            marker = self.other_root(above)
+            if marker is not None:
+                return above, f"holds {marker}: it is the root of another build"
+        return None
 
     def other_root(self, directory: str) -> str | None:
         """The root marker that makes a directory below the root the root of another build,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
+from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph, ancestors
 from graphpub.errors import AddressError, SpecError
 
@@ -156,7 +157,7 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
     selected: set[Address] = set()
     for spec in specs.includes:
         matched = _match(spec, graph)
-        if not matched:
+        if not matched and not _may_select_nothing(spec, graph):
             raise _no_match(spec, graph)
         selected |= matched
     for spec in specs.excludes:
@@ -221,9 +222,43 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     return owners
 
 
+def _may_select_nothing(spec: Spec, graph: BuildGraph) -> bool:
+    """Whether a spec may select nothing, as the build system allows: every one a directory
+    that is a package (an empty build file: no targets); Pants any directory that exists
+    (`::` of a repository without build files); Buck2 any directory with a recursive spec.
+    Bazel's `//dir/...` needs a target."""
+    if isinstance(spec, (AddressSpec, FileSpec)) or graph.tree.excluded_by(spec.directory):
+        return False
+    dialect = graph.config.dialect
+    if isinstance(spec, DirectorySpec) and graph.is_package(spec.directory):
+        return True
+    if isinstance(spec, RecursiveSpec) and dialect is Dialect.BAZEL:
+        return False
+    pants = dialect in (Dialect.PANTS, Dialect.GRAPHPUB)
+    exists = graph.tree.listing(spec.directory) is not None
+    return exists and (pants or isinstance(spec, RecursiveSpec))
+
+
 def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
+    if isinstance(spec, FileSpec):
+        if not _files(spec, graph) or not graph.tree_has_file(_files(spec, graph)[0]):
+            return SpecError(
+                f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
+            )
+        return SpecError(
+            f"no target owns {spec.text!r}",
+            hint="a file is owned by a target in its directory or above that lists it in its "
+            "sources",
+        )
+    directory = spec.address.directory if isinstance(spec, AddressSpec) else spec.directory
+    excluded = graph.tree.excluded_by(directory)
+    if excluded is not None:
+        where, why = excluded
+        return SpecError(
+            f"spec {spec.text!r} is not part of this build: '{where}' {why}",
+            hint=f"run graphpub -C {where}" if why.endswith("another build") else None,
+        )
     if isinstance(spec, AddressSpec):
-        directory = spec.address.directory
         if not graph.is_package(directory):
             return SpecError(
                 f"no build file in '{directory or '//'}' for spec {spec.text!r}",
@@ -237,25 +272,19 @@ def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
             hint=("did you mean one of: " if close else "targets there: ")
             + ", ".join(graph.config.render(Address(directory, n)) for n in shown),
         )
+    if graph.tree.listing(directory) is None:
+        return SpecError(
+            f"no such directory '{directory}' (spec {spec.text!r})",
+            hint=_package_hint(directory, graph),
+        )
     if isinstance(spec, DirectorySpec):
         return SpecError(
-            f"no targets in '{spec.directory or '//'}' (spec {spec.text!r})",
+            f"no build file in '{spec.directory or '//'}' for spec {spec.text!r}",
             hint=_package_hint(spec.directory, graph),
         )
-    if isinstance(spec, RecursiveSpec):
-        return SpecError(
-            f"no targets at or below '{spec.directory or '//'}' (spec {spec.text!r})",
-            hint=(
-                "build files are found by the build_patterns config key and skipped by build_ignore"
-            ),
-        )
-    if not _files(spec, graph) or not graph.tree_has_file(_files(spec, graph)[0]):
-        return SpecError(
-            f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
-        )
     return SpecError(
-        f"no target owns {spec.text!r}",
-        hint="a file is owned by a target in its directory or above that lists it in its sources",
+        f"no targets found beneath '{spec.directory}' (spec {spec.text!r})",
+        hint="build files are found by the build_patterns config key and skipped by build_ignore",
     )
 
 
