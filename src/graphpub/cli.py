@@ -82,6 +82,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "stamp": None,
         "condition": None,
         "jobs": None,
+        "infer": True,
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -257,10 +258,9 @@ def _peek_record(
 def _selected_distributions(
     args: argparse.Namespace, graph: BuildGraph, command: str
 ) -> list[Address]:
-    """The distributions the specs select, with dependencies inferred; an error if none."""
-    from graphpub.publish.inference import infer_dependencies
-
-    infer_dependencies(graph)
+    """The distributions the specs select, with dependencies inferred (unless --no-infer);
+    an error if none."""
+    _inferring(args, graph)
     selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
     if not selected:
         raise GraphpubError(
@@ -517,6 +517,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a value for a version stamp such as {BUILD_EMBED_LABEL} (repeatable)",
     )
     common.add_argument(
+        "--no-infer",
+        dest="infer",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="only explicit dependencies, none inferred from Python imports",
+    )
+    common.add_argument(
         "--condition",
         action="append",
         metavar="LABEL",
@@ -543,8 +550,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", "list the targets the specs select", _list)
-    peek = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
-    inferring = [peek]
+    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -553,17 +559,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )
-        inferring.append(sub)
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument("--format", choices=("dot", "json"), default="dot")
-    inferring.append(sub)
-    for sub in inferring:
-        sub.add_argument(
-            "--no-infer",
-            dest="infer",
-            action="store_false",
-            help="only explicit dependencies, none inferred from Python imports",
-        )
     sub = command(
         "package", "build the sdists and wheels of the distributions, into dist/", _package
     )
