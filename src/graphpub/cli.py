@@ -23,7 +23,7 @@ from graphpub.rules.distribution import Distribution, distributions, is_distribu
 from graphpub.rules.help import rule_help, rules_overview
 from graphpub.secrets import Secrets
 
-if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
+if TYPE_CHECKING:  # imported by the commands that use them (see _selected)
     from graphpub.publish.build import Artifact
     from graphpub.publish.ownership import Contents
     from graphpub.publish.publisher import Outcome, Plan
@@ -83,6 +83,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "condition": None,
         "jobs": None,
         "infer": True,
+        "strict": False,
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -105,7 +106,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         for name, url in config.index_urls.items():
             secrets.add_url(url, f"index_urls[{name!r}]")
         args.secrets = secrets
-        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs)
+        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs, strict=args.strict)
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:
@@ -200,16 +201,21 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
 # repository starts in a third of the time without them.
 
 
-def _inferring(args: argparse.Namespace, graph: BuildGraph) -> None:
+def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
+    """The targets the specs select, with the dependencies their imports imply (unless
+    --no-infer). The specs' packages are loaded first, so that a build file failing where a
+    command does not need it (inference reads the whole repository) is only a warning."""
+    addresses = resolve_specs(args.specs, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
 
         infer_dependencies(graph)
+        graph.check_complete(addresses)
+    return addresses
 
 
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    _inferring(args, graph)
-    addresses = sorted(resolve_specs(args.specs, graph), key=config.render)
+    addresses = sorted(_selected(args, graph), key=config.render)
     views = distributions(graph, addresses)
     packed: Mapping[Address, Contents] = {}
     if args.infer:
@@ -260,8 +266,7 @@ def _selected_distributions(
 ) -> list[Address]:
     """The distributions the specs select, with dependencies inferred (unless --no-infer);
     an error if none."""
-    _inferring(args, graph)
-    selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
+    selected = [a for a in _selected(args, graph) if is_distributable(graph.target(a))]
     if not selected:
         raise GraphpubError(
             "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
@@ -369,6 +374,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     )
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
+    graph.check_complete(sorted(needed))
     built = _built(graph, config, {a: held[a] for a in needed})
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     views = {a: held[a].distribution for a in needed}
@@ -438,8 +444,7 @@ def _neighbours(
     walk: Callable[[BuildGraph, list[Address], bool], set[Address]],
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-        _inferring(args, graph)
-        roots = resolve_specs(args.specs, graph)
+        roots = _selected(args, graph)
         found = sorted(config.render(a) for a in walk(graph, roots, args.transitive))
         out.write("".join(line + "\n" for line in found))
 
@@ -452,8 +457,7 @@ def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) 
 
 
 def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    _inferring(args, graph)
-    roots = resolve_specs(args.specs, graph)
+    roots = _selected(args, graph)
     nodes = set(roots) | graph.dependencies(roots, transitive=True)
     edges = sorted(
         (config.render(a), config.render(b)) for a, b in graph.graph.subgraph(nodes).edges()
@@ -522,6 +526,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         default=argparse.SUPPRESS,
         help="only explicit dependencies, none inferred from Python imports",
+    )
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="stop at the first build file that fails, even one the command does not need",
     )
     common.add_argument(
         "--condition",

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph, ancestors
-from graphpub.errors import AddressError, SpecError
+from graphpub.errors import AddressError, GraphpubError, SpecError
 
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
 
@@ -132,7 +132,9 @@ def _file_target(
     for directory in ancestors(posixpath.dirname(path)):
         if generator_directory is not None and directory != generator_directory:
             continue
-        graph.ensure_loaded(directory)
+        graph.ensure_loaded(directory, needed=False)
+        if directory in graph.failures:
+            continue
         for target in graph.package_targets(directory):
             if target.address.name == name and not target.address.file:
                 relative = posixpath.relpath(path, directory or ".")
@@ -151,9 +153,12 @@ def _directory(path: str, text: str) -> str:
 
 
 def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
-    """The addresses the specs select, sorted; a spec that matches nothing is an error."""
+    """The addresses the specs select, sorted; a spec that matches nothing is an error, and
+    so is a build file that fails where a selected target is or one it depends on."""
     specs = parse_specs(texts, graph)
-    graph.load(_directories_to_load([*specs.includes, *specs.excludes], graph))
+    needed, above = _directories_to_load(specs, graph)
+    graph.load(needed)
+    graph.load(above, needed=False)
     selected: set[Address] = set()
     for spec in specs.includes:
         matched = _match(spec, graph)
@@ -162,24 +167,48 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
         selected |= matched
     for spec in specs.excludes:
         selected -= _match(spec, graph)
-    return sorted(selected, key=attrgetter("key"))
+    ordered = sorted(selected, key=attrgetter("key"))
+    graph.check_complete(ordered)
+    return ordered
 
 
-def _directories_to_load(specs: Iterable[Spec], graph: BuildGraph) -> list[str]:
-    directories: list[str] = []
-    for spec in specs:
+def _directories_to_load(specs: Specs, graph: BuildGraph) -> tuple[list[str], list[str]]:
+    """(The packages the specs select targets of, those others that may hold some: above
+    them, the owners of files, excluded ones). A failure in the first is an error, in the
+    others a warning: Pants evaluates every build file above a spec's, for the __defaults__
+    they hand down, but one that fails blocks nothing below it unless it sets some
+    (`BuildGraph._ancestor_failed`)."""
+    excluded = {
+        package
+        for spec in specs.excludes
+        if isinstance(spec, (RecursiveSpec, DirectorySpec))
+        for package in (
+            graph.tree.packages_under(spec.directory)
+            if isinstance(spec, RecursiveSpec)
+            else [spec.directory]
+        )
+    }
+    needed: list[str] = []
+    above: list[str] = []
+    for spec in specs.includes:
         if isinstance(spec, AddressSpec):
-            directories.append(spec.address.directory)
+            needed.append(spec.address.directory)
         elif isinstance(spec, DirectorySpec):
+            needed.append(spec.directory)
             # Generators above the directory may make targets for files in it.
-            directories.extend(ancestors(spec.directory))
+            above.extend(ancestors(spec.directory))
         elif isinstance(spec, RecursiveSpec):
-            directories.extend(graph.tree.packages_under(spec.directory))
-            directories.extend(ancestors(spec.directory))
+            below = graph.tree.packages_under(spec.directory)
+            needed.extend(d for d in below if d not in excluded)
+            above.extend([*(d for d in below if d in excluded), *ancestors(spec.directory)])
         else:
             for path in _files(spec, graph):
-                directories.extend(ancestors(posixpath.dirname(path)))
-    return directories
+                above.extend(ancestors(posixpath.dirname(path)))
+    for spec in specs.excludes:
+        if isinstance(spec, FileSpec):
+            for path in _files(spec, graph):
+                above.extend(ancestors(posixpath.dirname(path)))
+    return needed, above
 
 
 def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
@@ -239,12 +268,16 @@ def _may_select_nothing(spec: Spec, graph: BuildGraph) -> bool:
     return exists and (pants or isinstance(spec, RecursiveSpec))
 
 
-def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
+def _no_match(spec: Spec, graph: BuildGraph) -> GraphpubError:
     if isinstance(spec, FileSpec):
-        if not _files(spec, graph) or not graph.tree_has_file(_files(spec, graph)[0]):
+        files = _files(spec, graph)
+        if not files or not graph.tree_has_file(files[0]):
             return SpecError(
                 f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
             )
+        failed = next(filter(None, map(graph.failure_above, files)), None)
+        if failed is not None:
+            return failed[1]  # the owner may be in the package that failed
         return SpecError(
             f"no target owns {spec.text!r}",
             hint="a file is owned by a target in its directory or above that lists it in its "

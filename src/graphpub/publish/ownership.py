@@ -82,6 +82,20 @@ class _Owners:
             if target in self.closures[d] and _is_ancestor(d.directory, residence)
         ]
         render = self.graph.config.render
+        closest_depth = max((len(_parts(c.directory)) for c in candidates), default=-1)
+        failed = [
+            (directory, error)
+            for directory, error in self.graph.failures.items()
+            if _is_ancestor(directory, residence) and len(_parts(directory)) > closest_depth
+        ]
+        if failed:  # a closer owner may be in a package that failed: that is the error
+            directory, error = max(failed, key=lambda item: len(_parts(item[0])))
+            raise NoOwnerError(
+                error.message,
+                location=error.location,
+                hint=f"the python_distribution that owns {render(target)}, which "
+                f"{render(needed_by)} needs, may be in '{directory or '//'}'",
+            )
         if not candidates:
             raise NoOwnerError(
                 f"no python_distribution owns {render(target)}, which {render(needed_by)} needs",
