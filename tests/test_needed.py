@@ -233,3 +233,32 @@ def test_a_missing_dependency_of_a_target_not_needed(tmp_path: Path, run: Runner
     code, out, err = run(["dependencies", "other:o"], root=root)
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == missing, err
+
+
+def test_publish_needs_only_the_distributions_it_uploads(tmp_path: Path, run: Runner) -> None:
+    index = f"file://{tmp_path / 'index'}"
+
+    def dist(name: str) -> str:
+        return (
+            f'python_distribution(name = "{name}", dependencies = [":sources"], '
+            f'provides = python_artifact(name = "{name}", version = "1.0"), '
+            f'repositories = ["{index}"])\n'
+        )
+
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "good/BUILD": 'python_sources(name = "sources")\n' + dist("good"),
+            "good/__init__.py": "",
+            # Two distributions as close to odd's code: Pants cannot tell which owns it.
+            "odd/BUILD": 'python_sources(name = "sources")\n' + dist("odd-one") + dist("odd-two"),
+            "odd/__init__.py": "",
+        },
+    )
+    code, out, err = run(["publish", "--dry-run", "good:good"], root=root)
+    assert code == 0, err
+    assert f"good-1.0-py2.py3-none-any.whl would be published to {index}" in out
+    code, out, err = run(["publish", "--dry-run", "odd:odd-one"], root=root)
+    assert (code, out) == (1, "")
+    assert "is owned by several python_distributions as close to it" in err

@@ -359,8 +359,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.publisher import Options, plan, publish
 
     selected = _selected_distributions(args, graph, "publish")
-    everything = [t.address for t in graph.targets() if is_distributable(t)]
-    held = contents(graph, everything)
+    held = contents(graph, selected, required=True)
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
     options = Options(
         dry_run=args.dry_run,

@@ -47,21 +47,28 @@ class Contents:
     requires_python: str | None
 
 
-def contents(graph: BuildGraph, addresses: Sequence[Address]) -> dict[Address, Contents]:
-    """The contents of the distributions at `addresses` (the graph should hold inferred
+def contents(
+    graph: BuildGraph, addresses: Sequence[Address], *, required: bool = False
+) -> dict[Address, Contents]:
+    """The contents of the distributions at `addresses`, and with `required` of the other
+    distributions of the repository they require, and so on (the graph should hold inferred
     dependencies, as `publish.inference.infer_dependencies` adds them)."""
     graph.load_all()  # an owner may be anywhere above the code it owns
     views = distributions(graph, [t.address for t in graph.targets() if is_distributable(t)])
     owners = _Owners(graph, views)
     result: dict[Address, Contents] = {}
-    for address in addresses:
+    pending = list(addresses)
+    while pending:
+        address = pending.pop(0)
         view = views.get(address)
-        if view is None:
+        if view is None or address in result:
             continue
         if view.kind == "python_distribution":
             result[address] = owners.pants_contents(view)
         else:
             result[address] = _wheel_rule_contents(graph, view, views)
+        if required:
+            pending.extend(result[address].depends_on)
     return result
 
 
