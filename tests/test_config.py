@@ -180,6 +180,28 @@ def test_a_package_named_venv_is_a_package(tmp_path: Path, run: Runner) -> None:
     assert lines(out) == ["//python/venv:bzl_lib"]
 
 
+def test_a_package_named_dist_below_the_root_is_not_ignored(tmp_path: Path, run: Runner) -> None:
+    # protobuf's PyPI wheels are built by python/dist/BUILD.bazel; graphpub's output is /dist.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "dist/BUILD": BROKEN,
+            "python/dist/BUILD.bazel": (
+                'load("@rules_python//python:packaging.bzl", "py_wheel")\n'
+                'py_wheel(name = "protobuf_wheel", distribution = "protobuf", version = "6.0")\n'
+            ),
+        },
+    )
+    code, out, err = run(["list", "//python/dist/..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == [
+        "//python/dist:protobuf_wheel",
+        "//python/dist:protobuf_wheel.dist",
+        "//python/dist:protobuf_wheel.publish",
+    ]
+
+
 def test_virtualenv_of_any_name_is_skipped_entirely(tmp_path: Path, run: Runner) -> None:
     # A directory holding pyvenv.cfg is a virtualenv; packages installed in it may ship BUILD files.
     root = make_repo(

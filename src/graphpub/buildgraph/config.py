@@ -54,7 +54,7 @@ DEFAULT_BUILD_IGNORE = (
     ".hg/",
     ".svn/",
     "node_modules/",
-    "dist/",
+    "/dist/",  # graphpub's output; a package named dist below is code (protobuf's python/dist)
     ".graphpub/",
     ".venv/",
     "__pycache__/",
