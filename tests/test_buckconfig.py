@@ -278,6 +278,7 @@ def test_labels_in_a_cell_are_relative_to_its_root(tmp_path: Path, run: Runner) 
             "shim/lib/BUCK": 'python_library(name = "log")\n',
             "shim/BUCK": (
                 'load("//:defs.bzl", "lib")\n'
+                'load("@//:defs.bzl", lib_too = "lib")\n'
                 "lib(\n"
                 '    name = "compat",\n'
                 '    deps = ["//lib:log", "fbsource//lib:log"],\n'
@@ -300,7 +301,7 @@ def test_labels_in_a_cell_are_relative_to_its_root(tmp_path: Path, run: Runner) 
     # Inside the shim cell, `//lib:log` is shim's own; so is `fbsource//`, its alias there.
     assert records["shim//:compat"]["dependencies"] == ["shim//lib:log"]
     assert records["shim//:compat"]["fields"]["labels"] == ["shim"]
-    assert records["shim//:compat"]["location"] == "shim/BUCK:2"
+    assert records["shim//:compat"]["location"] == "shim/BUCK:3"
 
 
 # ---------------------------------------------------------------- the project root

@@ -52,9 +52,10 @@ class LoadLabels:
             text = "//" + posixpath.join(cells[cell.group("cell")], label[cell.end() :])
         elif cell or (label.startswith("@") and not label.startswith(("@//", "@@//"))):
             return None  # `@repo//`, or a cell not on disk
-        elif isinstance(cells, Cells) and cells.home and label.startswith("//"):
-            text = "//" + posixpath.join(cells.home, label[2:])  # the file's own cell
         text = text.lstrip("@")
+        if isinstance(cells, Cells) and cells.home and not cell and text.startswith("//"):
+            # Buck2: `//` and `@//` are the root of the file's own cell.
+            text = "//" + posixpath.join(cells.home, text[2:])
         if text.startswith("//"):
             package, colon, name = text[2:].partition(":")
             path = posixpath.join(package, name) if colon else package
