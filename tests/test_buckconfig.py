@@ -335,3 +335,19 @@ def test_peek_shows_cell_addresses(tmp_path: Path, run: Runner) -> None:
     code, out, err = run(["peek", "--no-infer", "vendor//python:six"], root=root)
     assert (code, err) == (0, "")
     assert json.loads(out)[0]["address"] == "vendor//python:six"
+
+
+def test_an_include_through_a_symlink_leaving_the_root(tmp_path: Path, run: Runner) -> None:
+    secret = tmp_path / "secret.bcfg"
+    secret.write_text("[app]\n  version = s3cr3t-value\n")
+    root = make_repo(
+        tmp_path,
+        {".buckconfig": "[cells]\n  root = .\n<file:config/app.bcfg>\n", "c/BUCK": LABELS_OF_C},
+    )
+    (root / "config").mkdir()
+    (root / "config" / "app.bcfg").symlink_to(secret)
+    err = failure(run, root)
+    assert err.splitlines()[0] == (
+        ".buckconfig:3:1: cannot read config/app.bcfg: it leaves the build root (a symlink?)"
+    )
+    assert "s3cr3t" not in err

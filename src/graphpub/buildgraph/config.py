@@ -1,9 +1,12 @@
 """The build root and graphpub's configuration.
 
-The root is the nearest ancestor holding one of `ROOT_MARKERS`, else the git top level.
-Configuration comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a
-Pants repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's
-own configuration does not set them.
+The root is the nearest ancestor holding one of `ROOT_MARKERS` (for a `.buckconfig`, the
+outermost one up to a `.buckroot`, as Buck2 finds it), else the git top level. Configuration
+comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a Pants
+repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's own
+configuration does not set them. What the build system reads is read as it reads it: which
+files are build files, what it ignores (`pants_ignore` and `.gitignore`, Buck2's `[project]
+ignore`, `.bazelignore`), Buck2's configuration (`buckconfig`).
 """
 
 from __future__ import annotations
