@@ -254,6 +254,9 @@ class Evaluator:
                 location=SourceLocation(build_files[0]),
                 hint="package directories are named in plain text: rename it",
             )
+        # A package evaluated while a .bzl file is (a select() there naming a config_setting
+        # of it) loads files on a chain of its own: that .bzl is no cycle of its.
+        chain, self._load_chain = self._load_chain, []
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
@@ -262,6 +265,7 @@ class Evaluator:
             raise
         finally:
             self.limits.address_space.end()
+            self._load_chain = chain
         self._packages[directory] = package
         return package
 
