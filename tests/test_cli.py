@@ -283,3 +283,44 @@ def test_pants_file_address_dependencies(tmp_path: Path, run: Runner) -> None:
     # 3rd/requirements.txt.
     assert lines(out) == ["3rd#attrs", "a/x.py:other", "a/y.py", "util"]
     assert run(["dependents", "a:never"], root=root) == (0, "", "")
+
+
+COMMANDS = ["list", "peek", "dependencies", "dependents", "graph", "package", "publish"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_infer_is_an_option_of_every_command(repo: Path, run: Runner, command: str) -> None:
+    for args in (
+        [command, "--no-infer", "lib:nope"],
+        ["--no-infer", command, "lib:nope"],
+    ):
+        code, out, err = run(args, root=repo)
+        assert (code, out) == (1, ""), err
+        assert err.startswith("error: 'nope' was not found in 'lib'"), err
+
+
+def test_package_without_inference(tmp_path: Path, run: Runner) -> None:
+    # app imports shared, which no distribution owns: an error once the import is an edge.
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "shared/BUILD": "python_sources()\n",
+            "shared/__init__.py": "",
+            "app/BUILD": (
+                "python_sources()\n"
+                'python_distribution(name = "app-dist", dependencies = [":app"], '
+                'provides = python_artifact(name = "app-dist", version = "1.0.0"))\n'
+            ),
+            "app/__init__.py": "import shared\n",
+        },
+    )
+    code, _, err = run(["package", "app:app-dist"], root=root)
+    assert code == 1
+    assert "no python_distribution owns shared/__init__.py" in err
+    code, out, err = run(["package", "--no-infer", "app:app-dist"], root=root)
+    assert code == 0, err
+    assert [line.split()[0] for line in lines(out)] == [
+        "dist/app_dist-1.0.0-py2.py3-none-any.whl",
+        "dist/app_dist-1.0.0.tar.gz",
+    ]

@@ -8,7 +8,7 @@ import pytest
 
 from graphpub.buildgraph import find_root, load_config
 from graphpub.errors import ConfigError
-from tests.conftest import Runner, lines, make_repo
+from tests.conftest import Runner, failure, lines, make_repo
 
 BROKEN = "this is ( not starlark\n"
 
@@ -180,6 +180,28 @@ def test_a_package_named_venv_is_a_package(tmp_path: Path, run: Runner) -> None:
     assert lines(out) == ["//python/venv:bzl_lib"]
 
 
+def test_a_package_named_dist_below_the_root_is_not_ignored(tmp_path: Path, run: Runner) -> None:
+    # protobuf's PyPI wheels are built by python/dist/BUILD.bazel; graphpub's output is /dist.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "dist/BUILD": BROKEN,
+            "python/dist/BUILD.bazel": (
+                'load("@rules_python//python:packaging.bzl", "py_wheel")\n'
+                'py_wheel(name = "protobuf_wheel", distribution = "protobuf", version = "6.0")\n'
+            ),
+        },
+    )
+    code, out, err = run(["list", "//python/dist/..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == [
+        "//python/dist:protobuf_wheel",
+        "//python/dist:protobuf_wheel.dist",
+        "//python/dist:protobuf_wheel.publish",
+    ]
+
+
 def test_virtualenv_of_any_name_is_skipped_entirely(tmp_path: Path, run: Runner) -> None:
     # A directory holding pyvenv.cfg is a virtualenv; packages installed in it may ship BUILD files.
     root = make_repo(
@@ -341,3 +363,275 @@ def test_graphpub_config_wins_over_pants_toml(tmp_path: Path, run: Runner) -> No
     code, out, err = run(["list", "::"], root=root)
     assert (code, err) == (0, "")
     assert lines(out) == ["a"]
+
+
+# ---------------------------------------------------------------- build files per dialect
+
+
+def test_bazel_reads_build_bazel_or_build_only(tmp_path: Path, run: Runner) -> None:
+    # gazelle keeps golden files next to its test data: BUILD.in and BUILD.out are not
+    # build files to Bazel (rules_python's gazelle/python/testdata/*).
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "testdata/dont_rename/BUILD.in": 'py_library(name = "my_custom_target")\n',
+            "testdata/dont_rename/BUILD.out": (
+                'py_library(\n\tname = "my_custom_target",\n\tsrcs = ["a.py"],\n)\n'
+            ),
+            "testdata/dont_rename/BUILD": 'py_library(name = "golden")\n',
+            "both/BUILD.bazel": 'py_library(name = "bazel")\n',
+            "both/BUILD": BROKEN,
+            "buck/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//both:bazel", "//testdata/dont_rename:golden"]
+
+
+def test_buck2_buildfile_name(tmp_path: Path, run: Runner) -> None:
+    # Buck2 reads `name` as NAME.v2, then NAME: the first present is the build file.
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\n  root = .\n[buildfile]\n  name = TARGETS.fixture\n",
+            "a/TARGETS.fixture": 'python_library(name = "a")\n',
+            "a/BUCK": BROKEN,
+            "b/TARGETS.fixture.v2": 'python_library(name = "b")\n',
+            "b/TARGETS.fixture": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//a:a", "//b:b"]
+
+
+def test_buck2_buildfile_name_v2_and_extra_for_test(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": (
+                "[cells]\n  root = .\n"
+                "[buildfile]\n  name_v2 = BUCK,BUCK.missing\n  name = TARGETS\n"
+                "  extra_for_test = BUCK.test\n"
+            ),
+            "a/BUCK": 'python_library(name = "a")\n',
+            "a/BUCK.missing": BROKEN,
+            "b/BUCK.missing": 'python_library(name = "b")\n',
+            "c/TARGETS": BROKEN,
+            "d/BUCK.test": 'python_library(name = "d")\n',
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//a:a", "//b:b", "//d:d"]
+
+
+def test_each_buck2_cell_names_its_build_files(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\n  root = .\n  shim = shim\n",
+            "shim/.buckconfig": "[buildfile]\n  name = TARGETS\n",
+            "app/BUCK": 'python_library(name = "app", deps = ["shim//lib:lib"])\n',
+            "app/TARGETS": BROKEN,
+            "shim/lib/TARGETS": 'python_library(name = "lib")\n',
+            "shim/lib/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//app:app", "shim//lib:lib"]
+
+
+def test_pants_reads_every_build_file_of_a_directory(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "a/BUILD": 'target(name = "one")\n',
+            "a/BUILD.extra": 'target(name = "two")\n',
+            "a/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["a:one", "a:two"]
+
+
+# ---------------------------------------------------------------- what the build system ignores
+
+
+def test_pants_ignore(tmp_path: Path, run: Runner) -> None:
+    # envoyproxy/toolshed: a Pants repository with a Bazel root and registry it keeps apart.
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\npants_ignore = ["not", "/bazel/", "/bazel-registry/"]\n',
+            "py/BUILD": 'target(name = "py")\n',
+            "bazel/BUILD": 'load("//:macros.bzl", "x")\n',
+            "bazel-registry/modules/x/BUILD": BROKEN,
+            "py/not/BUILD": BROKEN,
+            # Not in pants_ignore any more: its default (hidden directories) is replaced.
+            ".ci/BUILD": 'target(name = "ci")\n',
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == [".ci:ci", "py"]
+
+
+def test_pants_ignore_default_and_gitignore(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            ".gitignore": "/generated/\n*.bak\nlocal_settings.py\n!keep/local_settings.py\n",
+            ".git/info/exclude": "scratch/\n",
+            ".buildkite/scripts/BUILD": BROKEN,  # hidden: Pants' default ignores it
+            ".github/BUILD": 'target(name = "workflows")\n',  # ... but not .github
+            "generated/BUILD": BROKEN,
+            "src/scratch/BUILD": BROKEN,
+            "src/BUILD": 'python_sources(name = "lib")\n',
+            "src/app.py": "",
+            "src/local_settings.py": "",
+            "src/BUILD.bak": BROKEN,
+            "keep/BUILD": 'python_sources(name = "kept")\n',
+            "keep/local_settings.py": "",
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, err) == (0, "")
+    # src/local_settings.py is gitignored: not a source of src:lib.
+    assert lines(out) == [
+        ".github:workflows",
+        "keep/local_settings.py:kept",
+        "keep:kept",
+        "src/app.py:lib",
+        "src:lib",
+    ]
+
+
+def test_pants_ignore_wins_over_gitignore(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\npants_ignore.add = ["!/generated/"]\n',
+            ".gitignore": "/generated/\n",
+            "generated/BUILD": 'target(name = "made")\n',
+        },
+    )
+    assert run(["list", "::"], root=root) == (0, "generated:made\n", "")
+
+
+def test_pants_ignore_use_gitignore_false(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "[GLOBAL]\npants_ignore_use_gitignore = false\n",
+            ".gitignore": "/generated/\n",
+            "generated/BUILD": 'target(name = "made")\n',
+        },
+    )
+    assert run(["list", "::"], root=root) == (0, "generated:made\n", "")
+
+
+def test_a_gitignore_pattern_too_costly_to_match(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"pants.toml": "", ".gitignore": "# caches\n*.a*b*c\n"})
+    err = failure(run, root)
+    assert err.splitlines()[0] == (
+        ".gitignore:2:1: .gitignore pattern '*.a*b*c' has more than 2 '*' in one path segment"
+    )
+
+
+def test_buck2_project_ignore(tmp_path: Path, run: Runner) -> None:
+    # facebook/buck2's root: `ignore = \ app/buck2_explain, \ examples, \ tests, ...`
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": (
+                "[cells]\n  root = .\n  shim = shim\n  prelude = prelude\n"
+                "[external_cells]\n  prelude = bundled\n"
+                "[project]\n  ignore = \\\n    app/explain, \\\n    examples, \\\n"
+                "    **/*.generated\n"
+            ),
+            "shim/.buckconfig": "[project]\n  ignore = vendored\n",
+            "app/BUCK": 'python_library(name = "app")\n',
+            "app/explain/BUCK": BROKEN,
+            "examples/hello/BUCK": BROKEN,
+            "lib/examples/BUCK": 'python_library(name = "not_the_root_examples")\n',
+            "lib/x.generated/BUCK": BROKEN,
+            "shim/vendored/BUCK": BROKEN,
+            "shim/BUCK": 'python_library(name = "shim")\n',
+            "vendored/BUCK": 'python_library(name = "root_vendored")\n',
+            # Declared at prelude/ but bundled into Buck2: this copy is not the cell.
+            "prelude/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == [
+        "//app:app",
+        "//lib/examples:not_the_root_examples",
+        "//vendored:root_vendored",
+        "shim//:shim",
+    ]
+
+
+@pytest.mark.parametrize("marker", ["MODULE.bazel", "WORKSPACE", "REPO.bazel", "pants.toml"])
+def test_a_nested_build_root_is_not_part_of_the_outer_one(
+    tmp_path: Path, run: Runner, marker: str
+) -> None:
+    # rules_python's examples/* and gazelle/ are modules of their own, built on their own.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_library(name = "top")\n',
+            f"examples/bzlmod/{marker}": "",
+            "examples/bzlmod/BUILD.bazel": 'load("//:defs.bzl", "x")\n',
+            "examples/bzlmod/sub/BUILD.bazel": BROKEN,
+            "examples/wheel/BUILD.bazel": 'py_library(name = "wheel")\n',
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//:top", "//examples/wheel:wheel"]
+
+
+def test_nested_roots_in_a_pants_repository(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "BUILD": 'target(name = "top")\n',
+            "bazel/MODULE.bazel": "",
+            "bazel/BUILD": 'load("//:macros.bzl", "x")\n',
+            "testprojects/pants.toml": "",
+            "testprojects/BUILD": BROKEN,
+        },
+    )
+    assert run(["list", "::"], root=root) == (0, "//:top\n", "")
+
+
+def test_nested_buck2_projects(tmp_path: Path, run: Runner) -> None:
+    # A .buckconfig of its own does not make a directory another project in Buck2 (buck2's
+    # examples/with_prelude/android has one); a .buckroot does, unless it is a cell (shim/).
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\n  root = .\n  shim = shim\n",
+            "android/.buckconfig": "[cells]\n  root = .\n",
+            "android/BUCK": 'python_library(name = "android")\n',
+            "shim/.buckconfig": "[cells]\n  shim = .\n",
+            "shim/.buckroot": "",
+            "shim/BUCK": 'python_library(name = "shim")\n',
+            "hello/.buckconfig": "[cells]\n  root = .\n",
+            "hello/.buckroot": "",
+            "hello/BUCK": BROKEN,
+        },
+    )
+    code, out, err = run(["list", "//..."], root=root)
+    assert (code, err) == (0, "")
+    assert lines(out) == ["//android:android", "shim//:shim"]

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from graphpub.buildgraph import find_root
 from tests.conftest import TESTDATA, Runner, lines
 
 DEMO = TESTDATA / "demo"
 BAZEL = TESTDATA / "bazel_wheel"
 BUCK2 = TESTDATA / "buck2_python"
+BUCK2_CELLS = TESTDATA / "buck2_cells"
 
 # testdata/demo/EXPECTED.md, "Targets declared in BUILD files (12)" and "Generated targets"
 # (10), printed Pants-style (`src/python/greeting:greeting` is `src/python/greeting`, its
@@ -276,3 +278,52 @@ def test_buck2_macro_with_native_genrule(run: Runner) -> None:
     assert record["kind"] == "genrule"
     assert record["location"].startswith("python/greeter_cli/BUCK:19")
     assert record["fields"]["out"] == "out.txt"
+
+
+# ---------------------------------------------------------------- buck2_cells (Buck2 config)
+
+# testdata/buck2_cells/EXPECTED.md, "Targets (6)" and "Warnings".
+BUCK2_CELLS_TARGETS = [
+    "//:greet",
+    "//android:android",
+    "//greeter:greeter",
+    "//greeter:wheel",
+    "shim//third-party/python:click",
+    "shim//third-party/python:colorama",
+]
+FBCODE_WARNING = (
+    "warning: greeter/BUCK:12:9: cell 'fbcode' is not declared in .buckconfig ([cells], "
+    "[cell_aliases]): its targets, such as 'fbcode//common/python:log', are taken as those of "
+    "an external repository"
+)
+
+
+def test_buck2_cells_list_all(run: Runner) -> None:
+    for spec in ("::", "//..."):
+        code, out, err = run(["list", spec], root=BUCK2_CELLS)
+        assert (code, lines(err)) == (0, [FBCODE_WARNING]), spec
+        assert out.splitlines() == BUCK2_CELLS_TARGETS, spec
+
+
+def test_buck2_cells_dependencies_and_configuration(run: Runner) -> None:
+    records = {r["address"]: r for r in peek(run, BUCK2_CELLS, "--no-infer", "::")}
+    assert {a: r["dependencies"] for a, r in records.items()} == {
+        "//:greet": ["//greeter:greeter", "shim//third-party/python:click"],
+        "//android:android": [],
+        "//greeter:greeter": ["fbcode//common/python:log", "shim//third-party/python:click"],
+        "//greeter:wheel": ["//greeter:greeter"],
+        "shim//third-party/python:click": ["shim//third-party/python:colorama"],
+        "shim//third-party/python:colorama": [],
+    }
+    wheel = records["//greeter:wheel"]["fields"]
+    assert (wheel["dist"], wheel["version"]) == ("buck2-greeter-oss", "0.2.0-dev")
+    assert records["shim//third-party/python:click"]["fields"]["labels"] == ["oss-shim"]
+    assert records["shim//third-party/python:click"]["location"] == (
+        "shim/third-party/python/BUCK:3"
+    )
+
+
+def test_buck2_cells_project_roots() -> None:
+    assert find_root(BUCK2_CELLS / "android") == BUCK2_CELLS
+    assert find_root(BUCK2_CELLS / "greeter") == BUCK2_CELLS
+    assert find_root(BUCK2_CELLS / "shim" / "third-party" / "python") == BUCK2_CELLS / "shim"

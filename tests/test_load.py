@@ -313,3 +313,30 @@ def test_each_bzl_file_is_evaluated_once_with_several_jobs(tmp_path: Path, run: 
     assert len(lines(out)) == 600
     debug = [line for line in lines(err) if "DEBUG" in line]
     assert len(debug) == 1, err
+
+
+def test_a_select_in_a_bzl_file_naming_a_package_that_loads_it(tmp_path: Path, run: Runner) -> None:
+    # protobuf's upb/bazel/copts.bzl: a top-level select() on //upb:windows, a config_setting
+    # of upb/BUILD, which loads copts.bzl too. Evaluating upb for the select is no load cycle.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "upb/bazel/BUILD": "",
+            "upb/bazel/copts.bzl": (
+                'COPTS = select({"//upb:windows": ["/W4"], "//conditions:default": ["-Wall"]})\n'
+            ),
+            "upb/BUILD": (
+                'load("//upb/bazel:copts.bzl", "COPTS")\n'
+                'config_setting(name = "windows", constraint_values = ["@platforms//os:windows"])\n'
+                'cc_library(name = "upb", copts = COPTS)\n'
+            ),
+            "python/BUILD": (
+                'load("//upb/bazel:copts.bzl", "COPTS")\n'
+                'cc_library(name = "message", copts = COPTS, deps = ["//upb"])\n'
+            ),
+        },
+    )
+    records = {r["address"]: r for r in peek(run, root, "--no-infer", "//python:message", "//upb")}
+    assert records["//python:message"]["fields"]["copts"] == ["-Wall"]
+    assert records["//upb:upb"]["fields"]["copts"] == ["-Wall"]

@@ -295,6 +295,79 @@ def test_every_spec_must_match(pants_repo: Path, run: Runner) -> None:
     assert "'nope'" in err
 
 
+# ---------------------------------------------------------------- specs that select nothing
+
+MARKERS = {"pants": "pants.toml", "bazel": "MODULE.bazel", "buck2": ".buckconfig"}
+BUILD_FILES = {"pants": "BUILD", "bazel": "BUILD.bazel", "buck2": "BUCK"}
+
+
+@pytest.mark.parametrize("dialect", ["pants", "bazel", "buck2"])
+def test_an_empty_build_file_is_a_package_without_targets(
+    tmp_path: Path, run: Runner, dialect: str
+) -> None:
+    root = make_repo(
+        tmp_path, {MARKERS[dialect]: "", f"empty/{BUILD_FILES[dialect]}": "# nothing yet\n"}
+    )
+    for spec in ("empty:", "//empty:all", "//empty:*"):
+        assert run(["list", spec], root=root) == (0, "", ""), spec
+
+
+@pytest.mark.parametrize(("dialect", "code"), [("pants", 0), ("buck2", 0), ("bazel", 1)])
+def test_a_repository_without_build_files(
+    tmp_path: Path, run: Runner, dialect: str, code: int
+) -> None:
+    # Pants and Buck2 list nothing; Bazel's `//...` must match a target.
+    root = make_repo(tmp_path, {MARKERS[dialect]: "", "src/app.py": ""})
+    assert run(["list", "::"], root=root)[:2] == (code, "")
+    if code:
+        err = run(["list", "//..."], root=root)[2]
+        assert err.splitlines()[0] == "error: no targets found beneath '' (spec '//...')"
+        err = run(["list", "//src/..."], root=root)[2]
+        assert err.splitlines()[0] == "error: no targets found beneath 'src' (spec '//src/...')"
+
+
+def test_pants_selects_nothing_from_a_directory_that_exists(tmp_path: Path, run: Runner) -> None:
+    # Pants errs on a directory that does not exist, not on one without targets.
+    root = make_repo(
+        tmp_path, {"pants.toml": "", "docs/index.md": "", "BUILD": "target(name = 'r')\n"}
+    )
+    assert run(["list", "docs:"], root=root) == (0, "", "")
+    assert run(["list", "docs::"], root=root) == (0, "", "")
+    for spec in ("nowhere:", "nowhere::"):
+        code, out, err = run(["list", spec], root=root)
+        assert (code, out) == (1, "")
+        assert err.splitlines()[0] == f"error: no such directory 'nowhere' (spec '{spec}')"
+
+
+@pytest.mark.parametrize("dialect", ["bazel", "buck2"])
+def test_bazel_and_buck2_directory_spec_needs_a_package(
+    tmp_path: Path, run: Runner, dialect: str
+) -> None:
+    root = make_repo(tmp_path, {MARKERS[dialect]: "", "docs/index.md": ""})
+    code, out, err = run(["list", "//docs:all"], root=root)
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0] == "error: no build file in 'docs' for spec '//docs:all'"
+
+
+def test_a_spec_inside_another_build(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "bazel/MODULE.bazel": "",
+            "bazel/tools/BUILD": 'py_library(name = "t")\n',
+        },
+    )
+    for spec in ("bazel/tools:t", "bazel/tools:", "bazel::"):
+        code, out, err = run(["list", spec], root=root)
+        assert (code, out) == (1, "")
+        assert err.splitlines() == [
+            f"error: spec '{spec}' is not part of this build: 'bazel' holds MODULE.bazel: it "
+            "is the root of another build",
+            "hint: run graphpub -C bazel",
+        ]
+
+
 # ---------------------------------------------------------------- loading only what is needed
 
 

@@ -23,7 +23,7 @@ from graphpub.rules.distribution import Distribution, distributions, is_distribu
 from graphpub.rules.help import rule_help, rules_overview
 from graphpub.secrets import Secrets
 
-if TYPE_CHECKING:  # imported by the commands that use them (see _inferring)
+if TYPE_CHECKING:  # imported by the commands that use them (see _selected)
     from graphpub.publish.build import Artifact
     from graphpub.publish.ownership import Contents
     from graphpub.publish.publisher import Outcome, Plan
@@ -82,6 +82,8 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "stamp": None,
         "condition": None,
         "jobs": None,
+        "infer": True,
+        "strict": False,
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -104,7 +106,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         for name, url in config.index_urls.items():
             secrets.add_url(url, f"index_urls[{name!r}]")
         args.secrets = secrets
-        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs)
+        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs, strict=args.strict)
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:
@@ -199,16 +201,21 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
 # repository starts in a third of the time without them.
 
 
-def _inferring(args: argparse.Namespace, graph: BuildGraph) -> None:
+def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
+    """The targets the specs select, with the dependencies their imports imply (unless
+    --no-infer). The specs' packages are loaded first, so that a build file failing where a
+    command does not need it (inference reads the whole repository) is only a warning."""
+    addresses = resolve_specs(args.specs, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
 
         infer_dependencies(graph)
+        graph.check_complete(addresses)
+    return addresses
 
 
 def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    _inferring(args, graph)
-    addresses = sorted(resolve_specs(args.specs, graph), key=config.render)
+    addresses = sorted(_selected(args, graph), key=config.render)
     views = distributions(graph, addresses)
     packed: Mapping[Address, Contents] = {}
     if args.infer:
@@ -257,11 +264,9 @@ def _peek_record(
 def _selected_distributions(
     args: argparse.Namespace, graph: BuildGraph, command: str
 ) -> list[Address]:
-    """The distributions the specs select, with dependencies inferred; an error if none."""
-    from graphpub.publish.inference import infer_dependencies
-
-    infer_dependencies(graph)
-    selected = [a for a in resolve_specs(args.specs, graph) if is_distributable(graph.target(a))]
+    """The distributions the specs select, with dependencies inferred (unless --no-infer);
+    an error if none."""
+    selected = [a for a in _selected(args, graph) if is_distributable(graph.target(a))]
     if not selected:
         raise GraphpubError(
             "the specs select no distribution (python_distribution, py_wheel, python_wheel)",
@@ -354,8 +359,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.publisher import Options, plan, publish
 
     selected = _selected_distributions(args, graph, "publish")
-    everything = [t.address for t in graph.targets() if is_distributable(t)]
-    held = contents(graph, everything)
+    held = contents(graph, selected, required=True)
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
     options = Options(
         dry_run=args.dry_run,
@@ -369,6 +373,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     )
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
+    graph.check_complete(sorted(needed))
     built = _built(graph, config, {a: held[a] for a in needed})
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     views = {a: held[a].distribution for a in needed}
@@ -438,8 +443,7 @@ def _neighbours(
     walk: Callable[[BuildGraph, list[Address], bool], set[Address]],
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-        _inferring(args, graph)
-        roots = resolve_specs(args.specs, graph)
+        roots = _selected(args, graph)
         found = sorted(config.render(a) for a in walk(graph, roots, args.transitive))
         out.write("".join(line + "\n" for line in found))
 
@@ -452,8 +456,7 @@ def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) 
 
 
 def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    _inferring(args, graph)
-    roots = resolve_specs(args.specs, graph)
+    roots = _selected(args, graph)
     nodes = set(roots) | graph.dependencies(roots, transitive=True)
     edges = sorted(
         (config.render(a), config.render(b)) for a, b in graph.graph.subgraph(nodes).edges()
@@ -517,6 +520,19 @@ def _parser() -> argparse.ArgumentParser:
         help="a value for a version stamp such as {BUILD_EMBED_LABEL} (repeatable)",
     )
     common.add_argument(
+        "--no-infer",
+        dest="infer",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="only explicit dependencies, none inferred from Python imports",
+    )
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="stop at the first build file that fails, even one the command does not need",
+    )
+    common.add_argument(
         "--condition",
         action="append",
         metavar="LABEL",
@@ -543,8 +559,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", "list the targets the specs select", _list)
-    peek = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
-    inferring = [peek]
+    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -553,17 +568,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )
-        inferring.append(sub)
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument("--format", choices=("dot", "json"), default="dot")
-    inferring.append(sub)
-    for sub in inferring:
-        sub.add_argument(
-            "--no-infer",
-            dest="infer",
-            action="store_false",
-            help="only explicit dependencies, none inferred from Python imports",
-        )
     sub = command(
         "package", "build the sdists and wheels of the distributions, into dist/", _package
     )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from graphpub.buildgraph.cells import Cells
 from graphpub.errors import AddressError, SourceLocation, describe_character, unsafe_character
 
 
@@ -195,13 +196,17 @@ def parse_address(
     `relative_to` is the package of the build file that wrote it. `bare_name_is_target` says how
     to read a word with no `/` or `:`: Bazel and Buck2 read `"util"` as `:util`, Pants as the
     directory `util` relative to the build root. `cells` maps Buck2 cell names to their
-    root-relative directories, for `cell//pkg:name`.
+    root-relative directories, for `cell//pkg:name`; as `Cells`, they also say what `//` means
+    (the file's own cell) and which cells are external repositories.
     """
+    home = cells.home if isinstance(cells, Cells) else ""
     simple = _SIMPLE.fullmatch(text)
     if simple is not None:
         path = simple.group("path")
         if path is None:
-            path = "" if simple.group("anchor") else relative_to
+            path = home if simple.group("anchor") else relative_to
+        elif home and simple.group("anchor"):
+            path = f"{home}/{path}"
         return AddressInput(path=path, target=simple.group("name"), written=text)
 
     written = text
@@ -226,13 +231,19 @@ def parse_address(
     anchored = False
     cell = _CELL_PREFIX.match(text)
     if cell and not text.startswith("@"):
-        cell_path = (cells or {}).get(cell.group("cell"))
-        if cell_path is None:
+        name = cell.group("cell")
+        cell_path = (cells or {}).get(name)
+        if cell_path is not None:
+            text = "//" + posixpath.join(cell_path, text[cell.end() :]).lstrip("/")
+            home = ""  # the cell's path is from the build root
+        elif isinstance(cells, Cells) and cells.is_external(name):
+            # A cell not on disk: an external repository, by the cell's own name.
+            text = f"@{cells.external.get(name, name)}//{text[cell.end() :]}"
+        else:
             raise fail(
-                f"unknown cell {cell.group('cell')!r}",
+                f"unknown cell {name!r}",
                 hint="cells are declared in the [cells] section of .buckconfig",
             )
-        text = "//" + posixpath.join(cell_path, text[cell.end() :]).lstrip("/")
     if text.startswith("@"):
         repo_part, sep, rest = text.lstrip("@").partition("//")
         if not sep:
@@ -241,6 +252,8 @@ def parse_address(
         repository, text, anchored = repo_part, rest, True
     elif text.startswith("//"):
         text, anchored = text[2:], True
+        if home:  # `//` is the root of the file's own cell
+            text = home + (f"/{text}" if text and not text.startswith(":") else text)
 
     path, colon, target = text.partition(":")
     generated = ""

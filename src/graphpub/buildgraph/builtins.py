@@ -168,8 +168,13 @@ class NativeBuiltins:
         return self.existing_rules().get(name)
 
     def read_config(self, section: str, key: str, default: object = None) -> object:
-        """Buck2's read_config(): a `.buckconfig` value, else the default."""
-        return self._config.buckconfig.get(section, {}).get(key, default)
+        """Buck2's read_config(): a value of the configuration of the cell being evaluated
+        (its `.buckconfig` files), else the default."""
+        state = self._current("read_config()")
+        if self._config.buck2 is None:
+            return default
+        config = self._config.buck2.cell_of(state.directory).config
+        return config.get(section, {}).get(key, default)
 
     def print(self, encoded_call: str) -> None:
         """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and

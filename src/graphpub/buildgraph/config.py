@@ -1,18 +1,19 @@
 """The build root and graphpub's configuration.
 
-The root is the nearest ancestor holding one of `ROOT_MARKERS`, else the git top level.
-Configuration comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a
-Pants repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's
-own configuration does not set them, and its `[GLOBAL] build_file_prelude_globs` name the files
-of macros (`pants_macros`).
+The root is the nearest ancestor holding one of `ROOT_MARKERS` (for a `.buckconfig`, the
+outermost one up to a `.buckroot`, as Buck2 finds it), else the git top level. Configuration
+comes from `graphpub.toml` or `[tool.graphpub]` in the root `pyproject.toml`; in a Pants
+repository `pants.toml`'s `[GLOBAL] build_patterns` / `build_ignore` apply when graphpub's own
+configuration does not set them, and its `[GLOBAL] build_file_prelude_globs` name the files of
+macros (`pants_macros`). What the build system reads is read as it reads it: which
+files are build files, what it ignores (`pants_ignore` and `.gitignore`, Buck2's `[project]
+ignore`, `.bazelignore`), Buck2's configuration (`buckconfig`).
 """
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import difflib
-import posixpath
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,8 @@ from typing import Any
 import pathspec
 
 from graphpub.buildgraph.address import Address, AddressStyle
+from graphpub.buildgraph.buckconfig import Buck2Project, read_buck2_project
+from graphpub.buildgraph.cells import Cells
 from graphpub.errors import ConfigError, SourceLocation
 from graphpub.secrets import DEFAULT_SECRET_ENV
 
@@ -43,12 +46,19 @@ ROOT_MARKERS = (
 )
 
 DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*", "BUCK", "BUCK.v2")
+PANTS_BUILD_PATTERNS = ("BUILD", "BUILD.*")
+BAZEL_BUILD_FILES = ("BUILD.bazel", "BUILD")
+# Pants' own default of `[GLOBAL] pants_ignore`: hidden directories but two, and dist/.
+PANTS_IGNORE = (".*/", "/dist/", "__pycache__", "!.semgrep/", "!.github/")
+# A gitignore-style pattern's wildcards are matched by pathspec's regexes, which backtrack: more
+# than this many `*` in one segment could take minutes on a long directory name.
+MAX_IGNORE_STARS_PER_SEGMENT = 2
 DEFAULT_BUILD_IGNORE = (
     ".git/",
     ".hg/",
     ".svn/",
     "node_modules/",
-    "dist/",
+    "/dist/",  # graphpub's output; a package named dist below is code (protobuf's python/dist)
     ".graphpub/",
     ".venv/",
     "__pycache__/",
@@ -92,13 +102,24 @@ class Config:
     root: Path
     dialect: Dialect = Dialect.GRAPHPUB
     build_patterns: tuple[str, ...] = DEFAULT_BUILD_PATTERNS
+    """Every file a pattern matches is a build file of its directory (Pants, graphpub)."""
+    build_file_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Bazel and Buck2 read one build file per directory: at and below each directory given
+    (a Buck2 cell; the root), the first of its names present. Where none applies,
+    `build_patterns` do."""
     build_ignore: tuple[str, ...] = DEFAULT_BUILD_IGNORE
+    """gitignore-style patterns of directories never searched for build files."""
+    ignore: tuple[str, ...] = ()
+    """gitignore-style patterns of files and directories the build system never reads (Pants'
+    `pants_ignore` and `.gitignore`, Buck2's `[project] ignore`): not searched for build files,
+    not matched by globs."""
     strict_loads: bool = False
     strict_rules: bool = False
     defines: Mapping[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
     external_loads: Mapping[str, str] = field(default_factory=dict)
-    buckconfig: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    buck2: Buck2Project | None = None
+    """The Buck2 project (`.buckconfig`): cells and each one's configuration."""
     python_hubs: tuple[str, ...] = ()
     stamp: Mapping[str, str] = field(default_factory=dict)
     publish: tuple[PublishRule, ...] = ()
@@ -130,32 +151,28 @@ class Config:
     source: SourceLocation | None = None
 
     @property
-    def cells(self) -> Mapping[str, str]:
-        """Buck2 cells (`.buckconfig` `[cells]`), name to root-relative path, aliases included."""
-        cells = {}
-        for name, path in self.buckconfig.get("cells", {}).items():
-            normalized = posixpath.normpath(path.strip())
-            cells[name] = "" if normalized == "." else normalized
-        for alias, target in self.buckconfig.get("cell_aliases", {}).items():
-            if target.strip() in cells:
-                cells[alias] = cells[target.strip()]
-        return cells
+    def cells(self) -> Cells:
+        """Buck2 cells (`.buckconfig` `[cells]`) as the root cell's labels name them; each
+        build file sees them from its own cell (`Cells.seen_from`)."""
+        return self.buck2.cells_seen_from("") if self.buck2 is not None else Cells()
 
     def render(self, address: Address) -> str:
         """An address as this repository's users write it: `dir:name` in Pants repositories,
         `//dir:name` in Bazel ones, `cell//dir:name` for a Buck2 cell other than the root."""
         style = self.dialect.address_style
-        if self.dialect is Dialect.BUCK2 and not address.repository:
-            for cell, path in sorted(self.cells.items(), key=lambda item: -len(item[1])):
-                if path and (address.directory == path or address.directory.startswith(path + "/")):
-                    inner = Address(
-                        address.directory[len(path) :].lstrip("/"),
-                        address.name,
-                        address.file,
-                        address.generated,
-                        address.parameters,
-                    )
-                    return cell + inner.render(style)
+        if self.dialect is Dialect.BUCK2 and self.buck2 is not None:
+            if address.repository:  # a cell not on disk, such as the bundled prelude
+                return address.render(style).lstrip("@")
+            cell = self.buck2.cell_of(address.directory)
+            if cell.directory:
+                inner = Address(
+                    address.directory[len(cell.directory) :].lstrip("/"),
+                    address.name,
+                    address.file,
+                    address.generated,
+                    address.parameters,
+                )
+                return cell.name + inner.render(style)
         return address.render(style)
 
     def with_overrides(
@@ -175,11 +192,17 @@ class Config:
 
 
 def find_root(start: Path) -> Path:
-    """The nearest ancestor of `start` holding a root marker, else the git top level."""
+    """The nearest ancestor of `start` holding a root marker, else the git top level. Where
+    that marker is a `.buckconfig`, the root is found as Buck2 finds it: the outermost
+    directory above holding a `.buckconfig`, up to the first holding a `.buckroot` (a Buck2
+    project's cells and subdirectories often have `.buckconfig` files of their own)."""
     start = start.resolve()
     candidates = [start, *start.parents]
-    for directory in candidates:
-        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+    for index, directory in enumerate(candidates):
+        markers = [marker for marker in ROOT_MARKERS if (directory / marker).exists()]
+        if markers == [".buckconfig"]:
+            return _buck2_project_root(candidates[index:])
+        if markers:
             return directory
     for directory in candidates:
         if (directory / ".git").exists():
@@ -191,6 +214,19 @@ def find_root(start: Path) -> Path:
             "graphpub.toml at the repository root"
         ),
     )
+
+
+def _buck2_project_root(candidates: Sequence[Path]) -> Path:
+    root = candidates[0]
+    home = Path.home()
+    for directory in candidates:
+        if directory == home:  # ~/.buckconfig configures Buck2 for the user: not a project
+            break
+        if (directory / ".buckconfig").exists():
+            root = directory
+        if (directory / ".buckroot").exists():
+            break
+    return root
 
 
 _KEYS: dict[str, str] = {
@@ -267,14 +303,17 @@ def load_config(root: Path) -> Config:
                 f"unknown dialect {table['dialect']!r}", location=source, hint=_KEYS["dialect"]
             ) from None
 
+    max_build_file_bytes = _whole_number(table, "max_build_file_bytes", 10 << 20, source, minimum=1)
+    buck2 = (
+        read_buck2_project(root, max_build_file_bytes) if (root / ".buckconfig").is_file() else None
+    )
     build_patterns = _string_list(table, "build_patterns", source)
+    build_file_names: Mapping[str, tuple[str, ...]] = {}
     if build_patterns is None:
-        build_patterns = _pants_list_option(
-            pants_globals, "build_patterns", ("BUILD", "BUILD.*"), root
-        )
+        build_patterns, build_file_names = _dialect_build_files(dialect, pants_globals, buck2)
     build_ignore = _string_list(table, "build_ignore", source)
     if build_ignore is None:
-        pants_ignore = _pants_list_option(pants_globals, "build_ignore", (), root)
+        pants_ignore = _pants_list_option(pants_globals, "build_ignore", ())
         build_ignore = pants_ignore or ()
         _check_ignore_patterns(build_ignore, SourceLocation("pants.toml"))
     else:
@@ -284,6 +323,12 @@ def load_config(root: Path) -> Config:
         bazel_ignore = _bazelignore_patterns(bazelignore)
         _check_ignore_patterns(bazel_ignore, SourceLocation(".bazelignore"))
         build_ignore = (*build_ignore, *bazel_ignore)
+    if dialect is Dialect.PANTS:
+        ignore = _pants_ignore(root, pants_globals)
+    elif buck2 is not None:
+        ignore = _buck2_ignore(buck2)
+    else:
+        ignore = ()
 
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
@@ -295,13 +340,15 @@ def load_config(root: Path) -> Config:
         root=root,
         dialect=dialect,
         build_patterns=build_patterns or DEFAULT_BUILD_PATTERNS,
+        build_file_names=build_file_names,
         build_ignore=DEFAULT_BUILD_IGNORE + tuple(build_ignore),
+        ignore=ignore,
         strict_loads=strict_loads,
         strict_rules=strict_rules,
         defines=_string_table(table, "defines", source),
         conditions=tuple(_string_list(table, "conditions", source) or ()),
         external_loads=_string_table(table, "external_loads", source),
-        buckconfig=_read_buckconfig(root),
+        buck2=buck2,
         python_hubs=tuple(
             dict.fromkeys(
                 [*_declared_python_hubs(root), *(_string_list(table, "python_hubs", source) or ())]
@@ -328,21 +375,35 @@ def load_config(root: Path) -> Config:
         upload_retries=_whole_number(table, "upload_retries", 3, source, minimum=0),
         retry_backoff=_positive_number(table, "retry_backoff", 1.0, source),
         evaluation_timeout=_positive_number(table, "evaluation_timeout", 10.0, source),
-        max_build_file_bytes=_whole_number(
-            table, "max_build_file_bytes", 10 << 20, source, minimum=1
-        ),
+        max_build_file_bytes=max_build_file_bytes,
         max_nesting_depth=_whole_number(table, "max_nesting_depth", 100, source, minimum=1),
         max_evaluation_memory_mib=_whole_number(
             table, "max_evaluation_memory_mib", 1024, source, minimum=1
         ),
         bazel_module=_bazel_module_name(root),
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
-        build_file_prelude_globs=_pants_list_option(
-            pants_globals, "build_file_prelude_globs", (), root
-        )
+        build_file_prelude_globs=_pants_list_option(pants_globals, "build_file_prelude_globs", ())
         or (),
         source=source,
     )
+
+
+def _dialect_build_files(
+    dialect: Dialect, pants_globals: dict[str, Any], buck2: Buck2Project | None
+) -> tuple[tuple[str, ...], Mapping[str, tuple[str, ...]]]:
+    """(build_patterns, build_file_names) as the build system reads them: Pants every file
+    its `build_patterns` match; Bazel and Buck2 one file per directory, the first present of
+    `BUILD.bazel`, `BUILD` (not gazelle's `BUILD.in` / `BUILD.out` golden files) or of each
+    cell's `[buildfile]` names."""
+    if dialect is Dialect.PANTS:
+        patterns = _pants_list_option(pants_globals, "build_patterns", PANTS_BUILD_PATTERNS)
+        return patterns or PANTS_BUILD_PATTERNS, {}
+    if dialect is Dialect.BAZEL:
+        return BAZEL_BUILD_FILES, {"": BAZEL_BUILD_FILES}
+    if dialect is Dialect.BUCK2 and buck2 is not None:
+        names = {cell.directory: cell.build_files for cell in buck2.cells.values()}
+        return buck2.cell_of("").build_files, names
+    return DEFAULT_BUILD_PATTERNS, {}
 
 
 def _publish_rules(table: dict[str, Any], source: SourceLocation | None) -> tuple[PublishRule, ...]:
@@ -410,23 +471,6 @@ def _declared_python_hubs(root: Path) -> list[str]:
             text = path.read_text(encoding="utf-8", errors="replace")
             hubs.extend(a or b for a, b in _HUB_DECLARATION.findall(text))
     return hubs
-
-
-def _read_buckconfig(root: Path) -> dict[str, dict[str, str]]:
-    """`.buckconfig` as sections of key/value strings (for cells and `read_config()`)."""
-    path = root / ".buckconfig"
-    if not path.is_file():
-        return {}
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=".buckconfig")
-    except (configparser.Error, UnicodeDecodeError) as e:
-        raise ConfigError(
-            f"cannot read .buckconfig: {str(e).splitlines()[0]}",
-            location=SourceLocation(".buckconfig"),
-        ) from None
-    return {section: dict(parser[section]) for section in parser.sections()}
 
 
 def _optional_string(table: dict[str, Any], key: str, source: SourceLocation | None) -> str | None:
@@ -552,7 +596,7 @@ def _toml_type(value: Any) -> str:
 
 
 def _pants_list_option(
-    table: dict[str, Any], key: str, default: tuple[str, ...], root: Path
+    table: dict[str, Any], key: str, default: tuple[str, ...]
 ) -> tuple[str, ...] | None:
     """A Pants list option: a plain list, or a table with `add` / `remove` (`key.add = [...]`)."""
     if key not in table:
@@ -575,17 +619,59 @@ def _pants_list_option(
     )
 
 
-def _check_ignore_patterns(patterns: Sequence[str], location: SourceLocation | None) -> None:
+def _check_ignore_patterns(
+    patterns: Sequence[str], location: SourceLocation | None, key: str = "build_ignore"
+) -> None:
     """An invalid gitignore pattern is an error of the file that has it, not of the run."""
     for pattern in patterns:
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])
         except ValueError as e:
             raise ConfigError(
-                f"invalid build_ignore pattern {pattern!r}: {e}",
+                f"invalid {key} pattern {pattern!r}: {e}",
                 location=location,
                 hint=_KEYS["build_ignore"],
             ) from None
+        if any(s.count("*") > MAX_IGNORE_STARS_PER_SEGMENT for s in pattern.split("/")):
+            raise ConfigError(
+                f"{key} pattern {pattern!r} has more than {MAX_IGNORE_STARS_PER_SEGMENT} '*' "
+                "in one path segment",
+                location=location,
+                hint="simplify it: every '*' more makes matching a long name slower",
+            )
+
+
+def _pants_ignore(root: Path, pants_globals: dict[str, Any]) -> tuple[str, ...]:
+    """`[GLOBAL] pants_ignore` after the patterns of `.gitignore` and `.git/info/exclude`
+    (unless `pants_ignore_use_gitignore = false`), as Pants reads them: its own patterns
+    win, so `!pattern` there includes what git ignores."""
+    use_gitignore = pants_globals.get("pants_ignore_use_gitignore", True)
+    if not isinstance(use_gitignore, bool):
+        raise ConfigError(
+            "[GLOBAL] pants_ignore_use_gitignore must be true or false",
+            location=SourceLocation("pants.toml"),
+        )
+    patterns: list[str] = []
+    for name in (".gitignore", ".git/info/exclude") if use_gitignore else ():
+        path = root / name
+        if path.is_file():
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, start=1):
+                _check_ignore_patterns([line], SourceLocation(name, number), name)
+                patterns.append(line)
+    own = _pants_list_option(pants_globals, "pants_ignore", PANTS_IGNORE)
+    own = PANTS_IGNORE if own is None else own
+    _check_ignore_patterns(own, SourceLocation("pants.toml"), "[GLOBAL] pants_ignore")
+    return (*patterns, *own)
+
+
+def _buck2_ignore(project: Buck2Project) -> tuple[str, ...]:
+    """Each cell's `[project] ignore`, and where the cells that are not on disk are declared
+    (Buck2 reads their files from elsewhere: the bundled prelude from itself)."""
+    patterns = [pattern for cell in project.cells.values() for pattern in cell.ignore]
+    patterns.extend(f"/{directory}/" for directory in project.external_directories if directory)
+    _check_ignore_patterns(patterns, SourceLocation(".buckconfig"), "[project] ignore")
+    return tuple(patterns)
 
 
 def _bazelignore_patterns(path: Path) -> list[str]:

@@ -134,7 +134,7 @@ class PackageState:
         directory = self.directory
         while directory:
             directory = posixpath.dirname(directory)
-            package = self.evaluator.package(directory)
+            package = self.evaluator.ancestor_package(directory)
             if package is not None and key in package.settings:
                 found.append(package.settings[key])
         self._ancestor_settings[key] = found
@@ -237,6 +237,10 @@ class Evaluator:
         self._macros = PantsMacros(config.build_file_prelude_globs, tree, self._read)
         # How columns of lowered Python files map back to the user's (python_compat).
         self._columns: dict[str, ColumnMap] = {}
+        self._failures: dict[str, GraphpubError] = {}
+        self._bzl_failures: dict[str, GraphpubError] = {}
+        self.on_ancestor_failure: Callable[[str, GraphpubError], None] = _reraise
+        """Decides what a failing ancestor package means to the one being evaluated."""
 
     # ---------------------------------------------------------------- packages
 
@@ -244,6 +248,8 @@ class Evaluator:
         """The package in `directory`, evaluated on first use; None if it has no build file."""
         if directory in self._packages:
             return self._packages[directory]
+        if directory in self._failures:  # each build file fails once, however often asked
+            raise self._failures[directory]
         if any(state.directory == directory for state in self._stack):
             return None  # being evaluated: a select() looked back into its own package
         listing = self.tree.listing(directory)
@@ -259,13 +265,35 @@ class Evaluator:
                 location=SourceLocation(build_files[0]),
                 hint="package directories are named in plain text: rename it",
             )
+        # A package evaluated while a .bzl file is (a select() there naming a config_setting
+        # of it) loads files on a chain of its own: that .bzl is no cycle of its.
+        chain, self._load_chain = self._load_chain, []
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
+        except GraphpubError as error:
+            self._failures[directory] = error
+            raise
         finally:
             self.limits.address_space.end()
+            self._load_chain = chain
         self._packages[directory] = package
         return package
+
+    def ancestor_package(self, directory: str) -> Package | None:
+        """A package above the one being evaluated, for the settings it hands down (Pants'
+        `__defaults__`); if it fails, `on_ancestor_failure` says whether that is the error of
+        the one below (by raising) or it goes on without them."""
+        try:
+            return self.package(directory)
+        except GraphpubError as error:
+            self.on_ancestor_failure(directory, error)
+            return None
+
+    @property
+    def failures(self) -> Mapping[str, GraphpubError]:
+        """The error of each package whose build file failed."""
+        return self._failures
 
     def _load_package(self, directory: str, build_files: tuple[str, ...]) -> Package:
         package = self._evaluate_package(Package(directory, build_files))
@@ -316,12 +344,19 @@ class Evaluator:
         """Whether `directory` is a package already evaluated."""
         return directory in self._packages
 
-    def evaluate_many(self, directories: Sequence[str]) -> GraphpubError | None:
-        """Evaluate packages until one fails; the error, or None."""
+    def evaluate_many(
+        self, directories: Sequence[str], *, keep_going: bool = False
+    ) -> GraphpubError | None:
+        """Evaluate packages until one fails; the error, or None. With `keep_going`, evaluate
+        them all: the failures are in `failures`."""
         self.limits.address_space.begin()
         try:
             for index, directory in enumerate(directories, start=1):
-                self.package(directory)
+                try:
+                    self.package(directory)
+                except GraphpubError:
+                    if not keep_going:
+                        raise
                 if index % CAP_REFRESH == 0:
                     self.limits.address_space.refresh()
         except GraphpubError as error:
@@ -330,10 +365,12 @@ class Evaluator:
             self.limits.address_space.end()
         return None
 
-    def adopt(self, packages: Mapping[str, Package]) -> None:
-        """Take packages another process evaluated."""
+    def adopt(self, packages: Mapping[str, Package], failures: Mapping[str, GraphpubError]) -> None:
+        """Take packages another process evaluated, and the failures it met."""
         for directory, package in packages.items():
             self._packages.setdefault(directory, package)
+        for directory, error in failures.items():
+            self._failures.setdefault(directory, error)
 
     def report_progress(self, buffer: mmap.mmap) -> None:
         """See `Limits.report_progress`."""
@@ -789,6 +826,8 @@ class Evaluator:
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
             return self._bzl_modules[path]
+        if path in self._bzl_failures:  # evaluated once: every package loading it fails so
+            raise self._bzl_failures[path]
         if path in self._load_chain:
             chain = [*self._load_chain[self._load_chain.index(path) :], path]
             raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
@@ -815,6 +854,9 @@ class Evaluator:
                 frozen = self._json_module(path, text, where)
             else:
                 frozen = self._run(path, text, bzl=True).freeze()
+        except GraphpubError as error:
+            self._bzl_failures[path] = error
+            raise
         finally:
             self._load_chain.pop()
         self._bzl_modules[path] = frozen
@@ -923,6 +965,10 @@ class Evaluator:
 
 
 _WITH_PACKAGE_CODE = Evaluator._with_package.__code__
+
+
+def _reraise(directory: str, error: GraphpubError) -> None:
+    raise error
 
 
 def _raised_by_the_call(error: BaseException, callers: tuple[object, ...]) -> bool:

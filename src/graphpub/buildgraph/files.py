@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pathspec
 
-from graphpub.buildgraph.config import Config
+from graphpub.buildgraph.config import MAX_IGNORE_STARS_PER_SEGMENT, ROOT_MARKERS, Config, Dialect
 from graphpub.errors import ConfigError
 
 # Where two build files of different systems sit in one directory, Bazel reads only
@@ -29,9 +29,6 @@ from graphpub.errors import ConfigError
 _SHADOWED_BY = {"BUILD": "BUILD.bazel", "BUCK": "BUCK.v2"}
 # No path is longer: a longer pattern matches nothing, and would compile to a huge regex.
 MAX_PATTERN_LENGTH = 4096
-# A gitignore-style pattern's wildcards are matched by pathspec's regexes, which backtrack: more
-# than this many `*` in one segment could take minutes on a long directory name.
-MAX_IGNORE_STARS_PER_SEGMENT = 2
 # Entries a glob matches between two calls of its `check`.
 _CHECK_EVERY = 1024
 
@@ -45,6 +42,8 @@ class Listing:
     build_files: tuple[str, ...]
     symlinked_dirs: frozenset[str] = frozenset()
     is_virtualenv: bool = False
+    root_markers: frozenset[str] = frozenset()
+    """The files that mark the root of a build (`MODULE.bazel`, `.buckroot`, ...)."""
 
 
 class GlobPatternError(ValueError):
@@ -58,18 +57,66 @@ class FileTree:
         self.root = config.root
         self._root_str = str(config.root)
         self._build_file = _compile_any(config.build_patterns)
-        self._ignore = _IgnoreMatcher(config.build_ignore)
+        # Innermost first: a Buck2 cell inside another reads its own names.
+        self._build_file_names = sorted(
+            config.build_file_names.items(), key=lambda item: -len(item[0])
+        )
+        self._ignore = _IgnoreMatcher(config.build_ignore + config.ignore)
+        self._file_ignore = _IgnoreMatcher(config.ignore) if config.ignore else None
+        self._other_roots = _other_root_markers(config)
+        cells = config.buck2.cells.values() if config.buck2 is not None else ()
+        self._cells = frozenset(cell.directory for cell in cells)
         self._listings: dict[str, Listing | None] = {}
+        self._ignored: dict[str, bool] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def is_ignored(self, directory: str) -> bool:
-        """Matched by build_ignore, or a virtualenv (of any name: it holds `pyvenv.cfg`)."""
-        if not directory:
-            return False
-        if self._ignore.matches_dir(directory):
-            return True
+        """Whether a directory is outside this build: it or one above it is matched by
+        build_ignore or ignore, a virtualenv (of any name: it holds `pyvenv.cfg`), or the
+        root of another build (`other_root`)."""
+        unknown = []  # the directory and those above it not looked at yet, nearest first
+        while directory and directory not in self._ignored:
+            unknown.append(directory)
+            directory = posixpath.dirname(directory)
+        ignored = bool(directory) and self._ignored[directory]
+        for below in reversed(unknown):
+            ignored = ignored or self._ignore.matches_dir(below) or self._is_apart(below)
+            self._ignored[below] = ignored
+        return ignored
+
+    def _is_apart(self, directory: str) -> bool:
         listing = self.listing(directory)
-        return listing is not None and listing.is_virtualenv
+        return listing is not None and (
+            listing.is_virtualenv or self.other_root(directory) is not None
+        )
+
+    def excluded_by(self, directory: str) -> tuple[str, str] | None:
+        """Why a directory is not part of this build, if it is not: (the directory at or above
+        it that is ignored, a virtualenv or the root of another build, and which)."""
+        parts = directory.split("/") if directory else []
+        for depth in range(1, len(parts) + 1):
+            above = "/".join(parts[:depth])
+            if self._ignore.matches_dir(above):
+                return above, "is ignored (build_ignore, or what the build system ignores)"
+            listing = self.listing(above)
+            if listing is None:
+                return None
+            if listing.is_virtualenv:
+                return above, "is a virtualenv"
+            marker = self.other_root(above)
+            if marker is not None:
+                return above, f"holds {marker}: it is the root of another build"
+        return None
+
+    def other_root(self, directory: str) -> str | None:
+        """The root marker that makes a directory below the root the root of another build,
+        whose labels mean paths from it, not from here (a Bazel module of its own in
+        `examples/`, a Buck2 project with its own `.buckroot`); None if it has none. A Buck2
+        cell is not another build: it is part of this one."""
+        listing = self.listing(directory)
+        if not directory or listing is None or directory in self._cells:
+            return None
+        return next((m for m in self._other_roots if m in listing.root_markers), None)
 
     def listing(self, directory: str) -> Listing | None:
         """The entries of a root-relative directory, or None if it does not exist."""
@@ -104,18 +151,31 @@ class FileTree:
                         continue  # a dangling link or a file removed while we read
         except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
             return None
+        if self._file_ignore is not None:
+            prefix = f"{directory}/" if directory else ""
+            files = [name for name in files if not self._file_ignore.matches(prefix + name)]
+        return Listing(
+            tuple(files),
+            tuple(dirs),
+            self._build_files(directory, files),
+            frozenset(symlinked_dirs),
+            is_virtualenv="pyvenv.cfg" in files,
+            root_markers=_ROOT_MARKERS.intersection(files),
+        )
+
+    def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
+        """The build files among a directory's files: the first of its names present where
+        one build file is read (Bazel, Buck2), else every file a pattern matches."""
+        for below, names in self._build_file_names:
+            if not below or directory == below or directory.startswith(below + "/"):
+                present = set(files)
+                return next(((name,) for name in names if name in present), ())
         match = self._build_file.fullmatch
         build_files = sorted(f for f in files if match(f))
         for shadowed, preferred in _SHADOWED_BY.items():
             if shadowed in build_files and preferred in build_files:
                 build_files.remove(shadowed)
-        return Listing(
-            tuple(files),
-            tuple(dirs),
-            tuple(build_files),
-            frozenset(symlinked_dirs),
-            is_virtualenv="pyvenv.cfg" in files,
-        )
+        return tuple(build_files)
 
     def _inside_root(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -285,6 +345,18 @@ class FileTree:
         return entries
 
 
+_ROOT_MARKERS = frozenset((*ROOT_MARKERS, ".buckroot"))
+
+
+def _other_root_markers(config: Config) -> tuple[str, ...]:
+    """The files that make a directory below the root the root of another build. In Buck2 a
+    `.buckconfig` alone does not (Buck2 takes the outermost one as the project's, and its
+    subdirectories often have their own): a `.buckroot` does."""
+    if config.dialect is Dialect.BUCK2:
+        return (*(m for m in ROOT_MARKERS if m != ".buckconfig"), ".buckroot")
+    return ROOT_MARKERS
+
+
 def _no_check() -> None:
     return None
 
@@ -389,7 +461,8 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 class _IgnoreMatcher:
-    """gitignore-style directory matching; one combined regex unless a pattern negates."""
+    """gitignore-style matching, the last pattern matching a path deciding (a `!pattern`
+    includes again); one combined regex answers for the paths no pattern matches."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         for line in patterns:
@@ -399,20 +472,25 @@ class _IgnoreMatcher:
                     f"{MAX_IGNORE_STARS_PER_SEGMENT} '*' in one path segment",
                     hint="simplify it: every '*' more makes matching a long name slower",
                 )
-        self._spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-        regexes: list[str] = []
-        negated = False
-        for pattern in self._spec.patterns:
+        ordered: list[tuple[re.Pattern[str], bool]] = []
+        for pattern in pathspec.GitIgnoreSpec.from_lines(patterns).patterns:
             regex = getattr(pattern, "regex", None)
             if regex is None:
                 continue
-            negated = negated or not pattern.include
             # pathspec's regexes name their groups; unnamed, they can share one alternation.
-            regexes.append(f"(?:{_NAMED_GROUP.sub('(?:', regex.pattern)})")
-        self._combined = None if negated else re.compile("|".join(regexes))
+            unnamed = re.compile(_NAMED_GROUP.sub("(?:", regex.pattern))
+            ordered.append((unnamed, bool(pattern.include)))
+        self._any = re.compile("|".join(f"(?:{r.pattern})" for r, _ in ordered) or "(?!)")
+        negated = any(not include for _, include in ordered)
+        self._ordered = ordered[::-1] if negated else None
 
     def matches_dir(self, directory: str) -> bool:
-        path = directory + "/"
-        if self._combined is not None:
-            return self._combined.match(path) is not None
-        return self._spec.match_file(path)
+        return self.matches(directory + "/")
+
+    def matches(self, path: str) -> bool:
+        """Whether `path` (a directory's with a trailing `/`) is ignored."""
+        if self._any.match(path) is None:
+            return False
+        if self._ordered is None:
+            return True
+        return next(include for regex, include in self._ordered if regex.match(path))

@@ -17,18 +17,21 @@ import os
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from graphpub.buildgraph.address import Address, AddressInput, Exclusion, generator_of_file
 from graphpub.buildgraph.config import Config
-from graphpub.buildgraph.evaluator import Evaluator
+from graphpub.buildgraph.confined import read_inside_root
+from graphpub.buildgraph.evaluator import Evaluator, Package
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import (
     BuildFileError,
     GraphError,
+    GraphpubError,
     SourceLocation,
     locate_keyword,
     locate_quoted,
@@ -56,80 +59,171 @@ class BuildGraph:
         rules: RuleSet,
         warn: Callable[[str], None] = lambda _m: None,
         jobs: int | None = None,
+        strict: bool = False,
     ) -> None:
         self.config = config
         self.jobs = jobs or os.cpu_count() or 1
+        self.strict = strict
         self.tree = FileTree(config)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
+        self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules
         self._targets: dict[Address, Target] = {}
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
         self._inferred: dict[Address, list[Address]] = {}
+        # Targets loaded without being needed whose dependencies could not all be resolved:
+        # the error, for when something needs them after all (`check_complete`).
+        self._incomplete: dict[Address, GraphpubError] = {}
         self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
 
     # ---------------------------------------------------------------- loading
 
-    def load(self, directories: Iterable[str]) -> None:
-        """Evaluate these packages and all they depend on, add them to the graph, and check it."""
-        with _gc_paused():
-            self._load(directories)
+    def load(self, directories: Iterable[str], *, needed: bool = True) -> None:
+        """Evaluate these packages and all they depend on, add them to the graph, and check it.
 
-    def _load(self, directories: Iterable[str]) -> None:
-        pending = [d for d in dict.fromkeys(directories) if d not in self._in_graph]
+        `needed`: the command needs them (a spec names them, ...): a build file that fails
+        is the command's error. Otherwise (a command that looks at the whole repository, a
+        package above a spec's) it is a warning and the command goes on without it, unless
+        `strict`; what needs such a package later gets its error then."""
+        with _gc_paused():
+            self._load(directories, needed or self.strict)
+
+    def _load(self, directories: Iterable[str], needed: bool) -> None:
+        pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
         evaluate_packages(
             self._evaluator,
-            [d for d in pending if not self._evaluator.is_package_known(d)],
+            [d for d, _ in pending if not self._evaluator.is_package_known(d)],
             self.jobs,
+            keep_going=not needed,
         )
-        added: list[Target] = []
+        added: list[tuple[Target, bool]] = []
         seen = self._in_graph
         while pending:
-            directory = pending.pop()
+            directory, required = pending.pop()
             if directory in seen:
                 continue
-            seen.add(directory)
-            package = self._evaluator.package(directory)
+            package = self._package(directory, required)
+            if directory not in self._evaluator.failures:
+                seen.add(directory)
             if package is None:
                 continue
             for target in package.targets.values():
-                added.append(target)
+                added.append((target, required))
                 for dependency in target.dependencies:
-                    if not dependency.repository and dependency.path not in seen:
-                        pending.extend(self._candidate_packages(dependency))
+                    if dependency.repository or dependency.path in seen:
+                        continue
+                    if self._names_a_file(dependency):
+                        # Its owner may be in any package above it: which, resolving tells,
+                        # and the error of one that failed is then the target's.
+                        directories = ancestors(posixpath.dirname(dependency.path))
+                        pending.extend((directory, False) for directory in directories)
+                    else:
+                        pending.append((dependency.path, required))
         if not added:
             return
         self._networkx = None
-        for target in added:
+        for target, _ in added:
             self._targets[target.address] = target
-        for target in added:
-            self._dependencies[target.address] = self._resolved_dependencies(target)
-        for target in added:
+        for target, required in added:
+            self._dependencies[target.address] = self._resolved_dependencies(target, required)
+        for target, _ in added:
             if target.generator is not None:
                 # Pants: a target generator depends on every target it generates.
                 self._dependencies[target.generator].append(target.address)
         self._check_acyclic()
 
-    def load_all(self) -> None:
-        self.load(self.tree.packages_under(""))
+    def _package(self, directory: str, needed: bool) -> Package | None:
+        """The package in `directory`; a failure is an error if it is needed, else a warning
+        and no package."""
+        try:
+            return self._evaluator.package(directory)
+        except GraphpubError as error:
+            if needed or self.strict:
+                raise
+            self._skipped(directory, error)
+            return None
 
-    def ensure_loaded(self, directory: str) -> None:
+    def _ancestor_failed(self, directory: str, error: GraphpubError) -> None:
+        """Pants evaluates the build files above a package for the `__defaults__` they hand
+        down: where one fails, the package below cannot be what Pants makes of it if that
+        file sets any (its error is then the package's); else the package goes on without it."""
+        if self.strict or self._sets_defaults(directory):
+            raise error
+        self._skipped(directory, error, ": it sets no __defaults__ for the packages below it")
+
+    def _sets_defaults(self, directory: str) -> bool:
+        listing = self.tree.listing(directory)
+        for name in listing.build_files if listing is not None else ():
+            path = posixpath.join(directory, name) if directory else name
+            try:
+                text = read_inside_root(
+                    str(self.config.root), path, self.config.max_build_file_bytes
+                )
+            except GraphpubError:
+                return True  # unreadable: it may
+            if b"__defaults__" in text:
+                return True
+        return False
+
+    def _skipped(self, directory: str, error: GraphpubError, why: str = "") -> None:
+        self.warn(
+            f"{error} (package '{directory or '//'}' skipped{why}; --strict makes this an error)",
+            key=f"skipped:{directory}",
+        )
+
+    def load_all(self) -> None:
+        """Load every package, for a command that looks at the whole repository (inference's
+        module map, `dependents`, ownership): one that fails is a warning (`load`)."""
+        self.load(self.tree.packages_under(""), needed=False)
+
+    def ensure_loaded(self, directory: str, *, needed: bool = True) -> None:
         """Load the package in `directory` (and its dependencies) if not loaded yet."""
         if directory not in self._in_graph:
-            self.load([directory])
+            self.load([directory], needed=needed)
+
+    @property
+    def failures(self) -> Mapping[str, GraphpubError]:
+        """The error of each package whose build file failed, by directory."""
+        return self._evaluator.failures
+
+    def failure_above(self, path: str) -> tuple[str, GraphpubError] | None:
+        """The nearest package at or above a file's directory that failed, and its error:
+        where the owner of the file may be."""
+        for directory in ancestors(posixpath.dirname(path)):
+            error = self._evaluator.failures.get(directory)
+            if error is not None:
+                return directory, error
+        return None
+
+    def check_complete(self, addresses: Iterable[Address]) -> None:
+        """Raise the error that left a target these addresses need (they or their
+        dependencies) without one of its dependencies."""
+        if not self._incomplete:
+            return
+        roots = list(addresses)
+        needed = {*roots, *self.dependencies(roots, transitive=True)}
+        for address in sorted(needed, key=attrgetter("key")):
+            error = self._incomplete.get(address)
+            if error is not None:
+                raise error
+
+    def mark_incomplete(self, address: Address, error: GraphpubError) -> None:
+        """A dependency of `address` could not be found because of `error` (say, an import of
+        a module in a package that failed): what needs it gets that error."""
+        self._incomplete.setdefault(address, error)
 
     def is_package(self, directory: str) -> bool:
         return self.tree.is_package(directory)
 
-    def _candidate_packages(self, dependency: AddressInput) -> list[str]:
-        if self._evaluator.is_package_known(dependency.path):
-            return [dependency.path]
-        if self.tree_has_file(dependency.path):
-            return ancestors(posixpath.dirname(dependency.path))
-        return [dependency.path]
+    def _names_a_file(self, dependency: AddressInput) -> bool:
+        """Whether a dependency names a file (Pants' `dir/f.py`) rather than a package."""
+        return not self._evaluator.is_package_known(dependency.path) and self.tree_has_file(
+            dependency.path
+        )
 
     def tree_has_file(self, path: str) -> bool:
         if not path:
@@ -139,7 +233,7 @@ class BuildGraph:
 
     # ---------------------------------------------------------------- edges
 
-    def _resolved_dependencies(self, target: Target) -> list[Address]:
+    def _resolved_dependencies(self, target: Target, needed: bool) -> list[Address]:
         source = target.address
         resolved_all: list[Address] = []
         for dependency in target.dependencies:
@@ -147,7 +241,21 @@ class BuildGraph:
                 continue  # Pants: `!x` / `!!x` only drop (inferred) dependencies
             found = self._targets.get(dependency.directory_address)
             # Most dependencies name a loaded target: take it without the general resolution.
-            candidates = [found.address] if found is not None else self.resolve(dependency, target)
+            if found is not None:
+                candidates = [found.address]
+            else:
+                try:
+                    candidates = self.resolve(dependency, target)
+                except GraphpubError as error:
+                    if needed or self.strict:
+                        raise
+                    self._incomplete.setdefault(source, error)
+                    if error not in self._evaluator.failures.values():  # else already said
+                        self.warn(
+                            f"{error} (ignored: this command does not need "
+                            f"{self.config.render(source)}; --strict makes this an error)"
+                        )
+                    continue
             for resolved in candidates:
                 if resolved is source:  # both canonical: the objects held in self._targets
                     raise GraphError(
@@ -163,6 +271,7 @@ class BuildGraph:
         if dependency.repository:
             address = dependency.directory_address
             if address not in self._targets:
+                self._check_cell(dependency, referrer)
                 self._targets[address] = self._rules.external_target(
                     address, referrer.location, self.config.python_hubs
                 )
@@ -185,6 +294,25 @@ class BuildGraph:
             return []
         raise self._missing(dependency, referrer)
 
+    def _check_cell(self, dependency: AddressInput, referrer: Target) -> None:
+        """Buck2: a label of a cell `.buckconfig` does not declare names an external
+        repository (one this checkout does not hold, such as Meta's `fbsource`): say so once."""
+        project = self.config.buck2
+        cell = dependency.repository
+        if (
+            project is None
+            or dependency.written.lstrip("!").startswith("@")
+            or cell in project.external
+        ):
+            return
+        location = self.locate_written(referrer, dependency.written)
+        self.warn(
+            f"{location}: cell '{cell}' is not declared in .buckconfig ([cells], "
+            f"[cell_aliases]): its targets, such as '{dependency.written}', are taken as "
+            "those of an external repository",
+            key=f"undeclared-cell:{cell}",
+        )
+
     def _file_owners(self, dependency: AddressInput, referrer: Target) -> list[Address]:
         """Pants file addresses: `a/f.py` names the targets owning it, `a/f.py:t` owner `t`."""
         path = dependency.path
@@ -196,6 +324,9 @@ class BuildGraph:
             and (directory is None or owner.address.directory == directory)
             and (not dependency.parameters or owner.address.parameters == dependency.parameters)
         ]
+        failed = self.failure_above(path)
+        if not owners and failed is not None:
+            raise failed[1]  # the owner may be in the package that failed
         if not owners:
             named = f" named '{dependency.target}'" if dependency.target else ""
             raise GraphError(
@@ -392,7 +523,9 @@ class BuildGraph:
         generator made a target for the file, that target (as `pants list path` shows)."""
         owners: list[Target] = []
         for directory in ancestors(posixpath.dirname(path)):
-            self.ensure_loaded(directory)
+            self.ensure_loaded(directory, needed=False)
+            if directory in self.failures:
+                continue  # what needs an owner it may hold gets its error (`failure_above`)
             for target in self.package_targets(directory):
                 address = target.address
                 if address.file or address.generated or path not in self.owned_files(target):

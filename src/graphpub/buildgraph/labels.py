@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
+from graphpub.buildgraph.cells import Cells
 from graphpub.errors import BuildFileError, SourceLocation
 
 # Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
@@ -22,7 +23,7 @@ _CELL = re.compile(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
 
 def repository_of(label: str) -> str:
     """The external repository a label names: `rules_python` for `@rules_python//python:x`."""
-    return label[1:].lstrip("@").partition("//")[0]
+    return label.lstrip("@").partition("//")[0]
 
 
 class LoadLabels:
@@ -44,17 +45,17 @@ class LoadLabels:
         mapped = self._mapped_external(label)
         if mapped is not None:
             return mapped
+        cells = self._cells.seen_from(from_dir) if isinstance(self._cells, Cells) else self._cells
         text = label
         cell = _CELL.match(label)
-        if (
-            cell
-            and cell.group("cell") in self._cells
-            and cell.group("cell") not in BUILTIN_REPOSITORIES
-        ):
-            text = "//" + posixpath.join(self._cells[cell.group("cell")], label[cell.end() :])
-        elif label.startswith("@") and not label.startswith(("@//", "@@//")):
-            return None
+        if cell and cell.group("cell") in cells and cell.group("cell") not in BUILTIN_REPOSITORIES:
+            text = "//" + posixpath.join(cells[cell.group("cell")], label[cell.end() :])
+        elif cell or (label.startswith("@") and not label.startswith(("@//", "@@//"))):
+            return None  # `@repo//`, or a cell not on disk
         text = text.lstrip("@")
+        if isinstance(cells, Cells) and cells.home and not cell and text.startswith("//"):
+            # Buck2: `//` and `@//` are the root of the file's own cell.
+            text = "//" + posixpath.join(cells.home, text[2:])
         if text.startswith("//"):
             package, colon, name = text[2:].partition(":")
             path = posixpath.join(package, name) if colon else package

@@ -45,6 +45,7 @@ _POLL_SECONDS = 0.5
 @dataclass
 class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
+    failures: dict[str, GraphpubError] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     error: BaseException | None = None
 
@@ -57,23 +58,28 @@ class _Worker:
     stopped: bool = False
 
 
-def evaluate_packages(evaluator: Evaluator, directories: Sequence[str], jobs: int) -> None:
+def evaluate_packages(
+    evaluator: Evaluator, directories: Sequence[str], jobs: int, *, keep_going: bool = False
+) -> None:
     """Evaluate the packages in `directories` into the evaluator's cache, using up to `jobs`
-    processes; raises the first error (by location) any of them met."""
+    processes; raises the first error (by location) any of them met. With `keep_going`, a
+    package that fails is only one of the evaluator's `failures`."""
     jobs = min(jobs, len(directories) // MIN_PACKAGES_PER_WORKER)
     if jobs < 2 or not hasattr(os, "fork"):
-        _raise_first([evaluator.evaluate_many(directories)])
+        _raise_first([evaluator.evaluate_many(directories, keep_going=keep_going)])
         return
     shares = _shares(directories, jobs)
     workers: list[_Worker] = []
     try:
         for share in shares[1:]:
-            workers.append(_fork(evaluator, share))
-        errors: list[BaseException | None] = [evaluator.evaluate_many(shares[0])]
+            workers.append(_fork(evaluator, share, keep_going))
+        errors: list[BaseException | None] = [
+            evaluator.evaluate_many(shares[0], keep_going=keep_going)
+        ]
         while workers:
             result = _collect(workers[0], evaluator.config)
             workers.pop(0)
-            evaluator.adopt(result.packages)
+            evaluator.adopt(result.packages, result.failures)
             for key, message in result.warnings:
                 evaluator.warn(message, key=key)
             errors.append(result.error)
@@ -94,7 +100,7 @@ def _shares(directories: Sequence[str], jobs: int) -> list[list[str]]:
     return [list(directories[:parent_count])] + [list(rest[i :: jobs - 1]) for i in range(jobs - 1)]
 
 
-def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
+def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Worker:
     progress = mmap.mmap(-1, PROGRESS_SIZE)  # anonymous and shared with the child
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
@@ -109,10 +115,11 @@ def _fork(evaluator: Evaluator, share: Sequence[str]) -> _Worker:
         die_with_parent(parent)  # where the kernel cannot, the parent's finally stops it
         evaluator.report_progress(progress)
         result = _Result()
-        known = set(evaluator.packages)
+        known, failed = set(evaluator.packages), set(evaluator.failures)
         evaluator.capture_warnings(result.warnings)
-        result.error = evaluator.evaluate_many(share)
+        result.error = evaluator.evaluate_many(share, keep_going=keep_going)
         result.packages = {d: p for d, p in evaluator.packages.items() if d not in known}
+        result.failures = {d: e for d, e in evaluator.failures.items() if d not in failed}
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # an unpicklable error: send what it says

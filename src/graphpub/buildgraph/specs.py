@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
+from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph, ancestors
-from graphpub.errors import AddressError, SpecError
+from graphpub.errors import AddressError, GraphpubError, SpecError
 
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
 
@@ -111,6 +112,11 @@ def _without_cell(text: str, graph: BuildGraph) -> str:
     if not sep or not cell or cell.startswith("@"):
         return text
     cells = graph.config.cells
+    if cell not in cells and cell in cells.external:
+        raise SpecError(
+            f"spec {text!r} names the cell {cell!r}, which is not on disk ([external_cells]); "
+            "specs select targets of this repository"
+        )
     if cell not in cells:
         raise SpecError(
             f"spec {text!r} names the unknown cell {cell!r}",
@@ -126,7 +132,9 @@ def _file_target(
     for directory in ancestors(posixpath.dirname(path)):
         if generator_directory is not None and directory != generator_directory:
             continue
-        graph.ensure_loaded(directory)
+        graph.ensure_loaded(directory, needed=False)
+        if directory in graph.failures:
+            continue
         for target in graph.package_targets(directory):
             if target.address.name == name and not target.address.file:
                 relative = posixpath.relpath(path, directory or ".")
@@ -145,35 +153,62 @@ def _directory(path: str, text: str) -> str:
 
 
 def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
-    """The addresses the specs select, sorted; a spec that matches nothing is an error."""
+    """The addresses the specs select, sorted; a spec that matches nothing is an error, and
+    so is a build file that fails where a selected target is or one it depends on."""
     specs = parse_specs(texts, graph)
-    graph.load(_directories_to_load([*specs.includes, *specs.excludes], graph))
+    needed, above = _directories_to_load(specs, graph)
+    graph.load(needed)
+    graph.load(above, needed=False)
     selected: set[Address] = set()
     for spec in specs.includes:
         matched = _match(spec, graph)
-        if not matched:
+        if not matched and not _may_select_nothing(spec, graph):
             raise _no_match(spec, graph)
         selected |= matched
     for spec in specs.excludes:
         selected -= _match(spec, graph)
-    return sorted(selected, key=attrgetter("key"))
+    ordered = sorted(selected, key=attrgetter("key"))
+    graph.check_complete(ordered)
+    return ordered
 
 
-def _directories_to_load(specs: Iterable[Spec], graph: BuildGraph) -> list[str]:
-    directories: list[str] = []
-    for spec in specs:
+def _directories_to_load(specs: Specs, graph: BuildGraph) -> tuple[list[str], list[str]]:
+    """(The packages the specs select targets of, those others that may hold some: above
+    them, the owners of files, excluded ones). A failure in the first is an error, in the
+    others a warning: Pants evaluates every build file above a spec's, for the __defaults__
+    they hand down, but one that fails blocks nothing below it unless it sets some
+    (`BuildGraph._ancestor_failed`)."""
+    excluded = {
+        package
+        for spec in specs.excludes
+        if isinstance(spec, (RecursiveSpec, DirectorySpec))
+        for package in (
+            graph.tree.packages_under(spec.directory)
+            if isinstance(spec, RecursiveSpec)
+            else [spec.directory]
+        )
+    }
+    needed: list[str] = []
+    above: list[str] = []
+    for spec in specs.includes:
         if isinstance(spec, AddressSpec):
-            directories.append(spec.address.directory)
+            needed.append(spec.address.directory)
         elif isinstance(spec, DirectorySpec):
+            needed.append(spec.directory)
             # Generators above the directory may make targets for files in it.
-            directories.extend(ancestors(spec.directory))
+            above.extend(ancestors(spec.directory))
         elif isinstance(spec, RecursiveSpec):
-            directories.extend(graph.tree.packages_under(spec.directory))
-            directories.extend(ancestors(spec.directory))
+            below = graph.tree.packages_under(spec.directory)
+            needed.extend(d for d in below if d not in excluded)
+            above.extend([*(d for d in below if d in excluded), *ancestors(spec.directory)])
         else:
             for path in _files(spec, graph):
-                directories.extend(ancestors(posixpath.dirname(path)))
-    return directories
+                above.extend(ancestors(posixpath.dirname(path)))
+    for spec in specs.excludes:
+        if isinstance(spec, FileSpec):
+            for path in _files(spec, graph):
+                above.extend(ancestors(posixpath.dirname(path)))
+    return needed, above
 
 
 def _files(spec: FileSpec, graph: BuildGraph) -> list[str]:
@@ -216,9 +251,47 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     return owners
 
 
-def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
+def _may_select_nothing(spec: Spec, graph: BuildGraph) -> bool:
+    """Whether a spec may select nothing, as the build system allows: every one a directory
+    that is a package (an empty build file: no targets); Pants any directory that exists
+    (`::` of a repository without build files); Buck2 any directory with a recursive spec.
+    Bazel's `//dir/...` needs a target."""
+    if isinstance(spec, (AddressSpec, FileSpec)) or graph.tree.excluded_by(spec.directory):
+        return False
+    dialect = graph.config.dialect
+    if isinstance(spec, DirectorySpec) and graph.is_package(spec.directory):
+        return True
+    if isinstance(spec, RecursiveSpec) and dialect is Dialect.BAZEL:
+        return False
+    pants = dialect in (Dialect.PANTS, Dialect.GRAPHPUB)
+    exists = graph.tree.listing(spec.directory) is not None
+    return exists and (pants or isinstance(spec, RecursiveSpec))
+
+
+def _no_match(spec: Spec, graph: BuildGraph) -> GraphpubError:
+    if isinstance(spec, FileSpec):
+        files = _files(spec, graph)
+        if not files or not graph.tree_has_file(files[0]):
+            return SpecError(
+                f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
+            )
+        failed = next(filter(None, map(graph.failure_above, files)), None)
+        if failed is not None:
+            return failed[1]  # the owner may be in the package that failed
+        return SpecError(
+            f"no target owns {spec.text!r}",
+            hint="a file is owned by a target in its directory or above that lists it in its "
+            "sources",
+        )
+    directory = spec.address.directory if isinstance(spec, AddressSpec) else spec.directory
+    excluded = graph.tree.excluded_by(directory)
+    if excluded is not None:
+        where, why = excluded
+        return SpecError(
+            f"spec {spec.text!r} is not part of this build: '{where}' {why}",
+            hint=f"run graphpub -C {where}" if why.endswith("another build") else None,
+        )
     if isinstance(spec, AddressSpec):
-        directory = spec.address.directory
         if not graph.is_package(directory):
             return SpecError(
                 f"no build file in '{directory or '//'}' for spec {spec.text!r}",
@@ -232,25 +305,19 @@ def _no_match(spec: Spec, graph: BuildGraph) -> SpecError:
             hint=("did you mean one of: " if close else "targets there: ")
             + ", ".join(graph.config.render(Address(directory, n)) for n in shown),
         )
+    if graph.tree.listing(directory) is None:
+        return SpecError(
+            f"no such directory '{directory}' (spec {spec.text!r})",
+            hint=_package_hint(directory, graph),
+        )
     if isinstance(spec, DirectorySpec):
         return SpecError(
-            f"no targets in '{spec.directory or '//'}' (spec {spec.text!r})",
+            f"no build file in '{spec.directory or '//'}' for spec {spec.text!r}",
             hint=_package_hint(spec.directory, graph),
         )
-    if isinstance(spec, RecursiveSpec):
-        return SpecError(
-            f"no targets at or below '{spec.directory or '//'}' (spec {spec.text!r})",
-            hint=(
-                "build files are found by the build_patterns config key and skipped by build_ignore"
-            ),
-        )
-    if not _files(spec, graph) or not graph.tree_has_file(_files(spec, graph)[0]):
-        return SpecError(
-            f"no file matches {spec.text!r}", hint="file specs are relative to the build root"
-        )
     return SpecError(
-        f"no target owns {spec.text!r}",
-        hint="a file is owned by a target in its directory or above that lists it in its sources",
+        f"no targets found beneath '{spec.directory}' (spec {spec.text!r})",
+        hint="build files are found by the build_patterns config key and skipped by build_ignore",
     )
 
 

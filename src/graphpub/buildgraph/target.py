@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
+from graphpub.buildgraph.cells import Cells
 from graphpub.buildgraph.config import Dialect
 from graphpub.errors import BuildFileError, SourceLocation
 
@@ -285,11 +286,12 @@ def parse_dependencies(call: RuleCall, field_names: Iterable[str]) -> tuple[Addr
 
 def parse_in_package(text: str, package: PackageContext, location: SourceLocation) -> AddressInput:
     """An address as the build file of `package` means it (its directory, dialect, cells)."""
+    cells = package.cells
     return parse_address(
         text,
         relative_to=package.directory,
         bare_name_is_target=package.dialect.bare_name_is_target,
-        cells=package.cells,
+        cells=cells.seen_from(package.directory) if isinstance(cells, Cells) else cells,
         location=location,
     )
 

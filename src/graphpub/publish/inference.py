@@ -228,6 +228,8 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         for path, module, is_package in by_target.get(target.address, ()):
             for imported in cache.imports(graph.config.root / path, module, is_package):
                 code, stubs = owners.owners(imported.candidates)
+                if not code and not stubs and graph.failures:
+                    _note_unowned(graph, target, imported.candidates, roots)
                 code -= excluded | {target.address}
                 stubs -= excluded | {target.address}
                 if len(code) > 1:
@@ -241,6 +243,21 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     cache.save()
     graph.add_inferred(inferred)
     return inferred
+
+
+def _note_unowned(
+    graph: BuildGraph, target: Target, candidates: Iterable[str], roots: list[str]
+) -> None:
+    """An import of a module whose file is in the repository, that no target owns: its owner
+    may be in a package that failed, and whatever needs `target` needs that one."""
+    for name in module_names(candidates):
+        for root in roots:
+            base = posixpath.join(root, name.replace(".", "/"))
+            for path in (f"{base}.py", f"{base}.pyi", f"{base}/__init__.py"):
+                failed = graph.failure_above(path) if graph.tree_has_file(path) else None
+                if failed is not None:
+                    graph.mark_incomplete(target.address, failed[1])
+                    return
 
 
 def _excluded(target: Target, graph: BuildGraph) -> set[Address]:

@@ -47,21 +47,28 @@ class Contents:
     requires_python: str | None
 
 
-def contents(graph: BuildGraph, addresses: Sequence[Address]) -> dict[Address, Contents]:
-    """The contents of the distributions at `addresses` (the graph should hold inferred
+def contents(
+    graph: BuildGraph, addresses: Sequence[Address], *, required: bool = False
+) -> dict[Address, Contents]:
+    """The contents of the distributions at `addresses`, and with `required` of the other
+    distributions of the repository they require, and so on (the graph should hold inferred
     dependencies, as `publish.inference.infer_dependencies` adds them)."""
     graph.load_all()  # an owner may be anywhere above the code it owns
     views = distributions(graph, [t.address for t in graph.targets() if is_distributable(t)])
     owners = _Owners(graph, views)
     result: dict[Address, Contents] = {}
-    for address in addresses:
+    pending = list(addresses)
+    while pending:
+        address = pending.pop(0)
         view = views.get(address)
-        if view is None:
+        if view is None or address in result:
             continue
         if view.kind == "python_distribution":
             result[address] = owners.pants_contents(view)
         else:
             result[address] = _wheel_rule_contents(graph, view, views)
+        if required:
+            pending.extend(result[address].depends_on)
     return result
 
 
@@ -82,6 +89,20 @@ class _Owners:
             if target in self.closures[d] and _is_ancestor(d.directory, residence)
         ]
         render = self.graph.config.render
+        closest_depth = max((len(_parts(c.directory)) for c in candidates), default=-1)
+        failed = [
+            (directory, error)
+            for directory, error in self.graph.failures.items()
+            if _is_ancestor(directory, residence) and len(_parts(directory)) > closest_depth
+        ]
+        if failed:  # a closer owner may be in a package that failed: that is the error
+            directory, error = max(failed, key=lambda item: len(_parts(item[0])))
+            raise NoOwnerError(
+                error.message,
+                location=error.location,
+                hint=f"the python_distribution that owns {render(target)}, which "
+                f"{render(needed_by)} needs, may be in '{directory or '//'}'",
+            )
         if not candidates:
             raise NoOwnerError(
                 f"no python_distribution owns {render(target)}, which {render(needed_by)} needs",

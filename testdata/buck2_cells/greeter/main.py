@@ -1,0 +1,5 @@
+from greeter import GREETING
+
+
+def main():
+    print("hello")
