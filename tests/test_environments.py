@@ -69,21 +69,36 @@ def test_bazel_native_rules_and_bzl_globals(run: Runner) -> None:
         "//:default_toolchain",
         "//:linux",
         "//:linux_x86_64",
+        "//:protos",
+        "//:test_answers_questions",
+        "//:test_cites_sources",
+        "//:tests",
         "//:toolchain_flag",
         "//:version",
     ]
-    # Only the repository graphpub cannot see is worth a word.
+    # Only the repository graphpub cannot see is worth a word, and the name its imitated
+    # macro made twice (the first target stays; the one with an empty name makes none).
     assert lines(err) == [
         "warning: tools/defs.bzl:6:6: load of unknown external '@vendored_runtime//:runtime.bzl':"
-        " runtime stand in as the file uses them (a call with a name makes an opaque target; map"
-        " the repository with the external_loads config key, or set strict_loads = true)"
+        " copy_kwargs, runtime stand in as the file uses them (a call with a name makes an opaque"
+        " target; map the repository with the external_loads config key, or set strict_loads ="
+        " true)",
+        "warning: BUILD.bazel:43: a second opaque target named 'protos' in package '//' (first"
+        " made at BUILD.bazel:43) is left out",
+    ]
+    assert peeked(run, root, "//:protos")["fields"]["srcs"] == ["first.proto"]
+    # str() of a function as Bazel writes it: rules_testing names tests after their functions.
+    assert peeked(run, root, "//:tests")["fields"]["srcs"] == [
+        ":test_answers_questions",
+        ":test_cites_sources",
     ]
     # `runtime.python_library(...)`: a module of the external repository, used as a struct.
     library = peeked(run, root, "//:app_lib")
     assert library["kind"] == "runtime.python_library"
     assert library["location"] == "BUILD.bazel:30"  # the BUILD file's call of the macro
     assert library["fields"]["srcs"] == ["app/main.py"]
-    assert library["fields"]["tags"] == ["@platforms//os:linux"]  # @platforms//host
+    # A stand-in's result is the caller's to change (`kwargs = copy_kwargs(kwargs)`).
+    assert library["fields"]["tags"] == ["app", "@platforms//os:linux"]  # @platforms//host
     assert peeked(run, root, "//:app")["fields"]["main"] == "main.py"  # skylib's paths
     assert peeked(run, root, "//:app")["fields"]["data"] == ["app/config.json"]  # selects
     assert peeked(run, root, "//:app_files")["fields"]["srcs"] == ["app/main.py"]  # depset
@@ -117,7 +132,9 @@ def test_buck2_prelude_rules_and_typed_bzl_files(run: Runner) -> None:
 
 def test_rules_python_itself_serves_its_own_files(run: Runner) -> None:
     """In rules_python's own repository `//python:packaging.bzl` is what graphpub serves as
-    `@rules_python//python:packaging.bzl`: the file (which fails if evaluated) never is."""
+    `@rules_python//python:packaging.bzl`: the file (which fails if evaluated) never is. Its
+    private helpers (`//python/private:builders.bzl`), which graphpub does not serve, load for
+    real: the wheel's distribution comes from one."""
     root = ENVIRONMENTS / "rules_python"
     assert listed(run, root) == [
         "//examples/wheel:mypkg",
@@ -128,6 +145,64 @@ def test_rules_python_itself_serves_its_own_files(run: Runner) -> None:
     ]
     wheel = peeked(run, root, "//examples/wheel:wheel")
     assert wheel["distribution"]["name"] == "example_minimal_library"
+
+
+def test_pants_globs_overrides_cycles_and_plugin_fields(run: Runner) -> None:
+    root = ENVIRONMENTS / "pants_forms"
+    code, out, err = run(["list", "::"], root=root)
+    assert code == 0, err
+    assert lines(out) == [
+        "//:scripts",
+        "pants-plugins/internal_plugins",
+        "pants-plugins/internal_plugins/releases.py",
+        "src/app",
+        "src/app/a.py",  # `./*.py`; `!generated/` leaves out generated/gen.py
+        "src/app/b.py",
+        "src/app/messages_pb2.py",
+    ]
+    # A field of the repository's own plugin: kept, with one warning.
+    assert lines(err) == [
+        "warning: src/app/BUILD:1: python_sources(): field 'release_channel' is none graphpub"
+        " knows: kept, as a plugin of the repository's may add it (see the fields with: graphpub"
+        " help python_sources; strict_rules = true makes this an error)"
+    ]
+    assert peeked(run, root, "src/app/messages_pb2.py")["fields"]["tags"] == ["generated"]
+    # A generator graphpub has no schema for owns Pants' default sources.
+    assert peeked(run, root, "//:scripts")["sources"] == ["release.sh"]
+    # a.py and b.py need each other: Pants allows cycles through file targets.
+    code, out, err = run(["dependencies", "--transitive", "src/app/a.py"], root=root)
+    assert (code, lines(out)) == (0, ["src/app/b.py"]), err
+
+
+def test_pants_plugin_fields_are_errors_under_strict_rules(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[GLOBAL]\nbackend_packages = ["pants.backend.python", "acme.x"]\n',
+            "graphpub.toml": "strict_rules = true\n",
+            "BUILD": 'python_sources(name="lib", release_channel="beta")\n',
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert err.startswith("BUILD:1:"), err
+    assert "unknown field 'release_channel'" in err
+
+
+def test_pants_cycles_between_build_file_targets_are_still_errors(
+    tmp_path: Path, run: Runner
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "[GLOBAL]\n",
+            "BUILD": 'target(name="a", dependencies=[":b"])\n'
+            'target(name="b", dependencies=[":a"])\n',
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert "cycle" in err and "//:a -> //:b -> //:a" in err, err
 
 
 def test_an_unknown_name_warns_once_for_every_use(tmp_path: Path, run: Runner) -> None:

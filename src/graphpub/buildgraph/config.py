@@ -148,6 +148,9 @@ class Config:
     """Globs of environment variable names holding credentials (TWINE_* always does)."""
     build_file_prelude_globs: tuple[str, ...] = ()
     """Pants' `[GLOBAL] build_file_prelude_globs`: files of macros every BUILD file sees."""
+    pants_plugins: bool = False
+    """Whether pants.toml loads plugins of its own (`pythonpath`, backends beyond `pants.`),
+    which may add fields to the targets graphpub knows."""
     source: SourceLocation | None = None
 
     @property
@@ -384,6 +387,7 @@ def load_config(root: Path) -> Config:
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
         build_file_prelude_globs=_pants_list_option(pants_globals, "build_file_prelude_globs", ())
         or (),
+        pants_plugins=_loads_plugins(pants_globals),
         source=source,
     )
 
@@ -593,6 +597,16 @@ def _toml_type(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "a date or time"
+
+
+def _loads_plugins(pants_globals: Mapping[str, Any]) -> bool:
+    """Whether pants.toml loads plugins of its own: a `pythonpath`, or a backend package that is
+    not one of Pants' own (`pants.backend...`)."""
+    backends = pants_globals.get("backend_packages", [])
+    if isinstance(backends, Mapping):  # `backend_packages.add = [...]`
+        backends = backends.get("add", [])
+    own = [b for b in backends if isinstance(b, str) and not b.startswith("pants.")]
+    return bool(pants_globals.get("pythonpath")) or bool(own)
 
 
 def _pants_list_option(

@@ -78,6 +78,9 @@ NEVER_STAND_IN = frozenset(
 MAX_STANDINS = 64
 _STANDIN_ALIAS = "_graphpub_standin"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Builtins whose results Bazel writes differently from starlark, by the prelude's name for
+# Bazel's form: a file calling one sees Bazel's (a file assigning the name keeps its own).
+BAZEL_FORMS = {"str": "bazel_str"}
 _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 
 
@@ -142,6 +145,14 @@ class PackageState:
 
     def is_credential_variable(self, name: str) -> bool:
         return is_secret_name(name, self.evaluator.config.secret_env)
+
+    @property
+    def plugin_fields(self) -> bool:
+        config = self.evaluator.config
+        return self.dialect is Dialect.PANTS and config.pants_plugins and not config.strict_rules
+
+    def warn(self, message: str, key: str) -> None:
+        self.evaluator.warn(message, key=key)
 
     def read_text(self, relative: str, near: SourceLocation | None = None) -> str:
         """A package-relative file's text, checked to stay inside the root; errors point at
@@ -635,6 +646,13 @@ class Evaluator:
                 self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
                 macros = self._macros.load_statement(words)
         loads = [repr(n) for n in sorted(builtins.intersection(words))]
+        loads += [
+            f"{name}={form!r}"
+            for name, form in BAZEL_FORMS.items()
+            if not python
+            and re.search(rf"\b{name}\(", text)
+            and not re.search(rf"^\s*{name}\s*=", text, re.M)
+        ]
         if standins:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
         statements = [f"load({PRELUDE_LABEL!r}, {', '.join(loads)})"] if loads else []
@@ -772,7 +790,7 @@ class Evaluator:
         where = locate_quoted(from_path, from_text.splitlines(), label) or SourceLocation(from_path)
         symbols = requested.get(label, {})
         local = self._labels.local_path(label, self._package_of(from_path), where)
-        if local is not None and not self._self_served(local):
+        if local is not None and not self._self_served(local, symbols):
             return self._load_bzl(local, where)
         repository = repository_of(label) if local is None else self._labels.root_module
         # graphpub writes the symbols of builtin and unknown modules as Starlark source.
@@ -816,12 +834,18 @@ class Evaluator:
             candidate = posixpath.dirname(candidate)
         return directory if not self.tree.is_package("") else ""
 
-    def _self_served(self, path: str) -> bool:
+    def _self_served(self, path: str, symbols: Mapping[str, str]) -> bool:
         """Whether a local `.bzl` file is one graphpub serves itself: the repository is
-        rules_python (`module(name = "rules_python")`), and the file one of the API it
-        defines (`//python:packaging.bzl`) — which graphpub serves as `@rules_python//...`."""
+        rules_python (`module(name = "rules_python")`), the file one of the API it defines
+        (`//python:packaging.bzl`) and every symbol asked for a rule graphpub knows — as it
+        serves `@rules_python//...`. Its private helpers (rule builders) load for real."""
         served = SELF_SERVED.get(self._labels.root_module or "", ())
-        return path.endswith(".bzl") and path.startswith(served)
+        return (
+            path.endswith(".bzl")
+            and path.startswith(served)
+            and bool(symbols)
+            and all(s in self._prelude_names for s in symbols)
+        )
 
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
@@ -953,6 +977,17 @@ class Evaluator:
                     "logs: rename it (or the file it is named after)",
                 )
         existing = package.targets.get(target.address)
+        if existing is not None and self._both_opaque(existing, target):
+            # Macros of other ecosystems that graphpub only imitates (names made from
+            # `str(function)`, which starlark writes otherwise than Bazel) may collide: the
+            # first target stays, and loading goes on.
+            self.warn(
+                f"{target.location}: a second opaque target named "
+                f"'{target.address.name}' in package '{package.directory or '//'}' (first made "
+                f"at {existing.location}) is left out",
+                key=f"opaque-duplicate:{target.address}",
+            )
+            return
         if existing is not None:
             raise GraphError(
                 f"duplicate target name '{target.address.name}' in package "
@@ -962,6 +997,12 @@ class Evaluator:
                 hint="every target in a package needs its own name",
             )
         package.targets[target.address] = target
+
+    def _both_opaque(self, first: Target, second: Target) -> bool:
+        dialect = file_dialect(first.location.path, self.config.dialect)
+        return not (
+            self.rules.describes(first.kind, dialect) or self.rules.describes(second.kind, dialect)
+        )
 
 
 _WITH_PACKAGE_CODE = Evaluator._with_package.__code__

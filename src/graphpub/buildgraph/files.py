@@ -239,6 +239,9 @@ class FileTree:
         `cross_packages`, for file specs on the command line). `check` is called now and then
         (per pattern, per thousand entries): it may raise to stop a glob that takes too long."""
         check = check or _no_check
+        # `./a.py` is `a.py` (Pants' globs take both).
+        exclude = [_here(p) for p in exclude]
+        include = [_here(p) for p in include]
         # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read it:
         # the directory and everything below it.
         exclude = [
@@ -359,6 +362,12 @@ def _other_root_markers(config: Config) -> tuple[str, ...]:
 
 def _no_check() -> None:
     return None
+
+
+def _here(pattern: str) -> str:
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern
 
 
 def _names_a_directory(pattern: str) -> bool:

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from graphpub.buildgraph.address import Address, AddressInput, Exclusion, generator_of_file
-from graphpub.buildgraph.config import Config
+from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package
 from graphpub.buildgraph.files import FileTree, GlobPatternError
@@ -410,11 +410,23 @@ class BuildGraph:
         return locate_quoted(location.path, lines, written, location.line) or location
 
     def _check_acyclic(self) -> None:
-        if _is_acyclic(self._dependencies):
+        successors = self._dependencies
+        if self.config.dialect is Dialect.PANTS:
+            # Pants tolerates cycles through the targets it generates for files (imports of
+            # one module by another, and explicit file dependencies): only those between
+            # targets written in BUILD files are errors.
+            successors = {
+                a: [d for d in dependencies if not d.file]
+                for a, dependencies in successors.items()
+                if not a.file
+            }
+        if _is_acyclic(successors):
             return
         import networkx as nx
 
-        cycle = [edge[0] for edge in nx.find_cycle(self.graph)]
+        graph = nx.DiGraph()
+        graph.add_edges_from((a, d) for a, ds in successors.items() for d in ds if d in successors)
+        cycle = [edge[0] for edge in nx.find_cycle(graph)]
         cycle = _rotate_to_smallest(cycle)
         first = self.target(cycle[0])
         path = " -> ".join(self.config.render(a) for a in [*cycle, cycle[0]])

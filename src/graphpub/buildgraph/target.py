@@ -123,6 +123,16 @@ class PackageContext(Protocol):
         """`settings[key]` of the packages above this one that set it, nearest first."""
         ...
 
+    @property
+    def plugin_fields(self) -> bool:
+        """Whether a field no schema knows may be a plugin's (Pants plugins of the repository
+        add fields): then it is kept with a warning, not an error."""
+        ...
+
+    def warn(self, message: str, key: str) -> None:
+        """A warning about the build file, once per `key`."""
+        ...
+
     def is_credential_variable(self, name: str) -> bool:
         """Whether an environment variable holds a credential (TWINE_*, `secret_env`)."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphpub.rules import bazel, buck2, pants
-from graphpub.rules.catalog import all_rules, pants_objects
+from graphpub.rules.catalog import all_rules, pants_default_sources, pants_objects
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Generates
 
@@ -20,6 +20,7 @@ def default_rules() -> SchemaRuleSet:
             bazel.DIALECT: bazel.COMMON_FIELDS,
             buck2.DIALECT: buck2.COMMON_FIELDS,
         },
+        default_sources=pants_default_sources(),
         expanders={
             Generates.PER_SOURCE_FILE: pants.expand_per_source_file,
             Generates.PER_REQUIREMENT: pants.expand_per_requirement,

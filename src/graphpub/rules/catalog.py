@@ -9,7 +9,13 @@ load. (Names that are in no catalog still load, as stand-ins, with a warning: `s
 from __future__ import annotations
 
 import functools
+import sys
 from importlib import resources
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
 @functools.cache
@@ -32,3 +38,12 @@ VALUE_HELPERS = ("python_artifact", "setup_py")
 def pants_objects() -> str:
     """Starlark of Pants' BUILD-file objects (`http_source`, `per_platform`, ...)."""
     return resources.files("graphpub.rules").joinpath("pants_objects.bzl").read_text("utf-8")
+
+
+@functools.cache
+def pants_default_sources() -> dict[str, tuple[str, ...]]:
+    """The default `sources` of Pants target generators without a schema (`shell_sources`:
+    `*.sh` but tests), so that an opaque target of such a kind owns its files."""
+    text = resources.files("graphpub.rules").joinpath("catalogs").joinpath("pants_sources.toml")
+    document = tomllib.loads(text.read_text("utf-8"))
+    return {kind: tuple(globs) for kind, globs in document.items()}

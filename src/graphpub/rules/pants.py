@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -436,9 +437,16 @@ def expand_per_source_file(
     exclude = [e[1:] for e in entries if e.startswith("!")]
     shared = {k: v for k, v in fields.items() if k not in ("sources", "overrides")}
     overrides = _overrides(fields, call)
-    generated = []
-    for path in package.glob(include, exclude):
-        generated.append((path, {**shared, "source": path, **overrides.pop(path, {})}))
+    paths = package.glob(include, exclude)
+    # A key may be a glob (`test_*.py`), as Pants allows: it overrides every file it matches.
+    by_path: dict[str, dict[str, Any]] = {}
+    for key in list(overrides):
+        matched = [p for p in paths if fnmatch.fnmatchcase(p, key)] if _is_glob(key) else []
+        for path in matched if matched else ([key] if key in paths else []):
+            by_path.setdefault(path, {}).update(overrides[key])
+        if matched or key in paths:
+            del overrides[key]
+    generated = [(path, {**shared, "source": path, **by_path.get(path, {})}) for path in paths]
     if overrides:
         raise BuildFileError(
             f"{call.kind}(): unused file paths in the `overrides` field: "
@@ -447,6 +455,10 @@ def expand_per_source_file(
             hint="each key must be a file the `sources` field matches",
         )
     return generated
+
+
+def _is_glob(key: str) -> bool:
+    return any(character in key for character in "*?[")
 
 
 def expand_per_requirement(

@@ -6,6 +6,7 @@ file target and a Buck2 test rule); rules with no schema fall back to opaque tar
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -50,6 +51,7 @@ class SchemaRuleSet:
         prelude: str = "",
         common_fields: Mapping[str, Sequence[Field]] | None = None,
         expanders: Mapping[Generates, Expander] | None = None,
+        default_sources: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._by_dialect: dict[str, dict[str, RuleSchema]] = {}
         for schema in schemas:
@@ -64,6 +66,8 @@ class SchemaRuleSet:
         self._functions = dict(functions or {})
         self._prelude = prelude
         self._expanders = dict(expanders or {})
+        # Pants: the `sources` an opaque target generator owns when its call names none.
+        self._default_sources = dict(default_sources or {})
 
     # ------------------------------------------------------------ RuleSet
 
@@ -82,6 +86,9 @@ class SchemaRuleSet:
     def instantiate(self, call: RuleCall) -> Sequence[Target]:
         schema = self.schema_for(call.kind, call.package.dialect)
         if schema is None:
+            defaults = self._default_sources.get(call.kind)
+            if defaults and call.package.dialect is Dialect.PANTS and "sources" not in call.kwargs:
+                call = dataclasses.replace(call, kwargs={**call.kwargs, "sources": list(defaults)})
             return [generic_target(call)]
         return _Instantiation(self, schema, call).targets()
 
@@ -314,12 +321,21 @@ class _Instantiation:
             field_ = schema.field_map.get(key)
             if field_ is None:
                 close = difflib.get_close_matches(key, list(schema.field_map), n=1, cutoff=0.6)
-                raise self.fail(
-                    f"{where}unknown field '{key}'",
-                    hint=f"did you mean '{close[0]}'?"
+                hint = (
+                    f"did you mean '{close[0]}'?"
                     if close
-                    else f"see the fields with: graphpub help {schema.kind}",
+                    else f"see the fields with: graphpub help {schema.kind}"
                 )
+                if self.package.plugin_fields:  # a field the repository's own plugins add
+                    self.package.warn(
+                        f"{self.call.location}: {schema.kind}(): {where}field '{key}' is none "
+                        f"graphpub knows: kept, as a plugin of the repository's may add it "
+                        f"({hint}; strict_rules = true makes this an error)",
+                        key=f"plugin-field:{schema.kind}:{key}",
+                    )
+                    values[key] = freeze(value)
+                    continue
+                raise self.fail(f"{where}unknown field '{key}'", hint=hint)
             try:
                 values[key] = freeze(field_.type.check(value))
             except FieldError as e:

@@ -103,3 +103,16 @@ HOST_CONSTRAINTS = _host_constraints()
 
 # rules_python's own names for its rules (python/packaging.bzl): the rule behind py_wheel.
 py_wheel_rule = py_wheel
+
+# str() of a function as Bazel writes it, `<function foo from //pkg:defs.bzl>`: macros parse
+# that (rules_testing's test suites name their tests so); starlark writes `pkg/defs.bzl.foo`.
+# Files see it as `str` (BAZEL_FORMS in the evaluator): the prelude itself keeps starlark's.
+def bazel_str(value = ""):
+    text = str(value)
+    if type(value) != "function":
+        return text
+    module, _, name = text.rpartition(".")
+    if not module.endswith(".bzl"):
+        return "<built-in function " + name + ">" if not module else "<function " + name + ">"
+    package, _, file = module.rpartition("/")
+    return "<function " + name + " from //" + package + ":" + file + ">"

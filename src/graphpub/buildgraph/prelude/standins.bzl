@@ -23,10 +23,20 @@ def _plain(value):
 
 def graphpub_standin(kind, result = None, makes_targets = True):
     def standin(*args, **kwargs):
-        if makes_targets and type(kwargs.get("name")) == "string":
+        if makes_targets and type(kwargs.get("name")) == "string" and kwargs["name"]:
             attributes = {key: _plain(value) for key, value in kwargs.items()}
             _opaque(json.encode([kind, call_stack(strip_frames = 1), [], attributes]))
             return None
-        return result
+        return _fresh(result)
 
     return standin
+
+# A result the caller may change (`kwargs = copy_kwargs(kwargs); kwargs["x"] = ...`): the
+# prelude's values are frozen, so each call gives a copy.
+def _fresh(value):
+    kind = type(value)
+    if kind == "list":
+        return list(value)
+    if kind == "dict":
+        return dict(value)
+    return value

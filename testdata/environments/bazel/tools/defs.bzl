@@ -3,7 +3,7 @@
 load("@bazel_skylib//lib:paths.bzl", "paths")
 load("@platforms//host:constraints.bzl", "HOST_CONSTRAINTS")
 load("@rules_python//python:defs.bzl", "py_binary")
-load("@vendored_runtime//:runtime.bzl", "runtime")
+load("@vendored_runtime//:runtime.bzl", "copy_kwargs", "runtime")
 
 VersionInfo, _new_version_info = provider(
     doc = "The version a rule stamps.",
@@ -56,8 +56,35 @@ def py_app(name, srcs, data = [], **kwargs):
     """A binary and its library, through the runtime of an external repository."""
     main = paths.basename(srcs[0])
     os = [c for c in HOST_CONSTRAINTS if c.startswith("@platforms//os:")]
+    kwargs = copy_kwargs(kwargs)  # a copy the macro may change, as rules_python's helpers give
+    kwargs["tags"] = kwargs.get("tags", []) + ["app"]
     tags = kwargs.pop("tags", default = [])
     runtime.python_library(name = name + "_lib", srcs = srcs, tags = tags + os)
     py_binary(name = name, srcs = srcs, main = main, data = data, deps = [":" + name + "_lib"])
     files = depset(srcs).to_list()
     native.filegroup(name = name + "_files", srcs = files)
+
+def _test_answers_questions():
+    pass
+
+def _test_cites_sources():
+    pass
+
+def test_suite(name, tests):
+    """rules_testing's way: each test's target is named after its function, as Bazel writes it
+    (`<function _test_x from //tools:defs.bzl>`)."""
+    names = []
+    for test in tests:
+        function = str(test).split(" ")[1]
+        names.append(":" + function.lstrip("_"))
+        native.filegroup(name = function.lstrip("_"), srcs = [])
+    native.filegroup(name = name, srcs = names)
+
+TESTS = [_test_answers_questions, _test_cites_sources]
+
+def py_protos(name):
+    """Macros of other ecosystems, imitated, may make one name twice or give none: opaque
+    targets, the first kept."""
+    runtime.py_proto_library(name = name, srcs = ["first.proto"])
+    runtime.py_proto_library(name = name, srcs = ["second.proto"])
+    runtime.py_proto_library(name = "", srcs = ["unnamed.proto"])

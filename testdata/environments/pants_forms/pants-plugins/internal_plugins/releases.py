@@ -1,0 +1,1 @@
+"""Adds `release_channel` to python_sources (a plugin of the repository)."""
