@@ -106,6 +106,40 @@ def test_bazel_native_rules_and_bzl_globals(run: Runner) -> None:
     assert peeked(run, root, "//:toolchain_flag")["kind"] == "label_flag"
 
 
+def test_bazel_macros_graphpub_only_imitates(run: Runner) -> None:
+    """protobuf's and pybind11_bazel's ways: an external rule handed to a macro of the
+    repository's own, a target the external macro makes that graphpub cannot see."""
+    root = ENVIRONMENTS / "bazel_imitated"
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, lines(out)) == (0, ["//:fastmath", "//:lib", "//:protos_rb"]), err
+    # rb_library is only passed on by the file loading it: a rule, which the macro calls.
+    protos = peeked(run, root, "//:protos_rb")
+    assert protos["kind"] == "rb_library"
+    assert protos["fields"]["tags"] == ["proto 1"]  # `str` stays a type where it is one
+    code, out, err = run(["dependencies", "//:lib"], root=root)
+    assert (code, out) == (0, "")
+    assert lines(err)[-1] == (
+        "warning: BUILD.bazel:14:13: //:lib depends on ':fastmath.so', which no target graphpub"
+        " sees in '//' makes: left out, as a macro graphpub only imitates there may make it"
+        " (strict_rules = true makes this an error)"
+    )
+
+
+def test_a_missing_target_is_an_error_where_nothing_is_imitated(
+    tmp_path: Path, run: Runner
+) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_library(name = "lib", srcs = [], deps = [":fastmath.so"])\n',
+        },
+    )
+    code, out, err = run(["dependencies", "//:lib"], root=root)
+    assert (code, out) == (1, "")
+    assert "has no target named 'fastmath.so'" in err, err
+
+
 def test_buck2_prelude_rules_and_typed_bzl_files(run: Runner) -> None:
     root = ENVIRONMENTS / "buck2"
     assert listed(run, root) == [
@@ -275,6 +309,9 @@ def test_the_bzl_globals_graphpub_does_not_model() -> None:
             "graphpub_standin('f', struct(target_platform = []), True)",
         ),
         ("x = 'not f(a)' # f(b)\nf", "f", "[]"),
+        ("f(name, rb_library, **kwargs)", "rb_library", "graphpub_standin('rb_library', [], True)"),
+        ("v = [a, V]", "V", "''"),
+        ("f(a, V, b)", "V", "[]"),
     ],
     ids=[
         "called",
@@ -290,6 +327,9 @@ def test_the_bzl_globals_graphpub_does_not_model() -> None:
         "alias",
         "result-attributes",
         "strings-and-comments",
+        "rule-passed-on",
+        "list-item",
+        "argument",
     ],
 )
 def test_stand_ins_take_the_shape_of_their_use(text: str, name: str, expression: str) -> None:

@@ -268,6 +268,7 @@ def test_files_rules_read_cannot_be_symlinks_leaving_the_root(tmp_path: Path, ru
 # Starlark.)
 PYTHON_CALLBACKS = {
     "_defaults",  # Pants' __defaults__
+    "_imitated",  # a stand-in was called: marks the package, reads nothing
     "_opaque",  # a stand-in called with a name: an opaque target
     "_print",
     "_rule",
@@ -283,6 +284,9 @@ PYTHON_CALLBACKS = {
     "package_name",
     "parametrize",
     "python_artifact",
+    # Python's open() in Pants files: reads a regular file below the root only (confined), as
+    # UTF-8 text, at most max_build_file_bytes; refused in Bazel and Buck2 files
+    "python_read_file__",
     "read_config",
     "repository_name",
     "select",
@@ -298,6 +302,14 @@ def test_no_builtin_is_added_unnoticed(tmp_path: Path) -> None:
     rules = default_rules()
     evaluator = Evaluator(config, FileTree(config), rules, lambda _message: None)
     assert evaluator.python_callbacks == PYTHON_CALLBACKS
+
+
+def test_bazel_files_read_no_files(tmp_path: Path, run: Runner) -> None:
+    root = bazel_repo(tmp_path, {"BUILD.bazel": 'x = python_read_file__("MODULE.bazel")\n'})
+    first = failure(run, root).splitlines()[0]
+    assert first == (
+        "BUILD.bazel:1:5: only Pants BUILD files and macros, which are Python, may read files"
+    ), first
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """The functions build files call besides rules: Bazel's and Buck2's native builtins.
 
 `glob`, `select`, `package`, `package_name`, `repository_name`, `exports_files`,
-`existing_rule(s)`, `read_config`, `print`; each is a callback into graphpub, reviewed (the
-set is pinned by a test), acting on the package being evaluated.
+`existing_rule(s)`, `read_config`, `print`, and the reading of a file below the root that
+Python's `open()` in Pants BUILD files and macros becomes; each is a callback into graphpub,
+reviewed (the set is pinned by a test), acting on the package being evaluated.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from graphpub.buildgraph import starlark_errors
 from graphpub.buildgraph.address import parse_address
+from graphpub.buildgraph.config import Dialect
+from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.files import GlobPatternError
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import AddressError, BuildFileError
@@ -49,6 +52,7 @@ class NativeBuiltins:
             "licenses": self.ignore_call,
             "oncall": self.ignore_call,
             "read_config": self.read_config,
+            "python_read_file__": self.read_file,
             "_print": self.print,
         }
 
@@ -175,6 +179,29 @@ class NativeBuiltins:
             return default
         config = self._config.buck2.cell_of(state.directory).config
         return config.get(section, {}).get(key, default)
+
+    def read_file(self, path: str) -> str:
+        """The text of a file below the build root, for Python's `open()` in a Pants BUILD file
+        or macro (prelude/python_compat.bzl): relative to the root, as Pants runs them there,
+        and never outside it (an absolute path, `..`, a symlink out are refused)."""
+        stack = self._evaluator.stack
+        if stack and stack[-1].dialect not in (Dialect.PANTS, Dialect.GRAPHPUB):
+            raise BuildFileError(
+                "only Pants BUILD files and macros, which are Python, may read files",
+                hint="Bazel and Buck2 build files read no files: write the value in the file",
+            )
+        if not isinstance(path, str):
+            raise BuildFileError(f"open() takes a path string, got {type(path).__name__}")
+        root = str(self._evaluator.tree.root)
+        data = read_inside_root(root, path, self._config.max_build_file_bytes, what="opened file")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BuildFileError(
+                f"open({path!r}): the file is not UTF-8 text (byte 0x{data[e.start]:02x} at "
+                f"offset {e.start})",
+                hint="open() in BUILD files reads UTF-8 text only",
+            ) from None
 
     def print(self, encoded_call: str) -> None:
         """print(), as Bazel shows it: `DEBUG path:LINE: message`, once per call site and

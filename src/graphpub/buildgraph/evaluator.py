@@ -96,6 +96,9 @@ class Package:
     deferred_conditions: set[Address] = field(default_factory=set)
     # A first evaluation's targets, so a second one sees config_settings declared late.
     setting_hints: Mapping[Address, Target] = field(default_factory=dict)
+    # Whether a stand-in was called here: a macro of an ecosystem graphpub only imitates,
+    # which may make targets (`pybind_extension`'s `x.so`) that graphpub cannot see.
+    imitated: bool = False
 
 
 @dataclass
@@ -343,7 +346,7 @@ class Evaluator:
     def python_callbacks(self) -> frozenset[str]:
         """The builtins that call into graphpub (Python): the only ways out of Starlark, each
         reviewed for what it gives access to. The rest of the prelude is Starlark."""
-        return frozenset({*self._functions, "_rule", "_opaque"})
+        return frozenset({*self._functions, "_rule", "_opaque", "_imitated"})
 
     @property
     def builtin_names(self) -> frozenset[str]:
@@ -400,6 +403,11 @@ class Evaluator:
     def capture_warnings(self, sink: list[tuple[str, str]]) -> None:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
+
+    @property
+    def stack(self) -> Sequence[PackageState]:
+        """The packages under evaluation, innermost last (empty while prelude files load)."""
+        return self._stack
 
     def current(self, what: str) -> PackageState:
         """The package being evaluated, for a builtin `what` that acts on it."""
@@ -649,9 +657,10 @@ class Evaluator:
         loads += [
             f"{name}={form!r}"
             for name, form in BAZEL_FORMS.items()
-            if not python
+            if file_dialect(path, self.config.dialect) is Dialect.BAZEL
             and re.search(rf"\b{name}\(", text)
-            and not re.search(rf"^\s*{name}\s*=", text, re.M)
+            # a file assigning the name, or naming the type in an annotation, keeps starlark's
+            and not re.search(rf"^\s*{name}\s*=|(:|->)\s*{name}\b(?!\s*\()", text, re.M)
         ]
         if standins:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
@@ -745,6 +754,7 @@ class Evaluator:
                 module.add_callable(name, self._guard(function, name))
             module.add_callable("_rule", self._guard(self._rule))
             module.add_callable("_opaque", self._guard(self._opaque_rule))
+            module.add_callable("_imitated", self._guard(self._imitated))
             source = prelude_source(self._rule_names, self._extra_prelude)
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
@@ -838,7 +848,14 @@ class Evaluator:
         """Whether a local `.bzl` file is one graphpub serves itself: the repository is
         rules_python (`module(name = "rules_python")`), the file one of the API it defines
         (`//python:packaging.bzl`) and every symbol asked for a rule graphpub knows — as it
-        serves `@rules_python//...`. Its private helpers (rule builders) load for real."""
+        serves `@rules_python//...`. Its private helpers (rule builders) load for real. Every
+        file of a Buck2 prelude cell on disk is served, as `prelude//...` always is: they are
+        written against Buck2's internals (`__buck2_builtins__`)."""
+        if not path.endswith(".bzl"):
+            return False
+        prelude = self._labels.served_cell_directory()
+        if prelude is not None and (prelude in ("", ".") or path.startswith(prelude + "/")):
+            return True  # the Buck2 prelude's own files: graphpub's prelude, or stand-ins
         served = SELF_SERVED.get(self._labels.root_module or "", ())
         return (
             path.endswith(".bzl")
@@ -929,6 +946,11 @@ class Evaluator:
         return module.freeze()
 
     # ---------------------------------------------------------------- rules
+
+    def _imitated(self) -> None:
+        """A stand-in was called: the package being evaluated (if any) is imitated."""
+        if self._stack:
+            self._stack[-1].package.imitated = True
 
     def _opaque_rule(self, encoded_call: str) -> None:
         """A stand-in called with a name: an opaque target of its kind, whatever its name."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from graphpub.buildgraph.address import Address, AddressInput, Exclusion, generator_of_file
 from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
-from graphpub.buildgraph.evaluator import Evaluator, Package
+from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
@@ -258,6 +258,8 @@ class BuildGraph:
                     continue
             for resolved in candidates:
                 if resolved is source:  # both canonical: the objects held in self._targets
+                    if file_dialect(target.location.path, self.config.dialect) is Dialect.PANTS:
+                        continue  # Pants lets a target name itself (a macro's own directory)
                     raise GraphError(
                         f"{self.config.render(source)} depends on itself",
                         location=self.locate_written(target, dependency.written),
@@ -291,6 +293,19 @@ class BuildGraph:
         if dependency.target and self.tree_has_file(
             posixpath.join(dependency.path, dependency.target)
         ):
+            return []
+        package = self._evaluator.package(address.directory)
+        if package is not None and package.imitated and not self.config.strict_rules:
+            # A macro graphpub only imitates may have made it (`pybind_extension(name = "x")`
+            # makes `x.so`): the edge goes, with a word.
+            self.warn(
+                f"{self.locate_written(referrer, dependency.written)}: "
+                f"{self.config.render(referrer.address)} depends on '{dependency.written}', "
+                f"which no target graphpub sees in '{address.directory or '//'}' makes: left out, "
+                "as a macro graphpub only imitates there may make it (strict_rules = true makes "
+                "this an error)",
+                key=f"imitated-missing:{address}",
+            )
             return []
         raise self._missing(dependency, referrer)
 

@@ -68,6 +68,14 @@ class LoadLabels:
             raise BuildFileError(f"load({label!r}) points outside the build root", location=where)
         return normalized
 
+    def served_cell_directory(self) -> str | None:
+        """Buck2: the directory of the `prelude` cell when it is on disk (the buck2 prelude's
+        own checkout, `[repositories] prelude = .`): graphpub serves its files itself."""
+        cells = self._cells
+        if isinstance(cells, Cells) and "prelude" in cells.directories:
+            return cells.directories["prelude"]
+        return None
+
     def _mapped_external(self, label: str) -> str | None:
         mapping = self._external
         if label in mapping:

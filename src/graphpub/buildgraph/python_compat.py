@@ -4,8 +4,8 @@ Pants executes BUILD files and prelude files as Python; graphpub evaluates them 
 hermetically. The Python-only forms real repositories use are rewritten in place (`lower`),
 from the positions `ast` gives; nothing is executed. No rewrite adds or removes a line, so
 call stacks keep their lines, and `edits.ColumnMap` takes an error's column back to the
-user's text. What has no Starlark meaning (`import os`, `with open(...)`, classes, `try`,
-sets) is a `PythonFormError` at the construct, with a hint.
+user's text. What has no Starlark meaning (`import os`, classes, `try`, sets) is a
+`PythonFormError` at the construct, with a hint.
 
 Lowered forms:
 
@@ -19,6 +19,13 @@ Lowered forms:
 - `x is None`, `x is not None` -> `x == None`, `x != None`; `a < b < c` -> `(a < b and b < c)`
 - annotations (`def m(x: str = "") -> None:`, `x: int = 1`) -> blanks
 - `from typing import ...`, `from __future__ import ...` -> `pass`
+- sets as dicts of their items, in insertion order (`in`, iteration, `len`, `|`, sorted() as
+  Python's): `{a, b}` -> `{a: True, b: True}`, `{f(x) for x in y}` -> `{f(x): True for x in y}`,
+  `set(xs)` -> `python_set__(xs)`, `s.add(x)` -> `python_add__(s, x)`
+- `for c in s` -> `for c in python_iter__(s)` (a string's characters, as Python iterates it)
+- `open(p)` -> `python_open__(p)`: a text file below the build root, read-only (Pants runs
+  BUILD files with the root as working directory); `with E as x:` -> `for x in [E]:`, which
+  runs its block once with the value bound
 - a PurePath's attributes (`p.name`, `p.parent`, ...) and `/` -> `python_path__(p, "name")`,
   `python_div__(p, "x")` (`build_file_dir()` is a string; prelude/python_compat.bzl)
 - tabs in indentation -> spaces
@@ -41,11 +48,19 @@ PATH_ATTRIBUTES = frozenset(
         *("with_name", "with_stem", "with_suffix"),
     }
 )
+# Builtins whose results are lists: `for x in range(3)` needs no python_iter__().
+_LIST_FUNCTIONS = frozenset({"range", "sorted", "enumerate", "zip", "reversed", "list"})
+# Methods of Python's sets that dicts lack: `s.add(x)` is `python_add__(s, x)`.
+SET_METHODS = frozenset({"add", "discard"})
 # Text that parses as Starlark but means something else there: a path's attribute (Starlark
 # strings have none), `build_file_dir()`, whose value Python code divides (`/`), and open() and
 # __import__(), which are worth their own errors.
 _NEEDS_LOWERING = re.compile(
-    r"build_file_dir|\b(?:open|__import__)\s*\(|\.(?:" + "|".join(sorted(PATH_ATTRIBUTES)) + r")\b",
+    r"build_file_dir|\bfor\b|\b(?:open|__import__|set)\s*\(|\.(?:"
+    + "|".join(sorted(SET_METHODS))
+    + r")\s*\(|\.(?:"
+    + "|".join(sorted(PATH_ATTRIBUTES))
+    + r")\b",
 )
 # Text every match of _NEEDS_LOWERING holds: `in` rules out the file that has none (nearly
 # every BUILD file) several times faster than the regex.
@@ -53,6 +68,9 @@ _NEEDS_LOWERING_HINTS = (
     "build_file_dir",
     "open",
     "__import__",
+    "set",
+    "for",
+    *(f".{m}" for m in SET_METHODS),
     *(f".{a}" for a in PATH_ATTRIBUTES),
 )
 # Modules whose imports only serve annotations, which lowering removes: Pants' prelude
@@ -62,11 +80,6 @@ _SINGLETONS = (None, True, False)
 _IMPORT_HINT = (
     "Pants forbids imports in BUILD files and macros too; only `from typing import ...` and "
     "`from __future__ import ...` are accepted (and ignored)"
-)
-_HERMETIC_HINT = (
-    "graphpub evaluates BUILD files and macros hermetically, without reading files: write "
-    "the value into the BUILD file, or read it with env() (a README for a distribution's "
-    "description: python_distribution(long_description_path=...))"
 )
 
 
@@ -221,10 +234,8 @@ class _Lowering(ast.NodeVisitor):
         self.blank(self.at.start(node), self.at.end(node), keep="pass")
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id == "open" and isinstance(node.ctx, ast.Load):
-            raise self.refuse(
-                node, "open() reads files, which BUILD files and macros cannot", _HERMETIC_HINT
-            )
+        if node.id in ("open", "set") and isinstance(node.ctx, ast.Load):
+            self.replace(self.at.start(node), self.at.end(node), f"python_{node.id}__")
         if node.id == "__import__" and isinstance(node.ctx, ast.Load):
             message = "__import__() imports modules, which BUILD files and macros cannot"
             hint = "graphpub evaluates them without Python's modules: read the value with env()"
@@ -239,6 +250,20 @@ class _Lowering(ast.NodeVisitor):
             first < len(keywords) - 1 or sum(k.arg is None for k in keywords) > 1
         ):
             self._merge_keywords(keywords[first:])
+        function = node.func
+        if (
+            isinstance(function, ast.Attribute)
+            and function.attr in SET_METHODS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            # `s.add(x)` as `python_add__(s, x)`: a set is a dict (below), which has no add().
+            self.found.append(
+                opening(
+                    self.at.start(function.value), f"python_{function.attr}__(", self.at.end(node)
+                )
+            )
+            self.replace(self.at.end(function.value), self.at.start(node.args[0]), ", ")
         self.generic_visit(node)
 
     def _merge_keywords(self, keywords: Sequence[ast.keyword]) -> None:
@@ -343,6 +368,49 @@ class _Lowering(ast.NodeVisitor):
 
     # ------------------------------------------------------------ strings
 
+    # ------------------------------------------------------------ loops
+
+    def visit_For(self, node: ast.For) -> None:
+        """`for c in s:` as `for c in python_iter__(s):`: a string's characters, as Python
+        iterates it (Starlark strings are not iterable)."""
+        self._iterated(node.iter)
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._iterated(node.iter)
+        self.generic_visit(node)
+
+    def _iterated(self, iterable: ast.expr) -> None:
+        if isinstance(iterable, (ast.List, ast.Tuple, ast.ListComp, ast.Dict, ast.DictComp)):
+            return  # a literal is no string
+        if (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id in _LIST_FUNCTIONS
+        ):
+            return  # a list, whatever it is given
+        start, end = self._with_parentheses(iterable)
+        self.wrap(start, end, "python_iter__(", ")")
+
+    # ------------------------------------------------------------ sets
+
+    def visit_Set(self, node: ast.Set) -> None:
+        """`{a, b}` as `{a: True, b: True}`: a set is a dict of its items (insertion order)."""
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                raise self.refuse(
+                    element,
+                    "`*` in a set is Python that graphpub does not evaluate",
+                    "build the set with set(a + b)",
+                )
+            self.found.append(closing(self.at.end(element), ": True", self.at.start(element)))
+        self.generic_visit(node)
+
+    def visit_SetComp(self, node: ast.SetComp) -> None:
+        """`{f(x) for x in y}` as `{f(x): True for x in y}`."""
+        self.found.append(closing(self.at.end(node.elt), ": True", self.at.start(node.elt)))
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, bytes):
             raise self.refuse(
@@ -416,6 +484,43 @@ class _Lowering(ast.NodeVisitor):
         self.found.extend(inner.edits(tree))
 
     # ------------------------------------------------------------ statements
+
+    def visit_With(self, node: ast.With) -> None:
+        """`with A as x, B:` as `for x, _ in [(A, B)]:`: the block runs once with the names
+        bound to the values (Starlark has no context managers; a file object needs none)."""
+        for item in node.items:
+            if item.optional_vars is not None and not isinstance(item.optional_vars, ast.Name):
+                raise self.refuse(
+                    item.optional_vars,
+                    "`with ... as` a tuple is Python that graphpub does not evaluate",
+                    "bind one name: with open(path) as f:",
+                )
+        names = [
+            i.optional_vars.id if isinstance(i.optional_vars, ast.Name) else "_" for i in node.items
+        ]
+        single = len(node.items) == 1
+        first, last = node.items[0], node.items[-1]
+        start, _ = self.keyword_span(node, "with")
+        header = f"for {', '.join(names)} in [" + ("" if single else "(")
+        self._keeping_lines(start, self.at.start(first.context_expr), header, after=True)
+        for previous, following in zip(node.items, node.items[1:], strict=False):
+            # ` as x, ` (a line break too) between two values
+            self._keeping_lines(
+                self.at.end(previous.context_expr), self.at.start(following.context_expr), ", "
+            )
+        header_end = self.at.end(last.optional_vars or last.context_expr)
+        colon = self.token(header_end, self.at.start(node.body[0]), ":")
+        self._keeping_lines(self.at.end(last.context_expr), colon, "]" if single else ")]")
+        for item in node.items:
+            self.visit(item.context_expr)
+        for statement in node.body:
+            self.visit(statement)
+
+    def _keeping_lines(self, start: int, end: int, replacement: str, after: bool = False) -> None:
+        """`[start, end)` replaced, its line breaks kept (inside the brackets the replacement
+        opens or closes): after the replacement if `after`, else before."""
+        breaks = "\n" * self.text.count("\n", start, end)
+        self.replace(start, end, replacement + breaks if after else breaks + replacement)
 
     def visit_Assert(self, node: ast.Assert) -> None:
         """`assert c, m` as `if not (c): fail("AssertionError:", m)`: `m` only if `c` fails."""
@@ -532,7 +637,9 @@ class _Lowering(ast.NodeVisitor):
             arrow = self.text.rindex("->", 0, self.at.start(node.returns))
             colon = self.token(self.at.end(node.returns), len(self.text), ":")
             self.blank(arrow, colon)
-        self.generic_visit(node)
+        self.visit(node.args)  # not the return annotation: blanked
+        for statement in node.body:
+            self.visit(statement)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         """`x: int = 1` as `x        = 1`; `x: int` alone declares nothing: `pass`."""
@@ -578,8 +685,7 @@ _NO_EXCEPTIONS = 'Starlark has no exceptions: test with `if`, and stop with fail
 _PLAIN_FUNCTIONS = "macros are plain functions"
 # Constructs Starlark has no equivalent for, by ast class name: what they are, and a hint.
 _REFUSED = {
-    "With": ("`with`", _HERMETIC_HINT),
-    "AsyncWith": ("`with`", _HERMETIC_HINT),
+    "AsyncWith": ("`async with`", _PLAIN_FUNCTIONS),
     "ClassDef": ("`class`", "macros are functions: define them with def, and pass data as dicts"),
     "Try": ("`try`", _NO_EXCEPTIONS),
     "TryStar": ("`try`", _NO_EXCEPTIONS),
@@ -594,6 +700,4 @@ _REFUSED = {
     "AsyncFor": ("`async for`", _PLAIN_FUNCTIONS),
     "NamedExpr": ("`:=`", "assign the value on a line of its own"),
     "Match": ("`match`", "use if / elif"),
-    "Set": ("a set", "Starlark has no sets: use a list, or a dict's keys to drop duplicates"),
-    "SetComp": ("a set", "Starlark has no sets: use a list, or a dict's keys to drop duplicates"),
 }

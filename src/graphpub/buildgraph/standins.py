@@ -72,7 +72,11 @@ class Use:
             return f"struct({members})"
         if self.called and self.typed:
             return "struct"
-        if self.called:
+        # Passed on (`_impl(name, rb_library, **kwargs)`) under a rule's name: a rule.
+        called = self.called or (
+            self.valued and not self.hints and _looks_like_a_rule(path.rpartition(".")[2], ())
+        )
+        if called:
             # What a call gives: shaped by how the file uses it, else an empty list (the
             # likeliest use of a helper's result: `deps = [...] + helper(...)`).
             result = "[]"
@@ -248,7 +252,7 @@ def _hint(tokens: list[tokenize.TokenInfo], start: int, end: int) -> str:
     after = tokens[end].string if end < len(tokens) else ""
     if "|" in (before, after):
         return "dict"
-    if before in ("[", ",") and after in (",", "]"):
+    if before in ("[", ",") and after in (",", "]") and _enclosing(tokens, start) == "[":
         return "string"
     others = []  # the operands on the other side of a `+` or `%`
     if before in ("+", "%") and start >= 2:
@@ -260,6 +264,22 @@ def _hint(tokens: list[tokenize.TokenInfo], start: int, end: int) -> str:
     if "%" in (before, after) or any(t.type == tokenize.STRING for t in others):
         return "string"
     return "list"
+
+
+def _enclosing(tokens: list[tokenize.TokenInfo], index: int) -> str:
+    """The bracket the token at `index` sits in (`[` of a list literal, `(` of a call's
+    arguments), or "" at the top level."""
+    depth = 0
+    for token in reversed(tokens[:index]):
+        if token.type != tokenize.OP:
+            continue
+        if token.string in ")]}":
+            depth += 1
+        elif token.string in "([{":
+            if depth == 0:
+                return token.string
+            depth -= 1
+    return ""
 
 
 def _annotation_tokens(tokens: list[tokenize.TokenInfo]) -> set[int]:

@@ -89,6 +89,10 @@ class SchemaRuleSet:
             defaults = self._default_sources.get(call.kind)
             if defaults and call.package.dialect is Dialect.PANTS and "sources" not in call.kwargs:
                 call = dataclasses.replace(call, kwargs={**call.kwargs, "sources": list(defaults)})
+            if "name" not in call.kwargs and call.package.dialect is not Dialect.PANTS:
+                # A macro of the ecosystem making targets of its own naming (Buck2's
+                # `erlang_tests(suites = [...])`): graphpub cannot see them.
+                return []
             return [generic_target(call)]
         return _Instantiation(self, schema, call).targets()
 

@@ -104,3 +104,67 @@ def python_path__(value, attribute):
     if attribute not in methods:
         fail("'PurePath' object has no attribute '%s'" % attribute)
     return methods[attribute]
+
+def python_open__(file, mode = "r", buffering = -1, encoding = None, errors = None, newline = None):
+    """Python's `open()`, for reading a text file below the build root (as Pants runs BUILD
+    files there): a file object with read(), readline(), readlines() and close(), and the
+    context manager `with` needs (lowered to a one-pass `for`)."""
+    if type(mode) != "string" or [c for c in mode.elems() if c in "wax+b"]:
+        fail("open(%r, %r): BUILD files and macros may only read text files (mode 'r')" % (file, mode))
+    text = python_read_file__(str(file))
+    position = [0]
+
+    def read(size = -1):
+        start = position[0]
+        end = len(text) if size == None or size < 0 else min(len(text), start + size)
+        position[0] = end
+        return text[start:end]
+
+    def readline(size = -1):
+        start = position[0]
+        newline_at = text.find("\n", start)
+        end = len(text) if newline_at < 0 else newline_at + 1
+        if size != None and size >= 0:
+            end = min(end, start + size)
+        position[0] = end
+        return text[start:end]
+
+    def readlines(hint = -1):
+        lines = []
+        for _ in range(len(text)):
+            if position[0] >= len(text):
+                break
+            lines.append(readline())
+        return lines
+
+    return struct(
+        name = file,
+        mode = mode,
+        read = read,
+        readline = readline,
+        readlines = readlines,
+        close = lambda: None,
+    )
+
+def python_set__(items = ()):
+    """Python's `set(items)`: a dict of the items (True each), in insertion order; `in`,
+    iteration, len(), `|` and sorted() behave as on a set."""
+    return {item: True for item in items}
+
+def python_add__(collection, item):
+    """`s.add(item)`: on a set (a dict) a new key; on anything else its own add()."""
+    if type(collection) == "dict":
+        collection[item] = True
+        return None
+    return collection.add(item)
+
+def python_discard__(collection, item):
+    """`s.discard(item)`: on a set (a dict) the key goes, if there."""
+    if type(collection) == "dict":
+        collection.pop(item, None)
+        return None
+    return collection.discard(item)
+
+def python_iter__(value):
+    """What `for x in value` goes over in Python: a string's characters too."""
+    return value.elems() if type(value) == "string" else value

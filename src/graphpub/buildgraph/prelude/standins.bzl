@@ -23,6 +23,8 @@ def _plain(value):
 
 def graphpub_standin(kind, result = None, makes_targets = True):
     def standin(*args, **kwargs):
+        if makes_targets:
+            _imitated()
         if makes_targets and type(kwargs.get("name")) == "string" and kwargs["name"]:
             attributes = {key: _plain(value) for key, value in kwargs.items()}
             _opaque(json.encode([kind, call_stack(strip_frames = 1), [], attributes]))
