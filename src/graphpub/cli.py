@@ -91,6 +91,8 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return 2
+    if hasattr(args, "changed_since"):
+        _check_changed_options(parser, args)
     if args.run is _help:
         try:
             _help(args, sys.stdout)
@@ -128,6 +130,19 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         )
         return 1
     return int(code or 0)
+
+
+def _check_changed_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Specs or --changed-since, not both, as in Pants; --changed-dependents needs the latter."""
+    if args.changed_since is not None and args.specs:
+        parser.error(
+            "you used --changed-since at the same time as specs "
+            f"({' '.join(args.specs)}); use one or the other"
+        )
+    if args.changed_since is None and not args.specs:
+        parser.error("the following arguments are required: SPEC (or --changed-since REF)")
+    if args.changed_since is None and args.changed_dependents != "none":
+        parser.error("--changed-dependents needs --changed-since REF")
 
 
 # graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
@@ -193,7 +208,11 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    rendered = sorted(config.render(a) for a in resolve_specs(args.specs, graph))
+    if args.changed_since is not None:
+        addresses = _changed(args, graph)
+    else:
+        addresses = resolve_specs(args.specs, graph)
+    rendered = sorted(config.render(a) for a in addresses)
     out.write("".join(line + "\n" for line in rendered))
 
 
@@ -205,6 +224,8 @@ def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
     """The targets the specs select, with the dependencies their imports imply (unless
     --no-infer). The specs' packages are loaded first, so that a build file failing where a
     command does not need it (inference reads the whole repository) is only a warning."""
+    if getattr(args, "changed_since", None) is not None:
+        return _changed(args, graph)
     addresses = resolve_specs(args.specs, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
@@ -261,11 +282,41 @@ def _peek_record(
     return record
 
 
+def _changed(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
+    """The targets owning the files changed since --changed-since, with their dependents as
+    --changed-dependents says (through inferred dependencies too, unless --no-infer)."""
+    from graphpub.publish.changed import changed_files, changed_targets
+
+    changes = changed_files(graph.config.root, args.changed_since)
+    if args.infer:
+        from graphpub.publish.inference import infer_dependencies
+
+        infer_dependencies(graph)
+    return changed_targets(graph, changes, args.changed_dependents)
+
+
+def _changed_distributions(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
+    """The distributions among the changed targets, or owning one of them."""
+    from graphpub.publish.changed import changed_distributions
+    from graphpub.publish.ownership import contents
+
+    changed = _changed(args, graph)
+    everything = [t.address for t in graph.targets() if is_distributable(t)]
+    held = contents(graph, everything)
+    generators = {t.address: t.generator for t in graph.targets() if t.generator is not None}
+    return changed_distributions(changed, {a: c.owned for a, c in held.items()}, generators)
+
+
 def _selected_distributions(
     args: argparse.Namespace, graph: BuildGraph, command: str
 ) -> list[Address]:
     """The distributions the specs select, with dependencies inferred (unless --no-infer);
     an error if none."""
+    if args.changed_since is not None:
+        changed = _changed_distributions(args, graph)
+        if not changed:
+            sys.stderr.write(f"no distribution changed since {args.changed_since}\n")
+        return changed
     selected = [a for a in _selected(args, graph) if is_distributable(graph.target(a))]
     if not selected:
         raise GraphpubError(
@@ -328,6 +379,8 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.ownership import contents
 
     held = contents(graph, _selected_distributions(args, graph, "package"))
+    if not held:  # --changed-since: nothing changed
+        return
     built = _built(graph, config, held)
     check_distributions(
         graph,
@@ -359,6 +412,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.publisher import Options, plan, publish
 
     selected = _selected_distributions(args, graph, "publish")
+    if not selected:  # --changed-since: nothing changed
+        out.write("Nothing published.\n")
+        return 0
     held = contents(graph, selected, required=True)
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
     options = Options(
@@ -549,16 +605,33 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(
-        name: str, help_text: str, run: Callable[..., int | None]
+        name: str, help_text: str, run: Callable[..., int | None], *, changed: bool = False
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.add_argument(
-            "specs", nargs="+", metavar="SPEC", help="e.g. src/python:demo, dir::, //pkg/..."
+            "specs",
+            nargs="*" if changed else "+",
+            metavar="SPEC",
+            help="e.g. src/python:demo, dir::, //pkg/..."
+            + (" (none with --changed-since)" if changed else ""),
         )
+        if changed:
+            sub.add_argument(
+                "--changed-since",
+                metavar="REF",
+                help="the targets owning files changed since this git commit, branch or tag "
+                "(and uncommitted or untracked files), instead of specs",
+            )
+            sub.add_argument(
+                "--changed-dependents",
+                choices=("none", "direct", "transitive"),
+                default="none",
+                help="with --changed-since, also the targets depending on the changed ones",
+            )
         sub.set_defaults(run=run)
         return sub
 
-    command("list", "list the targets the specs select", _list)
+    command("list", "list the targets the specs select", _list, changed=True)
     command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
@@ -571,11 +644,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument("--format", choices=("dot", "json"), default="dot")
     sub = command(
-        "package", "build the sdists and wheels of the distributions, into dist/", _package
+        "package",
+        "build the sdists and wheels of the distributions, into dist/",
+        _package,
+        changed=True,
     )
     sub.add_argument("--output", choices=("text", "json"), default="text")
     sub = command(
-        "publish", "package the distributions and upload them to their repositories", _publish
+        "publish",
+        "package the distributions and upload them to their repositories",
+        _publish,
+        changed=True,
     )
     sub.add_argument("--dry-run", action="store_true", help="package and print the plan only")
     sub.add_argument("--no-deps", action="store_true", help="do not add first-party dependencies")
