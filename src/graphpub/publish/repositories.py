@@ -18,9 +18,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
+from graphpub.publish.trusted import OIDC_VARIABLES, uses_trusted_publishing, without_oidc
 from graphpub.secrets import Secrets
 
 CREDENTIAL_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
+TRUSTED_PUBLISHING = "trusted publishing (GitHub Actions OIDC: ACTIONS_ID_TOKEN_REQUEST_URL)"
+"""What `twine_environment` reports found when the OIDC variables go to twine."""
 # Twine knows these without a .pypirc section.
 KNOWN_REPOSITORIES = {
     "pypi": "https://upload.pypi.org/legacy/",
@@ -241,7 +244,7 @@ def twine_environment(
 ) -> tuple[dict[str, str], list[str]]:
     """The environment of the twine process for `repository`, and the names of the credential
     variables that gave it values (for --dry-run: names only, never values)."""
-    environment = {k: v for k, v in environ.items() if not k.startswith("TWINE_")}
+    environment = without_oidc({k: v for k, v in environ.items() if not k.startswith("TWINE_")})
     found: list[str] = []
     for variable in CREDENTIAL_VARIABLES:
         if repository.suffix and f"{variable}_{repository.suffix}" in environ:
@@ -252,6 +255,12 @@ def twine_environment(
             continue
         environment[variable] = environ[source]
         found.append(source)
+    # Only the process of a PyPI or TestPyPI repository with no password gets the CI's identity.
+    url = environment.get("TWINE_REPOSITORY_URL") if repository.alias else None
+    password = "TWINE_PASSWORD" in environment or repository.password is not None
+    if uses_trusted_publishing(url or repository.url, password, environ):
+        environment.update((name, environ[name]) for name in OIDC_VARIABLES)
+        found.append(TRUSTED_PUBLISHING)
     return environment, found
 
 
