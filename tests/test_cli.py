@@ -140,11 +140,11 @@ def test_graph_json(repo: Path, run: Runner) -> None:
             {"address": "lib:data", "kind": "resources"},
         ],
         "edges": [
-            {"from": "app", "to": "lib"},
-            {"from": "app", "to": "lib:data"},
-            {"from": "app:bin", "to": "app"},
-            {"from": "lib", "to": "lib/util.py"},
-            {"from": "lib:data", "to": "lib/table.json:data"},
+            {"from": "app", "to": "lib", "inferred": False},
+            {"from": "app", "to": "lib:data", "inferred": False},
+            {"from": "app:bin", "to": "app", "inferred": False},
+            {"from": "lib", "to": "lib/util.py", "inferred": False},
+            {"from": "lib:data", "to": "lib/table.json:data", "inferred": False},
         ],
     }
 
@@ -200,7 +200,9 @@ def test_bazel_style_output(tmp_path: Path, run: Runner) -> None:
     assert run(["dependents", "//lib:helper"], root=root) == (0, "//lib:lib\n", "")
     code, out, _ = run(["graph", "--format", "json", "//lib"], root=root)
     assert code == 0
-    assert json.loads(out)["edges"] == [{"from": "//lib:lib", "to": "//lib:helper"}]
+    assert json.loads(out)["edges"] == [
+        {"from": "//lib:lib", "to": "//lib:helper", "inferred": False}
+    ]
 
 
 def test_buck2_style_output(tmp_path: Path, run: Runner) -> None:

@@ -312,7 +312,7 @@ def _selected_distributions(
 ) -> list[Address]:
     """The distributions the specs select, with dependencies inferred (unless --no-infer);
     an error if none."""
-    if args.changed_since is not None:
+    if getattr(args, "changed_since", None) is not None:
         changed = _changed_distributions(args, graph)
         if not changed:
             sys.stderr.write(f"no distribution changed since {args.changed_since}\n")
@@ -512,27 +512,46 @@ def _dependents_walk(graph: BuildGraph, roots: list[Address], transitive: bool) 
 
 
 def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    roots = _selected(args, graph)
-    nodes = set(roots) | graph.dependencies(roots, transitive=True)
-    edges = sorted(
-        (config.render(a), config.render(b)) for a, b in graph.graph.subgraph(nodes).edges()
+    from graphpub import drawing
+    from graphpub.publish.picture import (
+        distribution_document,
+        distribution_picture,
+        target_picture,
     )
-    names = sorted((config.render(a), graph.target(a).kind) for a in nodes)
-    if args.format == "json":
-        document = {
-            "nodes": [{"address": name, "kind": kind} for name, kind in names],
-            "edges": [{"from": a, "to": b} for a, b in edges],
-        }
-        json.dump(document, out, indent=2)
-        out.write("\n")
-        return
-    out.write("digraph targets {\n")
-    for name, kind in names:
-        label = json.dumps(name + "\n" + kind)
-        out.write(f"  {json.dumps(name)} [label={label}];\n")
-    for a, b in edges:
-        out.write(f"  {json.dumps(a)} -> {json.dumps(b)};\n")
-    out.write("}\n")
+
+    if args.level == "distributions":
+        from graphpub.publish.ownership import contents
+
+        held = contents(graph, _selected_distributions(args, graph, "graph"), required=True)
+        skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
+        document = distribution_document(config, held, skip)
+        if args.format == "json":
+            json.dump(document, out, indent=2)
+            out.write("\n")
+            return
+        picture = distribution_picture(document)
+    else:
+        picture = target_picture(graph, config, _selected(args, graph))
+        if args.format == "json":
+            json.dump(
+                {
+                    "nodes": [{"address": n.id, "kind": n.lines[0]} for n in picture.nodes],
+                    "edges": [
+                        {"from": e.source, "to": e.target, "inferred": e.style == "inferred"}
+                        for e in picture.edges
+                    ],
+                },
+                out,
+                indent=2,
+            )
+            out.write("\n")
+            return
+    if args.format == "mermaid":
+        out.write(drawing.to_mermaid(picture))
+    elif args.format == "html":
+        out.write(drawing.to_html(picture))
+    else:
+        out.write(drawing.to_dot(picture, args.level))
 
 
 # ---------------------------------------------------------------- arguments
@@ -642,7 +661,19 @@ def _parser() -> argparse.ArgumentParser:
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )
     sub = command("graph", "print the dependency graph of the targets", _graph)
-    sub.add_argument("--format", choices=("dot", "json"), default="dot")
+    sub.add_argument(
+        "--format",
+        choices=("dot", "json", "mermaid", "html"),
+        default="dot",
+        help="Graphviz dot, JSON, a Mermaid flowchart, or one self-contained HTML page",
+    )
+    sub.add_argument(
+        "--level",
+        choices=("targets", "distributions"),
+        default="targets",
+        help="targets and their dependencies, or the distributions the specs reach: what each "
+        "carries, what it requires, the upload order and where each goes",
+    )
     sub = command(
         "package",
         "build the sdists and wheels of the distributions, into dist/",

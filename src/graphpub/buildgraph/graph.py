@@ -495,6 +495,12 @@ class BuildGraph:
         explicit = self._dependencies[address]
         return explicit + inferred if inferred else explicit
 
+    def is_inferred(self, source: Address, dependency: Address) -> bool:
+        """Whether `source` depends on `dependency` only by an inferred import."""
+        return dependency in self._inferred.get(source, ()) and dependency not in (
+            self._dependencies.get(source, ())
+        )
+
     def add_inferred(self, edges: Mapping[Address, Iterable[Address]]) -> None:
         """Dependencies inferred from imports; they join every query of the graph."""
         for source, dependencies in edges.items():
