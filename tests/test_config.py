@@ -635,3 +635,48 @@ def test_nested_buck2_projects(tmp_path: Path, run: Runner) -> None:
     code, out, err = run(["list", "//..."], root=root)
     assert (code, err) == (0, "")
     assert lines(out) == ["//android:android", "shim//:shim"]
+
+
+def test_config_errors_point_at_the_line(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"graphpub.toml": "# limits\n\nupload_timeout = 'soon'\n", "BUILD": ""}
+    )
+    err = failure(run, root)
+    assert err.splitlines()[:2] == [
+        "graphpub.toml:3:1: upload_timeout must be a positive number",
+        "   3 | upload_timeout = 'soon'",
+    ]
+    (root / "graphpub.toml").write_text("dialect = 'pants'\nupload_timout = 3\n")
+    assert failure(run, root).startswith("graphpub.toml:2:1: unknown configuration key")
+    # [tool.graphpub] of pyproject.toml, dotted keys.
+    (root / "graphpub.toml").unlink()
+    (root / "pants.toml").write_text("")
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\n\n[tool.graphpub]\nbuild_patterns = ['BUILD']\nindex_timeout = -1\n"
+    )
+    assert failure(run, root).startswith("pyproject.toml:6:1: index_timeout must be a positive")
+
+
+def test_a_top_level_key_after_a_publish_table_says_to_move_it(tmp_path: Path, run: Runner) -> None:
+    toml = (
+        "[[publish]]\n"
+        'targets = ["//python:wheel"]\n'
+        'repositories = ["@pypi"]\n'
+        "\n"
+        "[[publish]]\n"
+        'targets = ["//python:other"]\n'
+        'repositories = [\n    "@private",\n]\n'
+        'skip = ["//python:other"]\n'
+    )
+    root = make_repo(tmp_path, {"graphpub.toml": toml, "BUILD": ""})
+    err = failure(run, root)
+    first, source, _caret, hint = err.splitlines()[:4]
+    assert first == "graphpub.toml:10:1: [[publish]] #2: unknown key 'skip'"
+    assert source == '  10 | skip = ["//python:other"]'
+    assert hint == (
+        "hint: 'skip' is a top-level key, but TOML puts every key after a [[publish]] header "
+        "into that table: move `skip = ...` above the first [[publish]]"
+    )
+    # A key that is nobody's keeps the example.
+    (root / "graphpub.toml").write_text(toml.replace("skip =", "skp ="))
+    assert "hint: [[publish]]" in failure(run, root)

@@ -153,3 +153,37 @@ def test_unknown_rule(run: Runner, rule: str, hint: str) -> None:
     code, out, err = run(["help", rule])
     assert (code, out) == (1, "")
     assert err.splitlines() == [f"error: no rule named {rule!r}", hint]
+
+
+def test_python_artifact_documents_its_keywords(run: Runner) -> None:
+    code, out, err = run(["help", "python_artifact"])
+    assert (code, err) == (0, "")
+    from graphpub.rules.pants import ARTIFACT_KEYWORDS, REFUSED_ARTIFACT_KEYS
+
+    keywords = [
+        line.split(":")[0].strip()
+        for line in out.splitlines()
+        if line.startswith("  ") and not line.startswith("      ")
+    ]
+    assert keywords == [k for k, _, _ in ARTIFACT_KEYWORDS]
+    assert "  name: string" in out and "  classifiers: list of strings" in out
+    assert all(refused in out for refused in REFUSED_ARTIFACT_KEYS)
+    code, out, _ = run(["help", "setup_py"])
+    assert code == 0 and "setup_py is its old name" in out
+
+
+@pytest.mark.parametrize(
+    ("repository", "first"),
+    [
+        ("bazel_wheel", "Bazel, rules_python (this repository):"),
+        ("buck2_python", "Buck2 (this repository):"),
+        ("pants_python", "Pants (this repository):"),
+    ],
+)
+def test_rules_start_with_the_repository_dialect(run: Runner, repository: str, first: str) -> None:
+    from tests.conftest import TESTDATA
+
+    code, out, err = run(["-C", str(TESTDATA / repository), "help", "--rules"])
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == first
+    assert out.count("(this repository)") == 1

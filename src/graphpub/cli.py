@@ -490,9 +490,17 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 def _help(args: argparse.Namespace, out: TextIO) -> None:
     rule_set = default_rules()
     if args.rules or not args.rule:
-        out.write(rules_overview(rule_set) + "\n")
+        out.write(rules_overview(rule_set, first=_repository_dialect(args)) + "\n")
     else:
         out.write(rule_help(rule_set, args.rule) + "\n")
+
+
+def _repository_dialect(args: argparse.Namespace) -> str | None:
+    """The dialect of the repository graphpub runs in, if any; help works anywhere."""
+    try:
+        return _config(args).dialect.value
+    except (GraphpubError, OSError):
+        return None
 
 
 def _neighbours(

@@ -27,6 +27,7 @@ import pathspec
 from graphpub.buildgraph.address import Address, AddressStyle
 from graphpub.buildgraph.buckconfig import Buck2Project, read_buck2_project
 from graphpub.buildgraph.cells import Cells
+from graphpub.buildgraph.toml_lines import key_lines
 from graphpub.errors import ConfigError, SourceLocation
 from graphpub.secrets import DEFAULT_SECRET_ENV
 
@@ -276,12 +277,36 @@ _KEYS: dict[str, str] = {
 }
 
 
+class ConfigKeyError(ConfigError):
+    """A configuration error about one key of graphpub's table, located by `key_path`
+    (`("publish", "2", "pypirc")`) once the file's lines are known."""
+
+    def __init__(self, message: str, key_path: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.key_path = key_path
+
+
 def load_config(root: Path) -> Config:
     """Read the configuration of the build root `root`."""
     root = root.resolve()
     if not root.is_dir():
         raise ConfigError(f"build root {root} is not a directory")
     table, source = _graphpub_table(root)
+    try:
+        return _load_config(root, table, source)
+    except ConfigKeyError as error:
+        if source is None:
+            raise
+        lines = key_lines((root / source.path).read_text(encoding="utf-8"))
+        for prefix in ((), ("tool", "graphpub")):
+            line = lines.get((*prefix, *error.key_path))
+            if line is not None:
+                error.location = SourceLocation(source.path, line)
+                break
+        raise
+
+
+def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | None) -> Config:
     pants = _read_toml(root / "pants.toml") if (root / "pants.toml").is_file() else {}
     for section in _PANTS_SECTIONS:
         if not isinstance(pants.get(section, {}), dict):
@@ -291,8 +316,9 @@ def load_config(root: Path) -> Config:
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         close = difflib.get_close_matches(unknown[0], list(_KEYS), n=1)
-        raise ConfigError(
+        raise ConfigKeyError(
             f"unknown configuration key {unknown[0]!r}",
+            (unknown[0],),
             location=source,
             hint=f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(_KEYS),
         )
@@ -302,8 +328,11 @@ def load_config(root: Path) -> Config:
         try:
             dialect = Dialect(table["dialect"])
         except ValueError:
-            raise ConfigError(
-                f"unknown dialect {table['dialect']!r}", location=source, hint=_KEYS["dialect"]
+            raise ConfigKeyError(
+                f"unknown dialect {table['dialect']!r}",
+                ("dialect",),
+                location=source,
+                hint=_KEYS["dialect"],
             ) from None
 
     max_build_file_bytes = _whole_number(table, "max_build_file_bytes", 10 << 20, source, minimum=1)
@@ -337,7 +366,9 @@ def load_config(root: Path) -> Config:
     strict_rules = table.get("strict_rules", False)
     for key, value in (("strict_loads", strict_loads), ("strict_rules", strict_rules)):
         if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false", location=source, hint=_KEYS[key])
+            raise ConfigKeyError(
+                f"{key} must be true or false", (key,), location=source, hint=_KEYS[key]
+            )
 
     return Config(
         root=root,
@@ -414,19 +445,35 @@ def _publish_rules(table: dict[str, Any], source: SourceLocation | None) -> tupl
     entries = table.get("publish", [])
     example = '[[publish]]\ntargets = ["//python:wheel"]\nrepositories = ["@pypi"]'
     if not isinstance(entries, list):
-        raise ConfigError(
-            "publish must be an array of tables ([[publish]])", location=source, hint=example
+        raise ConfigKeyError(
+            "publish must be an array of tables ([[publish]])",
+            ("publish",),
+            location=source,
+            hint=example,
         )
     rules = []
     for index, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            raise ConfigError(
-                f"[[publish]] #{index} must be a table", location=source, hint=example
+            raise ConfigKeyError(
+                f"[[publish]] #{index} must be a table",
+                ("publish", str(index)),
+                location=source,
+                hint=example,
             )
         unknown = sorted(set(entry) - {"targets", "repositories"})
         if unknown:
-            raise ConfigError(
-                f"[[publish]] #{index}: unknown key {unknown[0]!r}", location=source, hint=example
+            key = unknown[0]
+            hint = example
+            if key in _KEYS:  # written after the [[publish]] header, so TOML put it inside
+                hint = (
+                    f"{key!r} is a top-level key, but TOML puts every key after a [[publish]] "
+                    f"header into that table: move `{key} = ...` above the first [[publish]]"
+                )
+            raise ConfigKeyError(
+                f"[[publish]] #{index}: unknown key {key!r}",
+                ("publish", str(index), key),
+                location=source,
+                hint=hint,
             )
         rules.append(
             PublishRule(
@@ -442,8 +489,11 @@ def _required_strings(
 ) -> tuple[str, ...]:
     value = entry.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ConfigError(
-            f"{where}: {key} must be a non-empty list of strings", location=source, hint=example
+        raise ConfigKeyError(
+            f"{where}: {key} must be a non-empty list of strings",
+            ("publish", where.rsplit("#", 1)[-1], key),
+            location=source,
+            hint=example,
         )
     return tuple(value)
 
@@ -480,7 +530,7 @@ def _declared_python_hubs(root: Path) -> list[str]:
 def _optional_string(table: dict[str, Any], key: str, source: SourceLocation | None) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
-        raise ConfigError(f"{key} must be a string", location=source, hint=_KEYS[key])
+        raise ConfigKeyError(f"{key} must be a string", (key,), location=source, hint=_KEYS[key])
     return value
 
 
@@ -489,7 +539,9 @@ def _positive_number(
 ) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN
-        raise ConfigError(f"{key} must be a positive number", location=source, hint=_KEYS[key])
+        raise ConfigKeyError(
+            f"{key} must be a positive number", (key,), location=source, hint=_KEYS[key]
+        )
     return float(value)
 
 
@@ -499,7 +551,7 @@ def _whole_number(
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         what = "a positive whole number" if minimum == 1 else f"a whole number, {minimum} or more"
-        raise ConfigError(f"{key} must be {what}", location=source, hint=_KEYS[key])
+        raise ConfigKeyError(f"{key} must be {what}", (key,), location=source, hint=_KEYS[key])
     return value
 
 
@@ -709,12 +761,16 @@ def _string_list(
         return None
     value = table[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{key} must be a list of strings", location=source, hint=_KEYS[key])
+        raise ConfigKeyError(
+            f"{key} must be a list of strings", (key,), location=source, hint=_KEYS[key]
+        )
     return tuple(value)
 
 
 def _string_table(table: dict[str, Any], key: str, source: SourceLocation | None) -> dict[str, str]:
     value = table.get(key, {})
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ConfigError(f"{key} must be a table of strings", location=source, hint=_KEYS[key])
+        raise ConfigKeyError(
+            f"{key} must be a table of strings", (key,), location=source, hint=_KEYS[key]
+        )
     return dict(value)

@@ -6,6 +6,7 @@ import difflib
 import textwrap
 
 from graphpub.errors import GraphpubError
+from graphpub.rules.pants import ARTIFACT_KEYWORDS, REFUSED_ARTIFACT_KEYS
 from graphpub.rules.registry import SchemaRuleSet
 from graphpub.rules.schema import Role, RuleSchema
 
@@ -13,7 +14,10 @@ _DIALECT_TITLES = {"pants": "Pants", "bazel": "Bazel, rules_python", "buck2": "B
 
 
 def rule_help(rule_set: SchemaRuleSet, kind: str) -> str:
-    """Every dialect's schema of `kind`, fields with type, default and help."""
+    """Every dialect's schema of `kind`, fields with type, default and help; or the keywords
+    of a helper such as python_artifact()."""
+    if kind in ("python_artifact", "setup_py"):
+        return _artifact_help(kind)
     schemas = rule_set.schemas_named(kind)
     if not schemas:
         known = sorted({s.kind for s in rule_set.schemas()})
@@ -53,14 +57,53 @@ def _schema_help(schema: RuleSchema) -> str:
     return "\n".join(lines)
 
 
-def rules_overview(rule_set: SchemaRuleSet) -> str:
-    """Every rule with a schema, by dialect, with the first sentence of its help."""
+def _artifact_help(kind: str) -> str:
+    lines = [
+        f"{kind}(**kwargs)  (Pants)",
+        "",
+        *textwrap.wrap(
+            "The value of a python_distribution's `provides` field: the setup() arguments "
+            "of the distribution, as in Pants"
+            + (" (setup_py is its old name)." if kind == "setup_py" else ".")
+            + " graphpub writes them into the generated pyproject.toml.",
+            88,
+        ),
+        "",
+        "Keywords:",
+    ]
+    for keyword, type_name, help_text in ARTIFACT_KEYWORDS:
+        lines.append(f"  {keyword}: {type_name}")
+        lines.extend(
+            textwrap.wrap(help_text, 84, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        )
+    lines += [
+        "",
+        *textwrap.wrap(
+            "Other setup() keywords are accepted, as Pants accepts them, and not used. "
+            f"Refused, as Pants computes them from the dependency graph: "
+            f"{', '.join(REFUSED_ARTIFACT_KEYS)}.",
+            88,
+        ),
+        "",
+        'Example: provides=python_artifact(name="my-dist", version="1.0.0", '
+        'description="What it does")',
+    ]
+    return "\n".join(lines)
+
+
+def rules_overview(rule_set: SchemaRuleSet, first: str | None = None) -> str:
+    """Every rule with a schema, by dialect, with the first sentence of its help; the dialect
+    `first` (the repository's) before the others."""
     sections: dict[str, list[str]] = {}
     for schema in rule_set.schemas():
         summary = schema.help.split(". ")[0].rstrip(".")
         sections.setdefault(schema.dialect, []).append(f"  {schema.kind:<26} {summary}")
+    order = sorted(sections, key=lambda dialect: dialect != first)  # stable: the rest as they are
     blocks = [
-        f"{_DIALECT_TITLES.get(dialect, dialect)}:\n" + "\n".join(lines)
-        for dialect, lines in sections.items()
+        f"{_DIALECT_TITLES.get(dialect, dialect)}"
+        + (" (this repository)" if dialect == first else "")
+        + ":\n"
+        + "\n".join(sections[dialect])
+        for dialect in order
     ]
     return "\n\n".join(blocks) + "\n\nMore on one rule: graphpub help RULE"

@@ -174,6 +174,36 @@ REFUSED_ARTIFACT_KEYS = (
 )
 
 
+# The keywords of python_artifact() graphpub puts in the distribution's metadata, as data for
+# `graphpub help python_artifact`: (keyword, type, what it becomes).
+ARTIFACT_KEYWORDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "string", "The distribution's name on the index (Name). Required to package."),
+    ("version", "string", "Its version (Version); stamps such as {BUILD_EMBED_LABEL} are filled."),
+    (
+        "description",
+        "string",
+        "The one-line summary (Summary); also the long description "
+        "when the python_distribution has no long_description_path.",
+    ),
+    ("author", "string", "The author's name (Author)."),
+    ("author_email", "string", "The author's email address (Author-email)."),
+    ("license", "string", "The license (License)."),
+    ("classifiers", "list of strings", "Trove classifiers (Classifier)."),
+    ("keywords", "string or list of strings", "Keywords; a string is split on whitespace."),
+    ("url", "string", "The home page (Project-URL: Homepage)."),
+    ("project_urls", "dict of string to string", "More Project-URL entries, label to URL."),
+    ("extras_require", "dict of string to list", "Optional dependencies, by extra name."),
+    (
+        "entry_points",
+        "dict of dicts",
+        "Entry points, {group: {name: 'module:function'}}, "
+        "merged with the python_distribution's entry_points field.",
+    ),
+)
+"""Other setup() keywords are accepted, as Pants accepts them, and not used; those Pants
+computes itself (REFUSED_ARTIFACT_KEYS) are errors."""
+
+
 def _artifact(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise FieldError(
