@@ -108,6 +108,10 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         for name, url in config.index_urls.items():
             secrets.add_url(url, f"index_urls[{name!r}]")
         args.secrets = secrets
+        if getattr(args, "specs", None):
+            from graphpub.buildgraph.relative import absolute_specs
+
+            args.specs = absolute_specs(args.specs, config, Path.cwd())
         graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs, strict=args.strict)
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
@@ -212,8 +216,25 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
         addresses = _changed(args, graph)
     else:
         addresses = resolve_specs(args.specs, graph)
-    rendered = sorted(config.render(a) for a in addresses)
+    rendered = sorted(config.render(a) for a in _filtered(args, graph, config, addresses))
     out.write("".join(line + "\n" for line in rendered))
+
+
+def _filtered(
+    args: argparse.Namespace, graph: BuildGraph, config: Config, addresses: Sequence[Address]
+) -> list[Address]:
+    """`addresses` that pass --filter-target-type and --filter-address-regex."""
+    from graphpub.buildgraph.filters import address_regex_filter, target_type_filter
+
+    tests = []
+    if args.filter_target_type:
+        known = {s.kind for s in default_rules().schemas()} | {t.kind for t in graph.targets()}
+        tests.append(target_type_filter(args.filter_target_type, known))
+    if args.filter_address_regex:
+        tests.append(address_regex_filter(args.filter_address_regex))
+    return [
+        a for a in addresses if all(test(config.render(a), graph.target(a).kind) for test in tests)
+    ]
 
 
 # The publish stage and rich are imported by the commands that use them: `list` on a large
@@ -338,7 +359,9 @@ def _built(
 
     epoch, roots = source_date_epoch(config.root), source_roots(graph)
     staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
-    cache = config.root / ".graphpub" / "cache"
+    from graphpub.workdir import work_directory
+
+    cache = work_directory(config.root, "cache")
     if not sys.stderr.isatty():
         sys.stderr.write(f"packaging {len(staged)} distributions\n")
         return build_all(staged, cache, graph.jobs)
@@ -658,7 +681,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    command("list", "list the targets the specs select", _list, changed=True)
+    sub = command("list", "list the targets the specs select", _list, changed=True)
+    sub.add_argument(
+        "--filter-target-type",
+        action="append",
+        metavar="KIND",
+        help="only targets of these kinds: KIND,KIND (any of them), -KIND (none of them); "
+        "repeat to require each",
+    )
+    sub.add_argument(
+        "--filter-address-regex",
+        action="append",
+        metavar="REGEX",
+        help="only targets whose address matches: REGEX,REGEX, -REGEX; repeat to require each",
+    )
     command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),

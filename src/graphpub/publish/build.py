@@ -37,6 +37,7 @@ from graphpub.lifetime import die_with_parent
 from graphpub.publish.inference import BUCK2_KINDS
 from graphpub.publish.ownership import Contents
 from graphpub.rules.distribution import Distribution
+from graphpub.workdir import work_directory
 
 HATCHLING_VERSION = installed_version("hatchling")
 # Files packaged are read whole; beyond this size something is wrong (a device, a disk image).
@@ -99,7 +100,7 @@ def stage(
     if fields.get("generate_setup") is False:
         return _own_project(graph, contents, output, epoch)
     _validate(contents)
-    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
+    directory = work_directory(graph.config.root, "stage") / _safe(view.address.render())
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)

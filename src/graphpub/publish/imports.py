@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from graphpub.workdir import work_directory
+
 
 @dataclass(frozen=True)
 class ImportedModule:
@@ -123,7 +125,7 @@ class ImportCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        work_directory(self._path.parent.parent)
         temporary = self._path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(self._entries), encoding="utf-8")
         os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
