@@ -4,6 +4,7 @@ spelling, shell completion."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -135,3 +136,138 @@ def test_graphpub_directory_is_ignored_by_git(demo: Path, run: Runner) -> None:
     assert "dist/" in status  # the README says to ignore it: the user's choice
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert "add `dist/` to your `.gitignore`" in readme
+
+
+# ---------------------------------------------------------------- verbosity and colour
+
+
+def git_clone_of(root: Path) -> None:
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-C", str(root), "-c", "user.email=a@b", "-c", "user.name=a", *args],
+            check=True,
+        )
+
+
+def test_verbose_and_quiet(demo: Path, run: Runner) -> None:
+    git_clone_of(demo)
+    greeting = demo / "src/python/greeting/greeting.py"
+    greeting.write_text(greeting.read_text() + "# changed\n")
+    code, out, err = run(["package", "--changed-since", "HEAD"], root=demo)
+    assert code == 0, err
+    assert err == "packaging 1 distributions\n"
+    code, out_v, err = run(["-v", "package", "--changed-since", "HEAD"], root=demo)
+    assert code == 0 and out_v == out
+    assert "1 files changed since HEAD:\n  src/python/greeting/greeting.py\n" in err
+    assert "  src/python/greeting:dist\n" in err
+    code, out_q, err = run(["package", "-q", "--changed-since", "HEAD"], root=demo)
+    assert (code, out_q, err) == (0, out, "")
+    # Warnings: shown with -q, not with -qq; errors always.
+    (demo / "broken").mkdir()
+    (demo / "broken" / "BUILD").write_text("python_sources(\n")
+    code, _, err = run(["-q", "dependents", "src/python/greeting"], root=demo)
+    assert code == 0 and err.startswith("warning: ")
+    code, _, err = run(["-qq", "dependents", "src/python/greeting"], root=demo)
+    assert (code, err) == (0, "")
+    code, _, err = run(["-qq", "list", "broken:"], root=demo)
+    assert code == 1 and err.startswith("broken/BUILD:")
+    # -vendor:: is still a spec to exclude, not -v.
+    code, out, err = run(["list", "src/python::", "-src/python/demo::"], root=demo)
+    assert code == 0 and "src/python/demo" not in out
+
+
+def test_color(demo: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code, _, err = run(["--color", "always", "list", "src/python:nope"], root=demo)
+    assert code == 1
+    assert err.startswith("\033[1;31merror:\033[0m ")
+    assert "\033[1;36mhint:\033[0m" in err
+    # Not a terminal: none in auto; never: none.
+    for option in ("--color=auto", "--color=never"):
+        code, _, err = run([option, "list", "src/python:nope"], root=demo)
+        assert code == 1 and "\033[" not in err
+    # A located error: the location in bold, the caret in colour.
+    (demo / "broken").mkdir()
+    (demo / "broken" / "BUILD").write_text("python_sources(nme='x')\n")
+    code, _, err = run(["--color=always", "list", "broken:"], root=demo)
+    assert err.startswith("\033[1mbroken/BUILD:1:")
+    assert "\033[1;31m^\033[0m" in err
+
+
+def test_color_auto_follows_the_terminal_and_no_color(demo: Path) -> None:
+    """In a real terminal (a pseudo-terminal), auto colours unless NO_COLOR is set."""
+    import pty
+
+    def on_terminal(*args: str, no_color: str | None = None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env["TERM"] = "xterm"
+        if no_color is not None:
+            env["NO_COLOR"] = no_color
+        parent, child = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphpub", "-C", str(demo), *args, "list", "nope:x"],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env=env,
+        )
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+        os.close(parent)
+        return b"".join(chunks).decode()
+
+    assert "\033[1;31merror:" in on_terminal()
+    assert "\033[" not in on_terminal(no_color="1")
+    assert "\033[1;31merror:" in on_terminal(no_color="")  # empty: not set, as no-color.org says
+    assert "\033[1;31merror:" in on_terminal("--color=always", no_color="1")
+    assert "\033[" not in on_terminal("--color=never")
+
+
+# ---------------------------------------------------------------- --format
+
+
+def test_format_json_on_every_data_command(demo: Path, run: Runner) -> None:
+    def as_json(*args: str) -> object:
+        code, out, err = run([*args, "--format", "json"], root=demo)
+        assert code == 0, err
+        return json.loads(out)
+
+    assert as_json("list", "src/python:") == [
+        {"address": "src/python:demo", "kind": "python_distribution"}
+    ]
+    assert as_json("dependencies", "src/python:demo") == [
+        {"address": "src/python/demo", "kind": "python_sources"}
+    ]
+    dependents = as_json("dependents", "src/python/demo")
+    assert {"address": "src/python:demo", "kind": "python_distribution"} in dependents
+    assert as_json("peek", "src/python:demo")[0]["address"] == "src/python:demo"
+    records = as_json("package", "src/python/greeting:dist")
+    assert [Path(r["path"]).name for r in records] == [
+        "demo_greeting-1.0.0-py3-none-any.whl",
+        "demo_greeting-1.0.0.tar.gz",
+    ]
+    # The old spelling still works, with a warning.
+    code, out, err = run(["package", "--output", "json", "src/python/greeting:dist"], root=demo)
+    assert code == 0 and json.loads(out) == records
+    assert "warning: package --output is deprecated: use --format json" in err
+    # publish: the report --output writes, on stdout.
+    pypirc = ["--pypirc", str(demo / "local.pypirc"), "--to", "@pypi"]
+    report_file = demo / "report.json"
+    code, out, err = run(
+        ["publish", "src/python:demo", *pypirc, "--format=json", "--output", str(report_file)],
+        root=demo,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report == json.loads(report_file.read_text())
+    assert report["exit_code"] == 0
+    assert {u["status"] for u in report["uploads"]} >= {"published"}

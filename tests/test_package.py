@@ -21,7 +21,7 @@ def copy_fixture(name: str, tmp_path: Path) -> Path:
 
 def built(run: Runner, root: Path, *args: str) -> dict[str, str]:
     """`graphpub package ARGS` in `root`: file name to sha256."""
-    code, out, err = run(["package", "--output", "json", *args], root=root)
+    code, out, err = run(["package", "--format", "json", *args], root=root)
     assert code == 0, err
     return {Path(r["path"]).name: r["sha256"] for r in json.loads(out)}
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -84,6 +86,9 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "jobs": None,
         "infer": True,
         "strict": False,
+        "verbose": 0,
+        "quiet": 0,
+        "color": "auto",
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -97,7 +102,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         try:
             _help(args, sys.stdout)
         except GraphpubError as error:
-            print(render_error(error, Path.cwd()), file=sys.stderr)
+            print(_diagnostic(args, render_error(error, Path.cwd())), file=sys.stderr)
             return 1
         return 0
     root = Path(args.root) if args.root else Path.cwd()
@@ -112,12 +117,13 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
             from graphpub.buildgraph.relative import absolute_specs
 
             args.specs = absolute_specs(args.specs, config, Path.cwd())
-        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs, strict=args.strict)
+        warn = _warner(args)
+        graph = BuildGraph(config, default_rules(), warn=warn, jobs=args.jobs, strict=args.strict)
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:
             traceback.print_exc()
-        print(render_error(error, root), file=sys.stderr)
+        print(_diagnostic(args, render_error(error, root)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -151,6 +157,8 @@ def _check_changed_options(parser: argparse.ArgumentParser, args: argparse.Names
 
 # graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
 _SHORT_OPTIONS = ("-C", "-j", "-h")
+# -v, -vv, -q, -qq: a spec such as `-vendor::` is still an exclude.
+_COUNTED_FLAGS = re.compile(r"-(v+|q+)")
 
 
 def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
@@ -166,6 +174,7 @@ def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
             and not token.startswith("--")
             and len(token) > 1
             and not token.startswith(_SHORT_OPTIONS)
+            and not _COUNTED_FLAGS.fullmatch(token)
         )
         (excludes if is_exclude else arguments).append(token)
     if not excludes:
@@ -183,8 +192,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {shortened(message)}", file=sys.stderr)
+def _warner(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where warnings go: stderr, unless -qq."""
+
+    def warn(message: str) -> None:
+        if args.quiet < 2:
+            print(_diagnostic(args, f"warning: {shortened(message)}"), file=sys.stderr)
+
+    return warn
+
+
+def _diagnostic(args: argparse.Namespace, text: str) -> str:
+    """An error or warning for stderr, coloured as --color and NO_COLOR say."""
+    from graphpub.color import paint_diagnostic, use_color
+
+    return paint_diagnostic(text) if use_color(args.color, sys.stderr, os.environ) else text
+
+
+def _info(args: argparse.Namespace, message: str) -> None:
+    """What -v adds: what graphpub found and decided, on stderr."""
+    if args.verbose > args.quiet:
+        sys.stderr.write(message + "\n")
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -216,8 +244,23 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
         addresses = _changed(args, graph)
     else:
         addresses = resolve_specs(args.specs, graph)
-    rendered = sorted(config.render(a) for a in _filtered(args, graph, config, addresses))
-    out.write("".join(line + "\n" for line in rendered))
+    _write_addresses(args, graph, config, _filtered(args, graph, config, addresses), out)
+
+
+def _write_addresses(
+    args: argparse.Namespace,
+    graph: BuildGraph,
+    config: Config,
+    addresses: Iterable[Address],
+    out: TextIO,
+) -> None:
+    """One address a line, sorted; with --format json, a list of {address, kind}."""
+    rendered = sorted((config.render(a), graph.target(a).kind) for a in addresses)
+    if args.format == "json":
+        json.dump([{"address": a, "kind": k} for a, k in rendered], out, indent=2)
+        out.write("\n")
+    else:
+        out.write("".join(address + "\n" for address, _ in rendered))
 
 
 def _filtered(
@@ -306,9 +349,12 @@ def _peek_record(
 def _changed(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
     """The targets owning the files changed since --changed-since, with their dependents as
     --changed-dependents says (through inferred dependencies too, unless --no-infer)."""
-    from graphpub.publish.changed import changed_files, changed_targets
+    from graphpub.publish.changed import changed_files, changed_targets, within_build
 
-    changes = changed_files(graph.config.root, args.changed_since)
+    changes = within_build(graph, changed_files(graph.config.root, args.changed_since))
+    _info(args, f"{len(changes.files)} files changed since {args.changed_since}:")
+    for path in changes.files:
+        _info(args, f"  {path}")
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
 
@@ -325,7 +371,11 @@ def _changed_distributions(args: argparse.Namespace, graph: BuildGraph) -> list[
     everything = [t.address for t in graph.targets() if is_distributable(t)]
     held = contents(graph, everything)
     generators = {t.address: t.generator for t in graph.targets() if t.generator is not None}
-    return changed_distributions(changed, {a: c.owned for a, c in held.items()}, generators)
+    found = changed_distributions(changed, {a: c.owned for a, c in held.items()}, generators)
+    _info(args, f"{len(changed)} targets changed; distributions: {len(found)}")
+    for address in found:
+        _info(args, f"  {graph.config.render(address)}")
+    return found
 
 
 def _selected_distributions(
@@ -335,7 +385,7 @@ def _selected_distributions(
     an error if none."""
     if getattr(args, "changed_since", None) is not None:
         changed = _changed_distributions(args, graph)
-        if not changed:
+        if not changed and not args.quiet:
             sys.stderr.write(f"no distribution changed since {args.changed_since}\n")
         return changed
     selected = [a for a in _selected(args, graph) if is_distributable(graph.target(a))]
@@ -348,7 +398,7 @@ def _selected_distributions(
 
 
 def _built(
-    graph: BuildGraph, config: Config, held: Mapping[Address, Contents]
+    graph: BuildGraph, config: Config, held: Mapping[Address, Contents], quiet: bool = False
 ) -> dict[Address, list[Artifact]]:
     """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
     from rich.console import Console
@@ -362,8 +412,9 @@ def _built(
     from graphpub.workdir import work_directory
 
     cache = work_directory(config.root, "cache")
-    if not sys.stderr.isatty():
-        sys.stderr.write(f"packaging {len(staged)} distributions\n")
+    if quiet or not sys.stderr.isatty():
+        if not quiet:
+            sys.stderr.write(f"packaging {len(staged)} distributions\n")
         return build_all(staged, cache, graph.jobs)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("packaging", total=len(staged))
@@ -372,13 +423,16 @@ def _built(
 
 @contextmanager
 def _upload_progress(
-    plan: Plan, artifacts: Mapping[Address, list[Path]]
+    plan: Plan, artifacts: Mapping[Address, list[Path]], quiet: bool = False
 ) -> Iterator[Callable[[Outcome], None]]:
     """What `publish` calls with each outcome: a progress bar per repository on a terminal,
     else a plain line per file."""
     from rich.console import Console
     from rich.progress import Progress
 
+    if quiet:
+        yield lambda _outcome: None
+        return
     if not sys.stderr.isatty():
 
         def plain(outcome: Outcome) -> None:
@@ -404,7 +458,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     held = contents(graph, _selected_distributions(args, graph, "package"))
     if not held:  # --changed-since: nothing changed
         return
-    built = _built(graph, config, held)
+    built = _built(graph, config, held, quiet=args.quiet > 0)
     check_distributions(
         graph,
         {a: held[a].distribution for a in built},
@@ -421,7 +475,9 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         for address, artifacts in sorted(built.items())
         for artifact in artifacts
     ]
-    if args.output == "json":
+    if args.output_format is not None:
+        _warner(args)("package --output is deprecated: use --format " + args.output_format)
+    if (args.output_format or args.format) == "json":
         json.dump(records, out, indent=2)
         out.write("\n")
     else:
@@ -434,6 +490,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
 
+    report_out = out
+    if args.format == "json":  # the report replaces the lines
+        out = io.StringIO()
     selected = _selected_distributions(args, graph, "publish")
     if not selected:  # --changed-since: nothing changed
         out.write("Nothing published.\n")
@@ -453,11 +512,11 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     graph.check_complete(sorted(needed))
-    built = _built(graph, config, {a: held[a] for a in needed})
+    built = _built(graph, config, {a: held[a] for a in needed}, quiet=args.quiet > 0)
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     views = {a: held[a].distribution for a in needed}
     check_distributions(graph, views, artifacts, args.secrets)
-    with _upload_progress(the_plan, artifacts) as on_outcome:
+    with _upload_progress(the_plan, artifacts, quiet=args.quiet > 0) as on_outcome:
         outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
     lines = []
     for outcome in outcomes:
@@ -493,7 +552,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
                 f"Install from {name}: pip install --extra-index-url {repository.url} {projects}\n"
             )
     failed = any(o.failed for o in outcomes)
-    if args.output:
+    if args.output or args.format == "json":
         records = [
             {
                 "target": o.target,
@@ -506,7 +565,10 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
             for o in outcomes
         ]
         report = json.dumps({"exit_code": int(failed), "uploads": records}, indent=2)
-        Path(args.output).write_text(args.secrets.redact(report) + "\n", encoding="utf-8")
+        if args.output:
+            Path(args.output).write_text(args.secrets.redact(report) + "\n", encoding="utf-8")
+        if args.format == "json":
+            report_out.write(report + "\n")
     return 1 if failed else 0
 
 
@@ -531,8 +593,7 @@ def _neighbours(
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
         roots = _selected(args, graph)
-        found = sorted(config.render(a) for a in walk(graph, roots, args.transitive))
-        out.write("".join(line + "\n" for line in found))
+        _write_addresses(args, graph, config, walk(graph, roots, args.transitive), out)
 
     return run
 
@@ -588,6 +649,16 @@ def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Tex
 # ---------------------------------------------------------------- arguments
 
 
+def _format_option(sub: argparse.ArgumentParser, choices: tuple[str, ...], more: str = "") -> None:
+    """--format, spelled the same on every command that prints data."""
+    sub.add_argument(
+        "--format",
+        choices=choices,
+        default=choices[0],
+        help="how to print: " + ", ".join(choices) + (f" ({more})" if more else ""),
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -639,6 +710,27 @@ def _parser() -> argparse.ArgumentParser:
         help="stop at the first build file that fails, even one the command does not need",
     )
     common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="say more: the files changed, the distributions chosen (repeatable)",
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="no progress; -qq: no warnings either (errors are always shown)",
+    )
+    common.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=argparse.SUPPRESS,
+        help="colour errors and warnings: auto (on a terminal, unless NO_COLOR is set), "
+        "always or never",
+    )
+    common.add_argument(
         "--condition",
         action="append",
         metavar="LABEL",
@@ -682,6 +774,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     sub = command("list", "list the targets the specs select", _list, changed=True)
+    _format_option(sub, ("text", "json"))
     sub.add_argument(
         "--filter-target-type",
         action="append",
@@ -695,7 +788,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REGEX",
         help="only targets whose address matches: REGEX,REGEX, -REGEX; repeat to require each",
     )
-    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    sub = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    _format_option(sub, ("json",))
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -704,6 +798,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )
+        _format_option(sub, ("text", "json"))
     sub = command("graph", "print the dependency graph of the targets", _graph)
     sub.add_argument(
         "--format",
@@ -724,7 +819,13 @@ def _parser() -> argparse.ArgumentParser:
         _package,
         changed=True,
     )
-    sub.add_argument("--output", choices=("text", "json"), default="text")
+    _format_option(sub, ("text", "json"))
+    sub.add_argument(
+        "--output",
+        dest="output_format",
+        choices=("text", "json"),
+        help="deprecated: --format",
+    )
     sub = command(
         "publish",
         "package the distributions and upload them to their repositories",
@@ -748,6 +849,7 @@ def _parser() -> argparse.ArgumentParser:
         help="allow plain http:// repositories off this machine (credentials go in clear)",
     )
     sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
+    _format_option(sub, ("text", "json"), "json: the report --output writes, on stdout")
     help_parser = commands.add_parser(
         "help", help="document a rule and its fields", description="document rules"
     )

@@ -74,6 +74,13 @@ def changed_files(root: Path, since: str) -> Changes:
     return Changes(since, tuple(sorted(files)))
 
 
+def within_build(graph: BuildGraph, changes: Changes) -> Changes:
+    """`changes` without the files of directories the build ignores (`dist/`, `.graphpub/`,
+    build_ignore, virtualenvs, other builds): no target owns them."""
+    kept = tuple(f for f in changes.files if not graph.tree.is_ignored(posixpath.dirname(f)))
+    return Changes(changes.since, kept)
+
+
 def _git(cwd: Path, arguments: Sequence[str], since: str) -> str:
     try:
         result = subprocess.run(
