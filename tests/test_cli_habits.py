@@ -4,6 +4,7 @@ spelling, shell completion."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -271,3 +272,87 @@ def test_format_json_on_every_data_command(demo: Path, run: Runner) -> None:
     assert report == json.loads(report_file.read_text())
     assert report["exit_code"] == 0
     assert {u["status"] for u in report["uploads"]} >= {"published"}
+
+
+# ---------------------------------------------------------------- shell completion
+
+GRAPHPUB = str(Path(sys.executable).parent / "graphpub")
+
+
+@functools.cache
+def completion_script(shell: str) -> str:
+    result = subprocess.run(
+        [GRAPHPUB, "completion", shell], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def bash_complete(line: str, cwd: Path) -> list[str]:
+    """What bash offers for `line` (the cursor at its end), with graphpub's script loaded."""
+    words = line.split(" ")
+    program = (
+        completion_script("bash")
+        + f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}\n"
+        + '_graphpub; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    result = subprocess.run(
+        ["bash", "--norc", "-c", program], capture_output=True, text=True, cwd=cwd, check=True
+    )
+    return [w for w in result.stdout.splitlines() if w]
+
+
+def test_bash_completion(demo: Path) -> None:
+    assert bash_complete("graphpub pu", demo) == ["publish"]
+    assert bash_complete("graphpub -C . gr", demo) == ["graph"]
+    assert set(bash_complete("graphpub list --filter-", demo)) == {
+        "--filter-target-type",
+        "--filter-address-regex",
+    }
+    assert bash_complete("graphpub graph --format ", demo) == ["dot", "json", "mermaid", "html"]
+    assert bash_complete("graphpub list --format ", demo) == ["text", "json"]
+    assert bash_complete("graphpub --color a", demo) == ["auto", "always"]
+    assert bash_complete("graphpub list --changed-dependents t", demo) == ["transitive"]
+    assert "python_distribution" in bash_complete("graphpub help python_d", demo)
+    assert bash_complete("graphpub help python_a", demo) == ["python_artifact"]
+    assert bash_complete("graphpub list src/python/gr", demo) == ["src/python/greeting"]
+    assert bash_complete("graphpub completion ", demo) == ["bash", "zsh", "fish"]
+    assert "--dry-run" in bash_complete("graphpub publish --", demo)
+    assert "--dry-run" not in bash_complete("graphpub package --", demo)
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion(demo: Path) -> None:
+    """zsh loads the script (through bashcompinit) and offers the same words."""
+    program = (
+        completion_script("zsh")
+        + "emulate -L sh; setopt kshglob noshglob braceexpand\n"
+        + "COMP_WORDS=(graphpub graph --level ''); COMP_CWORD=3\n"
+        + '_graphpub; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    result = subprocess.run(
+        ["zsh", "-f", "-c", program], capture_output=True, text=True, cwd=demo, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["targets", "distributions"]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completion(demo: Path, tmp_path: Path) -> None:
+    script = tmp_path / "graphpub.fish"
+    script.write_text(completion_script("fish"))
+
+    def complete(line: str) -> list[str]:
+        result = subprocess.run(
+            ["fish", "--no-config", "-c", f"source {script}; complete -C {line!r}"],
+            capture_output=True,
+            text=True,
+            cwd=demo,
+            check=True,
+        )
+        return [w.split("\t")[0] for w in result.stdout.splitlines()]
+
+    assert complete("graphpub pub") == ["publish"]
+    assert sorted(complete("graphpub graph --format ")) == ["dot", "html", "json", "mermaid"]
+    assert "--changed-since" in complete("graphpub publish --chan")
+    assert "--changed-since" not in complete("graphpub peek --chan")
+    assert complete("graphpub help python_a") == ["python_artifact"]

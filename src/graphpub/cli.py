@@ -98,6 +98,14 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         return 2
     if hasattr(args, "changed_since"):
         _check_changed_options(parser, args)
+    if args.run is _completion:
+        from graphpub.completion import script
+
+        rules = sorted(
+            {s.kind for s in default_rules().schemas()} | {"python_artifact", "setup_py"}
+        )
+        sys.stdout.write(script(args.shell, parser, rules))
+        return 0
     if args.run is _help:
         try:
             _help(args, sys.stdout)
@@ -580,6 +588,10 @@ def _help(args: argparse.Namespace, out: TextIO) -> None:
         out.write(rule_help(rule_set, args.rule) + "\n")
 
 
+def _completion(args: argparse.Namespace, out: TextIO) -> None:
+    """Run by _main itself, which holds the parser the script is made from."""
+
+
 def _repository_dialect(args: argparse.Namespace) -> str | None:
     """The dialect of the repository graphpub runs in, if any; help works anywhere."""
     try:
@@ -856,4 +868,13 @@ def _parser() -> argparse.ArgumentParser:
     help_parser.add_argument("rule", nargs="?", help="a rule, e.g. python_distribution")
     help_parser.add_argument("--rules", action="store_true", help="list every rule")
     help_parser.set_defaults(run=_help)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description='shell completion: eval "$(graphpub completion bash)" in ~/.bashrc '
+        "(zsh: the same in ~/.zshrc; fish: graphpub completion fish > "
+        "~/.config/fish/completions/graphpub.fish)",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+    completion.set_defaults(run=_completion)
     return parser
