@@ -135,7 +135,7 @@ def test_graphpub_directory_is_ignored_by_git(demo: Path, run: Runner) -> None:
     ).stdout
     assert ".graphpub" not in status
     assert "dist/" in status  # the README says to ignore it: the user's choice
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "add `dist/` to your `.gitignore`" in readme
 
 
