@@ -4,6 +4,7 @@ their dependents, as Pants selects them."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,6 +47,8 @@ def test_nothing_changed_selects_nothing(demo: Path, run: Runner) -> None:
     assert listed(run, demo, "--changed-since", "base") == []
     code, out, _ = run(["publish", "--changed-since", "base", "--dry-run"], root=demo)
     assert (code, out) == (0, "Nothing published.\n")
+    code, out, _ = run(["publish", "--changed-since", "base", "--format=json"], root=demo)
+    assert (code, json.loads(out)) == (0, {"exit_code": 0, "uploads": []})
 
 
 def test_committed_uncommitted_and_untracked_changes_count(demo: Path, run: Runner) -> None:

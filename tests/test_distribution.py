@@ -347,7 +347,12 @@ def test_publish_config_errors(tmp_path: Path, run: Runner, toml: str, message: 
         tmp_path, {"MODULE.bazel": "", "BUILD.bazel": PUBLISHED_BUILD, "graphpub.toml": toml}
     )
     err = failure(run, root, "list", "//...")
-    assert err == f"graphpub.toml: {message}\n{EXAMPLE_HINT}"
+    # At the line of the key (or of the table) at fault, shown with a caret under it.
+    first, *rest = err.splitlines()
+    line = int(first.split(":")[1])
+    assert first == f"graphpub.toml:{line}:1: {message}"
+    assert rest[0] == f"{line:>4} | {toml.splitlines()[line - 1]}"
+    assert "\n".join(rest[2:]) + "\n" == EXAMPLE_HINT
 
 
 def test_publish_rules_add_up(tmp_path: Path, run: Runner) -> None:

@@ -211,7 +211,11 @@ def test_bazel_requirement_is_an_external_dependency(run: Runner) -> None:
     graph = json.loads(out)
     # `pypi` is the pip hub MODULE.bazel declares: its labels are third-party requirements.
     assert {"address": "@pypi//attrs:pkg", "kind": "python_requirement"} in graph["nodes"]
-    assert {"from": "//src/greetlib:greetlib", "to": "@pypi//attrs:pkg"} in graph["edges"]
+    assert {
+        "from": "//src/greetlib:greetlib",
+        "to": "@pypi//attrs:pkg",
+        "inferred": False,
+    } in graph["edges"]
     [wheel] = peek(run, BAZEL, "//:greetlib_wheel")
     assert wheel["distribution"]["requirements"] == ["attrs>=23.1.0"]
 

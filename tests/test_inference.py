@@ -192,7 +192,10 @@ def test_cache_parses_once_and_keeps_results_by_content(tmp_path: Path) -> None:
     cache.save()
     entries = json.loads(cache_file(tmp_path).read_text(encoding="utf-8"))
     assert list(entries.values()) == [[[["a"], 1], [["b.c", "b"], 2]]]
-    assert sorted(p.name for p in (tmp_path / ".graphpub").iterdir()) == ["imports.json"]
+    assert sorted(p.name for p in (tmp_path / ".graphpub").iterdir()) == [
+        ".gitignore",  # graphpub's working directory never shows up in git status
+        "imports.json",
+    ]
 
 
 def test_cache_answers_unchanged_content_from_the_file(
@@ -353,9 +356,11 @@ def test_pants_inferred_edges_in_every_command(tmp_path: Path, run: Runner) -> N
     assert "src/python/lib/util.py" in json.loads(out)[0]["dependencies"]
     code, out, err = run(["graph", "--format", "json", "src/python/app/main.py"], root=root)
     assert (code, err) == (0, "")
-    assert {"from": "src/python/app/main.py", "to": "src/python/lib/util.py"} in json.loads(out)[
-        "edges"
-    ]
+    assert {
+        "from": "src/python/app/main.py",
+        "to": "src/python/lib/util.py",
+        "inferred": True,
+    } in json.loads(out)["edges"]
     # The transitive closure follows inferred edges (main.py imports sibling.py back).
     assert dependencies(run, root, "--transitive", "src/python/app/sibling.py") == [
         "src/python/app/main.py",

@@ -504,6 +504,8 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     selected = _selected_distributions(args, graph, "publish")
     if not selected:  # --changed-since: nothing changed
         out.write("Nothing published.\n")
+        if args.format == "json":
+            report_out.write(json.dumps({"exit_code": 0, "uploads": []}, indent=2) + "\n")
         return 0
     held = contents(graph, selected, required=True)
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()

@@ -298,11 +298,14 @@ def load_config(root: Path) -> Config:
         if source is None:
             raise
         lines = key_lines((root / source.path).read_text(encoding="utf-8"))
-        for prefix in ((), ("tool", "graphpub")):
-            line = lines.get((*prefix, *error.key_path))
+        # The key itself, else the table that lacks it (a missing `targets`: its [[publish]]).
+        path = error.key_path
+        while path:
+            line = lines.get(path) or lines.get(("tool", "graphpub", *path))
             if line is not None:
                 error.location = SourceLocation(source.path, line)
                 break
+            path = path[:-1]
         raise
 
 
