@@ -180,3 +180,18 @@ def test_changed_since_errors(demo: Path, tmp_path: Path, run: Runner) -> None:
     code, _, err = run(["list"], root=demo)
     assert code == 2
     assert "SPEC (or --changed-since REF)" in err
+
+
+def test_distributions_owning_or_naming_a_changed_target() -> None:
+    from graphpub.buildgraph import Address
+    from graphpub.publish.changed import changed_distributions
+
+    app, lib = Address("app", "dist"), Address("lib", "dist")
+    main_py, util_py = Address("app", "app", file="main.py"), Address("lib", "lib", file="u.py")
+    generators = {main_py: Address("app", "app"), util_py: Address("lib", "lib")}
+    owned = {app: [main_py], lib: [Address("lib", "lib")]}
+    # lib owns the generator of the changed file; app owns nothing changed.
+    assert changed_distributions([util_py], owned, generators) == [lib]
+    # A distribution naming the changed distribution among its dependencies.
+    assert changed_distributions([lib], owned, generators, {app: [lib], lib: []}) == [app, lib]
+    assert changed_distributions([Address("other", "x")], owned, generators) == []

@@ -379,7 +379,12 @@ def _changed_distributions(args: argparse.Namespace, graph: BuildGraph) -> list[
     everything = [t.address for t in graph.targets() if is_distributable(t)]
     held = contents(graph, everything)
     generators = {t.address: t.generator for t in graph.targets() if t.generator is not None}
-    found = changed_distributions(changed, {a: c.owned for a, c in held.items()}, generators)
+    found = changed_distributions(
+        changed,
+        {a: c.owned for a, c in held.items()},
+        generators,
+        {a: graph.dependencies([a], transitive=False) for a in held},
+    )
     _info(args, f"{len(changed)} targets changed; distributions: {len(found)}")
     for address in found:
         _info(args, f"  {graph.config.render(address)}")

@@ -149,15 +149,20 @@ def changed_distributions(
     changed: Iterable[Address],
     owned: Mapping[Address, Iterable[Address]],
     generators: Mapping[Address, Address],
+    dependencies: Mapping[Address, Iterable[Address]] | None = None,
 ) -> list[Address]:
-    """The distributions (the keys of `owned`, what each holds) that are among `changed` or
-    own one of them. A target a generator made counts as its generator too, as ownership
-    works on either."""
+    """The distributions (the keys of `owned`, what each holds) that are among `changed`,
+    own one of them, or name one among their own dependencies (`dependencies`). A target a
+    generator made counts as its generator too, as ownership works on either."""
     selected = set(changed)
     selected |= {generators[a] for a in selected if a in generators}
+    named = dependencies or {}
+
+    def touched(held: Iterable[Address]) -> bool:
+        return any(a in selected or generators.get(a) in selected for a in held)
+
     return sorted(
         distribution
         for distribution, held in owned.items()
-        if distribution in selected
-        or any(a in selected or generators.get(a) in selected for a in held)
+        if distribution in selected or touched(held) or touched(named.get(distribution, ()))
     )
