@@ -282,11 +282,12 @@ def _built(
     from rich.console import Console
     from rich.progress import Progress
 
-    from graphpub.publish.build import build_all, source_date_epoch, stage
+    from graphpub.publish.build import build_all, stage
+    from graphpub.publish.epochs import source_date_epochs
     from graphpub.publish.inference import source_roots
 
-    epoch, roots = source_date_epoch(config.root), source_roots(graph)
-    staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
+    epochs, roots = source_date_epochs(graph, held), source_roots(graph)
+    staged = [stage(graph, held[a], config.root / "dist", epochs[a], roots) for a in sorted(held)]
     cache = config.root / ".graphpub" / "cache"
     if not sys.stderr.isatty():
         sys.stderr.write(f"packaging {len(staged)} distributions\n")
