@@ -51,9 +51,7 @@ def zip_entries(wheel: zipfile.ZipFile) -> list[dict[str, Any]]:
 
 
 def dist_info(wheel: zipfile.ZipFile) -> str:
-    return next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")).rpartition(
-        "/"
-    )[0]
+    return next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")).rpartition("/")[0]
 
 
 def check_record(wheel: zipfile.ZipFile) -> list[str]:
@@ -151,9 +149,7 @@ def test_py_wheel_oracle_is_reproducible(run: Runner, tmp_path: Path) -> None:
     assert digest[0] == digest[1]
 
 
-def test_py_wheel_without_its_stamp_is_versioned_as_bazel_does(
-    run: Runner, tmp_path: Path
-) -> None:
+def test_py_wheel_without_its_stamp_is_versioned_as_bazel_does(run: Runner, tmp_path: Path) -> None:
     """Unstamped, wheelmaker makes `0+build.embed.label` of `{BUILD_EMBED_LABEL}`."""
     root = tmp_path / "repo"
     shutil.copytree(ORACLES / "bazel-runfiles-2.3.2" / "repo", root)

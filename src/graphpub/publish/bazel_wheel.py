@@ -63,7 +63,11 @@ def packaged(graph: BuildGraph, target: Target) -> Packaged:
     files = _Files(graph, target)
     for address in graph.declared_dependencies(target.address):
         dependency = graph.target(address)
-        files.add(address, files.default_outputs(dependency))
+        outputs = files.default_outputs(dependency)
+        if dependency.kind != "py_package":  # whose files are its closure's (owners added)
+            files.add(address, outputs)
+        else:
+            files.found.update(outputs)
         if dependency.kind in _PY_RULES:
             files.add(address, files.entries(dependency, "pyi_srcs"))
     return Packaged(tuple(sorted(files.found)), tuple(sorted(files.owners)))
