@@ -356,6 +356,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
     from graphpub.publish.exfiltration import check_distributions
+    from graphpub.publish.install_hint import install_hint
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
 
@@ -409,11 +410,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     for name, repository in sorted(the_plan.repositories.items()):
         chosen = [a for a in selected if a in the_plan.uploads.get(name, ())]
         if repository.is_directory and chosen and not args.dry_run:
-            # Third-party requirements are not in a directory index: pip's own index serves them.
-            projects = " ".join(sorted(held[a].distribution.name for a in chosen))
-            out.write(
-                f"Install from {name}: pip install --extra-index-url {repository.url} {projects}\n"
-            )
+            hint = install_hint(repository, chosen, held)
+            if hint is not None:
+                out.write(f"Install from {name}: {hint}\n")
     failed = any(o.failed for o in outcomes)
     if args.output:
         records = [

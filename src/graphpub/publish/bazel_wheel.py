@@ -16,6 +16,7 @@ is left out, with a warning.
 from __future__ import annotations
 
 import posixpath
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
 from graphpub.buildgraph.address import Address, parse_address
@@ -312,7 +314,18 @@ def plan(
     python_tag = _defined(str(fields.get("python_tag", "py3")), graph)
     abi = _defined(str(fields.get("abi", "none")), graph)
     platform = str(fields.get("platform", "any"))
-    prefix = f"{escaped_name(name)}-{version}"
+    # rules_python 0.26 to 0.28 could turn the normalisation of names and versions off
+    # (the default from 0.27; the attributes are gone since 0.29): the legacy escaping then.
+    if fields.get("incompatible_normalize_version") is False:
+        version = view.version
+    named_version = version
+    if fields.get("incompatible_normalize_version") is False:
+        named_version = _escaped_segment(version)
+    prefix = f"{escaped_name(name)}-{named_version}"
+    file_prefix = f"{escaped_name(name)}-{version}"
+    if fields.get("incompatible_normalize_name") is False:
+        prefix = f"{_escaped_segment(name)}-{named_version}"
+        file_prefix = f"{name}-{version}"
     compress = zipfile.ZIP_DEFLATED if fields.get("compress", True) else zipfile.ZIP_STORED
 
     def member(name: str, data: bytes, *, streamed: bool) -> Member:
@@ -347,13 +360,30 @@ def plan(
         data = reader.bytes(path)
         members.append(member(f"{prefix}.dist-info/{destination}", data, streamed=True))
     _check_unique(graph, target, members)
+    filename = f"{file_prefix}-{tags}.whl"
+    try:
+        parse_wheel_filename(filename)
+    except InvalidWheelFilename as e:
+        raise WheelRuleError(
+            f"{render}: py_wheel names its wheel {filename!r}, which installers refuse: {e}",
+            location=target.location,
+            hint="remove incompatible_normalize_name / incompatible_normalize_version = False "
+            "(normalised names and versions are the default since rules_python 0.27), and "
+            "give tags without '-'",
+        ) from None
     return WheelPlan(
-        filename=f"{prefix}-{tags}.whl",
+        filename=filename,
         members=tuple(members),
         record=f"{prefix}.dist-info/RECORD",
         record_compress_type=compress,
         record_external_attr=_MODE,
     )
+
+
+def _escaped_segment(segment: str) -> str:
+    """wheelmaker's legacy `escape_filename_segment`: runs of anything but word characters and
+    dots as one `_` (the case kept)."""
+    return re.sub(r"[^\w\d.]+", "_", segment)
 
 
 def _defined(text: str, graph: BuildGraph) -> str:
