@@ -547,6 +547,7 @@ class _Requirements:
         marker, an extra): then the part before the last `;` is re-rendered."""
         package, _, extra = text.rpartition(";")
         if not package:
+            self._rendered(text, "", field, text)  # checked: it must be a requirement
             return f"Requires-Dist: {_header(self.graph, self.target, field, text)}"
         return self._rendered(package, extra.strip(), field, text)
 

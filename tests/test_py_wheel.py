@@ -1,0 +1,374 @@
+"""rules_python's py_wheel, every documented attribute, built as rules_python 2.3.2 builds it
+(python/private/py_wheel.bzl, tools/wheelmaker.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Runner, failure, make_repo
+
+EVERYTHING = """\
+load("@rules_python//python:defs.bzl", "py_library")
+load("@rules_python//python:packaging.bzl", "py_package", "py_wheel")
+
+py_library(
+    name = "lib",
+    srcs = ["src/tool/__init__.py", "src/tool/cli.py"],
+    pyi_srcs = ["src/tool/cli.pyi"],
+    data = ["src/tool/not_packed.txt"],
+)
+
+filegroup(name = "typed", srcs = ["src/tool/py.typed"])
+
+py_wheel(
+    name = "wheel",
+    distribution = "My.Tool",
+    version = "1.0-beta",
+    python_tag = "py3",
+    abi = "none",
+    platform = "manylinux2014_x86_64",
+    author = "Ada",
+    author_email = "ada@example.com",
+    homepage = "https://example.com",
+    license = "MIT",
+    summary = "Everything py_wheel says.",
+    description_file = "README.rst",
+    project_urls = {"Tracker": "https://example.com/issues", "Docs": "https://example.com/docs"},
+    classifiers = ["Programming Language :: Python :: 3", "License :: OSI Approved"],
+    python_requires = ">=3.9",
+    requires = ["attrs>=23", "pywin32; sys_platform == 'win32'", "tomli<3,>=1; python_version<'3.11'"],
+    extra_requires = {
+        "test": ["pytest>=7", "coverage[toml]"],
+        "cli": ["click>=8; python_version >= '3.10'"],
+    },
+    entry_points = {
+        "console_scripts": ["tool = tool.cli:main"],
+        "tool.plugins": ["b = tool.b", "a = tool.a"],
+    },
+    console_scripts = {"tool2": "tool.cli:other"},
+    data_files = {
+        "bin/run.sh": "scripts/run-tool",
+        ":docs": "data/share/tool/",
+    },
+    extra_distinfo_files = {"NOTICE": "NOTICE"},
+    strip_path_prefixes = ["src/"],
+    add_path_prefix = "vendored/",
+    deps = [":lib", ":typed"],
+)
+
+filegroup(name = "docs", srcs = ["docs/a.txt", "docs/b.txt"])
+"""
+
+FILES = {
+    "MODULE.bazel": "",
+    "BUILD.bazel": EVERYTHING,
+    "src/tool/__init__.py": "",
+    "src/tool/cli.py": "def main():\n    print('tool')\n",
+    "src/tool/cli.pyi": "def main() -> None: ...\n",
+    "src/tool/not_packed.txt": "data of the library: not in the wheel\n",
+    "src/tool/py.typed": "",
+    "README.rst": "Tool\r\n====\r\n\r\nWindows line ends, read as text.\r\n",
+    "bin/run.sh": "#!/bin/sh\n",
+    "docs/a.txt": "a\n",
+    "docs/b.txt": "b\n",
+    "NOTICE": "Notice.\n",
+}
+
+METADATA = """\
+Metadata-Version: 2.1
+Name: My.Tool
+Author: Ada
+Author-email: ada@example.com
+Home-page: https://example.com
+License: MIT
+Description-Content-Type: text/x-rst
+Summary: Everything py_wheel says.
+Project-URL: Docs, https://example.com/docs
+Project-URL: Tracker, https://example.com/issues
+Classifier: Programming Language :: Python :: 3
+Classifier: License :: OSI Approved
+Requires-Python: >=3.9
+Requires-Dist: attrs>=23
+Requires-Dist: pywin32; sys_platform == 'win32'
+Requires-Dist: tomli<3,>=1; python_version<'3.11'
+Provides-Extra: cli
+Requires-Dist: click>=8; (python_version >= "3.10") and extra == 'cli'
+Provides-Extra: test
+Requires-Dist: pytest>=7; extra == 'test'
+Requires-Dist: coverage[toml]; extra == 'test'
+Version: 1.0b0
+
+Tool
+====
+
+Windows line ends, read as text.
+
+"""
+
+ENTRY_POINTS = """\
+[console_scripts]
+tool = tool.cli:main
+tool2 = tool.cli:other
+
+[tool.plugins]
+a = tool.a
+b = tool.b"""
+
+
+def package(run: Runner, root: Path, *args: str) -> list[Path]:
+    code, out, err = run(["package", "--output", "json", *args], root=root)
+    assert code == 0, err
+    return [root / r["path"] for r in json.loads(out)]
+
+
+def test_every_attribute(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, FILES)
+    [wheel] = package(run, root, "//:wheel")
+    # The name PEP 503-normalised with `_`, the version PEP 440-normalised; tags as given.
+    assert wheel.name == "my_tool-1.0b0-py3-none-manylinux2014_x86_64.whl"
+    prefix = "my_tool-1.0b0"
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.namelist() == [
+            # Sorted by path in the repository; `src/` stripped, then `vendored/` added.
+            "vendored/tool/__init__.py",
+            "vendored/tool/cli.py",
+            "vendored/tool/cli.pyi",  # the py_library's pyi_srcs (PyInfo.direct_pyi_files)
+            "vendored/tool/py.typed",
+            f"{prefix}.dist-info/WHEEL",
+            f"{prefix}.dist-info/METADATA",
+            f"{prefix}.dist-info/entry_points.txt",
+            f"{prefix}.data/data/share/tool/a.txt",
+            f"{prefix}.data/data/share/tool/b.txt",
+            f"{prefix}.data/scripts/run-tool",
+            f"{prefix}.dist-info/NOTICE",
+            f"{prefix}.dist-info/RECORD",
+        ]
+        assert archive.read(f"{prefix}.dist-info/METADATA").decode() == METADATA
+        assert archive.read(f"{prefix}.dist-info/WHEEL").decode() == (
+            "Wheel-Version: 1.0\nGenerator: bazel-wheelmaker 1.0\n"
+            "Root-Is-Purelib: false\nTag: py3-none-manylinux2014_x86_64\n"
+        )
+        assert archive.read(f"{prefix}.dist-info/entry_points.txt").decode() == ENTRY_POINTS
+        assert archive.read(f"{prefix}.data/scripts/run-tool") == b"#!/bin/sh\n"
+        record = archive.read(f"{prefix}.dist-info/RECORD").decode().splitlines()
+        assert [row.split(",")[0] for row in record] == archive.namelist()
+        for info in archive.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert info.external_attr == 0o100777 << 16
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_requirement_files_are_read_as_wheelmaker_reads_them(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_wheel(name = "w", distribution = "w", version = "1",\n'
+                '    requires_file = "requirements.txt",\n'
+                '    extra_requires_files = {"dev.txt": "dev", "empty.txt": "none"})\n'
+            ),
+            "requirements.txt": (
+                "# pinned\n-r other.txt\n\nrequests >= 2  # why\n"
+                "idna; python_version < '3.8'\nfoo[b,a]==1\n"
+            ),
+            "dev.txt": "pytest\nmypy; os_name == 'posix'\n",
+            "empty.txt": "# nothing\n",
+        },
+    )
+    [wheel] = package(run, root, "//:w")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read("w-1.dist-info/METADATA").decode()
+    assert metadata.splitlines()[2:10] == [
+        "Requires-Dist: requests>=2",
+        'Requires-Dist: idna; python_version < "3.8"',
+        "Requires-Dist: foo[a,b]==1",
+        "Provides-Extra: dev",
+        "Requires-Dist: pytest; extra == 'dev'",
+        "Requires-Dist: mypy; (os_name == \"posix\") and extra == 'dev'",
+        "Provides-Extra: none",  # an empty file: the extra, without requirements
+        "Version: 1",
+    ]
+    assert metadata.endswith("\n\nUNKNOWN\n")  # no description_file
+
+
+def test_a_wheel_only_unless_the_configuration_asks_for_an_sdist(
+    tmp_path: Path, run: Runner
+) -> None:
+    files = {
+        "MODULE.bazel": "",
+        "BUILD.bazel": (
+            'py_library(name = "lib", srcs = ["src/pkg/__init__.py"])\n'
+            'py_wheel(name = "w", distribution = "pkg", version = "2.0",'
+            ' strip_path_prefixes = ["src/"], summary = "Pkg.", deps = [":lib"])\n'
+        ),
+        "src/pkg/__init__.py": "X = 1\n",
+    }
+    root = make_repo(tmp_path / "a", files)
+    assert [p.name for p in package(run, root, "//:w")] == ["pkg-2.0-py3-none-any.whl"]
+    root = make_repo(tmp_path / "b", {**files, "graphpub.toml": "bazel_sdist = true\n"})
+    paths = package(run, root, "//:w")
+    assert sorted(p.name for p in paths) == ["pkg-2.0-py3-none-any.whl", "pkg-2.0.tar.gz"]
+    import tarfile
+
+    with tarfile.open(root / "dist" / "pkg-2.0.tar.gz") as sdist:
+        assert "pkg-2.0/pkg/__init__.py" in sdist.getnames()  # where the wheel has it
+
+
+def test_stamps_fill_name_and_version(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_wheel(name = "w", distribution = "pkg_{FLAVOR}", version = "{BUILD_EMBED_LABEL}")\n'
+            ),
+        },
+    )
+    args = ("--stamp", "FLAVOR=Gpu", "--stamp", "BUILD_EMBED_LABEL=3.1.0", "//:w")
+    [wheel] = package(run, root, *args)
+    assert wheel.name == "pkg_gpu-3.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert "Name: pkg_Gpu\n" in archive.read("pkg_gpu-3.1.0.dist-info/METADATA").decode()
+
+
+def test_legacy_names_before_rules_python_0_29(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_wheel(name = "w", distribution = "My_Pkg", version = "1.0.0-rc1",\n'
+                "    incompatible_normalize_name = False, incompatible_normalize_version = False)\n"
+                'py_wheel(name = "bad", distribution = "my-pkg", version = "1",\n'
+                "    incompatible_normalize_name = False)\n"
+            ),
+        },
+    )
+    code, out, err = run(["package", "//:w"], root=root)
+    assert code == 1
+    assert "py_wheel names its wheel 'My_Pkg-1.0.0-rc1-py3-none-any.whl', which installers" in err
+    root_ok = make_repo(
+        tmp_path / "ok",
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_wheel(name = "w", distribution = "My_Pkg", version = "1.0.0rc1",\n'
+                "    incompatible_normalize_name = False, incompatible_normalize_version = False)\n"
+            ),
+        },
+    )
+    [wheel] = package(run, root_ok, "//:w")
+    assert wheel.name == "My_Pkg-1.0.0rc1-py3-none-any.whl"  # the name as written
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.namelist()[0] == "My_Pkg-1.0.0rc1.dist-info/WHEEL"
+
+
+def test_py_package_keeps_packages_by_path_prefix(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_library(name = "a", srcs = ["a/__init__.py"], data = ["a/data.json"],'
+                ' deps = [":b"])\n'
+                'py_library(name = "b", srcs = ["b/__init__.py"])\n'
+                'py_library(name = "ab", srcs = ["ab/__init__.py"])\n'
+                'py_package(name = "pkg", packages = ["a"], deps = [":a", ":ab"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1", deps = [":pkg"])\n'
+            ),
+            "a/__init__.py": "",
+            "a/data.json": "{}",
+            "b/__init__.py": "",
+            "ab/__init__.py": "",
+        },
+    )
+    [wheel] = package(run, root, "//:w")
+    with zipfile.ZipFile(wheel) as archive:
+        payload = [n for n in archive.namelist() if ".dist-info/" not in n]
+    # The closure's runfiles (data too), kept by a plain prefix, as rules_python: `a` keeps
+    # `ab/` as well.
+    assert payload == ["a/__init__.py", "a/data.json", "ab/__init__.py"]
+
+
+def test_files_a_build_makes_are_left_out_with_a_warning(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'genrule(name = "gen", outs = ["gen.py"], cmd = "touch $@")\n'
+                'py_library(name = "lib", srcs = ["lib.py", ":gen"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1", deps = [":lib"])\n'
+            ),
+            "lib.py": "",
+        },
+    )
+    code, out, err = run(["package", "//:w"], root=root)
+    assert code == 0, err
+    assert "//:gen (genrule) makes its files in a build: //:w leaves them out" in err
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        (
+            'requires = ["a"], requires_file = "r.txt"',
+            "//:w: `requires` and `requires_file` are mutually exclusive",
+        ),
+        (
+            'extra_requires = {"x": ["a"]}, extra_requires_files = {"r.txt": "x"}',
+            "//:w: `extra_requires` and `extra_requires_files` are mutually exclusive",
+        ),
+        (
+            'project_urls = {"A label longer than thirty-two chars": "https://x"}',
+            "//:w: the project_urls label 'A label longer than thirty-two chars' is 36 characters",
+        ),
+        (
+            'data_files = {"r.txt": "lib/r.txt"}',
+            "//:w: data_files puts 'r.txt' at 'lib/r.txt', which is in none of the .data",
+        ),
+        ('requires = ["not a requirement!"]', "//:w: requires: 'not a requirement!' is not a"),
+        ('distribution = "-bad"', "//:w: distribution '-bad' must start and end with a letter"),
+        ('summary = "two\\nlines"', "//:w: summary holds a line break"),
+        (
+            'description_file = "../outside.md"',
+            "invalid address '../outside.md': it points outside the build root",
+        ),
+    ],
+)
+def test_what_py_wheel_refuses(tmp_path: Path, run: Runner, attributes: str, message: str) -> None:
+    name = "" if "distribution" in attributes else 'distribution = "w", '
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": f'py_wheel(name = "w", {name}version = "1", {attributes})\n',
+            "r.txt": "attrs\n",
+        },
+    )
+    err = failure(run, root, "package", "//:w")
+    assert message in err.splitlines()[0], err
+
+
+def test_a_description_file_symlinked_out_of_the_root_is_refused(
+    tmp_path: Path, run: Runner
+) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("secret\n", encoding="utf-8")
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": 'py_wheel(name = "w", distribution = "w", version = "1",'
+            ' description_file = "README.md")\n',
+        },
+    )
+    os.symlink(secret, root / "README.md")
+    err = failure(run, root, "package", "//:w")
+    assert "cannot read README.md: it leaves the build root" in err
