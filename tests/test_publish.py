@@ -520,7 +520,10 @@ def wheels_repo(tmp_path: Path, publish: str) -> Path:
         "mathx/__init__.py": "PI = 3\n",
         "app/__init__.py": "import mathx\nVALUE = mathx.PI\n",
         "graphpub.toml": publish,
-        ".pypirc": f"[distutils]\nindex-servers = local\n[local]\nrepository = {(tmp_path / 'index').as_uri()}\n",
+        ".pypirc": (
+            "[distutils]\nindex-servers = local\n[local]\n"
+            f"repository = {(tmp_path / 'index').as_uri()}\n"
+        ),
     }
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,11 @@ py_wheel(
     project_urls = {"Tracker": "https://example.com/issues", "Docs": "https://example.com/docs"},
     classifiers = ["Programming Language :: Python :: 3", "License :: OSI Approved"],
     python_requires = ">=3.9",
-    requires = ["attrs>=23", "pywin32; sys_platform == 'win32'", "tomli<3,>=1; python_version<'3.11'"],
+    requires = [
+        "attrs>=23",
+        "pywin32; sys_platform == 'win32'",
+        "tomli<3,>=1; python_version<'3.11'",
+    ],
     extra_requires = {
         "test": ["pytest>=7", "coverage[toml]"],
         "cli": ["click>=8; python_version >= '3.10'"],
@@ -226,7 +230,8 @@ def test_stamps_fill_name_and_version(tmp_path: Path, run: Runner) -> None:
         {
             "MODULE.bazel": "",
             "BUILD.bazel": (
-                'py_wheel(name = "w", distribution = "pkg_{FLAVOR}", version = "{BUILD_EMBED_LABEL}")\n'
+                'py_wheel(name = "w", distribution = "pkg_{FLAVOR}",'
+                ' version = "{BUILD_EMBED_LABEL}")\n'
             ),
         },
     )
@@ -250,7 +255,7 @@ def test_legacy_names_before_rules_python_0_29(tmp_path: Path, run: Runner) -> N
             ),
         },
     )
-    code, out, err = run(["package", "//:w"], root=root)
+    code, _, err = run(["package", "//:w"], root=root)
     assert code == 1
     assert "py_wheel names its wheel 'My_Pkg-1.0.0-rc1-py3-none-any.whl', which installers" in err
     root_ok = make_repo(
@@ -309,7 +314,7 @@ def test_files_a_build_makes_are_left_out_with_a_warning(tmp_path: Path, run: Ru
             "lib.py": "",
         },
     )
-    code, out, err = run(["package", "//:w"], root=root)
+    code, _, err = run(["package", "//:w"], root=root)
     assert code == 0, err
     assert "//:gen (genrule) makes its files in a build: //:w leaves them out" in err
 
