@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import IO
 
 import networkx as nx
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
@@ -225,8 +232,18 @@ def _already_there(
     finally:
         if client is not None:
             client.close()
-    version = view.checked_version()
-    return any(f"-{version}" in name for name in files)
+    version = Version(view.checked_version())
+    return any(_version_of(name) == version for name in files)
+
+
+def _version_of(filename: str) -> Version | None:
+    """The version a wheel's or sdist's file name says, if it says one."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
 
 
 def _index_credentials(
