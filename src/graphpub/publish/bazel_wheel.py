@@ -122,14 +122,31 @@ class _Files:
             if not isinstance(entry, str):
                 continue
             if file_entries([entry]):
-                files.append(posixpath.normpath(posixpath.join(target.address.directory, entry)))
-                continue
-            named, path = resolve_label(self.graph, target, entry)
+                named = None
+                path: str | None = posixpath.normpath(
+                    posixpath.join(target.address.directory, entry)
+                )
+            else:
+                named, path = resolve_label(self.graph, target, entry)
             if named is not None:
                 files.extend(self.default_outputs(self.graph.target(named), seen))
-            elif path is not None:
+            elif path is not None and not self._generated(path):
                 files.append(path)
         return files
+
+    def _generated(self, path: str) -> bool:
+        """Whether `path` is the output of a rule of its package rather than a file of the
+        repository: a build makes it; the wheel leaves it out, with a warning."""
+        maker = maker_of(self.graph, path)
+        if maker is None:
+            return False
+        self.graph.warn(
+            f"{maker.location}: {path} is made by {self.graph.config.render(maker.address)}"
+            f" ({maker.kind}) in a build: {self.graph.config.render(self.wheel.address)} "
+            "leaves it out (graphpub reads files of the repository only)",
+            key=f"generated-file:{path}",
+        )
+        return True
 
     def runfiles(self, target: Target) -> list[str]:
         """The files a target brings into a binary's runfiles: its srcs, data and stubs."""
@@ -166,6 +183,18 @@ class _Files:
                     files.append(path)
                     self.owners.add(address)
         return files
+
+
+def maker_of(graph: BuildGraph, path: str) -> Target | None:
+    """The rule of its package whose output `path` is (a genrule's `outs`, a write_file's
+    `out`), if it is not a file of the repository."""
+    if graph.tree_has_file(path):
+        return None
+    directory, name = posixpath.split(path)
+    for maker in graph.package_targets(directory):
+        if name in _strings(maker.fields.get("outs")) or name == maker.fields.get("out"):
+            return maker
+    return None
 
 
 def _strings(value: object) -> list[str]:
@@ -222,6 +251,16 @@ def label_file(graph: BuildGraph, target: Target, label: str, attribute: str) ->
             f"{graph.config.render(target.address)}: {attribute} {label!r} is in another "
             "repository, which this checkout does not hold",
             location=graph.locate_written(target, label),
+        )
+    maker = maker_of(graph, path)
+    if maker is not None:
+        raise WheelRuleError(
+            f"{graph.config.render(target.address)}: {attribute} {label!r} is made by "
+            f"{graph.config.render(maker.address)} ({maker.kind}) in a build, and graphpub "
+            "reads files of the repository only",
+            location=graph.locate_written(target, label),
+            related=(maker.location,),
+            hint="check the file in and name it, or write its content into the BUILD file",
         )
     return path
 
@@ -314,6 +353,14 @@ def plan(
     python_tag = _defined(str(fields.get("python_tag", "py3")), graph)
     abi = _defined(str(fields.get("abi", "none")), graph)
     platform = str(fields.get("platform", "any"))
+    unfilled = sorted(set(re.findall(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", python_tag + abi)))
+    if unfilled:
+        raise WheelRuleError(
+            f"{render}: {', '.join(unfilled)} in its tags has no value (a toolchain of the "
+            "`toolchains` attribute gives it in Bazel; graphpub knows only --define)",
+            location=graph.locate_keyword(target, ("python_tag", "abi")) or target.location,
+            hint=f"give it one: --define {unfilled[0][2:-1]}=...",
+        )
     # rules_python 0.26 to 0.28 could turn the normalisation of names and versions off
     # (the default from 0.27; the attributes are gone since 0.29): the legacy escaping then.
     if fields.get("incompatible_normalize_version") is False:
