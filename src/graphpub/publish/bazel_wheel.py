@@ -46,6 +46,8 @@ _PROJECT_URL_LABEL_LIMIT = 32
 _DESCRIPTION_TYPES = {"md": "text/markdown", "rst": "text/x-rst"}
 # wheelmaker's archive: every member -rwxrwxrwx, a regular file (so pip keeps the mode).
 _MODE = (stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO | stat.S_IFREG) << 16
+# The attributes in which rules declare the files they make.
+_OUTPUT_FIELDS = ("out", "outs", "output", "outputs")
 _WHEEL_TEXT = "Wheel-Version: 1.0\nGenerator: bazel-wheelmaker 1.0\nRoot-Is-Purelib: {}\n"
 
 
@@ -121,11 +123,14 @@ class _Files:
         for entry in written:
             if not isinstance(entry, str):
                 continue
-            if file_entries([entry]):
+            named: Address | None
+            path: str | None
+            same_package = Address(target.address.directory, entry)
+            if file_entries([entry]) and same_package in self.graph:
+                named, path = same_package, None  # Bazel: `x` is `:x`, a target if one is
+            elif file_entries([entry]):
                 named = None
-                path: str | None = posixpath.normpath(
-                    posixpath.join(target.address.directory, entry)
-                )
+                path = posixpath.normpath(posixpath.join(target.address.directory, entry))
             else:
                 named, path = resolve_label(self.graph, target, entry)
             if named is not None:
@@ -186,15 +191,21 @@ class _Files:
 
 
 def maker_of(graph: BuildGraph, path: str) -> Target | None:
-    """The rule of its package whose output `path` is (a genrule's `outs`, a write_file's
-    `out`), if it is not a file of the repository."""
+    """The rule whose output `path` is (a genrule's `outs`, a write_file's `out`, a custom
+    rule's `output`), if it is not a file of the repository: found in the package holding it."""
     if graph.tree_has_file(path):
         return None
-    directory, name = posixpath.split(path)
-    for maker in graph.package_targets(directory):
-        if name in _strings(maker.fields.get("outs")) or name == maker.fields.get("out"):
-            return maker
-    return None
+    directory = posixpath.dirname(path)
+    while True:
+        if graph.is_package(directory):
+            relative = posixpath.relpath(path, directory or ".")
+            for maker in graph.package_targets(directory):
+                if any(relative in _strings(maker.fields.get(k)) for k in _OUTPUT_FIELDS):
+                    return maker
+            return None  # a file names its package's outputs only
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
 
 
 def _strings(value: object) -> list[str]:
