@@ -556,15 +556,25 @@ def test_py_wheel_requirement_on_a_wheel_not_on_the_repository_is_an_error(
     assert not (tmp_path / "index" / "app").exists()
 
 
-def test_py_wheel_requirement_excluding_the_repositorys_version_is_an_error(
-    tmp_path: Path, run: Runner
+def test_py_wheel_requirement_excluding_the_repositorys_version(
+    tmp_path: Path, run: Runner, credentials: None
 ) -> None:
-    root = wheels_repo(tmp_path, "")
+    """Built as written, with a warning; refused for publishing, as another index could
+    satisfy it."""
+    root = wheels_repo(
+        tmp_path, '[[publish]]\ntargets = ["//:app", "//:mathx"]\nrepositories = ["@local"]\n'
+    )
     build = root / "BUILD.bazel"
     build.write_text(WHEELS_BUILD.replace("Mathx==0.2.0", "mathx>=1"), encoding="utf-8")
     code, out, err = run(["package", "//:app"], root=root)
-    assert (code, out) == (1, "")
-    assert err.startswith(
-        "BUILD.bazel:12:17: //:app requires 'mathx>=1', but //:mathx of this repository is "
-        "version 0.2.0: installing app would take mathx from elsewhere"
+    assert code == 0, err
+    message = (
+        "//:app requires 'mathx>=1', but //:mathx of this repository is version 0.2.0: "
+        "installing app would take mathx from elsewhere"
     )
+    assert f"warning: BUILD.bazel:12:17: {message}" in err
+    code, out, err = run(["publish", "//:app"], root=root)
+    assert (code, out) == (1, "")
+    assert f"\nBUILD.bazel:12:17: {message}\n" in err  # the error, after the warning
+    assert "hint: require the version the repository builds (mathx==0.2.0)" in err
+    assert not (tmp_path / "index").exists()

@@ -221,6 +221,8 @@ def resolve_label(
 ) -> tuple[Address | None, str | None]:
     """What a label written in `target` names: a target of the graph (its address), else a
     file (its root-relative path); neither for an external repository's label."""
+    if not label.startswith(("//", "@", ":")) and ":" not in label:
+        label = ":" + label  # `dir/file.txt` is a name in the package, as `:dir/file.txt`
     try:
         parsed = parse_address(
             label,

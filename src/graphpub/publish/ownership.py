@@ -52,6 +52,10 @@ class Contents:
     depends_on: tuple[Address, ...]
     """The other distributions of this repository it requires."""
     requires_python: str | None
+    first_party_conflicts: tuple[GraphpubError, ...] = ()
+    """Requirements naming a distribution of this repository at a version it does not have:
+    built as written (a warning), refused for publishing (the index of another could satisfy
+    them: dependency confusion)."""
 
 
 def contents(
@@ -194,23 +198,27 @@ def _wheel_rule_contents(
     else:
         placed = buck2_wheel.placed(graph, target)
         files, owned = tuple(sorted({path for _, path in placed.files})), placed.owners
+    depends_on, conflicts = _first_party(graph, view, names)
     return Contents(
         distribution=view,
         owned=tuple(sorted(owned)),
         files=files,
         requirements=view.requirements,
-        depends_on=_first_party(graph, view, names),
+        depends_on=depends_on,
         requires_python=view.metadata.get("python_requires"),
+        first_party_conflicts=conflicts,
     )
 
 
 def _first_party(
     graph: BuildGraph, view: Distribution, names: Mapping[str, Sequence[Distribution]]
-) -> tuple[Address, ...]:
+) -> tuple[tuple[Address, ...], tuple[GraphpubError, ...]]:
     """The other distributions of the repository a wheel rule's requirements name (PEP 503
-    names compared): published before it, and where it goes, as Pants' pins are. A version
-    the requirement excludes would come from elsewhere: an error."""
+    names compared): published before it, and where it goes, as Pants' pins are; and the
+    requirements excluding the version such a distribution has, which would come from
+    elsewhere."""
     found: list[Address] = []
+    conflicts: list[GraphpubError] = []
     for text in view.requirements:
         try:
             requirement = Requirement(text)
@@ -224,7 +232,7 @@ def _first_party(
                 version, prereleases=True
             ):
                 target = graph.target(view.address)
-                raise FirstPartyVersionError(
+                conflict = FirstPartyVersionError(
                     f"{view.label} requires {text!r}, but {other.label} of this repository "
                     f"is version {version}: installing {view.name} would take {other.name} "
                     "from elsewhere",
@@ -232,8 +240,11 @@ def _first_party(
                     related=(other.location,),
                     hint=f"require the version the repository builds ({other.name}=={version})",
                 )
+                graph.warn(f"{conflict.location}: {conflict.message}", key=f"{conflict}")
+                conflicts.append(conflict)
+                continue
             found.append(other.address)
-    return tuple(sorted(set(found)))
+    return tuple(sorted(set(found))), tuple(conflicts)
 
 
 def _requirements(

@@ -167,6 +167,10 @@ def plan(
                         f"or publish it there first",
                     )
         result.uploads[name] = [a for a in order if a in addresses]
+    for address in order:
+        if any(address in addresses for addresses in result.uploads.values()):
+            for conflict in held[address].first_party_conflicts:
+                raise conflict  # another index could satisfy the requirement: confusion
     return result
 
 
