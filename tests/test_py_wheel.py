@@ -343,7 +343,7 @@ def test_files_a_build_makes_are_left_out_with_a_warning(tmp_path: Path, run: Ru
         ('summary = "two\\nlines"', "//:w: summary holds a line break"),
         (
             'description_file = "../outside.md"',
-            "invalid address '../outside.md': it points outside the build root",
+            "description_file '../outside.md' is outside the build root",
         ),
     ],
 )
@@ -377,3 +377,44 @@ def test_a_description_file_symlinked_out_of_the_root_is_refused(
     os.symlink(secret, root / "README.md")
     err = failure(run, root, "package", "//:w")
     assert "cannot read README.md: it leaves the build root" in err
+
+
+def test_a_name_with_a_slash_is_a_file_of_the_package(tmp_path: Path, run: Runner) -> None:
+    """In a label attribute, `docs/README.md` is `:docs/README.md`, as Bazel reads it."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "pkg/BUILD.bazel": 'py_wheel(name = "w", distribution = "w", version = "1",'
+            ' description_file = "docs/README.md")\n',
+            "pkg/docs/README.md": "# W\n",
+        },
+    )
+    [wheel] = package(run, root, "//pkg:w")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("w-1.dist-info/METADATA").decode().endswith("\n\n# W\n\n")
+
+
+def test_a_pybind11_extension_is_made_by_a_build(tmp_path: Path, run: Runner) -> None:
+    """pybind11_bazel's pybind_extension makes `name.so` and `name`: a wheel naming either
+    packs what it can and says what a build makes."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'load("@pybind11_bazel//:build_defs.bzl", "pybind_extension")\n'
+                'pybind_extension(name = "_native", srcs = ["native.cc"])\n'
+                'py_library(name = "lib", srcs = ["lib.py"], data = [":_native.so"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1",'
+                ' deps = [":lib", ":_native.so"])\n'
+            ),
+            "lib.py": "",
+            "native.cc": "",
+        },
+    )
+    code, out, err = run(["list", "//:all"], root=root)
+    assert (code, out) == (0, "//:_native\n//:_native.so\n//:lib\n//:w\n//:w.dist\n//:w.publish\n")
+    code, _, err = run(["package", "//:w"], root=root)
+    assert code == 0, err
+    assert "//:_native.so (pybind_extension) makes its files in a build" in err
