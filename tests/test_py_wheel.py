@@ -317,6 +317,18 @@ def test_files_a_build_makes_are_left_out_with_a_warning(tmp_path: Path, run: Ru
     code, _, err = run(["package", "//:w"], root=root)
     assert code == 0, err
     assert "//:gen (genrule) makes its files in a build: //:w leaves them out" in err
+    # Published, the wheel would lack a module its users' `bazel build` puts in: refused.
+    index = tmp_path / "index"
+    (root / "graphpub.toml").write_text('[[publish]]\ntargets = ["//:w"]\nrepositories = ["@x"]\n')
+    (root / ".pypirc").write_text(
+        f"[distutils]\nindex-servers = x\n[x]\nrepository = {index.as_uri()}\n"
+    )
+    err = failure(run, root, "publish", "//:w")
+    assert (
+        "\nBUILD.bazel:1:1: //:w lacks the files made by //:gen (genrule) in a build, which "
+        "the wheel Bazel builds holds: it is not published without them\n"
+    ) in err
+    assert not index.exists() or not any(index.rglob("*.whl"))
 
 
 @pytest.mark.parametrize(

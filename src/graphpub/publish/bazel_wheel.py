@@ -55,11 +55,22 @@ _WHEEL_TEXT = "Wheel-Version: 1.0\nGenerator: bazel-wheelmaker 1.0\nRoot-Is-Pure
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Files of a dep that a build makes, which the wheel leaves out: `what` they are, and
+    where the rule making them is."""
+
+    what: str
+    maker: Target
+
+
+@dataclass(frozen=True)
 class Packaged:
-    """The files a py_wheel packs (root-relative, sorted) and the targets they come from."""
+    """The files a py_wheel packs (root-relative, sorted), the targets they come from, and
+    what Bazel's wheel holds but graphpub's leaves out."""
 
     files: tuple[str, ...]
     owners: tuple[Address, ...]
+    left_out: tuple[LeftOut, ...] = ()
 
 
 def packaged(graph: BuildGraph, target: Target) -> Packaged:
@@ -74,7 +85,7 @@ def packaged(graph: BuildGraph, target: Target) -> Packaged:
             files.found.update(outputs)
         if dependency.kind in _PY_RULES:
             files.add(address, files.entries(dependency, "pyi_srcs"))
-    return Packaged(tuple(sorted(files.found)), tuple(sorted(files.owners)))
+    return Packaged(tuple(sorted(files.found)), tuple(sorted(files.owners)), tuple(files.left_out))
 
 
 class _Files:
@@ -85,6 +96,7 @@ class _Files:
         self.wheel = wheel
         self.found: set[str] = set()
         self.owners: set[Address] = set()
+        self.left_out: list[LeftOut] = []
 
     def add(self, owner: Address, files: Iterable[str]) -> None:
         added = set(files)
@@ -110,6 +122,7 @@ class _Files:
             "leaves them out (graphpub reads files of the repository only)",
             key=f"generated-files:{target.address}",
         )
+        self.left_out.append(LeftOut("the files", target))
         return []
 
     def entries(
@@ -151,6 +164,7 @@ class _Files:
             "leaves it out (graphpub reads files of the repository only)",
             key=f"generated-file:{path}",
         )
+        self.left_out.append(LeftOut(path, maker))
         return True
 
     def runfiles(self, target: Target) -> list[str]:

@@ -40,6 +40,10 @@ class FirstPartyVersionError(GraphpubError):
     """A requirement on a distribution of the repository that excludes the version it has."""
 
 
+class IncompleteWheelError(GraphpubError):
+    """A wheel that lacks files its own build system's wheel holds (files a build makes)."""
+
+
 @dataclass(frozen=True)
 class Contents:
     """What one distribution holds and requires."""
@@ -56,6 +60,9 @@ class Contents:
     """Requirements naming a distribution of this repository at a version it does not have:
     built as written (a warning), refused for publishing (the index of another could satisfy
     them: dependency confusion)."""
+    incomplete: tuple[GraphpubError, ...] = ()
+    """Files its build system's wheel holds that graphpub's lacks (a build makes them): built
+    without them (a warning), refused for publishing (the wheel would not work)."""
 
 
 def contents(
@@ -192,9 +199,11 @@ def _wheel_rule_contents(
     its libraries' own files, as their rules do; a `requires` entry naming another
     distribution of the repository makes it a first-party dependency."""
     target = graph.target(view.address)
+    incomplete: tuple[GraphpubError, ...] = ()
     if view.kind == "py_wheel":
         packed = bazel_wheel.packaged(graph, target)
         files, owned = packed.files, packed.owners
+        incomplete = tuple(_left_out_error(graph, view, left) for left in packed.left_out)
     else:
         placed = buck2_wheel.placed(graph, target)
         files, owned = tuple(sorted({path for _, path in placed.files})), placed.owners
@@ -207,6 +216,21 @@ def _wheel_rule_contents(
         depends_on=depends_on,
         requires_python=view.metadata.get("python_requires"),
         first_party_conflicts=conflicts,
+        incomplete=incomplete,
+    )
+
+
+def _left_out_error(
+    graph: BuildGraph, view: Distribution, left: bazel_wheel.LeftOut
+) -> IncompleteWheelError:
+    maker = graph.config.render(left.maker.address)
+    return IncompleteWheelError(
+        f"{view.label} lacks {left.what} made by {maker} ({left.maker.kind}) in a build, "
+        "which the wheel Bazel builds holds: it is not published without them",
+        location=left.maker.location,
+        related=(view.location,),
+        hint="check the files in and name them, or publish the wheel `bazel build` makes "
+        "(twine upload bazel-bin/...)",
     )
 
 

@@ -171,6 +171,8 @@ def plan(
         if any(address in addresses for addresses in result.uploads.values()):
             for conflict in held[address].first_party_conflicts:
                 raise conflict  # another index could satisfy the requirement: confusion
+            for lack in held[address].incomplete:
+                raise lack  # a wheel without files its users' build puts in it
     return result
 
 
