@@ -430,3 +430,35 @@ def test_a_pybind11_extension_is_made_by_a_build(tmp_path: Path, run: Runner) ->
     code, _, err = run(["package", "//:w"], root=root)
     assert code == 0, err
     assert "//:_native.so (pybind_extension) makes its files in a build" in err
+
+
+def test_files_write_file_makes_are_packed_as_its_content_says(tmp_path: Path, run: Runner) -> None:
+    """bazel_skylib's write_file writes its `content` lines joined by its newline (no final
+    one): a module and a requires_file made so are known without a build, as rules_python's
+    examples/wheel (requires_files) and tests/whl_filegroup use them."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'load("@bazel_skylib//rules:write_file.bzl", "write_file")\n'
+                'write_file(name = "gen_py", out = "pkg/gen.py",'
+                ' content = ["X = 1", "Y = 2"])\n'
+                'write_file(name = "crlf", out = "pkg/crlf.txt", content = ["a", "b"],'
+                ' newline = "windows")\n'
+                'write_file(name = "reqs", out = "requires.txt",'
+                ' content = "# pins\\n--index-url https://x\\n\\nattrs>=23\\n".splitlines())\n'
+                'py_library(name = "lib", srcs = ["pkg/gen.py"], data = [":crlf"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1",'
+                ' requires_file = ":requires.txt", deps = [":lib", ":crlf"])\n'
+            ),
+        },
+    )
+    code, out, err = run(["package", "--output", "json", "//:w"], root=root)
+    assert code == 0, err
+    assert "in a build" not in err  # nothing is left out
+    [wheel] = [root / r["path"] for r in json.loads(out)]
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("pkg/gen.py") == b"X = 1\nY = 2"
+        assert archive.read("pkg/crlf.txt") == b"a\r\nb"
+        assert "\nRequires-Dist: attrs>=23\n" in archive.read("w-1.dist-info/METADATA").decode()

@@ -33,6 +33,7 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target, file_entries
 from graphpub.errors import AddressError, SourceLocation
 from graphpub.publish.wheel_archive import Member, WheelPlan, WheelRuleError
+from graphpub.rules.bazel_outputs import maker_of, strings, written_file, written_output
 from graphpub.rules.distribution import Distribution
 from graphpub.rules.wheel_names import escaped_name
 
@@ -46,8 +47,6 @@ _PROJECT_URL_LABEL_LIMIT = 32
 _DESCRIPTION_TYPES = {"md": "text/markdown", "rst": "text/x-rst"}
 # wheelmaker's archive: every member -rwxrwxrwx, a regular file (so pip keeps the mode).
 _MODE = (stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO | stat.S_IFREG) << 16
-# The attributes in which rules declare the files they make.
-_OUTPUT_FIELDS = ("out", "outs", "output", "outputs")
 _WHEEL_TEXT = "Wheel-Version: 1.0\nGenerator: bazel-wheelmaker 1.0\nRoot-Is-Purelib: {}\n"
 
 
@@ -116,6 +115,9 @@ class _Files:
             return self.entries(target, "actual", seen)
         if target.kind == "py_package":
             return self._py_package(target)
+        written = written_output(target)
+        if written is not None:
+            return [written]  # its content is in the BUILD file
         self.graph.warn(
             f"{target.location}: {self.graph.config.render(target.address)} ({target.kind}) "
             f"makes its files in a build: {self.graph.config.render(self.wheel.address)} "
@@ -156,8 +158,8 @@ class _Files:
         """Whether `path` is the output of a rule of its package rather than a file of the
         repository: a build makes it; the wheel leaves it out, with a warning."""
         maker = maker_of(self.graph, path)
-        if maker is None:
-            return False
+        if maker is None or written_output(maker) == path:
+            return False  # a file of the repository, or one whose content the BUILD file says
         self.graph.warn(
             f"{maker.location}: {path} is made by {self.graph.config.render(maker.address)}"
             f" ({maker.kind}) in a build: {self.graph.config.render(self.wheel.address)} "
@@ -189,7 +191,7 @@ class _Files:
             dependency = self.graph.target(address)
             frontier.extend(self.graph.declared_dependencies(address))
             for field in ("data", "srcs"):  # labels there bring their runfiles too
-                for entry in _strings(dependency.fields.get(field)):
+                for entry in strings(dependency.fields.get(field)):
                     if not file_entries([entry]):
                         named, _ = resolve_label(self.graph, dependency, entry)
                         if named is not None:
@@ -202,32 +204,6 @@ class _Files:
                     files.append(path)
                     self.owners.add(address)
         return files
-
-
-def maker_of(graph: BuildGraph, path: str) -> Target | None:
-    """The rule whose output `path` is (a genrule's `outs`, a write_file's `out`, a custom
-    rule's `output`), if it is not a file of the repository: found in the package holding it."""
-    if graph.tree_has_file(path):
-        return None
-    directory = posixpath.dirname(path)
-    while True:
-        if graph.is_package(directory):
-            relative = posixpath.relpath(path, directory or ".")
-            for maker in graph.package_targets(directory):
-                if any(relative in _strings(maker.fields.get(k)) for k in _OUTPUT_FIELDS):
-                    return maker
-            return None  # a file names its package's outputs only
-        if not directory:
-            return None
-        directory = posixpath.dirname(directory)
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [v for v in value.values() if isinstance(v, str)]
-    return [v for v in value or () if isinstance(v, str)] if isinstance(value, Iterable) else []
 
 
 def resolve_label(
@@ -280,7 +256,7 @@ def label_file(graph: BuildGraph, target: Target, label: str, attribute: str) ->
             location=graph.locate_written(target, label),
         )
     maker = maker_of(graph, path)
-    if maker is not None:
+    if maker is not None and written_output(maker) != path:
         raise WheelRuleError(
             f"{graph.config.render(target.address)}: {attribute} {label!r} is made by "
             f"{graph.config.render(maker.address)} ({maker.kind}) in a build, and graphpub "
@@ -327,6 +303,9 @@ class _Reader:
     limit: int
 
     def bytes(self, path: str, written: str | None = None, what: str = "file") -> bytes:
+        made = written_file(self.graph, path)
+        if made is not None:
+            return made  # a write_file's, whose content the BUILD file says
         location = (
             self.graph.locate_written(self.target, written) if written else self.target.location
         )

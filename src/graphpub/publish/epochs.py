@@ -30,6 +30,7 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.publish import bazel_wheel, buck2_wheel
 from graphpub.publish.ownership import Contents
+from graphpub.rules.bazel_outputs import maker_of
 
 # The earliest time a zip file can hold: the date of files when nothing better is known.
 EARLIEST_ZIP_TIME = 315532800
@@ -59,6 +60,9 @@ def inputs_of(graph: BuildGraph, contents: Contents) -> set[str]:
     found.update(f for f in CONFIG_FILES if (graph.config.root / f).is_file())
     if view.kind == "py_wheel":
         found.update(bazel_wheel.other_inputs(graph, target))
+        # A write_file's output: its BUILD file says its bytes.
+        makers = [maker_of(graph, path) for path in found if not graph.tree_has_file(path)]
+        found.update(maker.location.path for maker in makers if maker is not None)
     elif view.kind == "python_wheel":
         found.update(buck2_wheel.other_inputs(graph, target))
     elif isinstance(view.metadata.get("long_description_path"), str):

@@ -18,6 +18,7 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
+from graphpub.rules.bazel_outputs import written_file
 from graphpub.rules.requirements import REQUIREMENT_KIND
 from graphpub.rules.wheel_names import wheelmaker_version
 
@@ -297,9 +298,10 @@ def _requirements_file(target: Target, graph: BuildGraph, label: object) -> list
     where = graph.locate_written(target, label)
     root = str(graph.config.root)
     relative = inside_root_path(label_path(label, target.address.directory), location=where)
-    if not os.path.lexists(graph.config.root / relative):
-        return []  # a generated file: known only to a real build
-    data = read_inside_root(root, relative, graph.config.max_build_file_bytes, location=where)
+    if os.path.lexists(graph.config.root / relative):
+        data = read_inside_root(root, relative, graph.config.max_build_file_bytes, location=where)
+    else:  # a generated file: known only to a real build, unless a write_file says it
+        data = written_file(graph, relative) or b""
     lines = data.decode("utf-8", errors="replace").splitlines()
     # As wheelmaker reads it: no blank lines, comments, nor pip options (`-r`, `--hash`).
     return [
