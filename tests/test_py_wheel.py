@@ -462,3 +462,37 @@ def test_files_write_file_makes_are_packed_as_its_content_says(tmp_path: Path, r
         assert archive.read("pkg/gen.py") == b"X = 1\nY = 2"
         assert archive.read("pkg/crlf.txt") == b"a\r\nb"
         assert "\nRequires-Dist: attrs>=23\n" in archive.read("w-1.dist-info/METADATA").decode()
+
+
+def test_a_native_extension_in_a_py_package_is_left_out_and_said(
+    tmp_path: Path, run: Runner
+) -> None:
+    """A py_package's closure holding a pybind_extension (a Python rule's dep, or its own)
+    packs what Bazel would but the extension a build makes; cc_library deps bring nothing
+    (no warning), and what `packages` filters out is not missed."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'load("@pybind11_bazel//:build_defs.bzl", "pybind_extension")\n'
+                'cc_library(name = "core", srcs = ["core.cc"])\n'
+                'pybind_extension(name = "pkg/_native", srcs = ["native.cc"], deps = [":core"])\n'
+                'pybind_extension(name = "other/_native", srcs = ["native.cc"])\n'
+                'py_library(name = "lib", srcs = ["pkg/lib.py"], deps = [":pkg/_native"])\n'
+                'py_package(name = "p", packages = ["pkg"], deps = [":lib", ":other/_native"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1", deps = [":p"])\n'
+            ),
+            "pkg/lib.py": "",
+            "core.cc": "",
+            "native.cc": "",
+        },
+    )
+    code, out, err = run(["package", "--output", "json", "//:w"], root=root)
+    assert code == 0, err
+    assert "//:pkg/_native (pybind_extension) makes its files in a build: //:w leaves" in err
+    assert "//:core" not in err
+    assert "other/_native" not in err  # `packages` keeps pkg/ only
+    [wheel] = [root / r["path"] for r in json.loads(out)]
+    with zipfile.ZipFile(wheel) as archive:
+        assert [n for n in archive.namelist() if ".dist-info/" not in n] == ["pkg/lib.py"]

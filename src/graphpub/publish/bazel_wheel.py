@@ -27,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from graphpub.buildgraph.address import Address, parse_address
+from graphpub.buildgraph.address import Address, AddressStyle, parse_address
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target, file_entries
@@ -41,6 +41,10 @@ RULES_PYTHON_VERSION = "2.3.2"
 """The rules_python release whose py_wheel and wheelmaker this module follows."""
 
 _PY_RULES = frozenset({"py_library", "py_binary", "py_test"})
+# Rules whose files graphpub knows (their runfiles are read from their attributes).
+_FILE_RULES = _PY_RULES | {"filegroup", "alias", "py_package", "write_file"}
+# Rules a Python rule may depend on that bring no files to runfiles of their own.
+_NO_RUNFILES = frozenset({"cc_library", "cc_import", "proto_library", "py_runtime"})
 # The `.data` directories a wheel may hold (py_wheel.bzl's ALLOWED_DATA_FILE_PREFIX).
 _DATA_PREFIXES = ("purelib", "platlib", "headers", "scripts", "data")
 _PROJECT_URL_LABEL_LIMIT = 32
@@ -60,6 +64,8 @@ class LeftOut:
 
     what: str
     maker: Target
+    path: str
+    """Where in the repository they would be (a target's: its package and name)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,8 @@ class _Files:
             "leaves them out (graphpub reads files of the repository only)",
             key=f"generated-files:{target.address}",
         )
-        self.left_out.append(LeftOut("the files", target))
+        made_at = posixpath.join(target.address.directory, target.address.name)
+        self.left_out.append(LeftOut("the files", target, made_at))
         return []
 
     def entries(
@@ -166,7 +173,7 @@ class _Files:
             "leaves it out (graphpub reads files of the repository only)",
             key=f"generated-file:{path}",
         )
-        self.left_out.append(LeftOut(path, maker))
+        self.left_out.append(LeftOut(path, maker, path))
         return True
 
     def runfiles(self, target: Target) -> list[str]:
@@ -180,29 +187,54 @@ class _Files:
 
     def _py_package(self, target: Target) -> list[str]:
         """The runfiles of the declared closure of its deps, kept if their path in the wheel
-        starts with one of `packages` (dots as slashes; a plain prefix, as rules_python)."""
+        starts with one of `packages` (dots as slashes; a plain prefix, as rules_python). A
+        target there that a build makes files of (a native extension) is left out, if its
+        path passes the filter."""
         closure: list[Address] = []
-        frontier = list(self.graph.declared_dependencies(target.address))
+        making: list[Address] = []  # deps whose runfiles are files a build makes
+        frontier = [(a, True) for a in self.graph.declared_dependencies(target.address)]
         while frontier:
-            address = frontier.pop(0)
+            address, as_code = frontier.pop(0)
             if address in closure or address.repository:
                 continue
             closure.append(address)
             dependency = self.graph.target(address)
-            frontier.extend(self.graph.declared_dependencies(address))
+            if as_code and dependency.kind not in _FILE_RULES | _NO_RUNFILES:
+                making.append(address)
+            python = dependency.kind in _PY_RULES
+            frontier.extend((a, python) for a in self.graph.declared_dependencies(address))
             for field in ("data", "srcs"):  # labels there bring their runfiles too
                 for entry in strings(dependency.fields.get(field)):
                     if not file_entries([entry]):
                         named, _ = resolve_label(self.graph, dependency, entry)
                         if named is not None:
-                            frontier.append(named)
+                            frontier.append((named, False))
         prefixes = [p.replace(".", "/") for p in target.fields.get("packages") or () if p]
+
+        def kept(path: str, address: Address | None = None) -> bool:
+            # A label among `packages` keeps what that target makes: some repositories'
+            # own py_package rules (EnzymeAD/Enzyme-JAX's) filter by owner label.
+            written = target.fields.get("packages") or ()
+            if address is not None and address.render(AddressStyle.BAZEL) in {
+                str(p).lstrip("@") for p in written
+            }:
+                return True
+            return not prefixes or any(path.startswith(p) for p in prefixes)
+
         files = []
+        already_left_out = len(self.left_out)
         for address in closure:
             for path in self.runfiles(self.graph.target(address)):
-                if not prefixes or any(path.startswith(p) for p in prefixes):
+                if kept(path):
                     files.append(path)
                     self.owners.add(address)
+        for address in making:
+            made_at = posixpath.join(address.directory, address.name)
+            if kept(made_at, address):
+                files.extend(self.default_outputs(self.graph.target(address)))
+        self.left_out[already_left_out:] = [
+            left for left in self.left_out[already_left_out:] if kept(left.path, left.maker.address)
+        ]
         return files
 
 
