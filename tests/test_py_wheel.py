@@ -496,3 +496,28 @@ def test_a_native_extension_in_a_py_package_is_left_out_and_said(
     [wheel] = [root / r["path"] for r in json.loads(out)]
     with zipfile.ZipFile(wheel) as archive:
         assert [n for n in archive.namelist() if ".dist-info/" not in n] == ["pkg/lib.py"]
+
+
+def test_a_requires_file_a_custom_rule_makes_is_named(tmp_path: Path, run: Runner) -> None:
+    """A custom rule declaring its output in an `out_*` attribute (periareon/rules_venv's
+    py_wheel_library passes `out_requires`) makes the requires_file: said, not missed."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "defs.bzl": (
+                "def _impl(ctx):\n    pass\n\n"
+                'requirements = rule(implementation = _impl, attrs = {"out_requires": '
+                "attr.output()})\n"
+            ),
+            "BUILD.bazel": (
+                'load(":defs.bzl", "requirements")\n'
+                'requirements(name = "reqs", out_requires = "w.requires.txt")\n'
+                'py_wheel(name = "w", distribution = "w", version = "1",'
+                ' requires_file = "w.requires.txt")\n'
+            ),
+        },
+    )
+    err = failure(run, root, "package", "//:w")
+    assert "BUILD.bazel:3:73: //:w: requires_file 'w.requires.txt' is made by //:reqs (" in err
+    assert "see also BUILD.bazel:2:1\n" in err

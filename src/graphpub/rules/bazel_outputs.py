@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target
 
-# The attributes in which rules declare the files they make.
+# The attributes in which rules declare the files they make (`attr.output`): these names,
+# and `out_*` (periareon/rules_venv's py_wheel_library passes `out_requires`).
 _OUTPUT_FIELDS = ("out", "outs", "output", "outputs")
 _NEWLINES = {"auto": "\n", "unix": "\n", "windows": "\r\n"}  # `auto`: a Unix host's
 
@@ -30,8 +31,10 @@ def maker_of(graph: BuildGraph, path: str) -> Target | None:
         if graph.is_package(directory):
             relative = posixpath.relpath(path, directory or ".")
             for maker in graph.package_targets(directory):
-                if any(relative in strings(maker.fields.get(k)) for k in _OUTPUT_FIELDS):
-                    return maker
+                for key, value in maker.fields.items():
+                    output = key in _OUTPUT_FIELDS or key.startswith("out_")
+                    if output and relative in strings(value):
+                        return maker
             return None  # a file names its package's outputs only
         if not directory:
             return None
