@@ -240,6 +240,13 @@ def test_stamps_fill_name_and_version(tmp_path: Path, run: Runner) -> None:
     assert wheel.name == "pkg_gpu-3.1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
         assert "Name: pkg_Gpu\n" in archive.read("pkg_gpu-3.1.0.dist-info/METADATA").decode()
+    # Unstamped, the name keeps `{FLAVOR}`, which no installer takes: said, with the way out.
+    err = failure(run, root, "package", "--stamp", "BUILD_EMBED_LABEL=3.1.0", "//:w")
+    assert err.startswith(
+        "BUILD.bazel:1:22: //:w: distribution 'pkg_{FLAVOR}' holds {FLAVOR}, which has no "
+        "value (Bazel fills it when stamping)\n"
+    ), err
+    assert "hint: give it one: --stamp FLAVOR=..." in err
 
 
 def test_legacy_names_before_rules_python_0_29(tmp_path: Path, run: Runner) -> None:

@@ -497,6 +497,17 @@ def _check_distribution_name(graph: BuildGraph, target: Target, written: str, na
     while "{" in bare and "}" in bare[bare.index("{") :]:
         start = bare.index("{")
         bare = bare[:start] + "x" + bare[bare.index("}", start) + 1 :]
+    unfilled = re.findall(r"\{[A-Za-z_][A-Za-z0-9_]*\}", name)
+    if unfilled:
+        key = unfilled[0][1:-1]
+        raise WheelRuleError(
+            f"{graph.config.render(target.address)}: distribution {written!r} holds "
+            f"{', '.join(unfilled)}, which has no value (Bazel fills it when stamping)",
+            location=location,
+            hint=f"give it one: --stamp {key}=... (or the `stamp` config key)"
+            if target.fields.get("stamp", -1) not in (0, False)
+            else "stamp = 0 keeps it unfilled: stamp the wheel, or write the name out",
+        )
     problem = None
     if not bare or not bare[0].isalnum() or not bare[-1].isalnum():
         problem = "must start and end with a letter or a digit"
