@@ -275,7 +275,8 @@ def _file(name: str, data: bytes, root: Path, path: str) -> Member:
 
 
 def _text(name: str, data: bytes) -> Member:
-    """A member written whole (`writestr(ZipInfo(name), ...)`): stored, mode 0600."""
+    """A member written whole (`writestr(ZipInfo(name), ...)`): stored, no mode bits (a bare
+    ZipInfo keeps external_attr 0)."""
     return Member(
         name=name, data=data, streamed=False, external_attr=0, compress_type=zipfile.ZIP_STORED
     )
