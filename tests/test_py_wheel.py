@@ -361,6 +361,10 @@ def test_files_a_build_makes_are_left_out_with_a_warning(tmp_path: Path, run: Ru
         ('distribution = "-bad"', "//:w: distribution '-bad' must start and end with a letter"),
         ('summary = "two\\nlines"', "//:w: summary holds a line break"),
         (
+            'python_requires = "==" + "" + ".*"',
+            "//:w: python_requires '==.*' is not a version specifier (PEP 440)",
+        ),
+        (
             'description_file = "../outside.md"',
             "description_file '../outside.md' is outside the build root",
         ),

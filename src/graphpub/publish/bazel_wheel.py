@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
@@ -581,7 +582,18 @@ def _metadata(graph: BuildGraph, target: Target, reader: _Reader, name: str, ver
     for classifier in fields.get("classifiers") or ():
         lines.append(f"Classifier: {_header(graph, target, 'classifiers', classifier)}")
     if fields.get("python_requires"):
-        lines.append(f"Requires-Python: {one('python_requires')}")
+        python_requires = one("python_requires")
+        try:
+            SpecifierSet(python_requires)
+        except InvalidSpecifier:
+            raise WheelRuleError(
+                f"{render}: python_requires {python_requires!r} is not a version specifier "
+                "(PEP 440): installers and indexes refuse the wheel",
+                location=graph.locate_keyword(target, ("python_requires",)) or target.location,
+                hint="e.g. >=3.9 (a value a .bzl file computes may be empty here: map its "
+                "repository with external_loads)",
+            ) from None
+        lines.append(f"Requires-Python: {python_requires}")
     requirements = _Requirements(graph, target, reader)
     lines.extend(requirements.lines())
     metadata = "".join(line + "\n" for line in lines)
