@@ -532,3 +532,169 @@ def test_a_requires_file_a_custom_rule_makes_is_named(tmp_path: Path, run: Runne
     err = failure(run, root, "package", "//:w")
     assert "BUILD.bazel:3:73: //:w: requires_file 'w.requires.txt' is made by //:reqs (" in err
     assert "see also BUILD.bazel:2:1\n" in err
+
+
+# rules_python's examples/wheel, written the way it is (its `customized` wheel and the
+# libraries it packs; the two data files, genrules there, are write_file here so that they
+# exist). The expected METADATA, WHEEL, entry points and member order are those its own
+# examples/wheel/wheel_test.py asserts of `bazel build`'s wheel.
+EXAMPLES_WHEEL = {
+    "MODULE.bazel": "",
+    "examples/wheel/BUILD.bazel": """\
+load("//python:packaging.bzl", "py_package", "py_wheel")
+load("//python:py_library.bzl", "py_library")
+
+py_library(
+    name = "main",
+    srcs = ["main.py"],
+    deps = [
+        "//examples/wheel/lib:simple_module",
+        "//examples/wheel/lib:module_with_data",
+        "//examples/wheel/lib:module_with_type_annotations",
+        # Example dependency which is not packaged in the wheel
+        # due to "packages" filter on py_package rule.
+        "//tests/load_from_macro:foo",
+    ],
+)
+
+py_package(
+    name = "example_pkg",
+    packages = ["examples.wheel"],
+    deps = [":main"],
+)
+
+py_wheel(
+    name = "customized",
+    author = "Example Author with non-ascii characters: żółw",
+    author_email = "example@example.com",
+    classifiers = [
+        "License :: OSI Approved :: Apache Software License",
+        "Intended Audience :: Developers",
+    ],
+    console_scripts = {
+        "customized_wheel": "examples.wheel.main:main",
+    },
+    description_file = "README.md",
+    distribution = "example_customized",
+    entry_points = {
+        "console_scripts": ["another = foo.bar:baz"],
+        "group2": [
+            "second = second.main:s",
+            "first = first.main:f",
+        ],
+    },
+    extra_distinfo_files = {
+        "//examples/wheel:NOTICE": "NOTICE",
+        "//examples/wheel:README.md": "README",
+    },
+    homepage = "www.example.com",
+    license = "Apache 2.0",
+    project_urls = {
+        "Bug Tracker": "www.example.com/issues",
+        "Documentation": "www.example.com/docs",
+    },
+    python_tag = "py3",
+    requires = ["pytest"],
+    summary = "A one-line summary of this test package",
+    version = "0.0.1",
+    deps = [":example_pkg"],
+)
+""",
+    "examples/wheel/lib/BUILD.bazel": """\
+load("@bazel_skylib//rules:write_file.bzl", "write_file")
+load("//python:py_library.bzl", "py_library")
+
+py_library(name = "simple_module", srcs = ["simple_module.py"])
+
+py_library(
+    name = "module_with_type_annotations",
+    srcs = ["module_with_type_annotations.py"],
+    pyi_srcs = ["module_with_type_annotations.pyi"],
+)
+
+py_library(
+    name = "module_with_data",
+    srcs = ["module_with_data.py"],
+    data = [
+        "data,with,commas.txt",
+        ":data.txt",
+    ],
+)
+
+write_file(name = "make_data", out = "data.txt", content = ["foo bar baz", ""])
+
+write_file(
+    name = "make_data_with_commas_in_name",
+    out = "data,with,commas.txt",
+    content = ["foo bar baz", ""],
+)
+""",
+    "tests/load_from_macro/BUILD.bazel": (
+        'load("//python:py_library.bzl", "py_library")\n'
+        'py_library(name = "foo", srcs = ["foo.py"])\n'
+    ),
+    "tests/load_from_macro/foo.py": "",
+    "examples/wheel/main.py": "def main():\n    pass\n",
+    "examples/wheel/NOTICE": "Notice.\n",
+    "examples/wheel/README.md": "This is a sample description of a wheel.",
+    "examples/wheel/lib/simple_module.py": "def function():\n    return 'simple_module'\n",
+    "examples/wheel/lib/module_with_data.py": "def function():\n    return 'data'\n",
+    "examples/wheel/lib/module_with_type_annotations.py": "def function():\n    return 1\n",
+    "examples/wheel/lib/module_with_type_annotations.pyi": "def function() -> int: ...\n",
+}
+
+
+def test_rules_python_examples_customized_wheel(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, EXAMPLES_WHEEL)
+    # rules_python's own repository loads its rules as //python:..., not @rules_python.
+    (root / "MODULE.bazel").write_text('module(name = "rules_python", version = "0.0.0")\n')
+    [wheel] = package(run, root, "//examples/wheel:customized")
+    assert wheel.name == "example_customized-0.0.1-py3-none-any.whl"
+    prefix = "example_customized-0.0.1.dist-info"
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.namelist() == [
+            "examples/wheel/lib/data,with,commas.txt",
+            "examples/wheel/lib/data.txt",
+            "examples/wheel/lib/module_with_data.py",
+            "examples/wheel/lib/module_with_type_annotations.py",
+            "examples/wheel/lib/module_with_type_annotations.pyi",
+            "examples/wheel/lib/simple_module.py",
+            "examples/wheel/main.py",
+            f"{prefix}/WHEEL",
+            f"{prefix}/METADATA",
+            f"{prefix}/entry_points.txt",
+            f"{prefix}/NOTICE",
+            f"{prefix}/README",
+            f"{prefix}/RECORD",
+        ]
+        record = archive.read(f"{prefix}/RECORD").decode()
+        assert record.startswith('"examples/wheel/lib/data,with,commas.txt",sha256=')
+        assert record.endswith(f"\n{prefix}/RECORD,,\n")
+        assert archive.read(f"{prefix}/WHEEL") == (
+            b"Wheel-Version: 1.0\nGenerator: bazel-wheelmaker 1.0\n"
+            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        assert archive.read(f"{prefix}/METADATA") == (
+            b"Metadata-Version: 2.1\n"
+            b"Name: example_customized\n"
+            b"Author: Example Author with non-ascii characters: \xc5\xbc\xc3\xb3\xc5\x82w\n"
+            b"Author-email: example@example.com\n"
+            b"Home-page: www.example.com\n"
+            b"License: Apache 2.0\n"
+            b"Description-Content-Type: text/markdown\n"
+            b"Summary: A one-line summary of this test package\n"
+            b"Project-URL: Bug Tracker, www.example.com/issues\n"
+            b"Project-URL: Documentation, www.example.com/docs\n"
+            b"Classifier: License :: OSI Approved :: Apache Software License\n"
+            b"Classifier: Intended Audience :: Developers\n"
+            b"Requires-Dist: pytest\n"
+            b"Version: 0.0.1\n"
+            b"\n"
+            b"This is a sample description of a wheel.\n"
+        )
+        assert archive.read(f"{prefix}/entry_points.txt") == (
+            b"[console_scripts]\nanother = foo.bar:baz\n"
+            b"customized_wheel = examples.wheel.main:main\n\n"
+            b"[group2]\nfirst = first.main:f\nsecond = second.main:s"
+        )
+        assert archive.read("examples/wheel/lib/data.txt") == b"foo bar baz\n"
