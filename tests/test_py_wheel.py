@@ -698,3 +698,34 @@ def test_rules_python_examples_customized_wheel(tmp_path: Path, run: Runner) -> 
             b"[group2]\nfirst = first.main:f\nsecond = second.main:s"
         )
         assert archive.read("examples/wheel/lib/data.txt") == b"foo bar baz\n"
+
+
+def test_files_of_another_repository_are_left_out_and_said(tmp_path: Path, run: Runner) -> None:
+    """A dep in another repository (protobuf's test wheel packs @com_google_absl_py's
+    parameterized): Bazel's wheel holds its files, graphpub's cannot."""
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "BUILD.bazel": (
+                'py_library(name = "lib", srcs = ["lib.py"])\n'
+                'py_wheel(name = "w", distribution = "w", version = "1",'
+                ' deps = [":lib", "@absl_py//absl/testing:parameterized"])\n'
+            ),
+            "lib.py": "",
+            "graphpub.toml": '[[publish]]\ntargets = ["//:w"]\nrepositories = ["@x"]\n',
+            ".pypirc": "[distutils]\nindex-servers = x\n[x]\nrepository = file:index\n",
+        },
+    )
+    code, _, err = run(["package", "//:w"], root=root)
+    assert code == 0, err
+    assert (
+        "BUILD.bazel:2: @absl_py//absl/testing:parameterized is in another repository, which "
+        "this checkout does not hold: //:w leaves its files out"
+    ) in err
+    err = failure(run, root, "publish", "//:w")
+    assert (
+        "BUILD.bazel:2:1: //:w lacks the files of @absl_py//absl/testing:parameterized (in a "
+        "repository this checkout does not hold), which the wheel Bazel builds holds"
+    ) in err
+    assert not (root / "index").exists()

@@ -67,6 +67,8 @@ class LeftOut:
     maker: Target
     path: str
     """Where in the repository they would be (a target's: its package and name)."""
+    external: bool = False
+    """The maker is in another repository (whose files the checkout does not hold)."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,19 @@ class _Files:
     def default_outputs(self, target: Target, seen: frozenset[Address] = frozenset()) -> list[str]:
         """The files of `DefaultInfo`: a Python rule's or a filegroup's `srcs` (labels in
         them give their own), an alias's target's, a py_package's filtered closure."""
-        if target.address in seen or target.address.repository:
-            return []  # a cycle Bazel refuses, or an external repository's files
+        if target.address in seen:
+            return []  # a cycle, which Bazel refuses
+        if target.address.repository:
+            rendered = self.graph.config.render(target.address)
+            self.graph.warn(
+                f"{self.wheel.location}: {rendered} is in another repository, which this "
+                f"checkout does not hold: {self.graph.config.render(self.wheel.address)} "
+                "leaves its files out",
+                key=f"external-files:{target.address}",
+            )
+            made_at = posixpath.join(target.address.directory, target.address.name)
+            self.left_out.append(LeftOut("the files", target, made_at, external=True))
+            return []
         seen = seen | {target.address}
         if target.kind in _PY_RULES or target.kind == "filegroup":
             return self.entries(target, "srcs", seen)
@@ -192,8 +205,11 @@ class _Files:
         target there that a build makes files of (a native extension) is left out, if its
         path passes the filter."""
         closure: list[Address] = []
-        making: list[Address] = []  # deps whose runfiles are files a build makes
-        frontier = [(a, True) for a in self.graph.declared_dependencies(target.address)]
+        direct = self.graph.declared_dependencies(target.address)
+        # Its own deps in another repository: their files are Bazel's, not this checkout's
+        # (deeper ones, a pip hub's, are filtered out by `packages` as a rule).
+        making = [a for a in direct if a.repository]
+        frontier = [(a, True) for a in direct]
         while frontier:
             address, as_code = frontier.pop(0)
             if address in closure or address.repository:
@@ -201,7 +217,7 @@ class _Files:
             closure.append(address)
             dependency = self.graph.target(address)
             if as_code and dependency.kind not in _FILE_RULES | _NO_RUNFILES:
-                making.append(address)
+                making.append(address)  # its runfiles are files a build makes
             python = dependency.kind in _PY_RULES
             frontier.extend((a, python) for a in self.graph.declared_dependencies(address))
             for field in ("data", "srcs"):  # labels there bring their runfiles too
@@ -216,7 +232,7 @@ class _Files:
             # A label among `packages` keeps what that target makes: some repositories'
             # own py_package rules (EnzymeAD/Enzyme-JAX's) filter by owner label.
             written = target.fields.get("packages") or ()
-            if address is not None and address.render(AddressStyle.BAZEL) in {
+            if address is not None and address.render(AddressStyle.BAZEL).lstrip("@") in {
                 str(p).lstrip("@") for p in written
             }:
                 return True

@@ -224,6 +224,13 @@ def _left_out_error(
     graph: BuildGraph, view: Distribution, left: bazel_wheel.LeftOut
 ) -> IncompleteWheelError:
     maker = graph.config.render(left.maker.address)
+    if left.external:
+        return IncompleteWheelError(
+            f"{view.label} lacks {left.what} of {maker} (in a repository this checkout does "
+            "not hold), which the wheel Bazel builds holds: it is not published without them",
+            location=view.location,
+            hint="publish the wheel `bazel build` makes (twine upload bazel-bin/...)",
+        )
     return IncompleteWheelError(
         f"{view.label} lacks {left.what} made by {maker} ({left.maker.kind}) in a build, "
         "which the wheel Bazel builds holds: it is not published without them",
