@@ -258,29 +258,60 @@ def stamped_repo(tmp_path: Path, files: Mapping[str, str] | None = None) -> Path
     )
 
 
-def test_checked_version_names_the_missing_define(tmp_path: Path) -> None:
+def test_py_wheel_version_without_its_define_is_wheelmakers(tmp_path: Path) -> None:
+    """rules_python replaces the make variables it knows and leaves the rest; wheelmaker then
+    makes a version of what is left (`0+version`), as Bazel does."""
     view = distribution(stamped_repo(tmp_path), "//pkg:w")
     assert (view.version, view.unresolved_stamps) == ("$(VERSION)", ("$(VERSION)",))
-    with pytest.raises(GraphpubError) as caught:
-        view.checked_version()
-    error = caught.value
-    assert error.message == "the version of //pkg:w still holds $(VERSION): '$(VERSION)'"
-    assert error.hint == (
-        "give it a value: --define VERSION=1.2.3 (or the `stamp` / `defines` config keys)"
-    )
-    # Where the py_wheel is written.
-    assert error.location is not None
-    assert (error.location.path, error.location.line) == ("pkg/BUILD.bazel", 3)
+    assert view.checked_version() == "0+version"
 
 
-def test_checked_version_names_the_missing_stamp(tmp_path: Path) -> None:
+def test_py_wheel_version_without_its_stamp_is_wheelmakers(tmp_path: Path) -> None:
     view = distribution(stamped_repo(tmp_path), "//pkg:labelled")
+    assert view.unresolved_stamps == ("{BUILD_EMBED_LABEL}",)
+    assert view.checked_version() == "1.0+1.build.embed.label"
+
+
+def test_py_wheel_stamp_0_stamps_nothing(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "graphpub.toml": '[stamp]\nBUILD_EMBED_LABEL = "4"\nNAME = "n"\n',
+            "pkg/BUILD.bazel": (
+                'py_wheel(name = "w", distribution = "d{NAME}", version = "{BUILD_EMBED_LABEL}",'
+                " stamp = 0)\n"
+                'py_wheel(name = "v", distribution = "d{NAME}", version = "{BUILD_EMBED_LABEL}")\n'
+            ),
+        },
+    )
+    unstamped = distribution(root, "//pkg:w")
+    assert (unstamped.name, unstamped.checked_version()) == ("d{NAME}", "0+build.embed.label")
+    stamped = distribution(root, "//pkg:v")
+    assert (stamped.name, stamped.checked_version()) == ("dn", "4")
+
+
+def test_checked_version_names_the_missing_define(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "src/BUILD": (
+                "python_sources()\n"
+                "python_distribution(\n"
+                '    name = "dist",\n'
+                '    provides = python_artifact(name = "d", version = "1.{BUILD_EMBED_LABEL}"),\n'
+                ")\n"
+            ),
+        },
+    )
+    view = distribution(root, "src:dist")
     with pytest.raises(GraphpubError) as caught:
         view.checked_version()
     assert caught.value.message.endswith("still holds {BUILD_EMBED_LABEL}: '1.{BUILD_EMBED_LABEL}'")
     assert caught.value.hint is not None
     assert caught.value.hint.startswith("give it a value: --stamp BUILD_EMBED_LABEL=1.2.3")
-    assert caught.value.location == SourceLocation("pkg/BUILD.bazel", 9)
+    assert caught.value.location == SourceLocation("src/BUILD", 2)
 
 
 def test_checked_version_in_a_pants_repository(tmp_path: Path) -> None:
@@ -429,6 +460,7 @@ def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) 
 
 
 def test_bazel_wheels_carry_their_deps(run: Runner) -> None:
+    # py_package's closure (data files too), filtered by its `packages`.
     assert contents_of(run, BAZEL, "//:greetlib_wheel") == {
         "owns": ["//src/greetlib:greetlib"],
         "files": ["src/greetlib/__init__.py", "src/greetlib/core.py", "src/greetlib/data/motd.txt"],

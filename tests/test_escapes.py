@@ -159,7 +159,7 @@ def test_bazel_files_outside_the_root(tmp_path: Path, run: Runner, field: str) -
         run,
         bazel_repo(tmp_path / "up", field, "//../outside/secret.txt"),
         f"BUILD.bazel:9:{column}",
-        "is outside the build root",
+        "outside the build root",
     )
     root = bazel_repo(tmp_path / "link", field, "notes.txt")
     os.symlink(outside_file(tmp_path), root / "notes.txt")

@@ -76,6 +76,7 @@ BUCK2_TARGETS = [
     "//python/wheel:greeter_cli",
     "third_party//python:attrs",
     "third_party//python:attrs-download",
+    "toolchains//:python_wheel",  # system_demo_toolchains()'s, whose tags python_wheel takes
 ]
 
 

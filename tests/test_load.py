@@ -158,7 +158,8 @@ def test_prelude_loads_are_builtin(tmp_path: Path, run: Runner) -> None:
     )
     code, out, err = run(["list", "//..."], root=root)
     assert (code, err) == (0, "")
-    assert lines(out) == ["//:lib", "//:whl"]
+    # Of the demo toolchains, the python_wheel toolchain (whose tags python_wheel takes).
+    assert lines(out) == ["//:lib", "//:python_wheel", "//:whl"]
 
 
 def test_requirement_from_any_hub(tmp_path: Path, run: Runner) -> None:

@@ -210,7 +210,10 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
         "✓ demo-1.0.0.tar.gz published to @pypi",
         "✓ demo_greeting-1.0.0-py3-none-any.whl published to @pypi",
         "✓ demo_greeting-1.0.0.tar.gz published to @pypi",
-        f"Install from @pypi: pip install --extra-index-url {index.as_uri()} demo",
+        "Install from @pypi: pip install "
+        f"'demo @ {(index / 'demo' / 'demo-1.0.0-py3-none-any.whl').as_uri()}' "
+        "'demo-greeting @ "
+        f"{(index / 'demo-greeting' / 'demo_greeting-1.0.0-py3-none-any.whl').as_uri()}'",
     ]
     assert sorted(p.name for p in index.iterdir() if p.is_dir()) == ["demo", "demo-greeting"]
     assert (index / MARKER).is_file()  # made by graphpub: it may write there again
@@ -427,3 +430,151 @@ def test_plain_http_off_this_machine_is_refused(tmp_path: Path, run: Runner) -> 
     assert "plain http" not in err
     # Allowed, it goes on to the index, which does not resolve here.
     assert "✕ chain_p0-1.0.tar.gz failed for http://pypi.internal.example/: failed: " in out
+
+
+# ---------------------------------------------------------------- dependency confusion
+
+
+def impostor_wheel(directory: Path, name: str, version: str) -> Path:
+    """A wheel of a public project that has the name of one of the repository's own."""
+    import zipfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    escaped = name.replace("-", "_")
+    path = directory / f"{escaped}-{version}-py3-none-any.whl"
+    info = f"{escaped}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr(f"{escaped}/__init__.py", "IMPOSTOR = True\n")
+        wheel.writestr(
+            f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+        wheel.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        wheel.writestr(f"{info}/RECORD", "")
+    return path
+
+
+def test_install_hint_cannot_be_satisfied_by_a_public_project(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    """The printed command installs the repository's demo-greeting 1.0.0 even where pip's own
+    index (here a --find-links directory standing in for PyPI) has a demo-greeting 99.0."""
+    import shlex
+
+    root = tmp_path / "demo"
+    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
+    command = [
+        "publish",
+        "--pypirc",
+        str(root / "local.pypirc"),
+        "--to",
+        "@pypi",
+        "src/python:demo",
+    ]
+    code, out, err = run(command, root=root)
+    assert code == 0, out + err
+    [hint] = [line for line in out.splitlines() if line.startswith("Install from @pypi: ")]
+    words = shlex.split(hint.removeprefix("Install from @pypi: "))
+    assert words[:2] == ["pip", "install"]
+    assert "--extra-index-url" not in words
+    public = impostor_wheel(tmp_path / "public", "demo-greeting", "99.0").parent
+    bin_dir = install_into_fresh_venv(
+        tmp_path, "confusion", "--no-index", "--find-links", str(public), *words[2:]
+    )
+    shown = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "show", "demo-greeting"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Version: 1.0.0" in shown
+    result = subprocess.run([str(bin_dir / "demo"), "Ada"], capture_output=True, text=True)
+    assert result.stdout.strip() == "Hello, Ada!"
+
+
+WHEELS_BUILD = """\
+load("@rules_python//python:defs.bzl", "py_library")
+load("@rules_python//python:packaging.bzl", "py_wheel")
+
+py_library(name = "mathx_lib", srcs = ["mathx/__init__.py"])
+py_library(name = "app_lib", srcs = ["app/__init__.py"])
+
+py_wheel(name = "mathx", distribution = "mathx", version = "0.2.0", deps = [":mathx_lib"])
+py_wheel(
+    name = "app",
+    distribution = "app",
+    version = "1.0.0",
+    requires = ["Mathx==0.2.0"],
+    deps = [":app_lib"],
+)
+"""
+
+
+def wheels_repo(tmp_path: Path, publish: str) -> Path:
+    root = tmp_path / "wheels"
+    files = {
+        "MODULE.bazel": "",
+        "BUILD.bazel": WHEELS_BUILD,
+        "mathx/__init__.py": "PI = 3\n",
+        "app/__init__.py": "import mathx\nVALUE = mathx.PI\n",
+        "graphpub.toml": publish,
+        ".pypirc": (
+            "[distutils]\nindex-servers = local\n[local]\n"
+            f"repository = {(tmp_path / 'index').as_uri()}\n"
+        ),
+    }
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_py_wheel_requirement_on_another_wheel_is_published_first(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root = wheels_repo(
+        tmp_path, '[[publish]]\ntargets = ["//:app", "//:mathx"]\nrepositories = ["@local"]\n'
+    )
+    code, out, err = run(["publish", "//:app"], root=root)
+    assert code == 0, out + err
+    uploaded = [line.split()[1] for line in err.splitlines() if line.endswith(" published")]
+    assert uploaded == ["mathx-0.2.0-py3-none-any.whl", "app-1.0.0-py3-none-any.whl"]
+    index = (tmp_path / "index").as_uri()
+    # Nothing but the repository's own wheels is needed: the index is pip's only one.
+    assert out.splitlines()[-1] == f"Install from @local: pip install --index-url {index} app"
+
+
+def test_py_wheel_requirement_on_a_wheel_not_on_the_repository_is_an_error(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    root = wheels_repo(tmp_path, '[[publish]]\ntargets = ["//:app"]\nrepositories = ["@local"]\n')
+    code, out, err = run(["publish", "//:app"], root=root)
+    assert (code, out) == (1, "")
+    assert "//:app requires //:mathx, which does not go to @local and is not there" in err
+    assert not (tmp_path / "index" / "app").exists()
+
+
+def test_py_wheel_requirement_excluding_the_repositorys_version(
+    tmp_path: Path, run: Runner, credentials: None
+) -> None:
+    """Built as written, with a warning; refused for publishing, as another index could
+    satisfy it."""
+    root = wheels_repo(
+        tmp_path, '[[publish]]\ntargets = ["//:app", "//:mathx"]\nrepositories = ["@local"]\n'
+    )
+    build = root / "BUILD.bazel"
+    build.write_text(WHEELS_BUILD.replace("Mathx==0.2.0", "mathx>=1"), encoding="utf-8")
+    code, out, err = run(["package", "//:app"], root=root)
+    assert code == 0, err
+    message = (
+        "//:app requires 'mathx>=1', but //:mathx of this repository is version 0.2.0: "
+        "installing app would take mathx from elsewhere"
+    )
+    assert f"warning: BUILD.bazel:12:17: {message}" in err
+    code, out, err = run(["publish", "//:app"], root=root)
+    assert (code, out) == (1, "")
+    assert f"\nBUILD.bazel:12:17: {message}\n" in err  # the error, after the warning
+    assert "hint: require the version the repository builds (mathx==0.2.0)" in err
+    assert not (tmp_path / "index").exists()

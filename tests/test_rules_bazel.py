@@ -620,7 +620,7 @@ def test_peek_shows_the_distribution_view(tmp_path: Path, run: Runner) -> None:
         "version": "1.0.0",
         "unresolved_stamps": [],
         "carries": ["//pkg:lib_pkg"],
-        "requirements": ["attrs>=23", 'click>=8; extra == "cli"', 'rich; extra == "cli"'],
+        "requirements": ["attrs>=23", "click>=8; extra == 'cli'", "rich; extra == 'cli'"],
         "entry_points": {"console_scripts": {"my-lib": "pkg.main:main", "my-tool": "pkg.tool:run"}},
         "metadata": {
             "summary": "A library.",

@@ -417,11 +417,12 @@ def _built(
     from rich.console import Console
     from rich.progress import Progress
 
-    from graphpub.publish.build import build_all, source_date_epoch, stage
+    from graphpub.publish.build import build_all, stage
+    from graphpub.publish.epochs import source_date_epochs
     from graphpub.publish.inference import source_roots
 
-    epoch, roots = source_date_epoch(config.root), source_roots(graph)
-    staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
+    epochs, roots = source_date_epochs(graph, held), source_roots(graph)
+    staged = [stage(graph, held[a], config.root / "dist", epochs[a], roots) for a in sorted(held)]
     from graphpub.workdir import work_directory
 
     cache = work_directory(config.root, "cache")
@@ -500,6 +501,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
     from graphpub.publish.exfiltration import check_distributions
+    from graphpub.publish.install_hint import install_hint
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
 
@@ -561,11 +563,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     for name, repository in sorted(the_plan.repositories.items()):
         chosen = [a for a in selected if a in the_plan.uploads.get(name, ())]
         if repository.is_directory and chosen and not args.dry_run:
-            # Third-party requirements are not in a directory index: pip's own index serves them.
-            projects = " ".join(sorted(held[a].distribution.name for a in chosen))
-            out.write(
-                f"Install from {name}: pip install --extra-index-url {repository.url} {projects}\n"
-            )
+            hint = install_hint(repository, chosen, held)
+            if hint is not None:
+                out.write(f"Install from {name}: {hint}\n")
     failed = any(o.failed for o in outcomes)
     if args.output or args.format == "json":
         records = [

@@ -149,6 +149,10 @@ class Config:
     """Globs of environment variable names holding credentials (TWINE_* always does)."""
     build_file_prelude_globs: tuple[str, ...] = ()
     """Pants' `[GLOBAL] build_file_prelude_globs`: files of macros every BUILD file sees."""
+    bazel_sdist: bool = False
+    """Whether a py_wheel gets an sdist too (rules_python makes a wheel only)."""
+    buck2_sdist: bool = False
+    """Whether a Buck2 python_wheel gets an sdist too (the prelude makes a wheel only)."""
     pants_plugins: bool = False
     """Whether pants.toml loads plugins of its own (`pythonpath`, backends beyond `pants.`),
     which may add fields to the targets graphpub knows."""
@@ -271,6 +275,8 @@ _KEYS: dict[str, str] = {
     "max_nesting_depth": "how deeply brackets and blocks may nest in a build or .bzl file (an "
     "expression may chain ten times as many operators)",
     "max_evaluation_memory_mib": "MiB of memory evaluating one build or .bzl file may take",
+    "bazel_sdist": "true: a py_wheel gets an sdist as well (rules_python makes only the wheel)",
+    "buck2_sdist": "true: a Buck2 python_wheel gets an sdist as well (Buck2 makes only the wheel)",
     "secret_env": "globs of environment variable names that hold credentials (TWINE_* always "
     "do): env() refuses them, and their values never appear in output or published files; "
     'default ["*TOKEN*", "*PASSWORD*", "*SECRET*"]',
@@ -367,7 +373,14 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
 
     strict_loads = table.get("strict_loads", False)
     strict_rules = table.get("strict_rules", False)
-    for key, value in (("strict_loads", strict_loads), ("strict_rules", strict_rules)):
+    bazel_sdist = table.get("bazel_sdist", False)
+    buck2_sdist = table.get("buck2_sdist", False)
+    for key, value in (
+        ("strict_loads", strict_loads),
+        ("strict_rules", strict_rules),
+        ("bazel_sdist", bazel_sdist),
+        ("buck2_sdist", buck2_sdist),
+    ):
         if not isinstance(value, bool):
             raise ConfigKeyError(
                 f"{key} must be true or false", (key,), location=source, hint=_KEYS[key]
@@ -421,6 +434,8 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         secret_env=_or_default(_string_list(table, "secret_env", source), DEFAULT_SECRET_ENV),
         build_file_prelude_globs=_pants_list_option(pants_globals, "build_file_prelude_globs", ())
         or (),
+        bazel_sdist=bazel_sdist,
+        buck2_sdist=buck2_sdist,
         pants_plugins=_loads_plugins(pants_globals),
         source=source,
     )
@@ -507,15 +522,23 @@ _HUB_DECLARATION = re.compile(
 
 
 _MODULE_NAME = re.compile(r"""^module\(\s*name\s*=\s*["']([\w.-]+)["']""", re.MULTILINE)
+_WORKSPACE_NAME = re.compile(r"""^workspace\(\s*name\s*=\s*["']([\w.-]+)["']""", re.MULTILINE)
 
 
 def _bazel_module_name(root: Path) -> str | None:
-    """`module(name = "rules_python", ...)` in MODULE.bazel: the repository's own name."""
-    path = root / "MODULE.bazel"
-    if not path.is_file():
-        return None
-    match = _MODULE_NAME.search(path.read_text(encoding="utf-8", errors="replace"))
-    return match.group(1) if match else None
+    """`module(name = "rules_python", ...)` in MODULE.bazel, else `workspace(name = ...)` in
+    a WORKSPACE file (before bzlmod): the repository's own name."""
+    for name, pattern in (
+        ("MODULE.bazel", _MODULE_NAME),
+        ("WORKSPACE.bazel", _WORKSPACE_NAME),
+        ("WORKSPACE", _WORKSPACE_NAME),
+    ):
+        path = root / name
+        if path.is_file():
+            match = pattern.search(path.read_text(encoding="utf-8", errors="replace"))
+            if match:
+                return match.group(1)
+    return None
 
 
 def _declared_python_hubs(root: Path) -> list[str]:

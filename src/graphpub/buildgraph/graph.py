@@ -490,6 +490,11 @@ class BuildGraph:
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
         return self._walk(addresses, self._all_dependencies, transitive)
 
+    def declared_dependencies(self, address: Address) -> list[Address]:
+        """The dependencies the build file names, without those inferred from imports (what
+        Bazel and Buck2 rules follow: they infer nothing)."""
+        return list(self._dependencies.get(address, ()))
+
     def _all_dependencies(self, address: Address) -> list[Address]:
         inferred = self._inferred.get(address)
         explicit = self._dependencies[address]

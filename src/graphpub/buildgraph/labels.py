@@ -16,7 +16,15 @@ from graphpub.errors import BuildFileError, SourceLocation
 
 # Repositories whose .bzl files graphpub serves itself: what their rules mean is graphpub's job.
 BUILTIN_REPOSITORIES = frozenset(
-    {"rules_python", "prelude", "bazel_tools", "rules_python_internal", "bazel_skylib", "platforms"}
+    {
+        "rules_python",
+        "prelude",
+        "bazel_tools",
+        "rules_python_internal",
+        "bazel_skylib",
+        "platforms",
+        "pybind11_bazel",
+    }
 )
 _CELL = re.compile(r"^@?(?P<cell>[A-Za-z_][A-Za-z0-9_-]*)//")
 

@@ -8,6 +8,7 @@ SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -34,16 +35,16 @@ from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
+from graphpub.publish import bazel_wheel, buck2_wheel
 from graphpub.publish.inference import BUCK2_KINDS
 from graphpub.publish.ownership import Contents
+from graphpub.publish.wheel_archive import WheelPlan
 from graphpub.rules.distribution import Distribution
 from graphpub.workdir import work_directory
 
 HATCHLING_VERSION = installed_version("hatchling")
 # Files packaged are read whole; beyond this size something is wrong (a device, a disk image).
 MAX_PACKAGED_FILE_BYTES = 1 << 32
-# The earliest time a zip file can hold: the date of files when nothing better is known.
-EARLIEST_ZIP_TIME = 315532800
 _CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst"}
 
 
@@ -58,24 +59,6 @@ class Artifact:
     sha256: str
 
 
-def source_date_epoch(root: Path) -> int:
-    """The time of the last commit (so rebuilding a commit gives the same files), else 1980."""
-    if "SOURCE_DATE_EPOCH" in os.environ:
-        return int(os.environ["SOURCE_DATE_EPOCH"])
-    try:
-        result = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return max(int(result.stdout.strip()), EARLIEST_ZIP_TIME)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return EARLIEST_ZIP_TIME
-
-
 @dataclass(frozen=True)
 class Staged:
     """A distribution laid out for its backend, and the key of everything its build reads."""
@@ -88,15 +71,27 @@ class Staged:
     kinds: tuple[tuple[str, dict[str, Any]], ...]
     environment: Mapping[str, str]
     key: str
+    wheel: WheelPlan | None = None
+    """The wheel as a wheel rule's own tool writes it (py_wheel, python_wheel), instead of
+    the backend's; twine's warnings about its metadata (the rule's) are not errors."""
 
 
 def stage(
-    graph: BuildGraph, contents: Contents, output: Path, epoch: int, roots: list[str]
+    graph: BuildGraph,
+    contents: Contents,
+    output: Path,
+    epoch: int,
+    roots: list[str],
+    *,
+    generated: bool = False,
 ) -> Staged:
     """Lay out one distribution's files and pyproject.toml, checked, in a clean directory;
-    `roots` are the repository's source roots (publish.inference.source_roots)."""
+    `roots` are the repository's source roots (publish.inference.source_roots). A wheel
+    rule's wheel is planned as its tool writes it (`generated`: its project for an sdist)."""
     view = contents.distribution
     fields = graph.target(view.address).fields
+    if view.kind in WHEEL_RULES and not generated:
+        return _wheel_rule(graph, contents, output, epoch, roots)
     if fields.get("generate_setup") is False:
         return _own_project(graph, contents, output, epoch)
     _validate(contents)
@@ -180,6 +175,53 @@ def _finish(
     )
 
 
+# The wheel rules: a wheel only (as `bazel build` / `buck2 build` make), an sdist as well when
+# the configuration asks (`bazel_sdist`, `buck2_sdist`).
+WHEEL_RULES = frozenset({"py_wheel", "python_wheel"})
+
+
+def _wheel_rule(
+    graph: BuildGraph, contents: Contents, output: Path, epoch: int, roots: list[str]
+) -> Staged:
+    """A py_wheel or python_wheel: its wheel planned as rules_python's wheelmaker or the
+    Buck2 prelude's wheel.py writes it, with an sdist of a generated project if asked."""
+    view = contents.distribution
+    target = graph.target(view.address)
+    if view.kind == "py_wheel":
+        wheel = bazel_wheel.plan(graph, view, contents.files, MAX_PACKAGED_FILE_BYTES, graph.warn)
+        with_sdist = graph.config.bazel_sdist
+    else:
+        placed = buck2_wheel.placed(graph, target)
+        wheel = buck2_wheel.plan(graph, view, placed, MAX_PACKAGED_FILE_BYTES)
+        with_sdist = graph.config.buck2_sdist
+    digest = hashlib.sha256(f"{__version__}\0wheel rule\0{wheel.filename}\0".encode())
+    for member in wheel.members:
+        digest.update(
+            f"{member.name}\0{member.streamed}\0{member.external_attr}\0{member.compress_type}"
+            f"\0{member.force_zip64}\0{len(member.data)}\0".encode()
+            + hashlib.sha256(member.data).digest()
+        )
+    if with_sdist:
+        project = stage(graph, contents, output, epoch, roots, generated=True)
+        digest.update(project.key.encode())
+        return dataclasses.replace(
+            project, kinds=(("sdist", {}), ("wheel", {})), wheel=wheel, key=digest.hexdigest()
+        )
+    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
+    directory.mkdir(parents=True, exist_ok=True)
+    return Staged(
+        address=view.address,
+        label=view.label,
+        location=view.location,
+        directory=directory,
+        destination=output,
+        kinds=(("wheel", {}),),
+        environment={"SOURCE_DATE_EPOCH": str(epoch)},
+        key=digest.hexdigest(),
+        wheel=wheel,
+    )
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "root"
 
@@ -257,7 +299,9 @@ def build_all(
                     location=project.location,
                     hint=f"the staged project is in {project.directory}",
                 )
-        _twine_check([f for s in missing for f in sorted((cache / s.key).iterdir())])
+        new = [(s, f) for s in missing for f in sorted((cache / s.key).iterdir())]
+        _twine_check([f for s, f in new if not _as_the_rule_makes_it(s, f)], strict=True)
+        _twine_check([f for s, f in new if _as_the_rule_makes_it(s, f)], strict=False)
     results: dict[Address, list[Artifact]] = {}
     for project in staged:
         project.destination.mkdir(parents=True, exist_ok=True)
@@ -284,6 +328,9 @@ def _build_into_cache(project: Staged, cache: Path) -> str | None:
         os.environ.update(project.environment)
         os.chdir(project.directory)
         for kind, settings in project.kinds:
+            if kind == "wheel" and project.wheel is not None:
+                project.wheel.write(temporary)
+                continue
             hook = backend.build_sdist if kind == "sdist" else backend.build_wheel
             hook(str(temporary), settings or None)
         os.replace(temporary, cache / project.key)
@@ -297,11 +344,25 @@ def _build_into_cache(project: Staged, cache: Path) -> str | None:
         os.environ.update(saved_environment)
 
 
-def _twine_check(files: Sequence[Path]) -> None:
+def _as_the_rule_makes_it(project: Staged, file: Path) -> bool:
+    """A wheel rule's wheel: its metadata is what the rule writes (a py_wheel without a
+    description says `UNKNOWN`), so twine's warnings about it are not graphpub's to fix."""
+    return project.wheel is not None and file.name == project.wheel.filename
+
+
+def _twine_check(files: Sequence[Path], *, strict: bool) -> None:
     if not files:
         return
     result = subprocess.run(
-        [sys.executable, "-m", "twine", "--no-color", "check", "--strict", *map(str, files)],
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "--no-color",
+            "check",
+            *(["--strict"] if strict else []),
+            *map(str, files),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -313,7 +374,8 @@ def _twine_check(files: Sequence[Path]) -> None:
         for file in files:
             shutil.rmtree(file.parent, ignore_errors=True)  # never reuse an unchecked build
         raise BuildError(
-            "twine check --strict failed: " + ("; ".join(failed) or result.stdout.strip()),
+            f"twine check{' --strict' if strict else ''} failed: "
+            + ("; ".join(failed) or result.stdout.strip()),
             hint="the distribution's metadata is not what PyPI accepts",
         )
 
@@ -333,6 +395,8 @@ def _env_vars(entries: Sequence[str]) -> dict[str, str]:
 def _staged_path(graph: BuildGraph, contents: Contents, path: str, roots: list[str]) -> str:
     """Where a file goes in the distribution: as Python imports it."""
     view = contents.distribution
+    if view.kind in WHEEL_RULES:  # where the rule's wheel has it
+        return _wheel_rule_path(graph, contents, path)
     for prefix in view.metadata.get("strip_path_prefixes") or ():
         prefix = str(prefix).strip("/")
         if path.startswith(prefix + "/"):
@@ -350,6 +414,17 @@ def _staged_path(graph: BuildGraph, contents: Contents, path: str, roots: list[s
         if not root or directory == root or directory.startswith(root + "/"):
             return posixpath.relpath(path, root or ".")
     return path
+
+
+def _wheel_rule_path(graph: BuildGraph, contents: Contents, path: str) -> str:
+    view = contents.distribution
+    target = graph.target(view.address)
+    if view.kind == "py_wheel":
+        strip = [str(p) for p in view.metadata.get("strip_path_prefixes") or ()]
+        add = str(view.metadata.get("add_path_prefix") or "")
+        return bazel_wheel.arcname(path, "\0", strip, add).lstrip("/")
+    placed = buck2_wheel.placed(graph, target)
+    return next(destination for destination, source in placed.files if source == path)
 
 
 def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str | None:

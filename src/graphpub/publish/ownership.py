@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.graph import BuildGraph
-from graphpub.buildgraph.target import Target
 from graphpub.errors import GraphpubError
+from graphpub.publish import bazel_wheel, buck2_wheel
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.requirements import REQUIREMENT_KIND
 
@@ -33,6 +36,14 @@ class AmbiguousOwnerError(GraphpubError):
     """Code two distributions could own, neither closer than the other."""
 
 
+class FirstPartyVersionError(GraphpubError):
+    """A requirement on a distribution of the repository that excludes the version it has."""
+
+
+class IncompleteWheelError(GraphpubError):
+    """A wheel that lacks files its own build system's wheel holds (files a build makes)."""
+
+
 @dataclass(frozen=True)
 class Contents:
     """What one distribution holds and requires."""
@@ -45,6 +56,13 @@ class Contents:
     depends_on: tuple[Address, ...]
     """The other distributions of this repository it requires."""
     requires_python: str | None
+    first_party_conflicts: tuple[GraphpubError, ...] = ()
+    """Requirements naming a distribution of this repository at a version it does not have:
+    built as written (a warning), refused for publishing (the index of another could satisfy
+    them: dependency confusion)."""
+    incomplete: tuple[GraphpubError, ...] = ()
+    """Files its build system's wheel holds that graphpub's lacks (a build makes them): built
+    without them (a warning), refused for publishing (the wheel would not work)."""
 
 
 def contents(
@@ -56,6 +74,10 @@ def contents(
     graph.load_all()  # an owner may be anywhere above the code it owns
     views = distributions(graph, [t.address for t in graph.targets() if is_distributable(t)])
     owners = _Owners(graph, views)
+    names: dict[str, list[Distribution]] = {}
+    for other in views.values():
+        if other.name:
+            names.setdefault(canonicalize_name(other.name), []).append(other)
     result: dict[Address, Contents] = {}
     pending = list(addresses)
     while pending:
@@ -66,7 +88,7 @@ def contents(
         if view.kind == "python_distribution":
             result[address] = owners.pants_contents(view)
         else:
-            result[address] = _wheel_rule_contents(graph, view, views)
+            result[address] = _wheel_rule_contents(graph, view, names)
         if required:
             pending.extend(result[address].depends_on)
     return result
@@ -171,71 +193,89 @@ class _Owners:
 
 
 def _wheel_rule_contents(
-    graph: BuildGraph, view: Distribution, views: dict[Address, Distribution]
+    graph: BuildGraph, view: Distribution, names: Mapping[str, Sequence[Distribution]]
 ) -> Contents:
-    """py_wheel carries its deps' files (py_package: the closure, filtered by `packages`);
-    Buck2 python_wheel carries its libraries' closure."""
-    carried: set[Address] = set()
-    # Libraries another wheel lists are that wheel's: a closure stops there, as Pants
-    # ownership stops at code another distribution owns.
-    elsewhere = {
-        library
-        for other in views.values()
-        if other.kind == "python_wheel" and other.address != view.address
-        for library in other.carries
-    }
-    for address in view.carries:
-        target = graph.target(address)
-        if target.kind == "py_package":
-            carried |= _py_package(graph, target)
-        elif view.kind == "python_wheel":
-            carried |= _closure_within(graph, address, elsewhere)
-        else:
-            carried.add(address)
-    code = sorted(
-        a
-        for a in carried
-        if graph.target(a).kind not in _NOT_CARRIED and not graph.target(a).address.repository
-    )
-    files = sorted({f for a in code for f in graph.owned_files(graph.target(a))})
+    """py_wheel packs its deps' files (a py_package's filtered closure), Buck2 python_wheel
+    its libraries' own files, as their rules do; a `requires` entry naming another
+    distribution of the repository makes it a first-party dependency."""
+    target = graph.target(view.address)
+    incomplete: tuple[GraphpubError, ...] = ()
+    if view.kind == "py_wheel":
+        packed = bazel_wheel.packaged(graph, target)
+        files, owned = packed.files, packed.owners
+        incomplete = tuple(_left_out_error(graph, view, left) for left in packed.left_out)
+    else:
+        placed = buck2_wheel.placed(graph, target)
+        files, owned = tuple(sorted({path for _, path in placed.files})), placed.owners
+    depends_on, conflicts = _first_party(graph, view, names)
     return Contents(
         distribution=view,
-        owned=tuple(code),
-        files=tuple(files),
+        owned=tuple(sorted(owned)),
+        files=files,
         requirements=view.requirements,
-        depends_on=(),
+        depends_on=depends_on,
         requires_python=view.metadata.get("python_requires"),
+        first_party_conflicts=conflicts,
+        incomplete=incomplete,
     )
 
 
-# Third-party code: required, never copied into a wheel.
-_NOT_CARRIED = frozenset({REQUIREMENT_KIND, "prebuilt_python_library", "remote_file"})
+def _left_out_error(
+    graph: BuildGraph, view: Distribution, left: bazel_wheel.LeftOut
+) -> IncompleteWheelError:
+    maker = graph.config.render(left.maker.address)
+    if left.external:
+        return IncompleteWheelError(
+            f"{view.label} lacks {left.what} of {maker} (in a repository this checkout does "
+            "not hold), which the wheel Bazel builds holds: it is not published without them",
+            location=view.location,
+            hint="publish the wheel `bazel build` makes (twine upload bazel-bin/...)",
+        )
+    return IncompleteWheelError(
+        f"{view.label} lacks {left.what} made by {maker} ({left.maker.kind}) in a build, "
+        "which the wheel Bazel builds holds: it is not published without them",
+        location=left.maker.location,
+        related=(view.location,),
+        hint="check the files in and name them, or publish the wheel `bazel build` makes "
+        "(twine upload bazel-bin/...)",
+    )
 
 
-def _closure_within(graph: BuildGraph, start: Address, elsewhere: set[Address]) -> set[Address]:
-    found = {start}
-    frontier = [start]
-    while frontier:
-        for dependency in graph.dependencies([frontier.pop()], transitive=False):
-            if dependency not in found and dependency not in elsewhere:
-                found.add(dependency)
-                frontier.append(dependency)
-    return found
-
-
-def _py_package(graph: BuildGraph, target: Target) -> set[Address]:
-    closure = graph.dependencies([target.address], transitive=True)
-    packages = [p for p in target.fields.get("packages") or () if p]
-    if not packages:
-        return closure
-    kept: set[Address] = set()
-    for address in closure:
-        dependency = graph.target(address)
-        files = graph.owned_files(dependency)
-        dotted = [f.replace("/", ".") for f in files]
-        if any(d.startswith(f"{p}.") or f".{p}." in f".{d}" for d in dotted for p in packages):
-            kept.add(address)
-    return kept
+def _first_party(
+    graph: BuildGraph, view: Distribution, names: Mapping[str, Sequence[Distribution]]
+) -> tuple[tuple[Address, ...], tuple[GraphpubError, ...]]:
+    """The other distributions of the repository a wheel rule's requirements name (PEP 503
+    names compared): published before it, and where it goes, as Pants' pins are; and the
+    requirements excluding the version such a distribution has, which would come from
+    elsewhere."""
+    found: list[Address] = []
+    conflicts: list[GraphpubError] = []
+    for text in view.requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue  # the build says what is wrong with it, at its line
+        for other in names.get(canonicalize_name(requirement.name), ()):
+            if other.address == view.address:
+                continue
+            version = other.checked_version()
+            if requirement.specifier and not requirement.specifier.contains(
+                version, prereleases=True
+            ):
+                target = graph.target(view.address)
+                conflict = FirstPartyVersionError(
+                    f"{view.label} requires {text!r}, but {other.label} of this repository "
+                    f"is version {version}: installing {view.name} would take {other.name} "
+                    "from elsewhere",
+                    location=graph.locate_written(target, text),
+                    related=(other.location,),
+                    hint=f"require the version the repository builds ({other.name}=={version})",
+                )
+                graph.warn(f"{conflict.location}: {conflict.message}", key=f"{conflict}")
+                conflicts.append(conflict)
+                continue
+            found.append(other.address)
+    return tuple(sorted(set(found))), tuple(conflicts)
 
 
 def _requirements(

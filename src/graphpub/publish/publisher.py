@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import IO
 
 import networkx as nx
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
@@ -160,6 +167,12 @@ def plan(
                         f"or publish it there first",
                     )
         result.uploads[name] = [a for a in order if a in addresses]
+    for address in order:
+        if any(address in addresses for addresses in result.uploads.values()):
+            for conflict in held[address].first_party_conflicts:
+                raise conflict  # another index could satisfy the requirement: confusion
+            for lack in held[address].incomplete:
+                raise lack  # a wheel without files its users' build puts in it
     return result
 
 
@@ -225,8 +238,18 @@ def _already_there(
     finally:
         if client is not None:
             client.close()
-    version = view.checked_version()
-    return any(f"-{version}" in name for name in files)
+    version = Version(view.checked_version())
+    return any(_version_of(name) == version for name in files)
+
+
+def _version_of(filename: str) -> Version | None:
+    """The version a wheel's or sdist's file name says, if it says one."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
 
 
 def _index_credentials(

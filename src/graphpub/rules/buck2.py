@@ -8,7 +8,8 @@ and those made `attrs.default_only` (which a BUCK file cannot set). Taken from f
   prebuilt_python_library) with its helpers `python_common.bzl`, `common.bzl`,
   `native_common.bzl`, `test_common.bzl`, `re_test_common.bzl`, and `prelude/rules_impl.bzl`
   (the attributes it adds to the Python rules, from before they moved into the decls);
-- `prelude/python/python_wheel.bzl` (python_wheel, which BUCK files load explicitly);
+- `prelude/python/python_wheel.bzl` (python_wheel, which BUCK files load explicitly) and
+  `prelude/toolchains/python.bzl` (system_python_wheel_toolchain, its toolchain);
 - `prelude/decls/core_rules.bzl`, `genrule_common.bzl`, `remote_common.bzl` and
   `prelude/genrule.bzl` (export_file, genrule, http_archive, remote_file), with the generated
   rule signatures on buck2.build for the attributes every rule gets.
@@ -307,11 +308,20 @@ _PYTHON_WHEEL = RuleSchema(
         Field(
             "python",
             STRING,
-            "The wheel's Python tag, e.g. py3 (the prelude's default exists only inside Meta).",
-            required=True,
+            "The wheel's Python tag, e.g. py3, py310 (default: the python_wheel toolchain's, "
+            "py3 when it sets none).",
         ),
-        Field("abi", STRING, "The wheel's ABI tag; none for pure Python.", default="none"),
-        Field("platform", STRING, "The wheel's platform tag; any for pure Python.", default="any"),
+        Field(
+            "abi",
+            STRING,
+            "The wheel's ABI tag (default: the python_wheel toolchain's, none when it sets none).",
+        ),
+        Field(
+            "platform",
+            STRING,
+            "The wheel's platform tag (default: the python_wheel toolchain's, any when it sets "
+            "none; linux_x86_64 with the prelude's system toolchain).",
+        ),
         Field("requires", STRING_LIST, "The wheel's requirements (Requires-Dist), PEP 508."),
         Field(
             "entry_points",
@@ -326,6 +336,9 @@ _PYTHON_WHEEL = RuleSchema(
         Field("libraries_query", STRING, "A query adding the Python libraries it finds."),
         Field("scripts", STRING_DICT, "Scripts installed with the wheel: {name: file}."),
         Field("resources", STRING_DICT, "Extra files of the wheel: {path in wheel: file}."),
+        Field("readme", STRING, "A file with the long description (README.md, README.rst, ...)."),
+        Field("deffile", STRING, "A .def file for the native extensions linked on Windows."),
+        Field("opt_by_default_enabled", BOOL, "Meta-internal: build its libraries optimised."),
         Field("omnibus", BOOL, "Link the libraries' native code into one omnibus library."),
         Field("rpaths", STRING_LIST, "Runtime library paths of its native extensions."),
         Field("lib_dir", STRING, "Where in the wheel its native libraries go."),
@@ -335,6 +348,18 @@ _PYTHON_WHEEL = RuleSchema(
         Field("link_execution_preference", STRING, "Where its links run: local, remote, any."),
         Field("prefer_stripped_objects", BOOL, "Link stripped native objects (fixed: False)."),
         Field("constraint_overrides", STRING_LIST, "Constraint values it is built with instead."),
+    ),
+)
+
+# prelude/toolchains/python.bzl: what `system_demo_toolchains()` makes `python_wheel` of.
+_SYSTEM_PYTHON_WHEEL_TOOLCHAIN = RuleSchema(
+    kind="system_python_wheel_toolchain",
+    dialect=DIALECT,
+    help="The python_wheel toolchain: the tags a python_wheel gets when it names none.",
+    fields=(
+        Field("abi", STRING, "The default ABI tag of wheels.", default="none"),
+        Field("platform", STRING, "The default platform tag of wheels.", default="linux_x86_64"),
+        Field("python", STRING, "The default Python tag of wheels.", default="py3"),
     ),
 )
 
@@ -451,6 +476,7 @@ SCHEMAS: tuple[RuleSchema, ...] = (
     _PYTHON_TEST,
     _PREBUILT_PYTHON_LIBRARY,
     _PYTHON_WHEEL,
+    _SYSTEM_PYTHON_WHEEL_TOOLCHAIN,
     _REMOTE_FILE,
     _HTTP_ARCHIVE,
     _EXPORT_FILE,

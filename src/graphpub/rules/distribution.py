@@ -18,7 +18,9 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
+from graphpub.rules.bazel_outputs import written_file
 from graphpub.rules.requirements import REQUIREMENT_KIND
+from graphpub.rules.wheel_names import wheelmaker_version
 
 # Version stamps: Bazel's `{BUILD_EMBED_LABEL}` (filled by --stamp) and make variables
 # `$(VERSION)` (filled by --define).
@@ -50,7 +52,11 @@ class Distribution:
     raw_version: str = field(repr=False, default="")
 
     def checked_version(self) -> str:
-        """The version to publish; an error while a stamp in it has no value."""
+        """The version to publish; an error while a stamp in it has no value, but for a
+        py_wheel, whose version is then what rules_python's wheelmaker makes of it
+        (`{BUILD_EMBED_LABEL}` is `0+build.embed.label`), as Bazel builds without `--stamp`."""
+        if self.kind == "py_wheel":
+            return wheelmaker_version(self.version)
         if self.unresolved_stamps:
             first = self.unresolved_stamps[0]
             option = "--define" if first.startswith("$(") else "--stamp"
@@ -135,14 +141,18 @@ def _configured_repositories(graph: BuildGraph) -> dict[Address, tuple[str, ...]
     return extra
 
 
-def _stamped(version: str, graph: BuildGraph) -> tuple[str, tuple[str, ...]]:
+def _stamped(
+    version: str, graph: BuildGraph, *, stamps: bool = True, defines: bool = True
+) -> tuple[str, tuple[str, ...]]:
+    """`version` with the `{STAMP}` keys (if `stamps`) and `$(VAR)` make variables (if
+    `defines`) that have values filled in, and those left unfilled."""
     unresolved: list[str] = []
 
     def fill(match: re.Match[str]) -> str:
         if match.group("stamp"):
-            value = graph.config.stamp.get(match.group("stamp"))
+            value = graph.config.stamp.get(match.group("stamp")) if stamps else None
         else:
-            value = graph.config.defines.get(match.group("define"))
+            value = graph.config.defines.get(match.group("define")) if defines else None
         if value is None:
             unresolved.append(match.group(0))
             return match.group(0)
@@ -234,17 +244,25 @@ _PY_WHEEL_METADATA = (
     "abi",
     "platform",
     "strip_path_prefixes",
+    "add_path_prefix",
 )
 
 
 def _py_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> Distribution:
     fields = target.fields
     raw_version = str(fields.get("version", ""))
-    version, unresolved = _stamped(raw_version, graph)
+    # rules_python fills make variables in the version (never in the name), and `{STAMP}`
+    # keys in both unless `stamp = 0` keeps the build unstamped.
+    stamping = fields.get("stamp", -1) not in (0, False)
+    version, unresolved = _stamped(raw_version, graph, stamps=stamping)
     requirements = list(fields.get("requires") or ())
     requirements.extend(_requirements_file(target, graph, fields.get("requires_file")))
     for extra, extra_requirements in (fields.get("extra_requires") or {}).items():
-        requirements.extend(f'{r}; extra == "{extra}"' for r in extra_requirements)
+        requirements.extend(f"{r}; extra == '{extra}'" for r in extra_requirements)
+    for label, extra in (fields.get("extra_requires_files") or {}).items():
+        requirements.extend(
+            f"{r}; extra == '{extra}'" for r in _requirements_file(target, graph, label)
+        )
     entry_points: dict[str, dict[str, str]] = {}
     for group, lines in (fields.get("entry_points") or {}).items():
         for line in lines:
@@ -257,7 +275,9 @@ def _py_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> D
         address=target.address,
         label=graph.config.render(target.address),
         kind=target.kind,
-        name=_stamped(str(fields.get("distribution", "")), graph)[0],
+        name=_stamped(str(fields.get("distribution", "")), graph, stamps=stamping, defines=False)[
+            0
+        ],
         version=version,
         unresolved_stamps=unresolved,
         carries=_carried(target, graph),
@@ -278,11 +298,17 @@ def _requirements_file(target: Target, graph: BuildGraph, label: object) -> list
     where = graph.locate_written(target, label)
     root = str(graph.config.root)
     relative = inside_root_path(label_path(label, target.address.directory), location=where)
-    if not os.path.lexists(graph.config.root / relative):
-        return []  # a generated file: known only to a real build
-    data = read_inside_root(root, relative, graph.config.max_build_file_bytes, location=where)
+    if os.path.lexists(graph.config.root / relative):
+        data = read_inside_root(root, relative, graph.config.max_build_file_bytes, location=where)
+    else:  # a generated file: known only to a real build, unless a write_file says it
+        data = written_file(graph, relative) or b""
     lines = data.decode("utf-8", errors="replace").splitlines()
-    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    # As wheelmaker reads it: no blank lines, comments, nor pip options (`-r`, `--hash`).
+    return [
+        line.partition("#")[0].strip()
+        for line in lines
+        if line.strip() and not line.strip().startswith(("#", "-"))
+    ]
 
 
 def _buck2_wheel(target: Target, graph: BuildGraph, configured: Sequence[str]) -> Distribution:

@@ -7,8 +7,9 @@ kind Pants' python_requirement makes, so the later stages see one model.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
+
+from packaging.utils import canonicalize_name
 
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.target import EXTERNAL_KIND, FrozenDict, Target
@@ -19,7 +20,7 @@ REQUIREMENT_KIND = "python_requirement"
 
 def normalize_project(name: str) -> str:
     """A project's name as PEP 503 compares it, as pip and twine do: `Foo.Bar` is `foo-bar`."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return canonicalize_name(name)
 
 
 # The targets rules_python's pip hubs define for each package.

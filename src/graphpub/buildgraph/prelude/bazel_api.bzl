@@ -116,3 +116,10 @@ def bazel_str(value = ""):
         return "<built-in function " + name + ">" if not module else "<function " + name + ">"
     package, _, file = module.rpartition("/")
     return "<function " + name + " from //" + package + ":" + file + ">"
+
+# @pybind11_bazel//:build_defs.bzl: a Python extension module, which a build compiles: the
+# cc_binary `<name>.so` and `<name>`, an alias of it (as pybind11_bazel 2.12+ makes both).
+def pybind_extension(name, **kwargs):
+    extension = graphpub_standin("pybind_extension")
+    extension(name = name + ".so", **kwargs)
+    extension(name = name, **kwargs)

@@ -65,3 +65,8 @@ def prepr(value):
 
 def set(items = []):
     return dedupe(list(items))
+
+# prelude/toolchains/demo.bzl: of the demo toolchains, the one graphpub reads: python_wheel's,
+# whose tags a python_wheel takes when it names none.
+def system_demo_toolchains():
+    system_python_wheel_toolchain(name = "python_wheel", visibility = ["PUBLIC"])

@@ -1,0 +1,2 @@
+def print_hello() -> None:
+    print("Hello from printlib")
