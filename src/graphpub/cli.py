@@ -106,7 +106,14 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         for name, url in config.index_urls.items():
             secrets.add_url(url, f"index_urls[{name!r}]")
         args.secrets = secrets
-        graph = BuildGraph(config, default_rules(), warn=_warn, jobs=args.jobs, strict=args.strict)
+        graph = BuildGraph(
+            config,
+            default_rules(),
+            warn=_warn,
+            jobs=args.jobs,
+            strict=args.strict,
+            edges=args.run is not _list,  # `list` names targets: it follows no dependency
+        )
         code = args.run(args, graph, config, sys.stdout)
     except GraphpubError as error:
         if args.debug:

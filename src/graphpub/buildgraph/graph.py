@@ -60,10 +60,15 @@ class BuildGraph:
         warn: Callable[[str], None] = lambda _m: None,
         jobs: int | None = None,
         strict: bool = False,
+        edges: bool = True,
     ) -> None:
         self.config = config
         self.jobs = jobs or os.cpu_count() or 1
         self.strict = strict
+        # Without edges (`list`, as `pants list`, `bazel query //...` and `buck2 targets`),
+        # only the packages named are evaluated: no dependency is followed or resolved, so a
+        # dangling one or a cycle is no error there.
+        self.edges = edges
         self.tree = FileTree(config)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
         self._evaluator.on_ancestor_failure = self._ancestor_failed
@@ -113,6 +118,8 @@ class BuildGraph:
                 continue
             for target in package.targets.values():
                 added.append((target, required))
+                if not self.edges:
+                    continue
                 for dependency in target.dependencies:
                     if dependency.repository or dependency.path in seen:
                         continue
@@ -128,6 +135,8 @@ class BuildGraph:
         self._networkx = None
         for target, _ in added:
             self._targets[target.address] = target
+        if not self.edges:
+            return
         for target, required in added:
             self._dependencies[target.address] = self._resolved_dependencies(target, required)
         for target, _ in added:
@@ -458,6 +467,7 @@ class BuildGraph:
     def graph(self) -> nx.DiGraph:
         """The loaded targets as a networkx DiGraph: nodes are addresses with a `target`
         attribute, edges point from a target to each of its dependencies."""
+        self._need_edges()
         if self._networkx is None:
             import networkx as nx
 
@@ -469,6 +479,10 @@ class BuildGraph:
             )
             self._networkx = graph
         return self._networkx
+
+    def _need_edges(self) -> None:
+        if not self.edges:
+            raise RuntimeError("this graph was loaded without edges (BuildGraph(edges=False))")
 
     def __contains__(self, address: object) -> bool:
         return address in self._targets
@@ -488,6 +502,7 @@ class BuildGraph:
         return MappingProxyType(package.settings if package else {})
 
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        self._need_edges()
         return self._walk(addresses, self._all_dependencies, transitive)
 
     def _all_dependencies(self, address: Address) -> list[Address]:
@@ -507,6 +522,7 @@ class BuildGraph:
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        self._need_edges()
         return self._walk(addresses, self.graph.predecessors, transitive)
 
     def _walk(
