@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceLocation:
     """A position in a file below the build root; line and column are 1-based, 0 when unknown."""
 

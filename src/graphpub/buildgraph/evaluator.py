@@ -42,7 +42,7 @@ from graphpub.buildgraph.prelude import (
     starlark_source,
 )
 from graphpub.buildgraph.standins import STANDIN_FUNCTION, Use, definitions, uses
-from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target
+from graphpub.buildgraph.target import FrozenDict, RuleCall, RuleSet, Target, generic_target
 from graphpub.errors import (
     AddressError,
     BuildFileError,
@@ -84,7 +84,10 @@ BAZEL_FORMS = {"str": "bazel_str"}
 _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 
 
-@dataclass
+_NO_HINTS: Mapping[Address, Target] = FrozenDict()  # (a read-only dict that pickles)
+
+
+@dataclass(slots=True)
 class Package:
     """The targets of one directory's build files, merged."""
 
@@ -95,7 +98,7 @@ class Package:
     # select() keys naming this package's targets not defined yet when the select() ran.
     deferred_conditions: set[Address] = field(default_factory=set)
     # A first evaluation's targets, so a second one sees config_settings declared late.
-    setting_hints: Mapping[Address, Target] = field(default_factory=dict)
+    setting_hints: Mapping[Address, Target] = field(default_factory=lambda: _NO_HINTS)
     # Whether a stand-in was called here: a macro of an ecosystem graphpub only imitates,
     # which may make targets (`pybind_extension`'s `x.so`) that graphpub cannot see.
     imitated: bool = False
@@ -318,6 +321,9 @@ class Evaluator:
             package = self._evaluate_package(
                 Package(directory, build_files, setting_hints=package.targets)
             )
+        # Only evaluation needs them: the package is kept, for the length of the command.
+        package.deferred_conditions.clear()
+        package.setting_hints = _NO_HINTS
         return package
 
     def _evaluate_package(self, package: Package) -> Package:
@@ -960,6 +966,8 @@ class Evaluator:
         kind, stack, args, kwargs = json.loads(encoded_call)
         state = self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
+        if path == state.build_file:
+            path = state.build_file  # one string per file, not one per target
         location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
         if self.config.strict_rules and (opaque or not self.rules.describes(kind, state.dialect)):

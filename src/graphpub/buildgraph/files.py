@@ -16,6 +16,7 @@ import itertools
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ MAX_PATTERN_LENGTH = 4096
 _CHECK_EVERY = 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listing:
     """One directory's entries, symlinks resolved and those leaving the root dropped."""
 
@@ -131,6 +132,7 @@ class FileTree:
         files: list[str] = []
         dirs: list[str] = []
         symlinked_dirs: list[str] = []
+        intern = sys.intern  # the same few names (BUILD, __init__.py) in every directory
         try:
             with os.scandir(absolute) as entries:
                 for entry in entries:
@@ -139,14 +141,14 @@ class FileTree:
                             if not self._inside_root(entry.path):
                                 continue
                             if entry.is_dir():
-                                dirs.append(entry.name)
+                                dirs.append(intern(entry.name))
                                 symlinked_dirs.append(entry.name)
                             elif entry.is_file():
-                                files.append(entry.name)
+                                files.append(intern(entry.name))
                         elif entry.is_dir(follow_symlinks=False):
-                            dirs.append(entry.name)
+                            dirs.append(intern(entry.name))
                         elif entry.is_file(follow_symlinks=False):
-                            files.append(entry.name)
+                            files.append(intern(entry.name))
                     except OSError:
                         continue  # a dangling link or a file removed while we read
         except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
@@ -154,13 +156,14 @@ class FileTree:
         if self._file_ignore is not None:
             prefix = f"{directory}/" if directory else ""
             files = [name for name in files if not self._file_ignore.matches(prefix + name)]
+        markers = _ROOT_MARKERS.intersection(files)
         return Listing(
             tuple(files),
             tuple(dirs),
             self._build_files(directory, files),
-            frozenset(symlinked_dirs),
+            frozenset(symlinked_dirs) if symlinked_dirs else _NONE,
             is_virtualenv="pyvenv.cfg" in files,
-            root_markers=_ROOT_MARKERS.intersection(files),
+            root_markers=markers if markers else _NONE,
         )
 
     def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
@@ -349,6 +352,7 @@ class FileTree:
 
 
 _ROOT_MARKERS = frozenset((*ROOT_MARKERS, ".buckroot"))
+_NONE: frozenset[str] = frozenset()  # shared by the listings of most directories
 
 
 def _other_root_markers(config: Config) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
@@ -21,7 +22,7 @@ DEPENDENCY_FIELDS = ("deps", "dependencies")
 SOURCE_FIELDS = ("srcs", "sources", "source")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Target:
     """One target: its address, kind, validated fields and the call that made it."""
 
@@ -86,7 +87,8 @@ def freeze(value: FieldValue) -> FieldValue:
     """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
     if isinstance(value, list):
         if all(isinstance(v, _SCALARS) for v in value):
-            return tuple(value)
+            # The same few strings (`util.py`, `//common:lib`) in thousands of targets: one each.
+            return tuple([intern(v) if type(v) is str else v for v in value])
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
         return FrozenDict({k: freeze(v) for k, v in value.items()})
