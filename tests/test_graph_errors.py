@@ -192,7 +192,7 @@ def test_list_follows_no_dependency(tmp_path: Path, run: Runner) -> None:
             "MODULE.bazel": "",
             "a/BUILD.bazel": 'py_library(name = "x", deps = ["//b:y", "//nowhere:z"])\n',
             "b/BUILD.bazel": 'py_library(name = "y", deps = ["//a:x"])\n',
-            "broken/BUILD.bazel": "py_library(name = \"broken\"\n",
+            "broken/BUILD.bazel": 'py_library(name = "broken"\n',
         },
     )
     assert run(["list", "//a:x"], root=root) == (0, "//a:x\n", "")

@@ -84,6 +84,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "jobs": None,
         "infer": True,
         "strict": False,
+        "cache": True,
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -114,7 +115,12 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
             strict=args.strict,
             edges=args.run is not _list,  # `list` names targets: it follows no dependency
         )
-        code = args.run(args, graph, config, sys.stdout)
+        if args.cache and not os.environ.get("GRAPHPUB_NO_CACHE"):
+            graph.use_cache()
+        try:
+            code = args.run(args, graph, config, sys.stdout)
+        finally:
+            graph.save_cache()  # what was evaluated before an error is kept too
     except GraphpubError as error:
         if args.debug:
             traceback.print_exc()
@@ -532,6 +538,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         default=argparse.SUPPRESS,
         help="only explicit dependencies, none inferred from Python imports",
+    )
+    common.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="evaluate every build file, without the package cache in .graphpub/packages "
+        "(also GRAPHPUB_NO_CACHE=1)",
     )
     common.add_argument(
         "--strict",

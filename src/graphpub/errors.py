@@ -19,6 +19,9 @@ class SourceLocation:
     line: int = 0
     column: int = 0
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (SourceLocation, (self.path, self.line, self.column))
+
     def __str__(self) -> str:
         if self.line and self.column:
             return f"{self.path}:{self.line}:{self.column}"

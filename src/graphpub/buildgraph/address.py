@@ -181,6 +181,10 @@ class AddressInput:
             object.__setattr__(self, "_address", address)
         return address
 
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.path, self.target, self.generated, self.parameters, self.repository)
+        return (AddressInput, (*fields, self.exclusion, self.written, self.file))
+
     @staticmethod
     def of(address: Address) -> AddressInput:
         """The input naming exactly `address` (for edges graphpub adds itself)."""
@@ -333,7 +337,7 @@ def parse_address(
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse_rooted(text: str) -> AddressInput | None:
     """`//a/b:c` or `a/b:c` parsed, None for any other form. The same labels are written again
     and again (`//common:util` in a thousand build files): each is parsed once, and its

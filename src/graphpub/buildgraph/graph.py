@@ -26,6 +26,7 @@ from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.package_cache import PackageCache, configuration_key, digest
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import (
@@ -99,6 +100,7 @@ class BuildGraph:
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
         pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
+        self._evaluator.take_cached([d for d, _ in pending])
         evaluate_packages(
             self._evaluator,
             [d for d, _ in pending if not self._evaluator.is_package_known(d)],
@@ -183,6 +185,26 @@ class BuildGraph:
             f"{error} (package '{directory or '//'}' skipped{why}; --strict makes this an error)",
             key=f"skipped:{directory}",
         )
+
+    def use_cache(self) -> None:
+        """Keep evaluated packages in `.graphpub/packages/` and take them from there while
+        nothing they were made from changed (`package_cache`)."""
+        extra = []
+        macros = self._evaluator.macro_files()
+        if macros is None:
+            return  # unreadable: their error comes when a BUILD file needs them
+        for path, text in macros.items():
+            extra.append((path, digest(text.encode("utf-8"))))
+        key = configuration_key(self.config, extra)
+        cache = PackageCache(self.config.root, key, lambda message: self.warn(message))
+        if cache.enabled:
+            self._evaluator.use_cache(cache)
+
+    def save_cache(self) -> None:
+        """Write the package cache back, if one is used and anything changed."""
+        cache = self._evaluator.cache
+        if cache is not None:
+            cache.save(self.tree.listings_to_remember(), bool(self.tree.listed_now))
 
     def load_all(self) -> None:
         """Load every package, for a command that looks at the whole repository (inference's
