@@ -29,7 +29,7 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.budget import Budget, Limits, raise_hint
 from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
-from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
+from graphpub.buildgraph.confined import OutsideRootError, read_with_status
 from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
@@ -393,9 +393,7 @@ class Evaluator:
         for recording in self._recording:
             recording.dirs.add(directory)
 
-    def _note_file(self, path: str, status: os.stat_result | None, data: bytes) -> None:
-        if status is None:
-            return
+    def _note_file(self, path: str, status: os.stat_result, data: bytes) -> None:
         seen = (status.st_size, status.st_mtime_ns, digest(data))
         for recording in self._recording:
             recording.files[path] = seen
@@ -411,15 +409,6 @@ class Evaluator:
         stamps = self.tree.stamps or {}
         return stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
 
-    def _status(self, path: str) -> os.stat_result | None:
-        """A file's status before it is read, if a package is being recorded: a change after
-        it shows next time."""
-        if not self._recording:
-            return None
-        try:
-            return os.stat(posixpath.join(self._root, path))
-        except (OSError, ValueError):
-            return None
 
     def ancestor_package(self, directory: str) -> Package | None:
         """A package above the one being evaluated, for the settings it hands down (Pants'
@@ -583,11 +572,11 @@ class Evaluator:
     ) -> bytes:
         """A root-relative file's bytes (`confined.read_inside_root`), one of the inputs of
         the packages being evaluated."""
-        status = self._status(path) if isinstance(path, str) else None
-        data = read_inside_root(
+        data, status = read_with_status(
             self._root, path, self.config.max_build_file_bytes, what=what, location=location
         )
-        self._note_file(path, status, data)
+        if self._recording:
+            self._note_file(path, status, data)
         return data
 
     # ---------------------------------------------------------------- starlark
