@@ -368,7 +368,7 @@ class Evaluator:
                 self._recording.pop()
         self._packages[directory] = package
         if self._cache is not None:
-            self._cache.put(directory, recording, package, recorded_at, self._stamp)
+            self._cache.put(directory, recording, recorded_at, self._stamp)
         return package
 
     # ---------------------------------------------------------------- the package cache
@@ -408,7 +408,6 @@ class Evaluator:
         listing held."""
         stamps = self.tree.stamps or {}
         return stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
-
 
     def ancestor_package(self, directory: str) -> Package | None:
         """A package above the one being evaluated, for the settings it hands down (Pants'

@@ -204,7 +204,8 @@ class BuildGraph:
         """Write the package cache back, if one is used and anything changed."""
         cache = self._evaluator.cache
         if cache is not None:
-            cache.save(self.tree.listings_to_remember(), bool(self.tree.listed_now))
+            packages = self._evaluator.packages
+            cache.save(self.tree.listings_to_remember(), bool(self.tree.listed_now), packages.get)
 
     def load_all(self) -> None:
         """Load every package, for a command that looks at the whole repository (inference's

@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import platform
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 import graphpub
 from graphpub.buildgraph.files import RACY_NS, Listing
@@ -245,21 +246,25 @@ class PackageCache:
             return {}
         assert self._secret is not None
         head = len(_MAGIC) + _DIGEST_SIZE
-        signature, body = data[len(_MAGIC) : head], data[head:]
-        expected = hmac.new(self._secret, body, "blake2b").digest()[:_DIGEST_SIZE]
+        signature = data[len(_MAGIC) : head]
+        signer = hmac.new(self._secret, memoryview(data)[head:], "blake2b")
+        expected = signer.digest()[:_DIGEST_SIZE]
         if not data.startswith(_MAGIC) or not hmac.compare_digest(signature, expected):
             self._foreign("was not written by graphpub for this user")
             return {}
         try:
-            document = pickle.loads(body)
-            if document["format"] != FORMAT:
+            stream = io.BytesIO(data)
+            stream.seek(head)
+            # (One unpickler per record: the writer starts each with an empty memo.)
+            form, count, listings = pickle.load(stream)
+            if form != FORMAT or not isinstance(listings, dict):
                 raise ValueError("another format")
-            entries: dict[str, Entry] = document["entries"]
-            if not all(isinstance(e, Entry) for e in entries.values()):
-                raise ValueError("not entries")
-            listings = document["listings"]
-            if not isinstance(listings, dict):
-                raise ValueError("not listings")
+            entries: dict[str, Entry] = {}
+            for _ in range(count):
+                directory, entry = pickle.load(stream)
+                if not isinstance(entry, Entry):
+                    raise ValueError("not an entry")
+                entries[directory] = entry
             self.listings = listings
             return entries
         except Exception as error:  # corrupt, whatever way
@@ -279,7 +284,9 @@ class PackageCache:
     def get(self, directory: str, listing_of: Callable[[str], Listing | None]) -> Entry | None:
         """The entry of the package in `directory` if every input of it (and of the packages
         it looked into) is unchanged; else None."""
-        entry = self._fresh.get(directory) or self._entries.get(directory)
+        if directory in self._fresh:
+            return None  # evaluated in this run: the evaluator has it
+        entry = self._entries.get(directory)
         if entry is None:
             return None
         if self._is_valid(directory, entry, listing_of, set()):
@@ -380,16 +387,12 @@ class PackageCache:
         self,
         directory: str,
         inputs: Inputs,
-        package: object,
         recorded_ns: int,
         stamp_of: Callable[[str], tuple[int, bytes]],
     ) -> None:
-        """Keep a package just evaluated, with what it read."""
+        """Keep a package just evaluated (pickled when the cache is saved), with what it
+        read."""
         if not inputs.cacheable:
-            return
-        try:
-            pickled = pickle.dumps(package, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a value graphpub cannot keep: evaluated again next time
             return
         self._fresh[directory] = Entry(
             recorded_ns,
@@ -398,7 +401,7 @@ class PackageCache:
             tuple((n, _env_digest(v)) for n, v in sorted(inputs.env.items())),
             tuple(sorted(inputs.packages - {directory})),
             tuple(inputs.warnings),
-            pickled,
+            b"",
         )
         self._valid[directory] = True
 
@@ -411,22 +414,23 @@ class PackageCache:
             self._fresh.setdefault(directory, entry)
             self._valid[directory] = True
 
-    def save(self, listings: Mapping[str, tuple[int, int, Listing]], listed: bool) -> None:
-        """Write the entries and `listings` back if anything changed (`listed`: a directory
-        was listed anew), atomically; a failure to is a warning (the next run evaluates
-        again)."""
+    def save(
+        self,
+        listings: Mapping[str, tuple[int, int, Listing]],
+        listed: bool,
+        package_of: Callable[[str], object | None],
+    ) -> None:
+        """Write the entries (the packages of new ones from `package_of`) and `listings`
+        back if anything changed (`listed`: a directory was listed anew), atomically, one
+        entry at a time; a failure to is a warning (the next run evaluates again)."""
         if self._secret is None or not (self._fresh or self._dropped or listed):
             return
-        entries = {**self._entries, **self._fresh}
-        document = {"format": FORMAT, "entries": entries, "listings": dict(listings)}
-        body = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-        signature = hmac.new(self._secret, body, "blake2b").digest()[:_DIGEST_SIZE]
         try:
             self._directory.mkdir(parents=True, exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
             try:
                 with os.fdopen(descriptor, "wb") as file:
-                    file.write(_MAGIC + signature + body)
+                    self._write(file, listings, package_of)
                 os.replace(temporary, self._path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -436,7 +440,35 @@ class PackageCache:
         except OSError as error:
             self._warn(f"the package cache {self._relative()} cannot be written ({error})")
         self._fresh, self._dropped = {}, set()
-        self._entries = entries
+
+    def _write(
+        self,
+        file: BinaryIO,
+        listings: Mapping[str, tuple[int, int, Listing]],
+        package_of: Callable[[str], object | None],
+    ) -> None:
+        assert self._secret is not None
+        file.write(_MAGIC + bytes(_DIGEST_SIZE))  # the signature, once known
+        signed = _Signed(file, hmac.new(self._secret, digestmod="blake2b"))
+        entries = []
+        for directory, entry in self._fresh.items():
+            package = package_of(directory)
+            if package is None:
+                continue
+            try:
+                pickled = pickle.dumps(package, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # a value graphpub cannot keep: evaluated again next time
+                continue
+            entries.append((directory, dataclasses.replace(entry, package=pickled)))
+        kept = [(d, e) for d, e in self._entries.items() if d not in self._fresh]
+        pickler = pickle.Pickler(signed, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dump((FORMAT, len(entries) + len(kept), dict(listings)))
+        for record in (*entries, *kept):
+            pickler.clear_memo()  # each record a pickle of its own (see _read)
+            pickler.dump(record)
+        file.seek(len(_MAGIC))
+        file.write(signed.signer.digest()[:_DIGEST_SIZE])
+        self._entries.update(entries)
 
     def _prune(self) -> None:
         """Only the newest configurations' files are kept."""
@@ -451,6 +483,18 @@ class PackageCache:
         for stale in files[_KEPT_CONFIGURATIONS:]:
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+
+class _Signed:
+    """A file written through, signing what is written."""
+
+    def __init__(self, file: BinaryIO, signer: hmac.HMAC) -> None:
+        self._file = file
+        self.signer = signer
+
+    def write(self, data: bytes) -> int:
+        self.signer.update(data)
+        return self._file.write(data)
 
 
 def unpickled(entry: Entry) -> Any:
