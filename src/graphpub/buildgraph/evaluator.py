@@ -299,7 +299,7 @@ class Evaluator:
         """Take packages from `cache` whose inputs are unchanged, and keep there the ones
         evaluated, with what they read."""
         self._cache = cache
-        self.tree.stamps = {}
+        self.tree.stamps = cache.directory_times = {}
         self.tree.remembered = cache.listings
         self.tree.on_listing = self._note_listing
 

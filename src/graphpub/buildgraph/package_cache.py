@@ -58,7 +58,8 @@ def listing_digest(listing: Listing | None) -> bytes:
         return b""
     parts = [
         "\0".join(listing.files),
-        "\0".join(listing.dirs),
+        # (The cache's own directory appearing in the root changes no package.)
+        "\0".join(d for d in listing.dirs if d != ".graphpub"),
         "\0".join(listing.build_files),
         "\0".join(sorted(listing.symlinked_dirs)),
         "\0".join(sorted(listing.root_markers)),
@@ -226,6 +227,8 @@ class PackageCache:
         self._valid: dict[str, bool] = {}
         self._file_checks: dict[str, bool] = {}
         self._dir_checks: dict[str, bool] = {}
+        self.directory_times: Mapping[str, int] = {}
+        """Directories' modification times this run already took (`FileTree.stamps`)."""
         if self._secret is not None:
             self._entries = self._read()
 
@@ -373,10 +376,12 @@ class PackageCache:
         at: int,
         listing_of: Callable[[str], Listing | None],
     ) -> bool:
-        try:
-            now = os.stat(os.path.join(self._root, path) if path else self._root).st_mtime_ns
-        except OSError:
-            now = -1
+        now = self.directory_times.get(path)
+        if now is None:
+            try:
+                now = os.stat(os.path.join(self._root, path) if path else self._root).st_mtime_ns
+            except OSError:
+                now = -1
         if now == mtime and mtime < at - RACY_NS:
             return True
         return listing_digest(listing_of(path)) == seen
@@ -461,11 +466,10 @@ class PackageCache:
                 continue
             entries.append((directory, dataclasses.replace(entry, package=pickled)))
         kept = [(d, e) for d, e in self._entries.items() if d not in self._fresh]
-        pickler = pickle.Pickler(signed, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dump((FORMAT, len(entries) + len(kept), dict(listings)))
-        for record in (*entries, *kept):
-            pickler.clear_memo()  # each record a pickle of its own (see _read)
-            pickler.dump(record)
+        protocol = pickle.HIGHEST_PROTOCOL
+        signed.write(pickle.dumps((FORMAT, len(entries) + len(kept), dict(listings)), protocol))
+        for record in (*entries, *kept):  # each record a pickle of its own (see _read)
+            signed.write(pickle.dumps(record, protocol))
         file.seek(len(_MAGIC))
         file.write(signed.signer.digest()[:_DIGEST_SIZE])
         self._entries.update(entries)
