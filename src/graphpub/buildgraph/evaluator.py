@@ -380,7 +380,10 @@ class Evaluator:
         entry = self._cache.get(directory, self.tree.listing)
         if entry is None:
             return None
-        package: Package = unpickled(entry)
+        try:
+            package: Package = unpickled(entry)
+        except Exception:  # (signed, so graphpub's own: a package of an older graphpub)
+            return None
         for key, message in entry.warnings:
             self.warn(message, key=key)
         return package

@@ -259,12 +259,12 @@ class PackageCache:
             stream = io.BytesIO(data)
             stream.seek(head)
             # (One unpickler per record: the writer starts each with an empty memo.)
-            form, count, listings = pickle.load(stream)
+            form, listings = pickle.load(stream)
             if form != FORMAT or not isinstance(listings, dict):
                 raise ValueError("another format")
             entries: dict[str, Entry] = {}
-            for _ in range(count):
-                directory, entry = pickle.load(stream)
+            while (record := pickle.load(stream)) is not None:
+                directory, entry = record
                 if not isinstance(entry, Entry):
                     raise ValueError("not an entry")
                 entries[directory] = entry
@@ -444,7 +444,7 @@ class PackageCache:
             self._prune()
         except OSError as error:
             self._warn(f"the package cache {self._relative()} cannot be written ({error})")
-        self._fresh, self._dropped = {}, set()
+        self._dropped = set()  # (the new entries stay new: the evaluator holds their packages)
 
     def _write(
         self,
@@ -455,24 +455,25 @@ class PackageCache:
         assert self._secret is not None
         file.write(_MAGIC + bytes(_DIGEST_SIZE))  # the signature, once known
         signed = _Signed(file, hmac.new(self._secret, digestmod="blake2b"))
-        entries = []
+        protocol = pickle.HIGHEST_PROTOCOL
+        signed.write(pickle.dumps((FORMAT, dict(listings)), protocol))
+        # Each record a pickle of its own (see _read), written as made: the packages are not
+        # all pickled in memory at once. The last record is None.
+        for directory, entry in self._entries.items():
+            if directory not in self._fresh:
+                signed.write(pickle.dumps((directory, entry), protocol))
         for directory, entry in self._fresh.items():
             package = package_of(directory)
             if package is None:
                 continue
             try:
-                pickled = pickle.dumps(package, protocol=pickle.HIGHEST_PROTOCOL)
+                pickled = pickle.dumps(package, protocol=protocol)
             except Exception:  # a value graphpub cannot keep: evaluated again next time
                 continue
-            entries.append((directory, dataclasses.replace(entry, package=pickled)))
-        kept = [(d, e) for d, e in self._entries.items() if d not in self._fresh]
-        protocol = pickle.HIGHEST_PROTOCOL
-        signed.write(pickle.dumps((FORMAT, len(entries) + len(kept), dict(listings)), protocol))
-        for record in (*entries, *kept):  # each record a pickle of its own (see _read)
-            signed.write(pickle.dumps(record, protocol))
+            signed.write(pickle.dumps((directory, dataclasses.replace(entry, package=pickled))))
+        signed.write(pickle.dumps(None, protocol))
         file.seek(len(_MAGIC))
         file.write(signed.signer.digest()[:_DIGEST_SIZE])
-        self._entries.update(entries)
 
     def _prune(self) -> None:
         """Only the newest configurations' files are kept."""

@@ -143,7 +143,7 @@ def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Work
 
 def _collect(worker: _Worker, config: Config) -> _Result:
     """A worker's result, read as it comes; the worker stopped if it stays stuck on a file."""
-    chunks: list[bytes] = []
+    payload = bytearray()  # (grown in place: no second copy of megabytes of targets)
     grace = STOP_GRACE
     while True:
         ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
@@ -151,7 +151,7 @@ def _collect(worker: _Worker, config: Config) -> _Result:
             chunk = os.read(worker.read_fd, 1 << 20)
             if not chunk:
                 break
-            chunks.append(chunk)
+            payload += chunk
             continue
         deadline, _ = read_progress(worker.progress)
         if deadline and time.monotonic() > deadline + grace and not worker.stopped:
@@ -159,7 +159,6 @@ def _collect(worker: _Worker, config: Config) -> _Result:
     os.close(worker.read_fd)
     worker.read_fd = -1
     _, status = os.waitpid(worker.pid, 0)
-    payload = b"".join(chunks)
     if status == 0 and payload:
         try:
             result: _Result = pickle.loads(payload)
