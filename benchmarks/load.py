@@ -41,12 +41,17 @@ README = BENCH_DIR / "README.md"
 FLOOR_SCRIPT = BENCH_DIR / "floor.py"
 START_MARK = "<!-- load-results:start -->"
 END_MARK = "<!-- load-results:end -->"
+MEMORY_START = "<!-- memory-results:start -->"
+MEMORY_END = "<!-- memory-results:end -->"
 CACHE_DIRS: tuple[str, ...] = (".graphpub",)
 
 GOAL_N = 10_000
-WALL_GOAL_S = 2.5
-RSS_GOAL_MIB = 300.0
-FLOOR_RATIO_GOAL = 1.5
+MEMORY_N = 50_000
+FLOOR_RATIO_GOAL = 1.3  # graphpub list :: / the one-process floor
+FLOOR2_RATIO_GOAL = 2.0  # graphpub list :: / the two-process floor
+WARM_GOAL_S = 0.5  # list :: on an unchanged tree, from the package cache
+WARM_DEPS_GOAL_S = 1.0  # dependencies :: with inference, from the caches
+MEMORY_GOAL_MIB = 250.0  # list :: at N = 50,000
 
 README_INTRO = """# Benchmarks
 
@@ -64,6 +69,7 @@ class BenchError(RuntimeError):
 @dataclass(frozen=True)
 class Sample:
     wall_s: float
+    cpu_s: float
     maxrss_kib: int
 
     @property
@@ -77,11 +83,16 @@ class Series:
 
     dialect: str
     label: str
+    command: str
     samples: tuple[Sample, ...]
 
     @property
     def walls(self) -> list[float]:
         return [s.wall_s for s in self.samples]
+
+    @property
+    def cpus(self) -> list[float]:
+        return [s.cpu_s for s in self.samples]
 
     @property
     def rsss(self) -> list[float]:
@@ -90,6 +101,10 @@ class Series:
     @property
     def wall(self) -> float:
         return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
 
     @property
     def rss(self) -> float:
@@ -105,38 +120,57 @@ class Goal:
     ok: bool
 
 
+COLD, WARM, WARM_DEPS, FLOOR, FLOOR2, BAZEL = (
+    "graphpub list ::, cold",
+    "graphpub list ::, warm",
+    "graphpub dependencies ::, warm",
+    "floor.py",
+    "floor.py --jobs 2",
+    "bazel --batch query //...",
+)
+
+
 @dataclass(frozen=True)
 class DialectResult:
     dialect: str
-    graphpub: Series
-    floor: Series
+    n: int
+    series: dict[str, Series]
 
     def goals(self) -> list[Goal]:
-        g, f = self.graphpub, self.floor
-        ratio = g.wall / f.wall
-        return [
-            Goal(
-                self.dialect,
-                "wall time",
-                f"{g.wall:.3f} s",
-                f"<= {WALL_GOAL_S} s",
-                g.wall <= WALL_GOAL_S,
-            ),
-            Goal(
-                self.dialect,
-                "peak RSS",
-                f"{g.rss:.1f} MiB",
-                f"<= {RSS_GOAL_MIB:.0f} MiB",
-                g.rss <= RSS_GOAL_MIB,
-            ),
-            Goal(
-                self.dialect,
-                "wall / floor",
-                f"{ratio:.2f}x",
-                f"<= {FLOOR_RATIO_GOAL}x",
-                ratio <= FLOOR_RATIO_GOAL,
-            ),
-        ]
+        s, goals = self.series, []
+        cold = s[COLD]
+
+        def ratio(name: str, floor: str, limit: float) -> None:
+            if floor in s:
+                value = cold.wall / s[floor].wall
+                goals.append(
+                    Goal(self.dialect, name, f"{value:.2f}x", f"<= {limit}x", value <= limit)
+                )
+
+        def at_most(name: str, label: str, limit: float) -> None:
+            if label in s:
+                value = s[label].wall
+                goals.append(
+                    Goal(self.dialect, name, f"{value:.3f} s", f"<= {limit} s", value <= limit)
+                )
+
+        if self.n == MEMORY_N:
+            value = cold.rss
+            goals.append(
+                Goal(
+                    self.dialect,
+                    "peak RSS, list ::",
+                    f"{value:.1f} MiB",
+                    f"<= {MEMORY_GOAL_MIB:.0f} MiB",
+                    value <= MEMORY_GOAL_MIB,
+                )
+            )
+            return goals
+        ratio("cold / one-process floor", FLOOR, FLOOR_RATIO_GOAL)
+        ratio("cold / two-process floor", FLOOR2, FLOOR2_RATIO_GOAL)
+        at_most("warm list ::", WARM, WARM_GOAL_S)
+        at_most("warm dependencies ::", WARM_DEPS, WARM_DEPS_GOAL_S)
+        return goals
 
 
 # --- running processes --------------------------------------------------------------------
@@ -153,22 +187,23 @@ def find_graphpub() -> str:
     return found
 
 
-def run_process(cmd: Sequence[str], stdout: int | IO[bytes]) -> Sample:
-    """Run ``cmd`` to completion; its wall time and its own peak RSS (not RUSAGE_CHILDREN)."""
+def run_process(cmd: Sequence[str], stdout: int | IO[bytes], cwd: Path | None = None) -> Sample:
+    """Run ``cmd`` to completion; its wall time, CPU time (user + system, with the children
+    it waited for) and peak RSS (its own or a waited-for child's, the larger)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, tell Popen
     if proc.returncode != 0:
         raise BenchError(f"exit status {proc.returncode}: {shlex.join(cmd)}")
-    return Sample(wall, usage.ru_maxrss)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
-def run_captured(cmd: Sequence[str]) -> list[str]:
+def run_captured(cmd: Sequence[str], cwd: Path | None = None) -> list[str]:
     """Run ``cmd`` (via :func:`run_process`) and return its stdout lines."""
     with tempfile.TemporaryFile() as out:
-        run_process(cmd, out)
+        run_process(cmd, out, cwd)
         out.seek(0)
         return out.read().decode("utf-8", "replace").splitlines()
 
@@ -181,51 +216,74 @@ def clear_cache(tree: Path) -> None:
 # --- the benchmark -----------------------------------------------------------------------
 
 
-def commands(graphpub: str, tree: Path) -> dict[str, list[str]]:
-    return {
-        "graphpub list ::": [graphpub, "-C", str(tree), "list", "::"],
-        "floor.py": [sys.executable, str(FLOOR_SCRIPT), str(tree)],
+def commands(
+    graphpub: str, tree: Path, dialect: str, n: int, bazel: str | None
+) -> dict[str, list[str]]:
+    floor = [sys.executable, str(FLOOR_SCRIPT), *(["--generate"] if dialect == "pants" else [])]
+    found = {
+        COLD: [graphpub, "-C", str(tree), "list", "::"],
+        FLOOR: [*floor, str(tree)],
     }
+    if n == MEMORY_N:
+        return found
+    found[FLOOR2] = [*floor, "--jobs", "2", str(tree)]
+    found[WARM] = [graphpub, "-C", str(tree), "list", "::"]
+    found[WARM_DEPS] = [graphpub, "-C", str(tree), "dependencies", "::"]
+    if bazel is not None and dialect == "bazel":
+        found[BAZEL] = [bazel, "--batch", f"--output_user_root={BAZEL_ROOT}", "query", "//..."]
+    return found
 
 
-def verify(
-    graphpub_cmd: Sequence[str], floor_cmd: Sequence[str], tree: Path, n: int, dialect: str
-) -> None:
-    """Untimed warm-up of both commands, checking that each sees all the targets: 3*N calls
-    for the floor, and those plus generated file targets (Pants) for graphpub."""
-    want = expected_targets(n)
+BAZEL_ROOT = BENCH_DIR / ".work" / "bazel-root"
+
+
+def verify(cmds: dict[str, list[str]], tree: Path, n: int, dialect: str) -> None:
+    """Untimed warm-up of each command, checking that each sees all the targets: 3*N (and,
+    Pants, one per generated file) everywhere; this also writes the package cache."""
     listed = expected_listed(n, dialect)
     clear_cache(tree)
-    lines = [line for line in run_captured(graphpub_cmd) if line.strip()]
-    if len(lines) != listed or len(set(lines)) != listed:
-        raise BenchError(
-            f"graphpub printed {len(lines)} lines ({len(set(lines))} distinct) for {tree}, "
-            f"expected {listed} targets; first lines: {lines[:3]}"
-        )
-    floor_out = run_captured(floor_cmd)
-    if floor_out != [str(want)]:
-        raise BenchError(f"floor.py printed {floor_out[:3]} for {tree}, expected {want}")
+    for label, cmd in cmds.items():
+        lines = [line for line in run_captured(cmd, tree) if line.strip()]
+        if label.startswith("floor"):
+            if lines != [str(listed)]:
+                raise BenchError(f"{label} printed {lines[:3]} for {tree}, expected {listed}")
+        elif label in (COLD, WARM, BAZEL) and (len(lines) != listed or len(set(lines)) != listed):
+            raise BenchError(
+                f"{label} printed {len(lines)} lines ({len(set(lines))} distinct) for {tree}, "
+                f"expected {listed} targets; first lines: {lines[:3]}"
+            )
 
 
-def bench_tree(dialect: str, tree: Path, n: int, runs: int, graphpub: str) -> DialectResult:
-    cmds = commands(graphpub, tree)
-    gp_label, floor_label = cmds
-    verify(cmds[gp_label], cmds[floor_label], tree, n, dialect)
+def bench_tree(
+    dialect: str, tree: Path, n: int, runs: int, graphpub: str, bazel: str | None, peer_runs: int
+) -> DialectResult:
+    cmds = commands(graphpub, tree, dialect, n, bazel)
+    if BAZEL in cmds:
+        (tree / "WORKSPACE").touch()  # Bazel 2 reads WORKSPACE, not MODULE.bazel
+    verify(cmds, tree, n, dialect)
     samples: dict[str, list[Sample]] = {label: [] for label in cmds}
-    for run in range(runs):
+    for run in range(max(runs, peer_runs)):
         for label, cmd in cmds.items():
-            if label == gp_label:
+            if run >= (peer_runs if label == BAZEL else runs):
+                continue
+            if label == COLD:
                 clear_cache(tree)
-            sample = run_process(cmd, subprocess.DEVNULL)
+            sample = run_process(cmd, subprocess.DEVNULL, tree)
             samples[label].append(sample)
             print(
-                f"  {dialect} run {run + 1}/{runs} {label}: "
-                f"{sample.wall_s:.3f} s, {sample.rss_mib:.1f} MiB",
+                f"  {dialect} run {run + 1} {label}: {sample.wall_s:.3f} s wall, "
+                f"{sample.cpu_s:.3f} s CPU, {sample.rss_mib:.1f} MiB "
+                f"(load {os.getloadavg()[0]:.1f})",
                 file=sys.stderr,
             )
+            if label == COLD and WARM in cmds:
+                run_process(cmds[WARM], subprocess.DEVNULL, tree)  # the cache of this tree
     clear_cache(tree)
-    gp, fl = (Series(dialect, label, tuple(samples[label])) for label in cmds)
-    return DialectResult(dialect, gp, fl)
+    series = {
+        label: Series(dialect, label, shlex.join(cmd), tuple(samples[label]))
+        for label, cmd in cmds.items()
+    }
+    return DialectResult(dialect, n, series)
 
 
 # --- reporting ---------------------------------------------------------------------------
@@ -237,16 +295,25 @@ def span(values: Sequence[float], fmt: str) -> str:
 
 def results_table(results: Sequence[DialectResult]) -> str:
     rows = [
-        "| dialect | process | wall median (s) | wall min–max (s) "
-        "| peak RSS median (MiB) | peak RSS min–max (MiB) |",
-        "|---|---|--:|--:|--:|--:|",
+        "| dialect | process | wall median (s) | wall min–max (s) | CPU median (s) "
+        "| peak RSS median (MiB) | graphpub cold / it (wall) |",
+        "|---|---|--:|--:|--:|--:|--:|",
     ]
     for res in results:
-        for s in (res.graphpub, res.floor):
+        cold = res.series[COLD]
+        for s in res.series.values():
             rows.append(
                 f"| {s.dialect} | `{s.label}` | {s.wall:.3f} | {span(s.walls, '.3f')} "
-                f"| {s.rss:.1f} | {span(s.rsss, '.1f')} |"
+                f"| {s.cpu:.3f} | {s.rss:.1f} | {cold.wall / s.wall:.2f} |"
             )
+    return "\n".join(rows)
+
+
+def commands_list(results: Sequence[DialectResult]) -> str:
+    rows = []
+    for res in results:
+        for s in res.series.values():
+            rows.append(f"- {res.dialect}, {s.label}: `{s.command}`")
     return "\n".join(rows)
 
 
@@ -259,12 +326,14 @@ def goals_table(results: Sequence[DialectResult]) -> str:
     return "\n".join(rows)
 
 
-def report(results: Sequence[DialectResult], n: int, runs: int) -> str:
-    note = "" if n == GOAL_N else f" (the goals are set for N = {GOAL_N:,})"
+def report(results: Sequence[DialectResult], n: int, runs: int, peer_runs: int) -> str:
+    peers = f", Bazel {peer_runs}" if any(BAZEL in r.series for r in results) else ""
     return (
         f"N = {n:,} packages ({expected_targets(n):,} targets per tree), "
-        f"timed runs per process: {runs}; medians{note}.\n\n"
-        f"{results_table(results)}\n\n{goals_table(results)}\n"
+        f"timed runs per process: {runs}{peers}; medians. "
+        f"Load average at the end: {os.getloadavg()[0]:.1f}.\n\n"
+        f"{results_table(results)}\n\n{goals_table(results)}\n\n"
+        f"Commands (in the tree):\n\n{commands_list(results)}\n"
     )
 
 
@@ -311,14 +380,14 @@ def invocation() -> str:
     return shlex.join(["python", shown, *sys.argv[1:]])
 
 
-def write_readme(section: str) -> None:
-    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}"
+def write_readme(section: str, start_mark: str = START_MARK, end_mark: str = END_MARK) -> None:
+    block = f"{start_mark}\n{section.rstrip()}\n{end_mark}"
     text = README.read_text(encoding="utf-8") if README.exists() else README_INTRO
-    start, end = text.find(START_MARK), text.find(END_MARK)
+    start, end = text.find(start_mark), text.find(end_mark)
     if start == -1 or end < start:
         text = text.rstrip() + "\n\n" + block + "\n"
     else:
-        text = text[:start] + block + text[end + len(END_MARK) :]
+        text = text[:start] + block + text[end + len(end_mark) :]
     README.write_text(text, encoding="utf-8")
 
 
@@ -332,6 +401,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dialect", choices=(*DIALECTS, "both"), default="both")
     parser.add_argument("--write", action="store_true", help="record results in README.md")
     parser.add_argument("--graphpub", help="graphpub executable (default: next to python)")
+    parser.add_argument(
+        "--bazel",
+        help="a Bazel 2.1.0 binary (`npm pack @bazel/bazel-linux_x64@2.1.0`) to time "
+        "`bazel --batch query //...` on the Bazel tree",
+    )
+    parser.add_argument("--peer-runs", type=int, default=5, help="timed runs of Bazel")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.n < 1:
         parser.error("--n and --runs must be >= 1")
@@ -345,14 +420,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen = generate(args.n, dialects=dialects)
     print(f"monorepo: {gen.out} ({args.n} packages, graphpub: {graphpub})", file=sys.stderr)
     try:
-        results = [bench_tree(d, gen.trees[d], args.n, args.runs, graphpub) for d in dialects]
+        results = [
+            bench_tree(d, gen.trees[d], args.n, args.runs, graphpub, args.bazel, args.peer_runs)
+            for d in dialects
+        ]
     except BenchError as exc:
         print(f"load: FAILED: {exc}", file=sys.stderr)
         return 2
-    table = report(results, args.n, args.runs)
+    table = report(results, args.n, args.runs, args.peer_runs)
     print(table)
     if args.write:
-        write_readme(f"{table}\n{machine_info()}\n- Command: `{invocation()}`\n")
+        marks = (START_MARK, END_MARK) if args.n != MEMORY_N else (MEMORY_START, MEMORY_END)
+        write_readme(f"{table}\n{machine_info()}\n- Command: `{invocation()}`\n", *marks)
         print(f"wrote results to {README}", file=sys.stderr)
     return 0 if all(g.ok for r in results for g in r.goals()) else 1
 

@@ -149,3 +149,11 @@ def install_into_fresh_venv(tmp_path: Path, name: str, *pip_install: str) -> Pat
     )
     assert install.returncode == 0, install.stdout + install.stderr
     return venv / "bin"
+
+
+@pytest.fixture(autouse=True)
+def _no_package_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run without the package cache (`.graphpub/packages/`): many evaluate the same
+    testdata with graphpub's code or rules patched, which the cache's key cannot see.
+    tests/test_package_cache.py turns it on."""
+    monkeypatch.setenv("GRAPHPUB_NO_CACHE", "1")

@@ -234,7 +234,8 @@ def test_pants_cycles_between_build_file_targets_are_still_errors(
             'target(name="b", dependencies=[":a"])\n',
         },
     )
-    code, out, err = run(["list", "::"], root=root)
+    # (`dependencies`: `list` follows no dependency, as `pants list`, so it meets no cycle.)
+    code, out, err = run(["dependencies", "::"], root=root)
     assert (code, out) == (1, "")
     assert "cycle" in err and "//:a -> //:b -> //:a" in err, err
 

@@ -1,4 +1,8 @@
-"""Checks of the loaded graph: duplicates, missing targets and packages, cycles."""
+"""Checks of the loaded graph: duplicates, missing targets and packages, cycles.
+
+Dependencies are resolved (and so checked) by the commands that follow them, such as
+`dependencies`; `list` only names targets, as `pants list` and `bazel query //...` do.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ def test_dependency_on_a_missing_target(tmp_path: Path, run: Runner) -> None:
             ),
         },
     )
-    code, out, err = run(["list", "app"], root=root)
+    code, out, err = run(["dependencies", "--no-infer", "app"], root=root)
     assert (code, out) == (1, "")
     assert_error(err, "app/BUILD:4:9", '        "lib:dta",')
     assert "'lib:dta'" in err
@@ -76,7 +80,7 @@ def test_dependency_on_a_missing_target_lists_the_package(tmp_path: Path, run: R
             "app/BUILD.bazel": 'py_library(name = "app", deps = ["//lib:zzzzzz"])\n',
         },
     )
-    code, _, err = run(["list", "//app"], root=root)
+    code, _, err = run(["dependencies", "--no-infer", "//app"], root=root)
     assert code == 1
     assert_error(err, "app/BUILD.bazel:1:34", 'py_library(name = "app", deps = ["//lib:zzzzzz"])')
     assert "no target named 'zzzzzz'" in err
@@ -99,7 +103,7 @@ def test_dependency_on_a_missing_package(tmp_path: Path, run: Runner) -> None:
             ),
         },
     )
-    code, out, err = run(["list", "src/app"], root=root)
+    code, out, err = run(["dependencies", "--no-infer", "src/app"], root=root)
     assert (code, out) == (1, "")
     assert_error(err, "src/app/BUILD:4:9", '        "src/libary:libary",')
     assert "no build file in 'src/libary'" in err
@@ -116,7 +120,7 @@ def test_dependency_cycle_shows_the_whole_path(tmp_path: Path, run: Runner) -> N
             "c/BUILD": 'target(dependencies = ["a"])\n',
         },
     )
-    code, out, err = run(["list", "b"], root=root)
+    code, out, err = run(["dependencies", "--no-infer", "b"], root=root)
     assert (code, out) == (1, "")
     assert "dependency cycle: a -> b -> c -> a" in err
     assert err.startswith("a/BUILD:1:1: ")
@@ -142,7 +146,7 @@ def test_self_dependency(tmp_path: Path, run: Runner) -> None:
             ),
         },
     )
-    code, out, err = run(["list", "//a:lib"], root=root)
+    code, out, err = run(["dependencies", "--no-infer", "//a:lib"], root=root)
     assert (code, out) == (1, "")
     assert_error(err, "a/BUILD.bazel:5:9", '        ":lib",')
     assert "depends on itself" in err
@@ -158,7 +162,7 @@ def test_errors_in_a_bazel_repository_use_bazel_labels(tmp_path: Path, run: Runn
             "b/BUILD.bazel": 'py_library(name = "y", deps = ["//a:x"])\n',
         },
     )
-    code, _, err = run(["list", "//a:x"], root=root)
+    code, _, err = run(["dependencies", "--no-infer", "//a:x"], root=root)
     assert code == 1
     assert "dependency cycle: //a:x -> //b:y -> //a:x" in err
 
@@ -173,10 +177,32 @@ def test_graph_errors_only_for_loaded_packages(tmp_path: Path, run: Runner) -> N
             "bad/BUILD.bazel": 'py_library(name = "bad", deps = ["//nowhere:x"])\n',
         },
     )
-    assert run(["list", "//good"], root=root) == (0, "//good:good\n", "")
-    code, _, err = run(["list", "//..."], root=root)
+    assert run(["dependencies", "--no-infer", "//good"], root=root) == (0, "", "")
+    code, _, err = run(["dependencies", "--no-infer", "//..."], root=root)
     assert code == 1
     assert err.startswith("bad/BUILD.bazel:1:34: ")
+
+
+def test_list_follows_no_dependency(tmp_path: Path, run: Runner) -> None:
+    # As `pants list`, `bazel query //...` and `buck2 targets`: a dangling dependency or a
+    # cycle is the error of the commands that follow dependencies, not of naming targets.
+    root = make_repo(
+        tmp_path,
+        {
+            "MODULE.bazel": "",
+            "a/BUILD.bazel": 'py_library(name = "x", deps = ["//b:y", "//nowhere:z"])\n',
+            "b/BUILD.bazel": 'py_library(name = "y", deps = ["//a:x"])\n',
+            "broken/BUILD.bazel": 'py_library(name = "broken"\n',
+        },
+    )
+    assert run(["list", "//a:x"], root=root) == (0, "//a:x\n", "")
+    assert run(["list", "//a/...", "//b/..."], root=root) == (0, "//a:x\n//b:y\n", "")
+    code, _, err = run(["dependencies", "--no-infer", "//a:x"], root=root)
+    assert code == 1
+    assert err.startswith("a/BUILD.bazel:1:41: ") and "no build file in 'nowhere'" in err
+    # A build file the specs name that fails is still the error of `list`.
+    code, _, err = run(["list", "//..."], root=root)
+    assert code == 1 and err.startswith("broken/BUILD.bazel:")
 
 
 def test_dependency_on_a_file_no_target_owns(tmp_path: Path, run: Runner) -> None:
@@ -190,7 +216,7 @@ def test_dependency_on_a_file_no_target_owns(tmp_path: Path, run: Runner) -> Non
             "app/BUILD": 'target(\n    dependencies = [\n        "lib/b.py",\n    ],\n)\n',
         },
     )
-    code, out, err = run(["list", "app"], root=root)
+    code, out, err = run(["dependencies", "--no-infer", "app"], root=root)
     assert (code, out) == (1, "")
     assert_error(err, "app/BUILD:3:9", '        "lib/b.py",')
     assert "lib/b.py" in err.splitlines()[0]

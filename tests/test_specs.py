@@ -400,9 +400,11 @@ def test_broken_dependency_package_does_matter(tmp_path: Path, run: Runner) -> N
             "dep/BUILD": BROKEN,
         },
     )
-    code, _, err = run(["list", "good:tgt"], root=root)
+    code, _, err = run(["dependencies", "--no-infer", "good:tgt"], root=root)
     assert code == 1
     assert err.startswith("dep/BUILD:1:6: ")
+    # `list` names targets without following their dependencies, as `pants list` does.
+    assert run(["list", "good:tgt"], root=root) == (0, "good:tgt\n", "")
 
 
 def test_broken_package_below_a_recursive_spec_does_matter(tmp_path: Path, run: Runner) -> None:

@@ -89,6 +89,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         "verbose": 0,
         "quiet": 0,
         "color": "auto",
+        "cache": True,
     }
     for option, default in defaults.items():
         if not hasattr(args, option):
@@ -125,9 +126,22 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
             from graphpub.buildgraph.relative import absolute_specs
 
             args.specs = absolute_specs(args.specs, config, Path.cwd())
-        warn = _warner(args)
-        graph = BuildGraph(config, default_rules(), warn=warn, jobs=args.jobs, strict=args.strict)
-        code = args.run(args, graph, config, sys.stdout)
+        # `list` names targets: it follows no dependency, unless it asks for dependents.
+        follows_edges = args.run is not _list or bool(getattr(args, "changed_since", None))
+        graph = BuildGraph(
+            config,
+            default_rules(),
+            warn=_warner(args),
+            jobs=args.jobs,
+            strict=args.strict,
+            edges=follows_edges,
+        )
+        if args.cache and not os.environ.get("GRAPHPUB_NO_CACHE"):
+            graph.use_cache()
+        try:
+            code = args.run(args, graph, config, sys.stdout)
+        finally:
+            graph.save_cache()  # what was evaluated before an error is kept too
     except GraphpubError as error:
         if args.debug:
             traceback.print_exc()
@@ -721,6 +735,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         default=argparse.SUPPRESS,
         help="only explicit dependencies, none inferred from Python imports",
+    )
+    common.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="evaluate every build file, without the package cache in .graphpub/packages "
+        "(also GRAPHPUB_NO_CACHE=1)",
     )
     common.add_argument(
         "--strict",

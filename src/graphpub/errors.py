@@ -11,13 +11,16 @@ import unicodedata
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceLocation:
     """A position in a file below the build root; line and column are 1-based, 0 when unknown."""
 
     path: str
     line: int = 0
     column: int = 0
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (SourceLocation, (self.path, self.line, self.column))
 
     def __str__(self) -> str:
         if self.line and self.column:

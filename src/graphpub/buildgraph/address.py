@@ -7,6 +7,7 @@ a bare directory names its default target.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Mapping
@@ -40,13 +41,17 @@ class Address:
     generated: str = ""
     parameters: tuple[tuple[str, str], ...] = ()
     repository: str = ""
-    # Addresses are hashed, compared and sorted in every graph operation: one tuple, made
-    # once, does all three (`sorted(addresses, key=attrgetter("key"))` compares in C).
-    key: tuple[str, str, str, str, str, tuple[tuple[str, str], ...]] = field(init=False, repr=False)
+    # Addresses are hashed in every graph operation: the hash is computed once. (The tuple it
+    # is computed from is not kept: at 150,000 targets it would cost 13 MB.)
     _hash: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        key = (
+        object.__setattr__(self, "_hash", hash(self.key))
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]:
+        """What addresses sort by: `sorted(addresses, key=attrgetter("key"))`."""
+        return (
             self.repository,
             self.directory,
             self.name,
@@ -54,16 +59,24 @@ class Address:
             self.generated,
             self.parameters,
         )
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Address):
             return NotImplemented
-        return self._hash == other._hash and self.key == other.key
+        return (
+            self._hash == other._hash
+            and self.name == other.name
+            and self.directory == other.directory
+            and self.file == other.file
+            and self.generated == other.generated
+            and self.parameters == other.parameters
+            and self.repository == other.repository
+        )
 
     def __lt__(self, other: Address) -> bool:
         return self.key < other.key
@@ -135,7 +148,7 @@ class Exclusion(Enum):
     TRANSITIVE = "!!"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AddressInput:
     """A dependency or label as written, made root-relative but not yet resolved.
 
@@ -152,15 +165,25 @@ class AddressInput:
     written: str = ""
     file: str = ""
     """Set only by graphpub itself: a target generator's edge to the target of one file."""
-    directory_address: Address = field(init=False, repr=False, compare=False)
-    """The address this input names when its path is a package directory."""
+    # The address this input names when its path is a package directory: made when first
+    # asked for (resolving edges), not for every dependency of every target listed.
+    _address: Address | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        name = self.target if self.target is not None else default_target_name(self.path)
-        address = Address(
-            self.path, name, self.file, self.generated, self.parameters, self.repository
-        )
-        object.__setattr__(self, "directory_address", address)
+    @property
+    def directory_address(self) -> Address:
+        """The address this input names when its path is a package directory."""
+        address = self._address
+        if address is None:
+            name = self.target if self.target is not None else default_target_name(self.path)
+            address = Address(
+                self.path, name, self.file, self.generated, self.parameters, self.repository
+            )
+            object.__setattr__(self, "_address", address)
+        return address
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.path, self.target, self.generated, self.parameters, self.repository)
+        return (AddressInput, (*fields, self.exclusion, self.written, self.file))
 
     @staticmethod
     def of(address: Address) -> AddressInput:
@@ -200,6 +223,10 @@ def parse_address(
     (the file's own cell) and which cells are external repositories.
     """
     home = cells.home if isinstance(cells, Cells) else ""
+    if not home and not text.startswith(":"):
+        rooted = _parse_rooted(text)  # `//a/b:c` or `a/b:c`: the same wherever it is written
+        if rooted is not None:
+            return rooted
     simple = _SIMPLE.fullmatch(text)
     if simple is not None:
         path = simple.group("path")
@@ -308,6 +335,17 @@ def parse_address(
         exclusion=exclusion,
         written=written,
     )
+
+
+@functools.cache
+def _parse_rooted(text: str) -> AddressInput | None:
+    """`//a/b:c` or `a/b:c` parsed, None for any other form. The same labels are written again
+    and again (`//common:util` in a thousand build files): each is parsed once, and its
+    (immutable) AddressInput shared. (Keyed by the string alone: a dict entry per label.)"""
+    simple = _SIMPLE.fullmatch(text)
+    if simple is None or simple.group("path") is None:
+        return None
+    return AddressInput(path=simple.group("path"), target=simple.group("name"), written=text)
 
 
 def label_path(label: str, package: str) -> str:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from graphpub.buildgraph import starlark_errors
 from graphpub.buildgraph.address import parse_address
 from graphpub.buildgraph.config import Dialect
-from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.files import GlobPatternError
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import AddressError, BuildFileError
@@ -192,8 +191,7 @@ class NativeBuiltins:
             )
         if not isinstance(path, str):
             raise BuildFileError(f"open() takes a path string, got {type(path).__name__}")
-        root = str(self._evaluator.tree.root)
-        data = read_inside_root(root, path, self._config.max_build_file_bytes, what="opened file")
+        data = self._evaluator.read_bytes(path, what="opened file")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:

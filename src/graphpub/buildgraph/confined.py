@@ -87,6 +87,19 @@ def read_inside_root(
 ) -> bytes:
     """The bytes of `root/relative`, a regular file inside the root, at most `limit` of them
     (more is an error naming `max_build_file_bytes`)."""
+    return read_with_status(root, relative, limit, what=what, location=location)[0]
+
+
+def read_with_status(
+    root: str,
+    relative: str,
+    limit: int,
+    *,
+    what: str = "file",
+    location: SourceLocation | None = None,
+) -> tuple[bytes, os.stat_result]:
+    """`read_inside_root`, and the file's status when it was opened (before it was read: a
+    change while it is read shows in a later status, for the package cache)."""
     normalized = inside_root_path(relative, what=what, location=location)
     real_root = _real(root)
     path = os.path.join(real_root, normalized)
@@ -141,7 +154,7 @@ def read_inside_root(
                 "pyproject.toml) if the file is meant to be this large",
                 reason="size",
             )
-        return _read_up_to(fd, status.st_size, limit, normalized, location)
+        return _read_up_to(fd, status.st_size, limit, normalized, location), status
     finally:
         os.close(fd)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import mmap
+import os
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -28,10 +29,19 @@ from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.budget import Budget, Limits, raise_hint
 from graphpub.buildgraph.builtins import NativeBuiltins
 from graphpub.buildgraph.config import Config, Dialect
-from graphpub.buildgraph.confined import OutsideRootError, read_inside_root
+from graphpub.buildgraph.confined import OutsideRootError, read_with_status
 from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
+from graphpub.buildgraph.package_cache import (
+    Entry,
+    Inputs,
+    PackageCache,
+    digest,
+    listing_digest,
+    now_ns,
+    unpickled,
+)
 from graphpub.buildgraph.pants_macros import MACROS_LABEL, PantsMacros
 from graphpub.buildgraph.prelude import (
     HUB_FUNCTIONS,
@@ -42,7 +52,7 @@ from graphpub.buildgraph.prelude import (
     starlark_source,
 )
 from graphpub.buildgraph.standins import STANDIN_FUNCTION, Use, definitions, uses
-from graphpub.buildgraph.target import RuleCall, RuleSet, Target, generic_target
+from graphpub.buildgraph.target import FrozenDict, RuleCall, RuleSet, Target, generic_target
 from graphpub.errors import (
     AddressError,
     BuildFileError,
@@ -81,10 +91,23 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Builtins whose results Bazel writes differently from starlark, by the prelude's name for
 # Bazel's form: a file calling one sees Bazel's (a file assigning the name keeps its own).
 BAZEL_FORMS = {"str": "bazel_str"}
+# Each with the pattern of a call of it and that of a file keeping starlark's (assigning the
+# name, or naming the type in an annotation).
+_BAZEL_FORMS = {
+    name: (
+        form,
+        re.compile(rf"\b{name}\("),
+        re.compile(rf"^\s*{name}\s*=|(:|->)\s*{name}\b(?!\s*\()", re.M),
+    )
+    for name, form in BAZEL_FORMS.items()
+}
 _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 
 
-@dataclass
+_NO_HINTS: Mapping[Address, Target] = FrozenDict()  # type: ignore[assignment]  # (read-only, pickles)
+
+
+@dataclass(slots=True)
 class Package:
     """The targets of one directory's build files, merged."""
 
@@ -95,10 +118,15 @@ class Package:
     # select() keys naming this package's targets not defined yet when the select() ran.
     deferred_conditions: set[Address] = field(default_factory=set)
     # A first evaluation's targets, so a second one sees config_settings declared late.
-    setting_hints: Mapping[Address, Target] = field(default_factory=dict)
+    setting_hints: Mapping[Address, Target] = field(default_factory=lambda: _NO_HINTS)
     # Whether a stand-in was called here: a macro of an ecosystem graphpub only imitates,
     # which may make targets (`pybind_extension`'s `x.so`) that graphpub cannot see.
     imitated: bool = False
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.directory, self.build_files, self.targets, self.settings)
+        hints = self.setting_hints if self.setting_hints else _NO_HINTS
+        return (Package, (*fields, self.deferred_conditions, hints, self.imitated))
 
 
 @dataclass
@@ -148,6 +176,11 @@ class PackageState:
 
     def is_credential_variable(self, name: str) -> bool:
         return is_secret_name(name, self.evaluator.config.secret_env)
+
+    def environment(self, name: str) -> str | None:
+        value = os.environ.get(name)
+        self.evaluator.note_environment(name, value)
+        return value
 
     @property
     def plugin_fields(self) -> bool:
@@ -255,14 +288,44 @@ class Evaluator:
         self._bzl_failures: dict[str, GraphpubError] = {}
         self.on_ancestor_failure: Callable[[str, GraphpubError], None] = _reraise
         """Decides what a failing ancestor package means to the one being evaluated."""
+        self._cache: PackageCache | None = None
+        # What the packages and .bzl files being evaluated read, innermost last: each read
+        # counts for all of them (a package read while another is evaluated is one of its
+        # inputs as a package; what it read, the outer one may keep too).
+        self._recording: list[Inputs] = []
+        self._bzl_inputs: dict[str, Inputs] = {}
+
+    def use_cache(self, cache: PackageCache) -> None:
+        """Take packages from `cache` whose inputs are unchanged, and keep there the ones
+        evaluated, with what they read."""
+        self._cache = cache
+        self.tree.stamps = cache.directory_times = {}
+        self.tree.remembered = cache.listings
+        self.tree.on_listing = self._note_listing
+
+    @property
+    def cache(self) -> PackageCache | None:
+        return self._cache
+
+    def macro_files(self) -> dict[str, str] | None:
+        """Pants' prelude files (`build_file_prelude_globs`) by path, which every BUILD file
+        sees; None if one cannot be read."""
+        if self.config.dialect is not Dialect.PANTS or not self.config.build_file_prelude_globs:
+            return {}
+        try:
+            return {path: text for path, (text, _names) in self._macros.files().items()}
+        except GraphpubError:
+            return None
 
     # ---------------------------------------------------------------- packages
 
     def package(self, directory: str) -> Package | None:
         """The package in `directory`, evaluated on first use; None if it has no build file."""
         if directory in self._packages:
+            self._note_package(directory)
             return self._packages[directory]
         if directory in self._failures:  # each build file fails once, however often asked
+            self._note_package(directory)
             raise self._failures[directory]
         if any(state.directory == directory for state in self._stack):
             return None  # being evaluated: a select() looked back into its own package
@@ -279,9 +342,19 @@ class Evaluator:
                 location=SourceLocation(build_files[0]),
                 hint="package directories are named in plain text: rename it",
             )
+        self._note_package(directory)
+        if self._cache is not None:
+            cached = self._cached(directory)
+            if cached is not None:
+                self._packages[directory] = cached
+                return cached
         # A package evaluated while a .bzl file is (a select() there naming a config_setting
         # of it) loads files on a chain of its own: that .bzl is no cycle of its.
         chain, self._load_chain = self._load_chain, []
+        recording = Inputs()
+        recorded_at = now_ns()
+        if self._cache is not None:
+            self._recording.append(recording)
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
@@ -291,8 +364,53 @@ class Evaluator:
         finally:
             self.limits.address_space.end()
             self._load_chain = chain
+            if self._cache is not None:
+                self._recording.pop()
         self._packages[directory] = package
+        if self._cache is not None:
+            self._cache.put(directory, recording, recorded_at, self._stamp)
         return package
+
+    # ---------------------------------------------------------------- the package cache
+
+    def _cached(self, directory: str) -> Package | None:
+        """The package from the cache, its warnings given again, if its inputs are as they
+        were."""
+        assert self._cache is not None
+        entry = self._cache.get(directory, self.tree.listing)
+        if entry is None:
+            return None
+        try:
+            package: Package = unpickled(entry)
+        except Exception:  # (signed, so graphpub's own: a package of an older graphpub)
+            return None
+        for key, message in entry.warnings:
+            self.warn(message, key=key)
+        return package
+
+    def _note_package(self, directory: str) -> None:
+        for recording in self._recording:
+            recording.packages.add(directory)
+
+    def _note_listing(self, directory: str) -> None:
+        for recording in self._recording:
+            recording.dirs.add(directory)
+
+    def _note_file(self, path: str, status: os.stat_result, data: bytes) -> None:
+        seen = (status.st_size, status.st_mtime_ns, digest(data))
+        for recording in self._recording:
+            recording.files[path] = seen
+
+    def note_environment(self, name: str, value: str | None) -> None:
+        """An environment variable a build file read (Pants' `env()`)."""
+        for recording in self._recording:
+            recording.env[name] = value
+
+    def _stamp(self, directory: str) -> tuple[int, bytes]:
+        """A listed directory's modification time (taken before it was listed) and what the
+        listing held."""
+        stamps = self.tree.stamps or {}
+        return stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
 
     def ancestor_package(self, directory: str) -> Package | None:
         """A package above the one being evaluated, for the settings it hands down (Pants'
@@ -318,6 +436,9 @@ class Evaluator:
             package = self._evaluate_package(
                 Package(directory, build_files, setting_hints=package.targets)
             )
+        # Only evaluation needs them: the package is kept, for the length of the command.
+        package.deferred_conditions.clear()
+        package.setting_hints = _NO_HINTS
         return package
 
     def _evaluate_package(self, package: Package) -> Package:
@@ -358,6 +479,16 @@ class Evaluator:
         """Whether `directory` is a package already evaluated."""
         return directory in self._packages
 
+    def take_cached(self, directories: Sequence[str]) -> None:
+        """Take the packages among `directories` that the cache holds unchanged (before
+        evaluating the rest, in as many processes as it takes)."""
+        cache = self._cache
+        if cache is None:
+            return
+        for directory in directories:
+            if directory not in self._packages and cache.get(directory, self.tree.listing):
+                self.package(directory)
+
     def evaluate_many(
         self, directories: Sequence[str], *, keep_going: bool = False
     ) -> GraphpubError | None:
@@ -379,8 +510,16 @@ class Evaluator:
             self.limits.address_space.end()
         return None
 
-    def adopt(self, packages: Mapping[str, Package], failures: Mapping[str, GraphpubError]) -> None:
-        """Take packages another process evaluated, and the failures it met."""
+    def adopt(
+        self,
+        packages: Mapping[str, Package],
+        failures: Mapping[str, GraphpubError],
+        cached: Mapping[str, Entry] | None = None,
+    ) -> None:
+        """Take packages another process evaluated, the failures it met, and its entries for
+        the package cache."""
+        if self._cache is not None and cached:
+            self._cache.adopt(cached)
         for directory, package in packages.items():
             self._packages.setdefault(directory, package)
         for directory, error in failures.items():
@@ -393,6 +532,8 @@ class Evaluator:
     def warn(self, message: str, key: str | None = None) -> None:
         """Emit a warning once per `key` (default: the message itself)."""
         key = message if key is None else key
+        for recording in self._recording:
+            recording.warnings.append((key, message))
         if key not in self._warned:
             self._warned.add(key)
             self._emit(key, message)
@@ -426,24 +567,26 @@ class Evaluator:
     def read_source(self, path: str, location: SourceLocation | None = None) -> str:
         """A root-relative file's text, for rules reading files such as requirements.txt:
         inside the root, a regular file, no larger than max_build_file_bytes."""
-        return self._decode(
-            path,
-            read_inside_root(
-                self._root,
-                path,
-                self.config.max_build_file_bytes,
-                location=location,
-            ),
+        return self._decode(path, self.read_bytes(path, location=location))
+
+    def read_bytes(
+        self, path: str, *, what: str = "file", location: SourceLocation | None = None
+    ) -> bytes:
+        """A root-relative file's bytes (`confined.read_inside_root`), one of the inputs of
+        the packages being evaluated."""
+        data, status = read_with_status(
+            self._root, path, self.config.max_build_file_bytes, what=what, location=location
         )
+        if self._recording:
+            self._note_file(path, status, data)
+        return data
 
     # ---------------------------------------------------------------- starlark
 
     def _read(self, path: str, loaded_from: SourceLocation | None = None) -> str:
         """A build or `.bzl` file's text."""
         try:
-            data = read_inside_root(
-                self._root, path, self.config.max_build_file_bytes, location=loaded_from
-            )
+            data = self.read_bytes(path, location=loaded_from)
         except OutsideRootError as error:
             if error.reason == "size":  # the file itself is the error's place
                 error.location = SourceLocation(path)
@@ -486,8 +629,7 @@ class Evaluator:
             text = bazel_compat.rewrite(text)
         budget = self.limits.start(path)
         try:
-            names = set(_IDENTIFIER.findall(text))
-            standins = self._known_standins(text, names) if bzl else {}
+            standins = self._known_standins(text, set(_IDENTIFIER.findall(text))) if bzl else {}
             while True:
                 parsed, ast = self._parse(path, text, python, standins)
                 requested: dict[str, dict[str, str]] = {}
@@ -646,7 +788,7 @@ class Evaluator:
         """`text` after one line: `load()`s of the builtins it names and, in a Pants BUILD file,
         of the prelude files' names (which hide builtins of the same name, as in Pants), then
         the stand-ins' definitions (`;`-separated: every line of the text stays one below)."""
-        words = _IDENTIFIER.findall(text)
+        words = set(_IDENTIFIER.findall(text))
         builtins, macros = self._prelude_names, ""
         if python and self._macros.files():
             builtins = builtins - self._macros.names()
@@ -654,14 +796,13 @@ class Evaluator:
                 self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
                 macros = self._macros.load_statement(words)
         loads = [repr(n) for n in sorted(builtins.intersection(words))]
-        loads += [
-            f"{name}={form!r}"
-            for name, form in BAZEL_FORMS.items()
-            if file_dialect(path, self.config.dialect) is Dialect.BAZEL
-            and re.search(rf"\b{name}\(", text)
-            # a file assigning the name, or naming the type in an annotation, keeps starlark's
-            and not re.search(rf"^\s*{name}\s*=|(:|->)\s*{name}\b(?!\s*\()", text, re.M)
-        ]
+        if not python and file_dialect(path, self.config.dialect) is Dialect.BAZEL:
+            loads += [
+                f"{name}={form!r}"
+                for name, (form, called, kept) in _BAZEL_FORMS.items()
+                # (a plain `in` first: most files call none of them)
+                if f"{name}(" in text and called.search(text) and not kept.search(text)
+            ]
         if standins:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
         statements = [f"load({PRELUDE_LABEL!r}, {', '.join(loads)})"] if loads else []
@@ -866,12 +1007,28 @@ class Evaluator:
 
     def _load_bzl(self, path: str, where: SourceLocation) -> Any:
         if path in self._bzl_modules:
+            loaded = self._bzl_inputs.get(path)
+            if loaded is not None:
+                for recording in self._recording:
+                    recording.merge(loaded)
             return self._bzl_modules[path]
         if path in self._bzl_failures:  # evaluated once: every package loading it fails so
             raise self._bzl_failures[path]
         if path in self._load_chain:
             chain = [*self._load_chain[self._load_chain.index(path) :], path]
             raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
+        # What this file reads (itself and all it loads) is read once: each package loading
+        # it later gets that as inputs of its own.
+        recording = Inputs()
+        if self._cache is not None:
+            self._recording.append(recording)
+        try:
+            return self._evaluated_bzl(path, where, recording)
+        finally:
+            if self._cache is not None:
+                self._recording.pop()
+
+    def _evaluated_bzl(self, path: str, where: SourceLocation, recording: Inputs) -> Any:
         try:
             text = self._read(path, where)
         except OutsideRootError as error:
@@ -901,6 +1058,8 @@ class Evaluator:
         finally:
             self._load_chain.pop()
         self._bzl_modules[path] = frozen
+        if self._cache is not None:
+            self._bzl_inputs[path] = recording
         return frozen
 
     def _json_module(self, path: str, text: str, where: SourceLocation) -> Any:
@@ -960,6 +1119,8 @@ class Evaluator:
         kind, stack, args, kwargs = json.loads(encoded_call)
         state = self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
+        if path == state.build_file:
+            path = state.build_file  # one string per file, not one per target
         location = SourceLocation(path, line)
         call = RuleCall(kind, kwargs, location, state, tuple(args))
         if self.config.strict_rules and (opaque or not self.rules.describes(kind, state.dialect)):

@@ -16,7 +16,9 @@ import itertools
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pathspec
@@ -29,11 +31,14 @@ from graphpub.errors import ConfigError
 _SHADOWED_BY = {"BUILD": "BUILD.bazel", "BUCK": "BUCK.v2"}
 # No path is longer: a longer pattern matches nothing, and would compile to a huge regex.
 MAX_PATTERN_LENGTH = 4096
+# A directory or file modified this close to when it was listed or read is looked at again,
+# whatever its modification time says: a change in the same tick would not show in it.
+RACY_NS = 2_000_000_000
 # Entries a glob matches between two calls of its `check`.
 _CHECK_EVERY = 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listing:
     """One directory's entries, symlinks resolved and those leaving the root dropped."""
 
@@ -44,6 +49,10 @@ class Listing:
     is_virtualenv: bool = False
     root_markers: frozenset[str] = frozenset()
     """The files that mark the root of a build (`MODULE.bazel`, `.buckroot`, ...)."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.files, self.dirs, self.build_files, self.symlinked_dirs)
+        return (Listing, (*fields, self.is_virtualenv, self.root_markers))
 
 
 class GlobPatternError(ValueError):
@@ -68,6 +77,16 @@ class FileTree:
         self._cells = frozenset(cell.directory for cell in cells)
         self._listings: dict[str, Listing | None] = {}
         self._ignored: dict[str, bool] = {}
+        # For the package cache: called with each directory whose listing is consulted, and
+        # each directory's modification time taken before it was listed (if `stamps` is set).
+        self.on_listing: Callable[[str], None] | None = None
+        self.stamps: dict[str, int] | None = None
+        # Listings of an earlier run (the package cache), by directory: (its modification
+        # time then, when it was listed, the listing), taken again while its time is unchanged.
+        self.remembered: Mapping[str, tuple[int, int, Listing]] = {}
+        self.listed_now: set[str] = set()
+        self._with_links: set[str] = set()
+        self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def is_ignored(self, directory: str) -> bool:
@@ -120,6 +139,8 @@ class FileTree:
 
     def listing(self, directory: str) -> Listing | None:
         """The entries of a root-relative directory, or None if it does not exist."""
+        if self.on_listing is not None:
+            self.on_listing(directory)
         if directory in self._listings:
             return self._listings[directory]
         result = self._read_listing(directory)
@@ -131,22 +152,35 @@ class FileTree:
         files: list[str] = []
         dirs: list[str] = []
         symlinked_dirs: list[str] = []
+        intern = sys.intern  # the same few names (BUILD, __init__.py) in every directory
+        if self.stamps is not None:  # before listing: a change meanwhile shows next time
+            try:
+                modified = os.stat(absolute).st_mtime_ns
+            except (OSError, ValueError):
+                modified = -1
+            self.stamps[directory] = modified
+            known = self.remembered.get(directory)
+            # (Unless changed in the tick it was listed in, when its time may not show it.)
+            if known is not None and known[0] == modified >= 0 and modified < known[1] - RACY_NS:
+                return known[2]
+            self.listed_now.add(directory)
         try:
             with os.scandir(absolute) as entries:
                 for entry in entries:
                     try:
                         if entry.is_symlink():
+                            self._with_links.add(directory)
                             if not self._inside_root(entry.path):
                                 continue
                             if entry.is_dir():
-                                dirs.append(entry.name)
+                                dirs.append(intern(entry.name))
                                 symlinked_dirs.append(entry.name)
                             elif entry.is_file():
-                                files.append(entry.name)
+                                files.append(intern(entry.name))
                         elif entry.is_dir(follow_symlinks=False):
-                            dirs.append(entry.name)
+                            dirs.append(intern(entry.name))
                         elif entry.is_file(follow_symlinks=False):
-                            files.append(entry.name)
+                            files.append(intern(entry.name))
                     except OSError:
                         continue  # a dangling link or a file removed while we read
         except (OSError, ValueError):  # missing, not a directory, unreadable, a NUL in the name
@@ -154,14 +188,28 @@ class FileTree:
         if self._file_ignore is not None:
             prefix = f"{directory}/" if directory else ""
             files = [name for name in files if not self._file_ignore.matches(prefix + name)]
+        markers = _ROOT_MARKERS.intersection(files)
         return Listing(
             tuple(files),
             tuple(dirs),
             self._build_files(directory, files),
-            frozenset(symlinked_dirs),
+            frozenset(symlinked_dirs) if symlinked_dirs else _NONE,
             is_virtualenv="pyvenv.cfg" in files,
-            root_markers=_ROOT_MARKERS.intersection(files),
+            root_markers=markers if markers else _NONE,
         )
+
+    def listings_to_remember(self) -> dict[str, tuple[int, int, Listing]]:
+        """The listings an earlier run gave and those read in this one, for the next run: not
+        those with symlinks, whose targets may change without the directory's time."""
+        kept = dict(self.remembered)
+        stamps = self.stamps or {}
+        for directory in self.listed_now:
+            listing = self._listings.get(directory)
+            if listing is None or directory in self._with_links or stamps.get(directory, -1) < 0:
+                kept.pop(directory, None)
+            else:
+                kept[directory] = (stamps[directory], self._started_ns, listing)
+        return kept
 
     def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
         """The build files among a directory's files: the first of its names present where
@@ -349,6 +397,7 @@ class FileTree:
 
 
 _ROOT_MARKERS = frozenset((*ROOT_MARKERS, ".buckroot"))
+_NONE: frozenset[str] = frozenset()  # shared by the listings of most directories
 
 
 def _other_root_markers(config: Config) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.package_cache import PackageCache, configuration_key, digest
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import (
@@ -60,10 +61,15 @@ class BuildGraph:
         warn: Callable[[str], None] = lambda _m: None,
         jobs: int | None = None,
         strict: bool = False,
+        edges: bool = True,
     ) -> None:
         self.config = config
         self.jobs = jobs or os.cpu_count() or 1
         self.strict = strict
+        # Without edges (`list`, as `pants list`, `bazel query //...` and `buck2 targets`),
+        # only the packages named are evaluated: no dependency is followed or resolved, so a
+        # dangling one or a cycle is no error there.
+        self.edges = edges
         self.tree = FileTree(config)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
         self._evaluator.on_ancestor_failure = self._ancestor_failed
@@ -94,6 +100,7 @@ class BuildGraph:
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
         pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
+        self._evaluator.take_cached([d for d, _ in pending])
         evaluate_packages(
             self._evaluator,
             [d for d, _ in pending if not self._evaluator.is_package_known(d)],
@@ -113,6 +120,8 @@ class BuildGraph:
                 continue
             for target in package.targets.values():
                 added.append((target, required))
+                if not self.edges:
+                    continue
                 for dependency in target.dependencies:
                     if dependency.repository or dependency.path in seen:
                         continue
@@ -128,6 +137,8 @@ class BuildGraph:
         self._networkx = None
         for target, _ in added:
             self._targets[target.address] = target
+        if not self.edges:
+            return
         for target, required in added:
             self._dependencies[target.address] = self._resolved_dependencies(target, required)
         for target, _ in added:
@@ -174,6 +185,27 @@ class BuildGraph:
             f"{error} (package '{directory or '//'}' skipped{why}; --strict makes this an error)",
             key=f"skipped:{directory}",
         )
+
+    def use_cache(self) -> None:
+        """Keep evaluated packages in `.graphpub/packages/` and take them from there while
+        nothing they were made from changed (`package_cache`)."""
+        extra = []
+        macros = self._evaluator.macro_files()
+        if macros is None:
+            return  # unreadable: their error comes when a BUILD file needs them
+        for path, text in macros.items():
+            extra.append((path, digest(text.encode("utf-8"))))
+        key = configuration_key(self.config, extra)
+        cache = PackageCache(self.config.root, key, lambda message: self.warn(message))
+        if cache.enabled:
+            self._evaluator.use_cache(cache)
+
+    def save_cache(self) -> None:
+        """Write the package cache back, if one is used and anything changed."""
+        cache = self._evaluator.cache
+        if cache is not None:
+            packages = self._evaluator.packages
+            cache.save(self.tree.listings_to_remember(), bool(self.tree.listed_now), packages.get)
 
     def load_all(self) -> None:
         """Load every package, for a command that looks at the whole repository (inference's
@@ -458,6 +490,7 @@ class BuildGraph:
     def graph(self) -> nx.DiGraph:
         """The loaded targets as a networkx DiGraph: nodes are addresses with a `target`
         attribute, edges point from a target to each of its dependencies."""
+        self._need_edges()
         if self._networkx is None:
             import networkx as nx
 
@@ -469,6 +502,10 @@ class BuildGraph:
             )
             self._networkx = graph
         return self._networkx
+
+    def _need_edges(self) -> None:
+        if not self.edges:
+            raise RuntimeError("this graph was loaded without edges (BuildGraph(edges=False))")
 
     def __contains__(self, address: object) -> bool:
         return address in self._targets
@@ -488,6 +525,7 @@ class BuildGraph:
         return MappingProxyType(package.settings if package else {})
 
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        self._need_edges()
         return self._walk(addresses, self._all_dependencies, transitive)
 
     def declared_dependencies(self, address: Address) -> list[Address]:
@@ -518,6 +556,7 @@ class BuildGraph:
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        self._need_edges()
         return self._walk(addresses, self.graph.predecessors, transitive)
 
     def _walk(

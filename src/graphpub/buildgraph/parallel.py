@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from graphpub.buildgraph.budget import PROGRESS_SIZE, read_progress, report_progress_of_process
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator, Package
+from graphpub.buildgraph.package_cache import Entry
 from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 
@@ -47,6 +48,7 @@ class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
     failures: dict[str, GraphpubError] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    cached: dict[str, Entry] = field(default_factory=dict)
     error: BaseException | None = None
 
 
@@ -79,7 +81,7 @@ def evaluate_packages(
         while workers:
             result = _collect(workers[0], evaluator.config)
             workers.pop(0)
-            evaluator.adopt(result.packages, result.failures)
+            evaluator.adopt(result.packages, result.failures, result.cached)
             for key, message in result.warnings:
                 evaluator.warn(message, key=key)
             errors.append(result.error)
@@ -120,6 +122,12 @@ def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Work
         result.error = evaluator.evaluate_many(share, keep_going=keep_going)
         result.packages = {d: p for d, p in evaluator.packages.items() if d not in known}
         result.failures = {d: e for d, e in evaluator.failures.items() if d not in failed}
+        if evaluator.cache is not None:  # the entries evaluated here, for the parent to keep
+            result.cached = {
+                d: evaluator.cache.fresh()[d]
+                for d in result.packages
+                if d in evaluator.cache.fresh()
+            }
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # an unpicklable error: send what it says
@@ -135,7 +143,7 @@ def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Work
 
 def _collect(worker: _Worker, config: Config) -> _Result:
     """A worker's result, read as it comes; the worker stopped if it stays stuck on a file."""
-    chunks: list[bytes] = []
+    payload = bytearray()  # (grown in place: no second copy of megabytes of targets)
     grace = STOP_GRACE
     while True:
         ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
@@ -143,7 +151,7 @@ def _collect(worker: _Worker, config: Config) -> _Result:
             chunk = os.read(worker.read_fd, 1 << 20)
             if not chunk:
                 break
-            chunks.append(chunk)
+            payload += chunk
             continue
         deadline, _ = read_progress(worker.progress)
         if deadline and time.monotonic() > deadline + grace and not worker.stopped:
@@ -151,7 +159,6 @@ def _collect(worker: _Worker, config: Config) -> _Result:
     os.close(worker.read_fd)
     worker.read_fd = -1
     _, status = os.waitpid(worker.pid, 0)
-    payload = b"".join(chunks)
     if status == 0 and payload:
         try:
             result: _Result = pickle.loads(payload)

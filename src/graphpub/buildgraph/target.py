@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
@@ -21,7 +22,7 @@ DEPENDENCY_FIELDS = ("deps", "dependencies")
 SOURCE_FIELDS = ("srcs", "sources", "source")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Target:
     """One target: its address, kind, validated fields and the call that made it."""
 
@@ -38,6 +39,22 @@ class Target:
 
     def __hash__(self) -> int:
         return hash(self.address)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # By position: a third of the time of a slotted dataclass's default (the package
+        # cache unpickles every target of a warm run).
+        return (
+            Target,
+            (
+                self.address,
+                self.kind,
+                self.fields,
+                self.location,
+                self.dependencies,
+                self.sources,
+                self.generator,
+            ),
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Target) and (
@@ -86,7 +103,8 @@ def freeze(value: FieldValue) -> FieldValue:
     """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
     if isinstance(value, list):
         if all(isinstance(v, _SCALARS) for v in value):
-            return tuple(value)
+            # The same few strings (`util.py`, `//common:lib`) in thousands of targets: one each.
+            return tuple([intern(v) if type(v) is str else v for v in value])
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
         return FrozenDict({k: freeze(v) for k, v in value.items()})
@@ -131,6 +149,10 @@ class PackageContext(Protocol):
 
     def warn(self, message: str, key: str) -> None:
         """A warning about the build file, once per `key`."""
+        ...
+
+    def environment(self, name: str) -> str | None:
+        """An environment variable's value (None if unset), one of the package's inputs."""
         ...
 
     def is_credential_variable(self, name: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -718,7 +717,8 @@ def env(package: PackageContext, name: str, default: Any = None) -> Any:
             else f"if {name} holds no credential, leave it out of secret_env under "
             "[tool.graphpub] (its default is *TOKEN*, *PASSWORD*, *SECRET*)",
         )
-    return os.environ.get(name, default)
+    value = package.environment(name)
+    return default if value is None else value
 
 
 def build_file_dir(package: PackageContext) -> str:

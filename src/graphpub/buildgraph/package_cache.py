@@ -1,0 +1,511 @@
+"""Evaluated packages kept between runs, in `.graphpub/packages/`, each with what its result
+came from: the build files and every `.bzl` file it loaded (transitively) and other file it
+read, by content; the directory listings its globs read; the `env()` values it read; the
+packages it looked into (Pants' `__defaults__` above it, a `select()`'s config_setting); the
+warnings it gave. A file holds the entries of one configuration: its name is a digest of the
+config (with `--define`, `--condition`, `--stamp`), the Pants prelude files, the platform and
+graphpub itself, so anything changing those starts from nothing.
+
+An entry is used only if every input is as it was: a file or directory whose size and
+modification time are those recorded is taken as unchanged, unless it was modified within
+`_RACY_NS` of being recorded (as git's index: a change in the same tick would not show), when
+its content is compared. The file is authenticated with a key of the user's own (outside the
+repository, `$XDG_CACHE_HOME/graphpub/cache-key`), since it is unpickled: a file anyone else
+wrote (committed to the repository, say) is foreign, and ignored with one warning, as is a
+corrupt one. Written whole to a temporary file and renamed: a concurrent run sees the old file
+or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import hmac
+import io
+import os
+import pickle
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO
+
+import graphpub
+from graphpub.buildgraph.files import RACY_NS, Listing
+from graphpub.workdir import work_directory
+
+FORMAT = 1
+_MAGIC = b"graphpub-packages\n"
+_DIGEST_SIZE = 32
+# Files of configurations no longer in use kept besides the current one (switching back and
+# forth between two `--define` values keeps both warm).
+_KEPT_CONFIGURATIONS = 4
+CACHE_DIRECTORY = ".graphpub/packages"
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def listing_digest(listing: Listing | None) -> bytes:
+    """What a directory listing holds, for comparing it with a later one."""
+    if listing is None:
+        return b""
+    parts = [
+        "\0".join(listing.files),
+        # (The cache's own directory appearing in the root changes no package.)
+        "\0".join(d for d in listing.dirs if d != ".graphpub"),
+        "\0".join(listing.build_files),
+        "\0".join(sorted(listing.symlinked_dirs)),
+        "\0".join(sorted(listing.root_markers)),
+        str(listing.is_virtualenv),
+    ]
+    return digest("\1".join(parts).encode("utf-8", "surrogateescape"))
+
+
+@dataclass(slots=True)
+class Inputs:
+    """What one package (or `.bzl` file) read while it was evaluated."""
+
+    files: dict[str, tuple[int, int, bytes]] = field(default_factory=dict)
+    """Root-relative path: (size, modification time in ns, content digest)."""
+    dirs: set[str] = field(default_factory=set)
+    env: dict[str, str | None] = field(default_factory=dict)
+    packages: set[str] = field(default_factory=set)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    cacheable: bool = True
+
+    def merge(self, other: Inputs) -> None:
+        self.files.update(other.files)
+        self.dirs |= other.dirs
+        self.env.update(other.env)
+        self.packages |= other.packages
+        self.warnings.extend(other.warnings)
+        self.cacheable = self.cacheable and other.cacheable
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One package as the cache keeps it: its inputs, and the package pickled."""
+
+    recorded_ns: int
+    files: tuple[tuple[str, int, int, bytes], ...]
+    dirs: tuple[tuple[str, int, bytes], ...]
+    env: tuple[tuple[str, bytes | None], ...]
+    packages: tuple[str, ...]
+    warnings: tuple[tuple[str, str], ...]
+    package: bytes
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = (self.recorded_ns, self.files, self.dirs, self.env, self.packages)
+        return (Entry, (*fields, self.warnings, self.package))
+
+
+def _env_digest(value: str | None) -> bytes | None:
+    # Only a digest: a value never lands on disk (it may be anything the user set).
+    return None if value is None else digest(value.encode("utf-8", "surrogateescape"))
+
+
+def canonical(value: Any) -> Any:
+    """`value` as plain, ordered data whose repr is the same in every run (sets sorted, as
+    their order depends on string hashing, which differs between processes)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            tuple((f.name, canonical(getattr(value, f.name))) for f in dataclasses.fields(value)),
+        )
+    if isinstance(value, enum.Enum):
+        return (type(value).__name__, value.name)
+    if isinstance(value, Mapping):
+        return (
+            "map",
+            tuple(sorted(((repr(canonical(k)), canonical(v)) for k, v in value.items()))),
+        )
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted(repr(canonical(v)) for v in value)))
+    if isinstance(value, (list, tuple)):
+        return tuple(canonical(v) for v in value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return value
+    return (type(value).__name__, repr(value))
+
+
+def _graphpub_fingerprint() -> list[tuple[str, int, int]]:
+    """graphpub's own files (code, catalogs, prelude): a change to any is a new graphpub."""
+    base = Path(graphpub.__file__).parent
+    found = []
+    for directory, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                status = os.stat(path)
+                found.append((os.path.relpath(path, base), status.st_size, status.st_mtime_ns))
+    return found
+
+
+def configuration_key(config: object, extra: Iterable[tuple[str, bytes]] = ()) -> str:
+    """The digest naming the file of one configuration's entries."""
+    import starlark
+
+    parts = repr(
+        (
+            FORMAT,
+            graphpub.__version__,
+            _graphpub_fingerprint(),
+            getattr(starlark, "__version__", ""),
+            sys.version,
+            platform.system(),
+            platform.machine(),
+            canonical(config),
+            sorted(extra),
+        )
+    )
+    return hashlib.blake2b(parts.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def _user_key() -> bytes | None:
+    """This user's key authenticating cache files, made on first use; None if there is no
+    private place for it (then nothing is cached)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "graphpub", "cache-key")
+    try:
+        with open(path, "rb") as file:
+            key = file.read()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        key = secrets.token_bytes(32)
+        descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path))
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(key)
+        try:
+            os.link(temporary, path)  # first one wins: every run uses the same key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+        with open(path, "rb") as file:
+            key = file.read()
+        return key if len(key) >= 32 else None
+    except OSError:
+        return None
+
+
+class PackageCache:
+    """The entries of one configuration, read at start, written back if anything changed."""
+
+    def __init__(
+        self,
+        root: Path,
+        key: str,
+        warn: Callable[[str], None],
+        user_key: bytes | None = None,
+    ) -> None:
+        self._directory = root / CACHE_DIRECTORY
+        self._path = self._directory / f"{key}.pickle"
+        self._root = str(root)
+        self._warn = warn
+        self._secret = user_key if user_key is not None else _user_key()
+        self._entries: dict[str, Entry] = {}
+        self.listings: dict[str, tuple[int, int, Listing]] = {}
+        """Directory listings of the last run (`FileTree.remembered`)."""
+        self._fresh: dict[str, Entry] = {}
+        self._dropped: set[str] = set()
+        self._valid: dict[str, bool] = {}
+        self._file_checks: dict[str, bool] = {}
+        self._dir_checks: dict[str, bool] = {}
+        self.directory_times: Mapping[str, int] = {}
+        """Directories' modification times this run already took (`FileTree.stamps`)."""
+        if self._secret is not None:
+            self._entries = self._read()
+
+    @property
+    def enabled(self) -> bool:
+        return self._secret is not None
+
+    # ------------------------------------------------------------------ reading
+
+    def _read(self) -> dict[str, Entry]:
+        try:
+            with open(self._path, "rb") as file:
+                data = file.read()
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            self._warn(f"the package cache {self._relative()} cannot be read ({error}): ignored")
+            return {}
+        assert self._secret is not None
+        head = len(_MAGIC) + _DIGEST_SIZE
+        signature = data[len(_MAGIC) : head]
+        signer = hmac.new(self._secret, memoryview(data)[head:], "blake2b")
+        expected = signer.digest()[:_DIGEST_SIZE]
+        if not data.startswith(_MAGIC) or not hmac.compare_digest(signature, expected):
+            self._foreign("was not written by graphpub for this user")
+            return {}
+        try:
+            stream = io.BytesIO(data)
+            stream.seek(head)
+            # (One unpickler per record: the writer starts each with an empty memo.)
+            form, listings = pickle.load(stream)
+            if form != FORMAT or not isinstance(listings, dict):
+                raise ValueError("another format")
+            entries: dict[str, Entry] = {}
+            while (record := pickle.load(stream)) is not None:
+                directory, entry = record
+                if not isinstance(entry, Entry):
+                    raise ValueError("not an entry")
+                entries[directory] = entry
+            self.listings = listings
+            return entries
+        except Exception as error:  # corrupt, whatever way
+            self._foreign(f"is corrupt ({type(error).__name__})")
+            return {}
+
+    def _foreign(self, why: str) -> None:
+        self._warn(
+            f"the package cache {self._relative()} {why}: ignored, and written anew "
+            "(--no-cache does without it)"
+        )
+        self._dropped.add("")  # rewrite it even if nothing else changes
+
+    def _relative(self) -> str:
+        return os.path.relpath(self._path, self._root)
+
+    def get(self, directory: str, listing_of: Callable[[str], Listing | None]) -> Entry | None:
+        """The entry of the package in `directory` if every input of it (and of the packages
+        it looked into) is unchanged; else None."""
+        if directory in self._fresh:
+            return None  # evaluated in this run: the evaluator has it
+        entry = self._entries.get(directory)
+        if entry is None:
+            return None
+        if self._is_valid(directory, entry, listing_of, set()):
+            return entry
+        return None
+
+    def _is_valid(
+        self,
+        directory: str,
+        entry: Entry,
+        listing_of: Callable[[str], Listing | None],
+        visiting: set[str],
+    ) -> bool:
+        known = self._valid.get(directory)
+        if known is not None:
+            return known
+        if directory in self._fresh:
+            return True
+        visiting.add(directory)
+        valid = (
+            all(self._file_unchanged(p, s, m, d, entry.recorded_ns) for p, s, m, d in entry.files)
+            and all(
+                self._dir_unchanged(p, m, d, entry.recorded_ns, listing_of)
+                for p, m, d in entry.dirs
+            )
+            and all(_env_digest(os.environ.get(n)) == d for n, d in entry.env)
+            and all(
+                other in visiting or self._other_valid(other, listing_of, visiting)
+                for other in entry.packages
+            )
+        )
+        self._valid[directory] = valid
+        if not valid:
+            self._entries.pop(directory, None)
+            self._dropped.add(directory)
+        return valid
+
+    def _other_valid(
+        self, directory: str, listing_of: Callable[[str], Listing | None], visiting: set[str]
+    ) -> bool:
+        entry = self._fresh.get(directory) or self._entries.get(directory)
+        return entry is not None and self._is_valid(directory, entry, listing_of, visiting)
+
+    def _file_unchanged(self, path: str, size: int, mtime: int, seen: bytes, at: int) -> bool:
+        known = self._file_checks.get(path)
+        if known is None:
+            known = self._file_checks[path] = self._check_file(path, size, mtime, seen, at)
+        return known
+
+    def _check_file(self, path: str, size: int, mtime: int, seen: bytes, at: int) -> bool:
+        absolute = os.path.join(self._root, path)
+        try:
+            status = os.stat(absolute)
+        except OSError:
+            return False
+        if status.st_size != size:
+            return False
+        if status.st_mtime_ns == mtime and mtime < at - RACY_NS:
+            return True
+        try:
+            with open(absolute, "rb") as file:
+                return digest(file.read()) == seen
+        except OSError:
+            return False
+
+    def _dir_unchanged(
+        self,
+        path: str,
+        mtime: int,
+        seen: bytes,
+        at: int,
+        listing_of: Callable[[str], Listing | None],
+    ) -> bool:
+        known = self._dir_checks.get(path)
+        if known is None:
+            known = self._dir_checks[path] = self._check_dir(path, mtime, seen, at, listing_of)
+        return known
+
+    def _check_dir(
+        self,
+        path: str,
+        mtime: int,
+        seen: bytes,
+        at: int,
+        listing_of: Callable[[str], Listing | None],
+    ) -> bool:
+        now = self.directory_times.get(path)
+        if now is None:
+            try:
+                now = os.stat(os.path.join(self._root, path) if path else self._root).st_mtime_ns
+            except OSError:
+                now = -1
+        if now == mtime and mtime < at - RACY_NS:
+            return True
+        return listing_digest(listing_of(path)) == seen
+
+    # ------------------------------------------------------------------ writing
+
+    def put(
+        self,
+        directory: str,
+        inputs: Inputs,
+        recorded_ns: int,
+        stamp_of: Callable[[str], tuple[int, bytes]],
+    ) -> None:
+        """Keep a package just evaluated (pickled when the cache is saved), with what it
+        read."""
+        if not inputs.cacheable:
+            return
+        self._fresh[directory] = Entry(
+            recorded_ns,
+            tuple((p, *v) for p, v in sorted(inputs.files.items())),
+            tuple((d, *stamp_of(d)) for d in sorted(inputs.dirs)),
+            tuple((n, _env_digest(v)) for n, v in sorted(inputs.env.items())),
+            tuple(sorted(inputs.packages - {directory})),
+            tuple(inputs.warnings),
+            b"",
+        )
+        self._valid[directory] = True
+
+    def fresh(self) -> dict[str, Entry]:
+        """The entries made in this process (a worker hands them to its parent)."""
+        return self._fresh
+
+    def adopt(self, entries: Mapping[str, Entry]) -> None:
+        for directory, entry in entries.items():
+            self._fresh.setdefault(directory, entry)
+            self._valid[directory] = True
+
+    def save(
+        self,
+        listings: Mapping[str, tuple[int, int, Listing]],
+        listed: bool,
+        package_of: Callable[[str], object | None],
+    ) -> None:
+        """Write the entries (the packages of new ones from `package_of`) and `listings`
+        back if anything changed (`listed`: a directory was listed anew), atomically, one
+        entry at a time; a failure to is a warning (the next run evaluates again)."""
+        if self._secret is None or not (self._fresh or self._dropped or listed):
+            return
+        try:
+            work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
+            descriptor, temporary = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    self._write(file, listings, package_of)
+                os.replace(temporary, self._path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+            self._prune()
+        except OSError as error:
+            self._warn(f"the package cache {self._relative()} cannot be written ({error})")
+        self._dropped = set()  # (the new entries stay new: the evaluator holds their packages)
+
+    def _write(
+        self,
+        file: BinaryIO,
+        listings: Mapping[str, tuple[int, int, Listing]],
+        package_of: Callable[[str], object | None],
+    ) -> None:
+        assert self._secret is not None
+        file.write(_MAGIC + bytes(_DIGEST_SIZE))  # the signature, once known
+        signed = _Signed(file, hmac.new(self._secret, digestmod="blake2b"))
+        protocol = pickle.HIGHEST_PROTOCOL
+        signed.write(pickle.dumps((FORMAT, dict(listings)), protocol))
+        # Each record a pickle of its own (see _read), written as made: the packages are not
+        # all pickled in memory at once. The last record is None.
+        for directory, entry in self._entries.items():
+            if directory not in self._fresh:
+                signed.write(pickle.dumps((directory, entry), protocol))
+        for directory, entry in self._fresh.items():
+            package = package_of(directory)
+            if package is None:
+                continue
+            try:
+                pickled = pickle.dumps(package, protocol=protocol)
+            except Exception:  # a value graphpub cannot keep: evaluated again next time
+                continue
+            signed.write(pickle.dumps((directory, dataclasses.replace(entry, package=pickled))))
+        signed.write(pickle.dumps(None, protocol))
+        file.seek(len(_MAGIC))
+        file.write(signed.signer.digest()[:_DIGEST_SIZE])
+
+    def _prune(self) -> None:
+        """Only the newest configurations' files are kept."""
+        try:
+            files = sorted(
+                (p for p in self._directory.glob("*.pickle") if p != self._path),
+                key=lambda p: p.stat().st_mtime_ns,
+                reverse=True,
+            )
+        except OSError:
+            return
+        for stale in files[_KEPT_CONFIGURATIONS:]:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+class _Signed:
+    """A file written through, signing what is written."""
+
+    def __init__(self, file: BinaryIO, signer: hmac.HMAC) -> None:
+        self._file = file
+        self.signer = signer
+
+    def write(self, data: bytes) -> int:
+        self.signer.update(data)
+        return self._file.write(data)
+
+
+def unpickled(entry: Entry) -> Any:
+    return pickle.loads(entry.package)
+
+
+def now_ns() -> int:
+    return time.time_ns()
