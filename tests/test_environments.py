@@ -107,7 +107,7 @@ def test_bazel_native_rules_and_bzl_globals(run: Runner) -> None:
 
 
 def test_bazel_macros_graphpub_only_imitates(run: Runner) -> None:
-    """protobuf's and pybind11_bazel's ways: an external rule handed to a macro of the
+    """protobuf's and a vendor macro's ways: an external rule handed to a macro of the
     repository's own, a target the external macro makes that graphpub cannot see."""
     root = ENVIRONMENTS / "bazel_imitated"
     code, out, err = run(["list", "::"], root=root)
@@ -119,7 +119,7 @@ def test_bazel_macros_graphpub_only_imitates(run: Runner) -> None:
     code, out, err = run(["dependencies", "//:lib"], root=root)
     assert (code, out) == (0, "")
     assert lines(err)[-1] == (
-        "warning: BUILD.bazel:14:13: //:lib depends on ':fastmath.so', which no target graphpub"
+        "warning: BUILD.bazel:15:13: //:lib depends on ':fastmath.so', which no target graphpub"
         " sees in '//' makes: left out, as a macro graphpub only imitates there may make it"
         " (strict_rules = true makes this an error)"
     )
