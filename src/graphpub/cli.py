@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
-from graphpub.diagnostics import render_error, shortened
-from graphpub.errors import ConfigError, GraphpubError
+from graphpub.diagnostics import plural, render_error, shortened
+from graphpub.errors import ConfigError, GraphpubError, UsageError
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
@@ -74,6 +75,8 @@ class _Redacting:
 def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     parser = _parser()
     args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
+    if hasattr(args, "specs"):  # `--exclude SPEC` is `-SPEC`
+        args.specs = [*args.specs, *(f"-{spec}" for spec in args.exclude or ())]
     # The options are shared with every subcommand's parser, so their defaults are set here.
     defaults = {
         "root": None,
@@ -112,7 +115,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         if args.debug:
             traceback.print_exc()
         print(render_error(error, root), file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -130,12 +133,10 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     return int(code or 0)
 
 
-# graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
-_SHORT_OPTIONS = ("-C", "-j", "-h")
-
-
 def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
-    """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`."""
+    """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`. Only
+    what cannot be an option is one: a token holding `:` or `/` (`-src/python::`, `-dir:tgt`,
+    `-//pkg/...`); any other `-x` is left to argparse, which refuses an unknown option."""
     arguments: list[str] = []
     excludes: list[str] = []
     for index, token in enumerate(argv):
@@ -145,13 +146,37 @@ def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
         is_exclude = (
             token.startswith("-")
             and not token.startswith("--")
-            and len(token) > 1
-            and not token.startswith(_SHORT_OPTIONS)
+            and any(mark in token for mark in ":/")
+            and not _is_option_with_value(token)
         )
         (excludes if is_exclude else arguments).append(token)
     if not excludes:
         return arguments
     return [*arguments, *([] if "--" in arguments else ["--"]), *excludes]
+
+
+# graphpub's short options taking a value, which may be written attached: `-C/path/to/root`.
+_SHORT_WITH_VALUE = ("-C", "-j")
+
+
+def _is_option_with_value(token: str) -> bool:
+    return token.startswith(_SHORT_WITH_VALUE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a hint for an unknown `-x`: Pants users may mean an exclude."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        unknown = re.search(r"unrecognized arguments: (-[^-\s]\S*)", message)
+        if unknown:
+            spec = unknown.group(1)[1:]
+            hint = (
+                f"\nhint: graphpub has no option {unknown.group(1)}; to exclude the spec "
+                f"{spec!r}, write --exclude {spec}"
+            )
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
 
 
 def _positive_int(text: str) -> int:
@@ -289,7 +314,7 @@ def _built(
     staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
     cache = config.root / ".graphpub" / "cache"
     if not sys.stderr.isatty():
-        sys.stderr.write(f"packaging {len(staged)} distributions\n")
+        sys.stderr.write(f"packaging {plural(len(staged), 'distribution')}\n")
         return build_all(staged, cache, graph.jobs)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("packaging", total=len(staged))
@@ -308,16 +333,14 @@ def _upload_progress(
     if not sys.stderr.isatty():
 
         def plain(outcome: Outcome) -> None:
-            what = outcome.file or outcome.target
-            sys.stderr.write(f"{outcome.repository or what}: {what} {outcome.status}\n")
+            for file in outcome.files:
+                sys.stderr.write(f"{outcome.repository}: {file.name} {file.status}\n")
 
         yield plain
         return
     with Progress(console=Console(stderr=True), transient=True) as progress:
         tasks = {
-            name: progress.add_task(
-                f"uploading to {name}", total=sum(len(artifacts[a]) for a in addresses)
-            )
+            name: progress.add_task(f"uploading to {name}", total=len(addresses))
             for name, addresses in plan.uploads.items()
         }
         yield lambda o: progress.advance(tasks[o.repository]) if o.repository in tasks else None
@@ -354,6 +377,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
+    from graphpub.publish import report
     from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.ownership import contents
     from graphpub.publish.publisher import Options, plan, publish
@@ -380,55 +404,27 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     check_distributions(graph, views, artifacts, args.secrets)
     with _upload_progress(the_plan, artifacts) as on_outcome:
         outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
-    lines = []
-    for outcome in outcomes:
-        if outcome.status == "published":
-            lines.append(f"✓ {outcome.file} published to {outcome.repository}")
-        elif outcome.status == "planned":
-            lines.append(f"{outcome.file} would be published to {outcome.repository}")
-        elif outcome.status == "skipped" and not outcome.file:
-            lines.append(f"{outcome.target} skipped ({outcome.reason})")
-        elif outcome.status == "skipped":
-            lines.append(f"{outcome.file} skipped (already on {outcome.repository})")
-        else:
-            what = outcome.file or outcome.target
-            lines.append(
-                f"✕ {what} failed for {outcome.repository}: {outcome.status}: {outcome.reason}"
-            )
+    extra = []
     if args.dry_run:
         from graphpub.publish.repositories import twine_environment
 
         for name, repository in sorted(the_plan.repositories.items()):
             _, found = twine_environment(repository, options.environ)
-            lines.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
-    lines.extend(f"missing: {m}" for m in the_plan.missing)
-    out.write("".join(line + "\n" for line in sorted(lines)))
-    if not any(o.status == "published" for o in outcomes) and not args.dry_run:
-        out.write("Nothing published.\n")
-    for name, repository in sorted(the_plan.repositories.items()):
-        chosen = [a for a in selected if a in the_plan.uploads.get(name, ())]
-        if repository.is_directory and chosen and not args.dry_run:
-            # Third-party requirements are not in a directory index: pip's own index serves them.
-            projects = " ".join(sorted(held[a].distribution.name for a in chosen))
-            out.write(
-                f"Install from {name}: pip install --extra-index-url {repository.url} {projects}\n"
-            )
-    failed = any(o.failed for o in outcomes)
+            extra.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
+    install_from = {
+        name: (
+            repository.url,
+            [held[a].distribution.name for a in selected if a in the_plan.uploads.get(name, ())],
+        )
+        for name, repository in the_plan.repositories.items()
+        if repository.is_directory
+    }
+    story = report.Story(args.dry_run, extra, the_plan.missing, install_from)
+    out.write("".join(line + "\n" for line in report.text(outcomes, story)))
     if args.output:
-        records = [
-            {
-                "target": o.target,
-                "names": [o.file] if o.file else [],
-                "repository": o.repository,
-                "status": o.status,
-                "reason": o.reason,
-                "exit_code": o.exit_code,
-            }
-            for o in outcomes
-        ]
-        report = json.dumps({"exit_code": int(failed), "uploads": records}, indent=2)
-        Path(args.output).write_text(args.secrets.redact(report) + "\n", encoding="utf-8")
-    return 1 if failed else 0
+        document = json.dumps(report.json_report(outcomes), indent=2)
+        Path(args.output).write_text(args.secrets.redact(document) + "\n", encoding="utf-8")
+    return report.exit_code(outcomes)
 
 
 def _help(args: argparse.Namespace, out: TextIO) -> None:
@@ -483,7 +479,7 @@ def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Tex
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "-C",
         "--root",
@@ -540,20 +536,32 @@ def _parser() -> argparse.ArgumentParser:
         help="a config_setting label taken as true in select() (repeatable)",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="graphpub",
+        allow_abbrev=False,
         description="Publish Python distributions out of any monorepo, driven by its BUILD files.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"graphpub {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     def command(
         name: str, help_text: str, run: Callable[..., int | None]
     ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
+        )
         sub.add_argument(
-            "specs", nargs="+", metavar="SPEC", help="e.g. src/python:demo, dir::, //pkg/..."
+            "specs",
+            nargs="+",
+            metavar="SPEC",
+            help="e.g. src/python:demo, dir::, //pkg/...; -dir:: or -dir:tgt excludes",
+        )
+        sub.add_argument(
+            "--exclude",
+            action="append",
+            metavar="SPEC",
+            help="leave out what SPEC matches (repeatable), like Pants' -SPEC",
         )
         sub.set_defaults(run=run)
         return sub
@@ -595,7 +603,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
     help_parser = commands.add_parser(
-        "help", help="document a rule and its fields", description="document rules"
+        "help",
+        help="document a rule and its fields",
+        description="document rules",
+        allow_abbrev=False,
     )
     help_parser.add_argument("rule", nargs="?", help="a rule, e.g. python_distribution")
     help_parser.add_argument("--rules", action="store_true", help="list every rule")

@@ -166,7 +166,12 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
             raise _no_match(spec, graph)
         selected |= matched
     for spec in specs.excludes:
-        selected -= _match(spec, graph)
+        excluded = _match(spec, graph)
+        if not excluded & selected:
+            # Pants accepts it silently; a typo would then exclude nothing, unnoticed.
+            what = "matches no target" if not excluded else "excludes nothing the specs select"
+            graph.warn(f"the exclude -{spec.text} {what}", key=f"exclude {spec.text}")
+        selected -= excluded
     ordered = sorted(selected, key=attrgetter("key"))
     graph.check_complete(ordered)
     return ordered
