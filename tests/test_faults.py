@@ -64,7 +64,8 @@ def publish(run: Runner, root: Path) -> tuple[int, str, list[dict[str, Any]]]:
 
 
 def statuses(uploads: list[dict[str, Any]], repository: str) -> list[str]:
-    return sorted(u["status"] for u in uploads if u["repository"] == repository)
+    """The statuses of the files of the distributions `repository` got, sorted."""
+    return sorted(f["status"] for u in uploads if u["repository"] == repository for f in u["files"])
 
 
 def chain(tmp_path: Path, scene: Scene, name: str) -> Path:
@@ -98,9 +99,14 @@ def faulty_then_fixed(
 
 
 def failures(out: str, repository: str) -> set[str]:
-    """The reasons given for the files that failed for `repository`."""
-    prefix = f"failed for {repository}: failed: "
-    return {line.split(prefix, 1)[1] for line in out.splitlines() if prefix in line}
+    """The reasons given for the distributions that failed for `repository` (each root
+    cause once)."""
+    infix = f" failed for {repository}: "
+    return {
+        line.split(infix, 1)[1]
+        for line in out.splitlines()
+        if line.startswith("✕ ") and infix in line
+    }
 
 
 def test_a_repository_that_refuses_connections(tmp_path: Path, run: Runner, scene: Scene) -> None:
@@ -142,7 +148,8 @@ def test_a_repository_that_keeps_answering_503(tmp_path: Path, run: Runner, scen
     }
     # The repository is down: after the first file, the rest are not tried one by one.
     assert proxy.faults_injected["http_error"] == 3 * 5  # 3 graphpub attempts of 5 twine POSTs
-    assert statuses(uploads, proxy.url) == ["failed"] * FILES
+    # p0's files failed (the sdist was not even tried); p1, which needs p0, is blocked.
+    assert statuses(uploads, proxy.url) == ["blocked", "blocked", "failed", "failed"]
 
 
 def test_a_repository_that_stalls(tmp_path: Path, run: Runner, scene: Scene) -> None:
@@ -209,9 +216,22 @@ def test_bad_credentials(
     code, out, uploads = publish(run, root)
     assert code == 1
     assert statuses(uploads, "@good") == ["published"] * FILES
-    assert statuses(uploads, "@bad") == ["failed"] * FILES  # not retried, not tried one by one
+    # Not retried; p1 is blocked by p0.
+    assert statuses(uploads, "@bad") == ["blocked", "blocked", "failed", "failed"]
     (reason,) = failures(out, "@bad")
     assert reason == f"HTTPError: 403 Forbidden from {private_server.url}"
+    # Where the credentials came from, and what to do: once, under the root cause.
+    block = out.split(f"✕ p0:dist failed for @bad: {reason}\n", 1)[1].splitlines()[:6]
+    assert block == [
+        "    twine: Forbidden",
+        "    username: from TWINE_USERNAME_BAD",
+        "    password: from TWINE_PASSWORD_BAD",
+        "    keyring: not asked (the password comes from TWINE_PASSWORD_BAD)",
+        "    hint: @bad refused these credentials: correct them in TWINE_USERNAME_BAD and "
+        "TWINE_PASSWORD_BAD, or unset them and pass --interactive to type them",
+        "    blocked by it: p1:dist",
+    ]
+    assert "wrong-password" not in out
     monkeypatch.setenv("TWINE_PASSWORD_BAD", private_server.password)
     code, out, rerun = publish(run, root)
     assert code == 0, out

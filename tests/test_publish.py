@@ -93,7 +93,12 @@ def test_the_pants_docs_scenario(
     assert records["exit_code"] == 0
     assert {r["status"] for r in records["uploads"]} <= {"published", "skipped"}
     assert records["counts"]["@private-repo"] == {
-        "published": 2, "skipped": 0, "planned": 0, "failed": 0, "conflict": 0, "blocked": 0
+        "published": 2,
+        "skipped": 0,
+        "planned": 0,
+        "failed": 0,
+        "conflict": 0,
+        "blocked": 0,
     }
 
     # The published distributions install from the index, first-party dependency included.
@@ -328,8 +333,7 @@ def test_conflict_blocks_the_dependents_and_fails_the_run(
         "    demo_greeting-1.0.0.tar.gz:",
         f"      ours:   sha256 {ours.hexdigest()}",
         f"      theirs: sha256 {hashlib.sha256(b'not the same').hexdigest()}",
-        "      first difference: the file there is not a readable archive: "
-        "not a gzip file",
+        "      first difference: the file there is not a readable archive: not a gzip file",
         "    hint: a published version never changes: bump the version of "
         "src/python/greeting:dist (src/python/greeting/BUILD:23:9) and publish again",
     ]

@@ -76,8 +76,7 @@ def _json_files(body: bytes, page_url: str) -> dict[str, IndexFile]:
             raise _malformed("JSON", f"files[{number}].url is not a string")
         digest = hashes.get("sha256")
         name = entry["filename"]
-        url = urljoin(page_url, link).partition("#")[0] if link else None
-        files[name] = IndexFile(name, url, digest.lower() if digest else None)
+        files[name] = IndexFile(name, _link(page_url, link), digest.lower() if digest else None)
     return files
 
 
@@ -108,5 +107,16 @@ def _html_files(body: bytes, page_url: str) -> dict[str, IndexFile]:
         name = unquote(target.partition("?")[0].rstrip("/").rpartition("/")[2])
         if name:
             digest = fragment.partition("sha256=")[2].lower() or None
-            files[name] = IndexFile(name, urljoin(page_url, target), digest)
+            files[name] = IndexFile(name, _link(page_url, target), digest)
     return files
+
+
+def _link(page_url: str, link: str | None) -> str | None:
+    """`link` made absolute against the page's URL, without its fragment; None when it is
+    no URL at all (its file is still listed: its name is what says it is there)."""
+    if not link:
+        return None
+    try:
+        return urljoin(page_url, link).partition("#")[0]
+    except ValueError:  # `http://[::1/x`
+        return None

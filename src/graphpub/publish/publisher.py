@@ -628,7 +628,8 @@ class _RepositoryUpload:
             except (DirectoryIndexError, OSError) as e:
                 raise _CannotCompare(f"cannot read {listed.name} there to compare: {e}") from None
             return
-        assert self.client is not None and listed.url is not None
+        if self.client is None or listed.url is None:
+            raise _CannotCompare(f"the index gives no usable link to {listed.name} to compare it")
         client, url = self.client, listed.url
         with tempfile.TemporaryFile() as file:
 
