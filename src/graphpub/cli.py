@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_con
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import plural, render_error, shortened
-from graphpub.errors import ConfigError, GraphpubError, UsageError
+from graphpub.errors import GraphpubError, UsageError
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
@@ -74,9 +75,7 @@ class _Redacting:
 
 def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     parser = _parser()
-    args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
-    if hasattr(args, "specs"):  # `--exclude SPEC` is `-SPEC`
-        args.specs = [*args.specs, *(f"-{spec}" for spec in args.exclude or ())]
+    args = _arguments(parser, sys.argv[1:] if argv is None else argv)
     # The options are shared with every subcommand's parser, so their defaults are set here.
     defaults = {
         "root": None,
@@ -133,6 +132,24 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     return int(code or 0)
 
 
+# ---------------------------------------------------------------- the command line
+#
+# Everything about reading the command line is here: what is an option, what an exclude, and
+# what an unknown option is told. An unknown option is a usage error (exit 2) wherever it is,
+# as in Pants, Bazel, twine and uv: never taken for a spec.
+
+
+def _arguments(parser: _Parser, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed; a usage error (exit 2, with the command's usage) for anything unknown."""
+    args, unknown = parser.parse_known_args(_excludes_as_positionals(argv))
+    if unknown:
+        command = parser.commands.get(getattr(args, "command", None) or "", parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if hasattr(args, "specs"):  # `--exclude SPEC` is `-SPEC`
+        args.specs = [*args.specs, *(f"-{spec}" for spec in args.exclude or ())]
+    return args
+
+
 def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
     """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`. Only
     what cannot be an option is one: a token holding `:` or `/` (`-src/python::`, `-dir:tgt`,
@@ -164,19 +181,33 @@ def _is_option_with_value(token: str) -> bool:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a hint for an unknown `-x`: Pants users may mean an exclude."""
+    """argparse that knows its commands' parsers, and says what an unknown option may have
+    meant: another option of the command, or (`-x`) Pants' exclude."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def error(self, message: str) -> NoReturn:
-        hint = ""
-        unknown = re.search(r"unrecognized arguments: (-[^-\s]\S*)", message)
-        if unknown:
-            spec = unknown.group(1)[1:]
-            hint = (
-                f"\nhint: graphpub has no option {unknown.group(1)}; to exclude the spec "
-                f"{spec!r}, write --exclude {spec}"
-            )
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._hint(message)}\n")
+
+    def _hint(self, message: str) -> str:
+        unknown = re.search(r"unrecognized arguments: (-\S+)", message)
+        if not unknown:
+            return ""
+        option = unknown.group(1).partition("=")[0]
+        known = [o for action in self._actions for o in action.option_strings]
+        close = difflib.get_close_matches(option, known, n=1, cutoff=0.75)
+        if close and option.startswith("--"):
+            return f"\nhint: did you mean {close[0]}?"
+        if not option.startswith("--"):
+            spec = option[1:]
+            return (
+                f"\nhint: graphpub has no option {option}; to exclude the spec {spec!r}, "
+                f"write --exclude {spec}"
+            )
+        return ""
 
 
 def _positive_int(text: str) -> int:
@@ -196,18 +227,18 @@ def _warn(message: str) -> None:
 def _config(args: argparse.Namespace) -> Config:
     root = Path(args.root).resolve() if args.root else find_root(Path.cwd())
     if args.root and not root.is_dir():
-        raise ConfigError(f"--root {args.root}: no such directory")
+        raise UsageError(f"--root {args.root}: no such directory")
     defines: dict[str, str] = {}
     for item in args.define or ():
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise ConfigError(f"--define {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--define {item!r}: expected KEY=VALUE")
         defines[key] = value
     stamp: dict[str, str] = {}
     for item in args.stamp or ():
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise ConfigError(f"--stamp {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--stamp {item!r}: expected KEY=VALUE")
         stamp[key] = value
     return load_config(root).with_overrides(
         defines=defines, conditions=tuple(args.condition or ()), stamp=stamp
@@ -478,7 +509,7 @@ def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Tex
 # ---------------------------------------------------------------- arguments
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "-C",
@@ -543,7 +574,9 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"graphpub {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", parser_class=_Parser
+    )
 
     def command(
         name: str, help_text: str, run: Callable[..., int | None]
@@ -551,6 +584,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
         )
+        parser.commands[name] = sub
         sub.add_argument(
             "specs",
             nargs="+",
@@ -611,4 +645,5 @@ def _parser() -> argparse.ArgumentParser:
     help_parser.add_argument("rule", nargs="?", help="a rule, e.g. python_distribution")
     help_parser.add_argument("--rules", action="store_true", help="list every rule")
     help_parser.set_defaults(run=_help)
+    parser.commands["help"] = help_parser
     return parser

@@ -224,6 +224,8 @@ def _directories_to_load(specs: Specs, graph: BuildGraph) -> tuple[list[str], li
         if isinstance(spec, FileSpec):
             for path in _files(spec, graph):
                 above.extend(ancestors(posixpath.dirname(path)))
+        elif isinstance(spec, AddressSpec):  # to tell a typo from a target not selected
+            above.append(spec.address.directory)
     return needed, above
 
 
