@@ -9,6 +9,8 @@ number of times.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,3 +239,43 @@ def test_bad_credentials(
     assert code == 0, out
     assert statuses(rerun, "@good") == ["skipped"] * FILES
     assert statuses(rerun, "@bad") == ["published"] * FILES
+
+
+# A slow network, steady: each file takes several times upload_timeout to go out, while twine
+# prints nothing. Random bytes do not compress, so each file is about PAYLOAD bytes.
+PAYLOAD = 400_000
+THROTTLE = 100_000  # bytes a second
+# Not less: twine itself takes a second or so to start (with no output and no upload yet).
+UPLOAD_TIMEOUT = 2
+SLOW_CONFIG = f"upload_retries = 0\nupload_timeout = {UPLOAD_TIMEOUT}\nindex_timeout = 5\n"
+
+
+def test_a_slow_but_moving_upload_is_not_abandoned(
+    tmp_path: Path, run: Runner, private_server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """upload_timeout is measured in bytes moved, not in lines twine prints."""
+    monkeypatch.setenv("TWINE_USERNAME", private_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", private_server.password)
+    # A small receive buffer: what the client sees acknowledged moves at the throttle's pace.
+    with FaultProxy(("127.0.0.1", private_server.port), receive_buffer=16_384) as proxy:
+        root = chain_repo(tmp_path / "repo", [proxy.url], count=1, name="steady", config=SLOW_CONFIG)
+        (root / "p0" / "payload.bin").write_bytes(os.urandom(PAYLOAD))
+        build = root / "p0" / "BUILD"
+        build.write_text(
+            build.read_text(encoding="utf-8").replace(
+                'dependencies=[":p0"]', 'dependencies=[":p0", ":payload"]'
+            )
+            + 'resources(name="payload", sources=["payload.bin"])\n',
+            encoding="utf-8",
+        )
+        proxy.set_mode("throttle", rate=THROTTLE, only_methods=("POST",))
+        started = time.monotonic()
+        code, out, uploads = publish(run, root)
+        elapsed = time.monotonic() - started
+    assert code == 0, out
+    assert statuses(uploads, proxy.url) == ["published"] * 2
+    assert simple_index_files(private_server) >= chain_files(1, "steady")
+    # What makes this a test: each upload lasted far longer than upload_timeout (the throttle
+    # guarantees it), in which twine printed nothing.
+    assert PAYLOAD / THROTTLE >= 2 * UPLOAD_TIMEOUT
+    assert elapsed > 2 * PAYLOAD / THROTTLE
