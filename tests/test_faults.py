@@ -250,32 +250,62 @@ UPLOAD_TIMEOUT = 2
 SLOW_CONFIG = f"upload_retries = 0\nupload_timeout = {UPLOAD_TIMEOUT}\nindex_timeout = 5\n"
 
 
-def test_a_slow_but_moving_upload_is_not_abandoned(
-    tmp_path: Path, run: Runner, private_server: IndexServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """upload_timeout is measured in bytes moved, not in lines twine prints."""
+def steady_repo(tmp_path: Path, proxy: FaultProxy, name: str, config: str) -> Path:
+    """One distribution whose files are each about PAYLOAD bytes, going through `proxy`."""
+    root = chain_repo(tmp_path / "repo", [proxy.url], count=1, name=name, config=config)
+    (root / "p0" / "payload.bin").write_bytes(os.urandom(PAYLOAD))
+    build = root / "p0" / "BUILD"
+    build.write_text(
+        build.read_text(encoding="utf-8").replace(
+            'dependencies=[":p0"]', 'dependencies=[":p0", ":payload"]'
+        )
+        + 'resources(name="payload", sources=["payload.bin"])\n',
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture
+def throttled(private_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A proxy in front of the private server passing uploads at THROTTLE bytes a second."""
     monkeypatch.setenv("TWINE_USERNAME", private_server.username)
     monkeypatch.setenv("TWINE_PASSWORD", private_server.password)
     # A small receive buffer: what the client sees acknowledged moves at the throttle's pace.
     with FaultProxy(("127.0.0.1", private_server.port), receive_buffer=16_384) as proxy:
-        root = chain_repo(tmp_path / "repo", [proxy.url], count=1, name="steady", config=SLOW_CONFIG)
-        (root / "p0" / "payload.bin").write_bytes(os.urandom(PAYLOAD))
-        build = root / "p0" / "BUILD"
-        build.write_text(
-            build.read_text(encoding="utf-8").replace(
-                'dependencies=[":p0"]', 'dependencies=[":p0", ":payload"]'
-            )
-            + 'resources(name="payload", sources=["payload.bin"])\n',
-            encoding="utf-8",
-        )
         proxy.set_mode("throttle", rate=THROTTLE, only_methods=("POST",))
-        started = time.monotonic()
-        code, out, uploads = publish(run, root)
-        elapsed = time.monotonic() - started
+        yield proxy
+
+
+def test_a_slow_but_moving_upload_is_not_abandoned(
+    tmp_path: Path, run: Runner, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """upload_timeout is measured in bytes moved, not in lines twine prints."""
+    root = steady_repo(tmp_path, throttled, "steady", SLOW_CONFIG)
+    started = time.monotonic()
+    code, out, uploads = publish(run, root)
+    elapsed = time.monotonic() - started
     assert code == 0, out
-    assert statuses(uploads, proxy.url) == ["published"] * 2
+    assert statuses(uploads, throttled.url) == ["published"] * 2
     assert simple_index_files(private_server) >= chain_files(1, "steady")
     # What makes this a test: each upload lasted far longer than upload_timeout (the throttle
     # guarantees it), in which twine printed nothing.
     assert PAYLOAD / THROTTLE >= 2 * UPLOAD_TIMEOUT
     assert elapsed > 2 * PAYLOAD / THROTTLE
+
+
+def test_an_upload_longer_than_upload_deadline_is_abandoned(
+    tmp_path: Path, run: Runner, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """The time one file may take in all is bounded (upload_deadline), however it moves."""
+    config = SLOW_CONFIG + "upload_deadline = 2.5\n"
+    root = steady_repo(tmp_path, throttled, "overdue", config)
+    code, out, uploads = publish(run, root)
+    assert code == 1
+    wheel = "overdue_p0-1.0-py3-none-any.whl"
+    assert out.splitlines()[:2] == [
+        f"✕ p0:dist failed for {throttled.url}: {wheel} still uploading after 2.5 s "
+        "(upload_deadline)",
+        "    hint: raise upload_deadline, or set `upload_deadline = inf` for no limit",
+    ]
+    assert statuses(uploads, throttled.url) == ["failed"] * 2
+    assert not simple_index_files(private_server) & chain_files(1, "overdue")
