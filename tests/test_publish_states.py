@@ -287,3 +287,73 @@ def test_a_legacy_hyphenated_sdist_name_is_there(
     assert out.splitlines()[-1] == (
         f"{server.url}: 1 published, 0 skipped, 0 failed, 0 blocked (of 1 distribution)"
     )
+
+
+# ---------------------------------------------------------------- the story the output tells
+
+
+def story_repo(root: Path, index: Path) -> Path:
+    """p1, p2, p10 and zz going to the directory index `@local`; p1 imports zz."""
+    files = {
+        "pants.toml": (
+            '[source]\nroot_patterns = ["/"]\n\n[python]\ninterpreter_constraints = [">=3.9"]\n'
+        ),
+        ".pypirc": f"[distutils]\nindex-servers = local\n\n[local]\nrepository: {index.as_uri()}\n",
+    }
+    for package in ("p1", "p2", "p10", "zz"):
+        files[f"{package}/__init__.py"] = "import zz\n" if package == "p1" else "VALUE = 1\n"
+        files[f"{package}/BUILD"] = (
+            "python_sources()\n"
+            f'python_distribution(name="dist", dependencies=[":{package}"],\n'
+            f'    provides=python_artifact(name="story-{package}", version="1.0"),\n'
+            '    repositories=["@local"])\n'
+        )
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_the_output_tells_the_story_in_upload_order(tmp_path: Path, run: Runner) -> None:
+    index = tmp_path / "index"
+    root = story_repo(tmp_path / "repo", index)
+    code, out, err = run(["publish", "--dry-run", "::"], root=root)
+    assert code == 0, out + err
+    assert err.splitlines()[0] == "packaging 4 distributions"
+    # Dependencies first; among those free to go, names in natural order (p2 before p10).
+    order = ["story_p2", "story_p10", "story_zz", "story_p1"]
+    assert out.splitlines() == [
+        *(
+            f"{project}-1.0{suffix} would be published to @local"
+            for project in order
+            for suffix in ("-py3-none-any.whl", ".tar.gz")
+        ),
+        "@local: 4 to publish, 0 skipped, 0 failed, 0 blocked (of 4 distributions)",
+    ]
+    assert not index.exists()
+    # One of them there already, with other content: the others go, and the run fails.
+    code, out, err = run(["publish", "p10:dist"], root=root)
+    assert code == 0, out + err
+    assert err.splitlines()[0] == "packaging 1 distribution"
+    assert out.splitlines()[-1] == (
+        f"Install from @local: pip install --extra-index-url {index.as_uri()} story-p10"
+    )
+    (index / "story-p10" / "story_p10-1.0.tar.gz").write_bytes(b"another build")
+    code, out, err = run(["publish", "::"], root=root)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:4] == [
+        "✓ story_p2-1.0-py3-none-any.whl published to @local",
+        "✓ story_p2-1.0.tar.gz published to @local",
+        "✕ p10:dist conflict on @local: story_p10-1.0.tar.gz is already there with other "
+        "content: version 1.0 was published before from other sources",
+        "    story_p10-1.0.tar.gz:",
+    ]
+    assert lines[-5:] == [
+        "✓ story_zz-1.0-py3-none-any.whl published to @local",
+        "✓ story_zz-1.0.tar.gz published to @local",
+        "✓ story_p1-1.0-py3-none-any.whl published to @local",
+        "✓ story_p1-1.0.tar.gz published to @local",
+        # No install hint: the run failed.
+        "@local: 3 published, 0 skipped, 1 failed (1 conflict), 0 blocked (of 4 distributions)",
+    ]

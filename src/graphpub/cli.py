@@ -440,6 +440,8 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         from graphpub.publish.repositories import twine_environment
 
         for name, repository in sorted(the_plan.repositories.items()):
+            if repository.is_directory:  # graphpub writes it: no credentials
+                continue
             _, found = twine_environment(repository, options.environ)
             extra.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
     install_from = {
