@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from tests.faultproxy import FaultProxy
 from tests.monorepos import chain_files, chain_repo
 from tests.servers import (  # noqa: F401  (fixtures)
     IndexServer,
+    clean_env,
     private_server_fixture,
     pypi_server_fixture,
     simple_index_files,
@@ -309,3 +313,34 @@ def test_an_upload_longer_than_upload_deadline_is_abandoned(
     ]
     assert statuses(uploads, throttled.url) == ["failed"] * 2
     assert not simple_index_files(private_server) & chain_files(1, "overdue")
+
+
+def test_ctrl_c_mid_upload_exits_130(
+    tmp_path: Path, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """Ctrl-C at a terminal (SIGINT to the whole process group) while twine uploads: graphpub
+    stops, without a traceback, with the exit code shells give an interrupted command."""
+    root = steady_repo(tmp_path, throttled, "interrupted", SLOW_CONFIG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graphpub", "-C", str(root), "publish", "::"],
+        env=clean_env(
+            {"TWINE_USERNAME": private_server.username, "TWINE_PASSWORD": private_server.password}
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while throttled.bytes_forwarded["POST"] < THROTTLE // 2:
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert not simple_index_files(private_server) & chain_files(1, "interrupted")

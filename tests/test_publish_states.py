@@ -357,3 +357,21 @@ def test_the_output_tells_the_story_in_upload_order(tmp_path: Path, run: Runner)
         # No install hint: the run failed.
         "@local: 3 published, 0 skipped, 1 failed (1 conflict), 0 blocked (of 4 distributions)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("to", "hint"),
+    [("@lcoal", "did you mean --to @local?"), ("@staging", "name one they list")],
+)
+def test_to_a_repository_no_distribution_lists_is_a_usage_error(
+    tmp_path: Path, run: Runner, to: str, hint: str
+) -> None:
+    index = tmp_path / "index"
+    root = story_repo(tmp_path / "repo", index)
+    code, out, err = run(["publish", "--to", to, "::"], root=root)
+    assert (code, out) == (2, "")  # not "Nothing published." and 0
+    assert err.splitlines() == [
+        f"error: --to {to}: no selected distribution lists this repository (they list: @local)",
+        f"hint: {hint}",
+    ]
+    assert not index.exists()
