@@ -9,6 +9,7 @@ repositories are real pypiserver processes.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import time
@@ -485,3 +486,41 @@ def test_an_index_url_with_an_impossible_port_fails_its_reads() -> None:
         client.get(f"{url}p/", ACCEPT)
     assert "99999" in caught.value.reason
     assert not caught.value.transient
+
+
+# ---------------------------------------------------------------- downloads to compare
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-content-length"])
+def test_a_download_larger_than_max_index_bytes_is_not_read(declared: bool) -> None:
+    """A file of our name, fetched to compare contents, is read within the same bounds."""
+    with ScriptedServer() as server, reader(server) as client:
+        server.route("/files/", endless(HUGE, declared=declared))
+        into = io.BytesIO()
+        with pytest.raises(IndexReadError) as caught:
+            client.download(f"{server.url}files/p-1.0.tar.gz", into)
+    assert caught.value.reason == "the answer is larger than max_index_bytes (1,048,576 bytes)"
+    assert into.tell() <= LIMITS.max_bytes
+
+
+def test_a_download_elsewhere_gets_no_credentials(elsewhere: ScriptedServer) -> None:
+    """A file link (or a redirect) to another origin is followed, as PyPI serves its files
+    from another host, but the credentials stay with the index's origin."""
+    elsewhere.route("/files/", page(b"the file's bytes", "application/octet-stream"))
+    with ScriptedServer() as server, reader(server) as client:
+        server.route("/own/", page(b"own bytes", "application/octet-stream"))
+        server.route("/moved/", redirect(f"{elsewhere.url}files/p-1.0.tar.gz", 302))
+        own, moved, linked = io.BytesIO(), io.BytesIO(), io.BytesIO()
+        client.download(f"{server.url}own/p-1.0.tar.gz", own)
+        client.download(f"{server.url}moved/p-1.0.tar.gz", moved)
+        client.download(f"{elsewhere.url}files/p-1.0.tar.gz", linked)
+        assert (own.getvalue(), moved.getvalue(), linked.getvalue()) == (
+            b"own bytes",
+            b"the file's bytes",
+            b"the file's bytes",
+        )
+        assert [seen.headers.get("Authorization") for seen in server.seen] == [TOKEN, TOKEN]
+    assert [seen.headers.get("Authorization") for seen in elsewhere.requests_to("/files/")] == [
+        None,
+        None,
+    ]

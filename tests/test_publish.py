@@ -428,9 +428,9 @@ def test_password_from_the_keyring(tmp_path: Path, private_reads_server: IndexSe
         "    password: not found in TWINE_PASSWORD_KEYED, TWINE_PASSWORD, "
         f"`password` in [keyed] of {root / '.pypirc'} or the keyring",
         f"    keyring: asked (null Keyring) for {server.url}: had no password",
-        "    hint: @keyed refused these credentials: correct them in "
-        f"`username` in [keyed] of {root / '.pypirc'}, or unset them and pass --interactive "
-        "to type them",
+        "    hint: give the password: set TWINE_PASSWORD_KEYED or TWINE_PASSWORD, add "
+        f"`password` to [keyed] in {root / '.pypirc'}, store it in the keyring, or pass "
+        "--interactive to type it",
         "    blocked by it: p1:dist",
         "@keyed: 0 published, 0 skipped, 1 failed, 1 blocked (of 2 distributions)",
         "Nothing published.",

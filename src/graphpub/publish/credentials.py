@@ -61,8 +61,9 @@ class Credentials:
         return [self.username.describe(), self.password.describe(), f"keyring: {self.keyring}"]
 
     def hint(self, *, refused: bool) -> str:
-        """What to do: fix the credentials where they came from, or give the missing one."""
-        if refused:
+        """What to do: fix the credentials where they came from, or give the missing one (a
+        refusal of credentials one of which was not found is that one missing)."""
+        if refused and self.username.found_in and self.password.found_in:
             places = [p for p in (self.username.found_in, self.password.found_in) if p]
             where = " and ".join(dict.fromkeys(places)) or "where they come from"
             return (
