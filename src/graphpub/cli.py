@@ -437,9 +437,11 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
     extra = []
     if args.dry_run:
+        from graphpub.publish.order import natural_key
         from graphpub.publish.repositories import twine_environment
 
-        for name, repository in sorted(the_plan.repositories.items()):
+        for name in sorted(the_plan.repositories, key=natural_key):
+            repository = the_plan.repositories[name]
             if repository.is_directory:  # graphpub writes it: no credentials
                 continue
             _, found = twine_environment(repository, options.environ)
