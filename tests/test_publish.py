@@ -179,8 +179,11 @@ def test_dependency_not_going_to_a_repository_stops_the_run(
 
 
 def test_dry_run_names_the_credential_variables_and_uploads_nothing(
-    tmp_path: Path, run: Runner, credentials: None, private_server: IndexServer
+    tmp_path: Path, run: Runner, credentials: None, request: pytest.FixtureRequest
 ) -> None:
+    # An index of its own: the session's may hold the demo already.
+    private_server = start_pypiserver(tmp_path / "server", "accountname", "secretvalue")
+    request.addfinalizer(private_server.stop)
     index = tmp_path / "index"
     pypirc = (
         "[distutils]\nindex-servers = pypi private-repo\n"
