@@ -28,8 +28,10 @@ modes affects the next request of every connection, open ones included. Modes:
   server never sees a complete request; the client gets ECONNRESET (or EPIPE while still
   sending, then an end of stream where it expected the answer).
 - `throttle`: forward the request, its body at no more than `rate` bytes a second: a slow
-  network, steady but slow. Leaving the mode lets the requests being throttled finish at
-  full speed.
+  network, steady but slow. The body is also read from the client at that pace (a piece per
+  THROTTLE_STEP), so what the client sees acknowledged moves at that pace too, once the
+  proxy's receive buffer is full (`receive_buffer` makes it small). Leaving the mode lets
+  the requests being throttled finish at full speed.
 
 `count` limits a fault to the next `count` faulted requests (every fault ends its
 connection, so that is also a number of connections), after which the mode goes
@@ -80,8 +82,11 @@ class FaultProxy:
     Threads: one accepts connections, two per connection forward either way; all daemons.
     """
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], *, receive_buffer: int | None = None) -> None:
+        """`receive_buffer`: SO_RCVBUF of the client connections, in bytes (the kernel's
+        default, which grows to megabytes, when None)."""
         self.upstream = upstream
+        self.receive_buffer = receive_buffer
         self.requests_seen: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
         self.bytes_forwarded: Counter[str] = Counter()
@@ -204,6 +209,8 @@ class FaultProxy:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if self.receive_buffer is not None:  # before listen(): accepted sockets inherit it
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
             listener.bind((LOOPBACK, port))
             listener.listen(64)
             listener.settimeout(ACCEPT_POLL)
@@ -363,8 +370,10 @@ class _Connection:
             if chunked:
                 self._forward_raw(None)
                 return False
-            sink = self._send_upstream if fault is None else self._throttled(fault.rate)
-            return self._relay(length, sink)
+            if fault is None:
+                return self._relay(length, self._send_upstream)
+            piece = max(1, int(fault.rate * THROTTLE_STEP))
+            return self._relay(length, self._throttled(piece), most=piece)
         if fault.mode == "http_error":
             if not chunked:
                 self._relay(length, None)
@@ -411,21 +420,22 @@ class _Connection:
             if not self._receive():
                 return None
 
-    def _receive(self) -> bool:
-        """Append what the client sends next to `buffer`; False at the end of its stream."""
-        data = self.client.recv(CHUNK)
+    def _receive(self, most: int = CHUNK) -> bool:
+        """Append what the client sends next (`most` bytes at most) to `buffer`; False at the
+        end of its stream."""
+        data = self.client.recv(most)
         if not data:
             self.client_done = True
             return False
         self.buffer += data
         return True
 
-    def _relay(self, length: int | None, sink: _Sink | None) -> bool:
+    def _relay(self, length: int | None, sink: _Sink | None, most: int = CHUNK) -> bool:
         """Pass `length` bytes from the client (None: until it stops sending) to `sink`
-        (None: drop them); whether they all came."""
+        (None: drop them), reading `most` bytes at a time; whether they all came."""
         left = length
         while left is None or left > 0:
-            if not self.buffer and not self._receive():
+            if not self.buffer and not self._receive(most):
                 return left is None
             size = len(self.buffer) if left is None else min(left, len(self.buffer))
             chunk = bytes(self.buffer[:size])
@@ -436,10 +446,9 @@ class _Connection:
                 left -= size
         return True
 
-    def _throttled(self, rate: int) -> _Sink:
-        """A sink passing data upstream at no more than `rate` bytes a second, while the proxy
-        stays in `throttle` mode."""
-        piece = max(1, int(rate * THROTTLE_STEP))
+    def _throttled(self, piece: int) -> _Sink:
+        """A sink passing data upstream `piece` bytes per THROTTLE_STEP at most, while the
+        proxy stays in `throttle` mode."""
 
         def send(data: bytes) -> None:
             start = 0

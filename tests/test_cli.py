@@ -326,3 +326,102 @@ def test_package_without_inference(tmp_path: Path, run: Runner) -> None:
         "dist/app_dist-1.0.0-py2.py3-none-any.whl",
         "dist/app_dist-1.0.0.tar.gz",
     ]
+
+
+# ---------------------------------------------------------------- what the command line refuses
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["publish", "-n", "::"],  # a user guessing -n is a dry run: nothing may be uploaded
+        ["list", "-v", "::"],
+        ["list", "::", "-x"],
+        ["-x", "list", "::"],
+        ["list", "::", "--frobnicate"],
+        ["dependencies", "--transitive", "lib", "-q"],
+    ],
+)
+def test_an_unknown_option_is_a_usage_error_in_every_position(
+    repo: Path, run: Runner, args: list[str]
+) -> None:
+    code, out, err = run(args, root=repo)
+    assert (code, out) == (2, "")
+    unknown = next(a for a in args if a.startswith("-") and a not in ("--transitive",))
+    command = next(a for a in args if not a.startswith("-"))
+    assert f"graphpub {command}: error: unrecognized arguments: {unknown}\n" in err
+    assert err.startswith(f"usage: graphpub {command} ")
+
+
+def test_an_unknown_short_option_hints_at_the_exclude_it_may_have_meant(
+    repo: Path, run: Runner
+) -> None:
+    code, _, err = run(["list", "::", "-x"], root=repo)
+    assert code == 2
+    assert err.splitlines()[-2:] == [
+        "graphpub list: error: unrecognized arguments: -x",
+        "hint: graphpub has no option -x; to exclude the spec 'x', write --exclude x",
+    ]
+
+
+def test_a_misspelt_long_option_gets_a_did_you_mean(repo: Path, run: Runner) -> None:
+    code, _, err = run(["publish", "--dryrun", "release:rel"], root=repo)
+    assert code == 2
+    assert err.splitlines()[-2:] == [
+        "graphpub publish: error: unrecognized arguments: --dryrun",
+        "hint: did you mean --dry-run?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "excluded"),
+    [
+        # Pants' form, where it holds `:` or `/` and so cannot be an option.
+        (["list", "::", "-app::"], ["app", "app:bin"]),
+        (["list", "-app:", "::"], ["app", "app:bin"]),
+        (["list", "::", "-app/"], ["app"]),  # the target named like the directory
+        (["list", "::", "--exclude", "app::"], ["app", "app:bin"]),
+        (["list", "--exclude=app:bin", "::"], ["app:bin"]),
+        (["list", "::", "--", "-app"], ["app"]),  # after `--`, anything is a spec
+    ],
+)
+def test_excludes(repo: Path, run: Runner, args: list[str], excluded: list[str]) -> None:
+    code, out, err = run(args, root=repo)
+    assert (code, err) == (0, "")
+    every = ["app", "app:bin", "lib", "lib/table.json:data", "lib/util.py", "lib:data", "other"]
+    assert out.splitlines() == [t for t in [*every, "release:rel"] if t not in excluded]
+
+
+@pytest.mark.parametrize(
+    ("args", "warning"),
+    [
+        (["list", "lib:", "--exclude", "nothere::"], "the exclude -nothere:: matches no target"),
+        (
+            ["list", "lib:", "-app:bin"],
+            "the exclude -app:bin excludes nothing the specs select",
+        ),
+    ],
+)
+def test_an_exclude_that_matches_nothing_is_a_warning(
+    repo: Path, run: Runner, args: list[str], warning: str
+) -> None:
+    code, out, err = run(args, root=repo)
+    assert code == 0
+    assert out.splitlines() == ["lib", "lib/table.json:data", "lib/util.py", "lib:data"]
+    assert err == f"warning: {warning}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--define", "novalue"], "--define 'novalue': expected KEY=VALUE"),
+        (["--stamp", "novalue"], "--stamp 'novalue': expected KEY=VALUE"),
+        (["-j", "0"], "argument -j/--jobs: expected a positive whole number, got '0'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    repo: Path, run: Runner, args: list[str], message: str
+) -> None:
+    code, out, err = run([*args, "list", "::"], root=repo)
+    assert (code, out) == (2, "")
+    assert message in err

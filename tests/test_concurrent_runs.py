@@ -80,3 +80,42 @@ def test_two_runs_into_one_pypiserver(tmp_path: Path, private_server: IndexServe
             f"chain_p{index}-1.0-py3-none-any.whl",
             f"chain_p{index}-1.0.tar.gz",
         }
+
+
+def test_two_runs_of_different_sources_never_make_a_mixed_version(
+    tmp_path: Path, private_server: IndexServer
+) -> None:
+    """Two clones whose sources differ publish the same versions at once: one wins each
+    version whole, the other is refused (a conflict), and no version on the index holds files
+    of both (the distribution is the unit, checked again after a refusal)."""
+    server = private_server
+    env = clean_env({"TWINE_USERNAME": server.username, "TWINE_PASSWORD": server.password})
+    clones = []
+    for name in "ab":
+        root = chain_repo(
+            tmp_path / name, [server.url], count=2, name="rival", config="retry_backoff = 0.1\n"
+        )
+        (root / "p0" / "__init__.py").write_text(f"VALUE = {name!r}\n", encoding="utf-8")
+        clones.append(root)
+    runs = [start_publish(root, env) for root in clones]
+    results = []
+    for process in runs:
+        out, err = process.communicate(timeout=180)
+        results.append((process.returncode, out, err))
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 1], results
+    loser = next(out for code, out, _ in results if code == 1)
+    assert "✕ p0:dist conflict on " in loser, loser
+    winner = clones[[code for code, _, _ in results].index(0)]
+    for project in ("rival_p0", "rival_p1"):
+        held = sorted(server.packages_dir.glob(f"{project}-*"))
+        assert [p.name for p in held] == [
+            f"{project}-1.0-py3-none-any.whl",
+            f"{project}-1.0.tar.gz",
+        ]
+        for file in held:  # every file of the version is the winner's
+            ours = winner / "dist" / file.name
+            assert (
+                hashlib.sha256(file.read_bytes()).digest()
+                == hashlib.sha256(ours.read_bytes()).digest()
+            ), file.name

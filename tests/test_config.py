@@ -89,7 +89,7 @@ def test_root_option_after_the_command(tmp_path: Path, run: Runner) -> None:
 
 def test_root_option_must_be_a_directory(tmp_path: Path, run: Runner) -> None:
     code, out, err = run(["-C", str(tmp_path / "missing"), "list", "::"])
-    assert code == 1
+    assert code == 2  # a usage error
     assert out == ""
     assert "no such directory" in err
     assert "Traceback" not in err

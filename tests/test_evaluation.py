@@ -222,7 +222,7 @@ def test_select_with_defines_config(tmp_path: Path, run: Runner) -> None:
 def test_define_must_be_key_value(tmp_path: Path, run: Runner) -> None:
     root = make_repo(tmp_path, {"MODULE.bazel": "", "p/BUILD.bazel": SELECT_BUILD})
     code, out, err = run(["--define", "novalue", "list", "//p:lib"], root=root)
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")  # a usage error
     assert "expected KEY=VALUE" in err
 
 

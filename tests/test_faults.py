@@ -9,6 +9,11 @@ number of times.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,7 @@ from tests.faultproxy import FaultProxy
 from tests.monorepos import chain_files, chain_repo
 from tests.servers import (  # noqa: F401  (fixtures)
     IndexServer,
+    clean_env,
     private_server_fixture,
     pypi_server_fixture,
     simple_index_files,
@@ -64,7 +70,8 @@ def publish(run: Runner, root: Path) -> tuple[int, str, list[dict[str, Any]]]:
 
 
 def statuses(uploads: list[dict[str, Any]], repository: str) -> list[str]:
-    return sorted(u["status"] for u in uploads if u["repository"] == repository)
+    """The statuses of the files of the distributions `repository` got, sorted."""
+    return sorted(f["status"] for u in uploads if u["repository"] == repository for f in u["files"])
 
 
 def chain(tmp_path: Path, scene: Scene, name: str) -> Path:
@@ -98,9 +105,14 @@ def faulty_then_fixed(
 
 
 def failures(out: str, repository: str) -> set[str]:
-    """The reasons given for the files that failed for `repository`."""
-    prefix = f"failed for {repository}: failed: "
-    return {line.split(prefix, 1)[1] for line in out.splitlines() if prefix in line}
+    """The reasons given for the distributions that failed for `repository` (each root
+    cause once)."""
+    infix = f" failed for {repository}: "
+    return {
+        line.split(infix, 1)[1]
+        for line in out.splitlines()
+        if line.startswith("✕ ") and infix in line
+    }
 
 
 def test_a_repository_that_refuses_connections(tmp_path: Path, run: Runner, scene: Scene) -> None:
@@ -142,7 +154,8 @@ def test_a_repository_that_keeps_answering_503(tmp_path: Path, run: Runner, scen
     }
     # The repository is down: after the first file, the rest are not tried one by one.
     assert proxy.faults_injected["http_error"] == 3 * 5  # 3 graphpub attempts of 5 twine POSTs
-    assert statuses(uploads, proxy.url) == ["failed"] * FILES
+    # p0's files failed (the sdist was not even tried); p1, which needs p0, is blocked.
+    assert statuses(uploads, proxy.url) == ["blocked", "blocked", "failed", "failed"]
 
 
 def test_a_repository_that_stalls(tmp_path: Path, run: Runner, scene: Scene) -> None:
@@ -209,11 +222,125 @@ def test_bad_credentials(
     code, out, uploads = publish(run, root)
     assert code == 1
     assert statuses(uploads, "@good") == ["published"] * FILES
-    assert statuses(uploads, "@bad") == ["failed"] * FILES  # not retried, not tried one by one
+    # Not retried; p1 is blocked by p0.
+    assert statuses(uploads, "@bad") == ["blocked", "blocked", "failed", "failed"]
     (reason,) = failures(out, "@bad")
     assert reason == f"HTTPError: 403 Forbidden from {private_server.url}"
+    # Where the credentials came from, and what to do: once, under the root cause.
+    block = out.split(f"✕ p0:dist failed for @bad: {reason}\n", 1)[1].splitlines()[:6]
+    assert block == [
+        "    twine: Forbidden",
+        "    username: from TWINE_USERNAME_BAD",
+        "    password: from TWINE_PASSWORD_BAD",
+        "    keyring: not asked (the password comes from TWINE_PASSWORD_BAD)",
+        "    hint: @bad refused these credentials: correct them in TWINE_USERNAME_BAD and "
+        "TWINE_PASSWORD_BAD, or unset them and pass --interactive to type them",
+        "    blocked by it: p1:dist",
+    ]
+    assert "wrong-password" not in out
     monkeypatch.setenv("TWINE_PASSWORD_BAD", private_server.password)
     code, out, rerun = publish(run, root)
     assert code == 0, out
     assert statuses(rerun, "@good") == ["skipped"] * FILES
     assert statuses(rerun, "@bad") == ["published"] * FILES
+
+
+# A slow network, steady: each file takes several times upload_timeout to go out, while twine
+# prints nothing. Random bytes do not compress, so each file is about PAYLOAD bytes.
+PAYLOAD = 400_000
+THROTTLE = 100_000  # bytes a second
+# Not less: twine itself takes a second or so to start (with no output and no upload yet).
+UPLOAD_TIMEOUT = 2
+SLOW_CONFIG = f"upload_retries = 0\nupload_timeout = {UPLOAD_TIMEOUT}\nindex_timeout = 5\n"
+
+
+def steady_repo(tmp_path: Path, proxy: FaultProxy, name: str, config: str) -> Path:
+    """One distribution whose files are each about PAYLOAD bytes, going through `proxy`."""
+    root = chain_repo(tmp_path / "repo", [proxy.url], count=1, name=name, config=config)
+    (root / "p0" / "payload.bin").write_bytes(os.urandom(PAYLOAD))
+    build = root / "p0" / "BUILD"
+    build.write_text(
+        build.read_text(encoding="utf-8").replace(
+            'dependencies=[":p0"]', 'dependencies=[":p0", ":payload"]'
+        )
+        + 'resources(name="payload", sources=["payload.bin"])\n',
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture
+def throttled(private_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A proxy in front of the private server passing uploads at THROTTLE bytes a second."""
+    monkeypatch.setenv("TWINE_USERNAME", private_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", private_server.password)
+    # A small receive buffer: what the client sees acknowledged moves at the throttle's pace.
+    with FaultProxy(("127.0.0.1", private_server.port), receive_buffer=16_384) as proxy:
+        proxy.set_mode("throttle", rate=THROTTLE, only_methods=("POST",))
+        yield proxy
+
+
+def test_a_slow_but_moving_upload_is_not_abandoned(
+    tmp_path: Path, run: Runner, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """upload_timeout is measured in bytes moved, not in lines twine prints."""
+    root = steady_repo(tmp_path, throttled, "steady", SLOW_CONFIG)
+    started = time.monotonic()
+    code, out, uploads = publish(run, root)
+    elapsed = time.monotonic() - started
+    assert code == 0, out
+    assert statuses(uploads, throttled.url) == ["published"] * 2
+    assert simple_index_files(private_server) >= chain_files(1, "steady")
+    # What makes this a test: each upload lasted far longer than upload_timeout (the throttle
+    # guarantees it), in which twine printed nothing.
+    assert PAYLOAD / THROTTLE >= 2 * UPLOAD_TIMEOUT
+    assert elapsed > 2 * PAYLOAD / THROTTLE
+
+
+def test_an_upload_longer_than_upload_deadline_is_abandoned(
+    tmp_path: Path, run: Runner, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """The time one file may take in all is bounded (upload_deadline), however it moves."""
+    config = SLOW_CONFIG + "upload_deadline = 2.5\n"
+    root = steady_repo(tmp_path, throttled, "overdue", config)
+    code, out, uploads = publish(run, root)
+    assert code == 1
+    wheel = "overdue_p0-1.0-py3-none-any.whl"
+    assert out.splitlines()[:2] == [
+        f"✕ p0:dist failed for {throttled.url}: {wheel} still uploading after 2.5 s "
+        "(upload_deadline)",
+        "    hint: raise upload_deadline, or set `upload_deadline = inf` for no limit",
+    ]
+    assert statuses(uploads, throttled.url) == ["failed"] * 2
+    assert not simple_index_files(private_server) & chain_files(1, "overdue")
+
+
+def test_ctrl_c_mid_upload_exits_130(
+    tmp_path: Path, private_server: IndexServer, throttled: FaultProxy
+) -> None:
+    """Ctrl-C at a terminal (SIGINT to the whole process group) while twine uploads: graphpub
+    stops, without a traceback, with the exit code shells give an interrupted command."""
+    root = steady_repo(tmp_path, throttled, "interrupted", SLOW_CONFIG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graphpub", "-C", str(root), "publish", "::"],
+        env=clean_env(
+            {"TWINE_USERNAME": private_server.username, "TWINE_PASSWORD": private_server.password}
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while throttled.bytes_forwarded["POST"] < THROTTLE // 2:
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert not simple_index_files(private_server) & chain_files(1, "interrupted")

@@ -9,6 +9,7 @@ repositories are real pypiserver processes.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from graphpub.publish.index import existing_files
+from graphpub.publish.index import IndexFile, existing_files
 from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError, origin
 from tests.conftest import Runner
 from tests.httpservers import (
@@ -97,7 +98,15 @@ def publish(run: Runner, root: Path) -> tuple[int, str, dict[str, Any]]:
 
 
 def statuses(report: dict[str, Any], repository: str) -> list[str]:
-    return sorted(u["status"] for u in report["uploads"] if u["repository"] == repository)
+    """The statuses of the files of the distributions `repository` got, sorted."""
+    return sorted(
+        f["status"] for u in report["uploads"] if u["repository"] == repository for f in u["files"]
+    )
+
+
+def hashes(files: dict[str, IndexFile]) -> dict[str, str | None]:
+    """File name to sha256, of what existing_files found."""
+    return {name: file.sha256 for name, file in files.items()}
 
 
 # ---------------------------------------------------------------- credentials and redirects
@@ -160,7 +169,10 @@ def test_redirects_within_the_origin_are_followed_with_credentials() -> None:
         server.route("/other/foo/", page(b'<a href="foo-1.0.tar.gz#sha256=AB">x</a>'))
         found = client.get(f"{server.url}simple/Foo/", ACCEPT)
         assert found is not None and found.url == f"{server.url}other/foo/"
-        assert existing_files(client, f"{server.url}simple/", "Foo") == {"foo-1.0.tar.gz": "ab"}
+        found = existing_files(client, f"{server.url}simple/", "Foo")
+        assert hashes(found) == {"foo-1.0.tar.gz": "ab"}
+        # Its link, resolved against the page it was found on (after the redirects).
+        assert found["foo-1.0.tar.gz"].url == f"{server.url}other/foo/foo-1.0.tar.gz"
         assert [seen.path for seen in server.seen] == [
             *("/simple/Foo/", "/simple/foo/", "/other/foo/"),
             *("/simple/foo/", "/other/foo/"),  # existing_files asks for the normalised name
@@ -192,7 +204,7 @@ def test_tls_with_the_configured_ca_and_no_downgrade(tmp_path: Path) -> None:
         index = f"{server.url}simple/"
         # The CA twine is given (config ca_certs) is the one index reads trust.
         with IndexClient(index, (USER, PASSWORD), LIMITS, ca_certs=str(bundle)) as client:
-            assert existing_files(client, index, "a") == {"a-1.0.tar.gz": None}
+            assert hashes(existing_files(client, index, "a")) == {"a-1.0.tar.gz": None}
             # https to http, on the same host and port or another: another origin.
             assert client.get(f"{index}b/", ACCEPT) is None
             assert client.get(f"{index}c/", ACCEPT) is None
@@ -228,7 +240,8 @@ def test_the_reads_of_a_repository_share_one_connection() -> None:
     with ScriptedServer() as server, reader(server) as client:
         server.route("/simple/", page(b'<a href="x-1.0.tar.gz">x</a>'))
         for project in ("a", "b", "c"):
-            assert existing_files(client, f"{server.url}simple/", project) == {"x-1.0.tar.gz": None}
+            found = existing_files(client, f"{server.url}simple/", project)
+            assert hashes(found) == {"x-1.0.tar.gz": None}
         assert len({seen.port for seen in server.seen}) == 1
 
 
@@ -342,10 +355,14 @@ def test_well_formed_pages_are_read() -> None:
         server.route("/html/", page(html))
         server.route("/gzip/", gzipped(html, "text/html"))
         expected = {"p-1.0.tar.gz": "ab12", "p-1.0-py3-none-any.whl": None}
-        assert existing_files(client, f"{server.url}json/", "p") == expected
+        from_json = existing_files(client, f"{server.url}json/", "p")
+        assert hashes(from_json) == expected
+        assert from_json["p-1.0.tar.gz"].url == f"{server.url}json/p/x"
         linked = {"p+-1.0.tar.gz": "cd", "p-2.0.tar.gz": None}
-        assert existing_files(client, f"{server.url}html/", "p") == linked
-        assert existing_files(client, f"{server.url}gzip/", "p") == linked
+        from_html = existing_files(client, f"{server.url}html/", "p")
+        assert hashes(from_html) == linked
+        assert from_html["p+-1.0.tar.gz"].url == f"{server.url}packages/p%2B-1.0.tar.gz?x=1"
+        assert hashes(existing_files(client, f"{server.url}gzip/", "p")) == linked
 
 
 @pytest.mark.parametrize(
@@ -412,11 +429,14 @@ def test_hostile_repositories_fail_alone_and_in_time(
     assert code == 1
     assert statuses(report, private_index.url) == ["published"] * 4
     for name, url in repositories.items():
-        failures = [u for u in report["uploads"] if u["repository"] == url]
-        assert len(failures) == 4, name
-        assert {u["reason"] for u in failures} == {
-            f"cannot read the index: {HOSTILE_REASONS[name]}"
-        }, output
+        first, second = [u for u in report["uploads"] if u["repository"] == url]
+        assert (first["target"], first["status"]) == ("p0:dist", "failed"), name
+        assert first["reason"] == f"cannot read the index: {HOSTILE_REASONS[name]}", output
+        assert (second["target"], second["status"], second["cause"]) == (
+            "p1:dist",
+            "blocked",
+            "p0:dist",
+        )
     # Packaging and the good repository's uploads included: far less than the minutes the
     # trickles and the endless page would take.
     assert elapsed < 60, elapsed
@@ -466,3 +486,41 @@ def test_an_index_url_with_an_impossible_port_fails_its_reads() -> None:
         client.get(f"{url}p/", ACCEPT)
     assert "99999" in caught.value.reason
     assert not caught.value.transient
+
+
+# ---------------------------------------------------------------- downloads to compare
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-content-length"])
+def test_a_download_larger_than_max_index_bytes_is_not_read(declared: bool) -> None:
+    """A file of our name, fetched to compare contents, is read within the same bounds."""
+    with ScriptedServer() as server, reader(server) as client:
+        server.route("/files/", endless(HUGE, declared=declared))
+        into = io.BytesIO()
+        with pytest.raises(IndexReadError) as caught:
+            client.download(f"{server.url}files/p-1.0.tar.gz", into)
+    assert caught.value.reason == "the answer is larger than max_index_bytes (1,048,576 bytes)"
+    assert into.tell() <= LIMITS.max_bytes
+
+
+def test_a_download_elsewhere_gets_no_credentials(elsewhere: ScriptedServer) -> None:
+    """A file link (or a redirect) to another origin is followed, as PyPI serves its files
+    from another host, but the credentials stay with the index's origin."""
+    elsewhere.route("/files/", page(b"the file's bytes", "application/octet-stream"))
+    with ScriptedServer() as server, reader(server) as client:
+        server.route("/own/", page(b"own bytes", "application/octet-stream"))
+        server.route("/moved/", redirect(f"{elsewhere.url}files/p-1.0.tar.gz", 302))
+        own, moved, linked = io.BytesIO(), io.BytesIO(), io.BytesIO()
+        client.download(f"{server.url}own/p-1.0.tar.gz", own)
+        client.download(f"{server.url}moved/p-1.0.tar.gz", moved)
+        client.download(f"{elsewhere.url}files/p-1.0.tar.gz", linked)
+        assert (own.getvalue(), moved.getvalue(), linked.getvalue()) == (
+            b"own bytes",
+            b"the file's bytes",
+            b"the file's bytes",
+        )
+        assert [seen.headers.get("Authorization") for seen in server.seen] == [TOKEN, TOKEN]
+    assert [seen.headers.get("Authorization") for seen in elsewhere.requests_to("/files/")] == [
+        None,
+        None,
+    ]

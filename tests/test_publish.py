@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -84,12 +85,21 @@ def test_the_pants_docs_scenario(
         assert f"✓ {name} published to @private-repo" in out
     # The URL repository is the same server as @pypi here: what one uploaded, the other
     # finds there with the same content.
-    assert "failed" not in out
+    assert "✕" not in out
+    assert "@private-repo: 2 published, 0 skipped, 0 failed, 0 blocked (of 2 distributions)" in out
     for secret in SECRETS:
         assert secret not in out + err + report.read_text(encoding="utf-8")
     records = json.loads(report.read_text(encoding="utf-8"))
     assert records["exit_code"] == 0
     assert {r["status"] for r in records["uploads"]} <= {"published", "skipped"}
+    assert records["counts"]["@private-repo"] == {
+        "published": 2,
+        "skipped": 0,
+        "planned": 0,
+        "failed": 0,
+        "conflict": 0,
+        "blocked": 0,
+    }
 
     # The published distributions install from the index, first-party dependency included.
     bin_dir = install_into_fresh_venv(
@@ -160,31 +170,39 @@ def test_dependency_not_going_to_a_repository_stops_the_run(
     greeting.write_text(text.replace('"@private-repo",', ""), encoding="utf-8")
     code, out, err = run(["publish", "src/python:demo"], root=root)
     assert (code, out) == (1, "")
-    assert (
-        "src/python:demo requires src/python/greeting:dist, which does not go to @private-repo"
-        in err
-    )
+    assert err.startswith(
+        "src/python/BUILD:1:1: src/python:demo requires src/python/greeting:dist "
+        "(demo-greeting==1.0.0), which does not go to @private-repo and is not there: "
+        "installing it from @private-repo would fail\n"
+    ), err
     assert not index.exists()
 
 
 def test_dry_run_names_the_credential_variables_and_uploads_nothing(
-    tmp_path: Path, run: Runner, credentials: None
+    tmp_path: Path, run: Runner, credentials: None, request: pytest.FixtureRequest
 ) -> None:
+    # An index of its own: the session's may hold the demo already.
+    private_server = start_pypiserver(tmp_path / "server", "accountname", "secretvalue")
+    request.addfinalizer(private_server.stop)
     index = tmp_path / "index"
     pypirc = (
         "[distutils]\nindex-servers = pypi private-repo\n"
-        f"[pypi]\nrepository: file://{index}\n\n[private-repo]\nrepository: file://{index}\n"
+        f"[pypi]\nrepository: file://{index}\n\n"
+        f"[private-repo]\nrepository: {private_server.url}\n"
     )
     root = demo_repo(tmp_path, f"file://{index}", pypirc)
+    files = simple_index_files(private_server)
     code, out, _ = run(["publish", "--dry-run", "src/python:demo"], root=root)
     assert code == 0
     assert "demo-1.0.0.tar.gz would be published to @private-repo" in out
-    assert (
+    # By name, never by value; a directory index (graphpub writes it) has no credentials.
+    assert out.splitlines()[-1] == (
         "@private-repo: credentials from TWINE_USERNAME_PRIVATE_REPO, TWINE_PASSWORD_PRIVATE_REPO"
-        in out
     )
+    assert "@pypi: credentials" not in out
     assert "secretvalue" not in out
     assert not index.exists()
+    assert simple_index_files(private_server) == files
 
 
 def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
@@ -203,13 +221,15 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
     code, out, err = run(command, root=root)
     assert code == 0, out + err
     index = root / "dist" / "index"
+    # In upload order: the dependency first, then a count line and where to install from.
     assert out.splitlines() == [
         "src/python:demo skipped (@private-repo not chosen with --to)",
         "src/python:demo skipped (https://pypi.private2.example.com not chosen with --to)",
-        "✓ demo-1.0.0-py3-none-any.whl published to @pypi",
-        "✓ demo-1.0.0.tar.gz published to @pypi",
         "✓ demo_greeting-1.0.0-py3-none-any.whl published to @pypi",
         "✓ demo_greeting-1.0.0.tar.gz published to @pypi",
+        "✓ demo-1.0.0-py3-none-any.whl published to @pypi",
+        "✓ demo-1.0.0.tar.gz published to @pypi",
+        "@pypi: 2 published, 0 skipped, 0 failed, 0 blocked (of 2 distributions)",
         "Install from @pypi: pip install "
         f"'demo @ {(index / 'demo' / 'demo-1.0.0-py3-none-any.whl').as_uri()}' "
         "'demo-greeting @ "
@@ -220,7 +240,10 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
     assert not (root / "dist" / "private-index").exists()
     code, out, _ = run(command, root=root)
     assert code == 0
-    assert "Nothing published." in out
+    assert out.splitlines()[-2:] == [
+        "@pypi: 0 published, 2 skipped, 0 failed, 0 blocked (of 2 distributions)",
+        "Nothing published.",  # and no install hint: nothing was
+    ]
     assert "✓" not in out
 
 
@@ -260,9 +283,10 @@ def test_skip_twine_flag_packages_and_uploads_nothing(
     tmp_path: Path, run: Runner, credentials: None
 ) -> None:
     root, index = local_demo(tmp_path)
-    code, out, _ = run(["publish", "--skip-twine", "src/python:demo"], root=root)
+    code, out, err = run(["publish", "--skip-twine", "src/python:demo"], root=root)
     assert code == 0
     assert out.splitlines() == ["src/python:demo skipped (by --skip-twine)", "Nothing published."]
+    assert "packaging 0 distributions" in err
     assert not index.exists()
     assert not (root / "dist").exists()  # skipped targets are not even packaged
 
@@ -309,20 +333,41 @@ def test_conflict_blocks_the_dependents_and_fails_the_run(
         ["publish", "--to", "@pypi", "--output", str(report), "src/python:demo"], root=root
     )
     assert code == 1
-    assert (
-        "✕ demo_greeting-1.0.0.tar.gz failed for @pypi: conflict: "
-        "a different file of that name is there" in out
+    lines = out.splitlines()
+    assert lines[2] == (
+        "✕ src/python/greeting:dist conflict on @pypi: demo_greeting-1.0.0.tar.gz is already "
+        "there with other content: version 1.0.0 was published before from other sources"
     )
-    assert (
-        "✕ demo-1.0.0.tar.gz failed for @pypi: blocked: src/python/greeting:dist failed here" in out
-    )
-    assert not (index / "demo").exists()  # the dependent was not uploaded
+    ours = hashlib.sha256(next((root / "dist").glob("demo_greeting-*.tar.gz")).read_bytes())
+    assert lines[3:8] == [
+        "    demo_greeting-1.0.0.tar.gz:",
+        f"      ours:   sha256 {ours.hexdigest()}",
+        f"      theirs: sha256 {hashlib.sha256(b'not the same').hexdigest()}",
+        "      first difference: the file there is not a readable archive: not a gzip file",
+        "    hint: a published version never changes: bump the version of "
+        "src/python/greeting:dist (src/python/greeting/BUILD:23:9) and publish again",
+    ]
+    assert lines[8:] == [
+        "    blocked by it: src/python:demo",
+        "@pypi: 0 published, 0 skipped, 1 failed (1 conflict), 1 blocked (of 2 distributions)",
+        "Nothing published.",
+    ]
+    # The distribution is the unit: its wheel was not uploaded either, nor the dependent.
+    assert [p.name for p in (index / "demo-greeting").iterdir()] == ["demo_greeting-1.0.0.tar.gz"]
+    assert not (index / "demo").exists()
     assert (index / "demo-greeting" / "demo_greeting-1.0.0.tar.gz").read_bytes() == b"not the same"
     records = json.loads(report.read_text(encoding="utf-8"))
     assert records["exit_code"] == 1
-    statuses = {(r["names"][0], r["status"]) for r in records["uploads"] if r["names"]}
-    assert ("demo_greeting-1.0.0.tar.gz", "conflict") in statuses
-    assert ("demo-1.0.0.tar.gz", "blocked") in statuses
+    statuses = {r["target"]: r["status"] for r in records["uploads"] if r["repository"]}
+    assert statuses == {"src/python/greeting:dist": "conflict", "src/python:demo": "blocked"}
+    conflict = next(r for r in records["uploads"] if r["status"] == "conflict")
+    assert conflict["location"] == "src/python/greeting/BUILD:23:9"
+    assert [(f["name"], f["status"]) for f in conflict["files"]] == [
+        ("demo_greeting-1.0.0-py3-none-any.whl", "blocked"),
+        ("demo_greeting-1.0.0.tar.gz", "conflict"),
+    ]
+    blocked = next(r for r in records["uploads"] if r["status"] == "blocked")
+    assert blocked["cause"] == "src/python/greeting:dist"
 
 
 @pytest.fixture(scope="module")
@@ -385,9 +430,21 @@ def test_password_from_the_keyring(tmp_path: Path, private_reads_server: IndexSe
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     denied = graphpub_process(root, "publish", "::", env=env)
     assert denied.returncode == 1
-    assert (
-        "✕ chain_p0-1.0.tar.gz failed for @keyed: failed: cannot read the index:" in denied.stdout
-    )
+    assert denied.stdout.splitlines() == [
+        f"✕ p0:dist failed for @keyed: cannot read the index: 401 Unauthorized from "
+        f"{server.url}simple/chain-p0/",
+        f"    username: from `username` in [keyed] of {root / '.pypirc'}"
+        " (not set in TWINE_USERNAME_KEYED, TWINE_USERNAME)",
+        "    password: not found in TWINE_PASSWORD_KEYED, TWINE_PASSWORD, "
+        f"`password` in [keyed] of {root / '.pypirc'} or the keyring",
+        f"    keyring: asked (null Keyring) for {server.url}: had no password",
+        "    hint: give the password: set TWINE_PASSWORD_KEYED or TWINE_PASSWORD, add "
+        f"`password` to [keyed] in {root / '.pypirc'}, store it in the keyring, or pass "
+        "--interactive to type it",
+        "    blocked by it: p1:dist",
+        "@keyed: 0 published, 0 skipped, 1 failed, 1 blocked (of 2 distributions)",
+        "Nothing published.",
+    ]
     assert "Traceback" not in denied.stderr
 
 
@@ -403,11 +460,18 @@ def test_twine_stopping_before_any_upload_fails_every_file(
     assert code == 1
     # No credentials and no prompt (non-interactive): twine gives up before uploading anything,
     # so no file is reported published, and each names twine's reason.
+    url = pypi_server.url
     assert out.splitlines() == [
-        f"✕ {name} failed for {pypi_server.url}: failed: "
-        "NonInteractive: Credential not found for username."
-        for name in sorted(chain_files(2))
-    ] + ["Nothing published."]
+        f"✕ p0:dist failed for {url}: NonInteractive: Credential not found for username.",
+        "    username: not found in TWINE_USERNAME, the repository URL's username or the keyring",
+        "    password: not found in TWINE_PASSWORD, the repository URL's password or the keyring",
+        f"    keyring: asked (null Keyring) for {url}: had none",
+        "    hint: give the username: set TWINE_USERNAME, store it in the keyring, "
+        "or pass --interactive to type it",
+        "    blocked by it: p1:dist",
+        f"{url}: 0 published, 0 skipped, 1 failed, 1 blocked (of 2 distributions)",
+        "Nothing published.",
+    ]
     assert not simple_index_files(pypi_server) & chain_files(2)
 
 
@@ -429,7 +493,9 @@ def test_plain_http_off_this_machine_is_refused(tmp_path: Path, run: Runner) -> 
     code, out, err = run(["publish", "--allow-insecure-http", "::"], root=root)
     assert "plain http" not in err
     # Allowed, it goes on to the index, which does not resolve here.
-    assert "✕ chain_p0-1.0.tar.gz failed for http://pypi.internal.example/: failed: " in out
+    assert out.startswith(
+        "✕ p0:dist failed for http://pypi.internal.example/: cannot read the index: "
+    ), out
 
 
 # ---------------------------------------------------------------- dependency confusion

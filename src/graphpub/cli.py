@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import json
 import os
@@ -12,14 +13,14 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
-from graphpub.diagnostics import render_error, shortened
-from graphpub.errors import ConfigError, GraphpubError
+from graphpub.diagnostics import plural, render_error, shortened
+from graphpub.errors import GraphpubError, UsageError
 from graphpub.rules import default_rules
 from graphpub.rules.distribution import Distribution, distributions, is_distributable
 from graphpub.rules.help import rule_help, rules_overview
@@ -75,7 +76,7 @@ class _Redacting:
 
 def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
     parser = _parser()
-    args = parser.parse_args(_excludes_as_positionals(sys.argv[1:] if argv is None else argv))
+    args = _arguments(parser, sys.argv[1:] if argv is None else argv)
     # The options are shared with every subcommand's parser, so their defaults are set here.
     defaults = {
         "root": None,
@@ -146,7 +147,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         if args.debug:
             traceback.print_exc()
         print(_diagnostic(args, render_error(error, root)), file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -177,14 +178,28 @@ def _check_changed_options(parser: argparse.ArgumentParser, args: argparse.Names
         parser.error("--changed-dependents needs --changed-since REF")
 
 
-# graphpub's own short options; any other `-X...` is a spec to exclude (`-src/python::`).
-_SHORT_OPTIONS = ("-C", "-j", "-h")
-# -v, -vv, -q, -qq: a spec such as `-vendor::` is still an exclude.
-_COUNTED_FLAGS = re.compile(r"-(v+|q+)")
+# ---------------------------------------------------------------- the command line
+#
+# Everything about reading the command line is here: what is an option, what an exclude, and
+# what an unknown option is told. An unknown option is a usage error (exit 2) wherever it is,
+# as in Pants, Bazel, twine and uv: never taken for a spec.
+
+
+def _arguments(parser: _Parser, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed; a usage error (exit 2, with the command's usage) for anything unknown."""
+    args, unknown = parser.parse_known_args(_excludes_as_positionals(argv))
+    if unknown:
+        command = parser.commands.get(getattr(args, "command", None) or "", parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if hasattr(args, "specs"):  # `--exclude SPEC` is `-SPEC`
+        args.specs = [*args.specs, *(f"-{spec}" for spec in args.exclude or ())]
+    return args
 
 
 def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
-    """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`."""
+    """Pants' `-SPEC` excludes look like options to argparse: move them behind a `--`. Only
+    what cannot be an option is one: a token holding `:` or `/` (`-src/python::`, `-dir:tgt`,
+    `-//pkg/...`); any other `-x` is left to argparse, which refuses an unknown option."""
     arguments: list[str] = []
     excludes: list[str] = []
     for index, token in enumerate(argv):
@@ -194,14 +209,51 @@ def _excludes_as_positionals(argv: Sequence[str]) -> list[str]:
         is_exclude = (
             token.startswith("-")
             and not token.startswith("--")
-            and len(token) > 1
-            and not token.startswith(_SHORT_OPTIONS)
-            and not _COUNTED_FLAGS.fullmatch(token)
+            and any(mark in token for mark in ":/")
+            and not _is_option_with_value(token)
         )
         (excludes if is_exclude else arguments).append(token)
     if not excludes:
         return arguments
     return [*arguments, *([] if "--" in arguments else ["--"]), *excludes]
+
+
+# graphpub's short options taking a value, which may be written attached: `-C/path/to/root`.
+_SHORT_WITH_VALUE = ("-C", "-j")
+
+
+def _is_option_with_value(token: str) -> bool:
+    return token.startswith(_SHORT_WITH_VALUE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that knows its commands' parsers, and says what an unknown option may have
+    meant: another option of the command, or (`-x`) Pants' exclude."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{self._hint(message)}\n")
+
+    def _hint(self, message: str) -> str:
+        unknown = re.search(r"unrecognized arguments: (-\S+)", message)
+        if not unknown:
+            return ""
+        option = unknown.group(1).partition("=")[0]
+        known = [o for action in self._actions for o in action.option_strings]
+        close = difflib.get_close_matches(option, known, n=1, cutoff=0.75)
+        if close and option.startswith("--"):
+            return f"\nhint: did you mean {close[0]}?"
+        if not option.startswith("--"):
+            spec = option[1:]
+            return (
+                f"\nhint: graphpub has no option {option}; to exclude the spec {spec!r}, "
+                f"write --exclude {spec}"
+            )
+        return ""
 
 
 def _positive_int(text: str) -> int:
@@ -240,18 +292,18 @@ def _info(args: argparse.Namespace, message: str) -> None:
 def _config(args: argparse.Namespace) -> Config:
     root = Path(args.root).resolve() if args.root else find_root(Path.cwd())
     if args.root and not root.is_dir():
-        raise ConfigError(f"--root {args.root}: no such directory")
+        raise UsageError(f"--root {args.root}: no such directory")
     defines: dict[str, str] = {}
     for item in args.define or ():
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise ConfigError(f"--define {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--define {item!r}: expected KEY=VALUE")
         defines[key] = value
     stamp: dict[str, str] = {}
     for item in args.stamp or ():
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise ConfigError(f"--stamp {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--stamp {item!r}: expected KEY=VALUE")
         stamp[key] = value
     return load_config(root).with_overrides(
         defines=defines, conditions=tuple(args.condition or ()), stamp=stamp
@@ -442,7 +494,7 @@ def _built(
     cache = work_directory(config.root, "cache")
     if quiet or not sys.stderr.isatty():
         if not quiet:
-            sys.stderr.write(f"packaging {len(staged)} distributions\n")
+            sys.stderr.write(f"packaging {plural(len(staged), 'distribution')}\n")
         return build_all(staged, cache, graph.jobs)
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("packaging", total=len(staged))
@@ -464,16 +516,14 @@ def _upload_progress(
     if not sys.stderr.isatty():
 
         def plain(outcome: Outcome) -> None:
-            what = outcome.file or outcome.target
-            sys.stderr.write(f"{outcome.repository or what}: {what} {outcome.status}\n")
+            for file in outcome.files:
+                sys.stderr.write(f"{outcome.repository}: {file.name} {file.status}\n")
 
         yield plain
         return
     with Progress(console=Console(stderr=True), transient=True) as progress:
         tasks = {
-            name: progress.add_task(
-                f"uploading to {name}", total=sum(len(artifacts[a]) for a in addresses)
-            )
+            name: progress.add_task(f"uploading to {name}", total=len(addresses))
             for name, addresses in plan.uploads.items()
         }
         yield lambda o: progress.advance(tasks[o.repository]) if o.repository in tasks else None
@@ -514,6 +564,7 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
 
 
 def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> int:
+    from graphpub.publish import report
     from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.install_hint import install_hint
     from graphpub.publish.ownership import contents
@@ -549,56 +600,33 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     check_distributions(graph, views, artifacts, args.secrets)
     with _upload_progress(the_plan, artifacts, quiet=args.quiet > 0) as on_outcome:
         outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
-    lines = []
-    for outcome in outcomes:
-        if outcome.status == "published":
-            lines.append(f"✓ {outcome.file} published to {outcome.repository}")
-        elif outcome.status == "planned":
-            lines.append(f"{outcome.file} would be published to {outcome.repository}")
-        elif outcome.status == "skipped" and not outcome.file:
-            lines.append(f"{outcome.target} skipped ({outcome.reason})")
-        elif outcome.status == "skipped":
-            lines.append(f"{outcome.file} skipped (already on {outcome.repository})")
-        else:
-            what = outcome.file or outcome.target
-            lines.append(
-                f"✕ {what} failed for {outcome.repository}: {outcome.status}: {outcome.reason}"
-            )
+    extra = []
     if args.dry_run:
+        from graphpub.publish.order import natural_key
         from graphpub.publish.repositories import twine_environment
 
-        for name, repository in sorted(the_plan.repositories.items()):
+        for name in sorted(the_plan.repositories, key=natural_key):
+            repository = the_plan.repositories[name]
+            if repository.is_directory:  # graphpub writes it: no credentials
+                continue
             _, found = twine_environment(repository, options.environ)
-            lines.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
-    lines.extend(f"missing: {m}" for m in the_plan.missing)
-    out.write("".join(line + "\n" for line in sorted(lines)))
-    if not any(o.status == "published" for o in outcomes) and not args.dry_run:
-        out.write("Nothing published.\n")
-    for name, repository in sorted(the_plan.repositories.items()):
+            extra.append(f"{name}: credentials from {', '.join(found) or 'no TWINE_* variable'}")
+    install_from = {}
+    for name, repository in the_plan.repositories.items():
         chosen = [a for a in selected if a in the_plan.uploads.get(name, ())]
         if repository.is_directory and chosen and not args.dry_run:
             hint = install_hint(repository, chosen, held)
             if hint is not None:
-                out.write(f"Install from {name}: {hint}\n")
-    failed = any(o.failed for o in outcomes)
+                install_from[name] = hint
+    story = report.Story(args.dry_run, extra, the_plan.missing, install_from)
+    out.write("".join(line + "\n" for line in report.text(outcomes, story)))
     if args.output or args.format == "json":
-        records = [
-            {
-                "target": o.target,
-                "names": [o.file] if o.file else [],
-                "repository": o.repository,
-                "status": o.status,
-                "reason": o.reason,
-                "exit_code": o.exit_code,
-            }
-            for o in outcomes
-        ]
-        report = json.dumps({"exit_code": int(failed), "uploads": records}, indent=2)
+        document = args.secrets.redact(json.dumps(report.json_report(outcomes), indent=2))
         if args.output:
-            Path(args.output).write_text(args.secrets.redact(report) + "\n", encoding="utf-8")
+            Path(args.output).write_text(document + "\n", encoding="utf-8")
         if args.format == "json":
-            report_out.write(report + "\n")
-    return 1 if failed else 0
+            report_out.write(document + "\n")
+    return report.exit_code(outcomes)
 
 
 def _help(args: argparse.Namespace, out: TextIO) -> None:
@@ -692,8 +720,8 @@ def _format_option(sub: argparse.ArgumentParser, choices: tuple[str, ...], more:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _parser() -> _Parser:
+    common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "-C",
         "--root",
@@ -779,24 +807,36 @@ def _parser() -> argparse.ArgumentParser:
         help="a config_setting label taken as true in select() (repeatable)",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="graphpub",
+        allow_abbrev=False,
         description="Publish Python distributions out of any monorepo, driven by its BUILD files.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"graphpub {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", parser_class=_Parser
+    )
 
     def command(
         name: str, help_text: str, run: Callable[..., int | None], *, changed: bool = False
     ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
+        )
+        parser.commands[name] = sub
         sub.add_argument(
             "specs",
             nargs="*" if changed else "+",
             metavar="SPEC",
-            help="e.g. src/python:demo, dir::, //pkg/..."
+            help="e.g. src/python:demo, dir::, //pkg/...; -dir:: or -dir:tgt excludes"
             + (" (none with --changed-since)" if changed else ""),
+        )
+        sub.add_argument(
+            "--exclude",
+            action="append",
+            metavar="SPEC",
+            help="leave out what SPEC matches (repeatable), like Pants' -SPEC",
         )
         if changed:
             sub.add_argument(
@@ -892,7 +932,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", metavar="REPORT.json", help="write a JSON report of every upload")
     _format_option(sub, ("text", "json"), "json: the report --output writes, on stdout")
     help_parser = commands.add_parser(
-        "help", help="document a rule and its fields", description="document rules"
+        "help",
+        help="document a rule and its fields",
+        description="document rules",
+        allow_abbrev=False,
     )
     help_parser.add_argument("rule", nargs="?", help="a rule, e.g. python_distribution")
     help_parser.add_argument("--rules", action="store_true", help="list every rule")
@@ -906,4 +949,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     completion.add_argument("shell", choices=("bash", "zsh", "fish"))
     completion.set_defaults(run=_completion)
+    parser.commands["completion"] = completion
+    parser.commands["help"] = help_parser
     return parser

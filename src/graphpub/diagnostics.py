@@ -29,6 +29,11 @@ def with_column(root: Path, location: SourceLocation) -> tuple[SourceLocation, s
     return location, text
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 distribution`, `2 distributions`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 # Characters of a message or hint shown: a value quoted in a message is shown, not written out.
 MAX_MESSAGE = 4000
 

@@ -114,6 +114,10 @@ def describe_character(character: str) -> str:
     return f"U+{ord(character):04X} ({name})"
 
 
+class UsageError(GraphpubError):
+    """A command line that asks for something that cannot be: exit code 2, as argparse's."""
+
+
 class ConfigError(GraphpubError):
     """Invalid graphpub / pants configuration."""
 

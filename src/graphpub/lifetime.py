@@ -68,9 +68,12 @@ def watch_pipe() -> Iterator[int]:
         os.close(write_fd)
 
 
-def guarded_command(module: str, arguments: Sequence[str], watch_fd: int) -> list[str]:
+def guarded_command(
+    module: str, arguments: Sequence[str], watch_fd: int, meter_fd: int | None = None
+) -> list[str]:
     """The command line running `python -m module arguments...` so that it dies with this
-    process."""
+    process; with `meter_fd`, reporting the bytes its HTTP connections move to that pipe
+    (`graphpub.upload_meter`)."""
     return [
         sys.executable,
         "-m",
@@ -79,6 +82,7 @@ def guarded_command(module: str, arguments: Sequence[str], watch_fd: int) -> lis
         str(os.getpid()),
         "--watch-fd",
         str(watch_fd),
+        *(["--meter-fd", str(meter_fd)] if meter_fd is not None else []),
         "--",
         module,
         *arguments,
@@ -98,13 +102,17 @@ def reset_when_killed() -> None:
 
 
 def _main(argv: Sequence[str]) -> None:
-    """`--parent PID --watch-fd FD -- MODULE ARGS...`: die with PID, then run MODULE as
-    `python -m MODULE ARGS...` would, its uploads reset if it dies."""
+    """`--parent PID --watch-fd FD [--meter-fd FD] -- MODULE ARGS...`: die with PID, then run
+    MODULE as `python -m MODULE ARGS...` would, its uploads reset if it dies (and metered)."""
     separator = list(argv).index("--")
     options = dict(zip(argv[:separator:2], argv[1:separator:2], strict=True))
     module, *arguments = argv[separator + 1 :]
     die_with_parent(int(options["--parent"]), int(options["--watch-fd"]))
     reset_when_killed()
+    if "--meter-fd" in options:
+        from graphpub.upload_meter import install
+
+        install(int(options["--meter-fd"]))
     sys.argv = [module, *arguments]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

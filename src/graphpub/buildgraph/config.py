@@ -135,6 +135,7 @@ class Config:
     skip: tuple[str, ...] = ()
     index_urls: Mapping[str, str] = field(default_factory=dict)
     upload_timeout: float = 600.0
+    upload_deadline: float = 3600.0
     index_timeout: float = 60.0
     max_index_bytes: int = 64 * 1024 * 1024
     upload_retries: int = 3
@@ -262,8 +263,10 @@ _KEYS: dict[str, str] = {
     "skip": "specs of distributions `graphpub publish` skips",
     "index_urls": "repository ('@name' or URL) = URL of its simple index, where graphpub "
     "cannot derive it",
-    "upload_timeout": "seconds graphpub waits on a repository that makes no progress with "
-    "one file's upload (twine's has no timeout)",
+    "upload_timeout": "seconds graphpub waits on an upload that moves no bytes (and on the "
+    "answer after the last one) before it abandons it (twine's has no timeout)",
+    "upload_deadline": "seconds one file's upload may take in all, however steadily it moves; "
+    "inf for no limit",
     "index_timeout": "seconds one read of a repository's index may take in all, however "
     "slowly the server answers",
     "max_index_bytes": "the largest index page graphpub reads, in bytes",
@@ -420,6 +423,7 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         skip=_string_list(table, "skip", source) or (),
         index_urls=_string_table(table, "index_urls", source),
         upload_timeout=_positive_number(table, "upload_timeout", 600.0, source),
+        upload_deadline=_positive_number(table, "upload_deadline", 3600.0, source),
         index_timeout=_positive_number(table, "index_timeout", 60.0, source),
         max_index_bytes=_whole_number(table, "max_index_bytes", 64 << 20, source, minimum=1),
         upload_retries=_whole_number(table, "upload_retries", 3, source, minimum=0),

@@ -166,10 +166,26 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
             raise _no_match(spec, graph)
         selected |= matched
     for spec in specs.excludes:
-        selected -= _match(spec, graph)
+        excluded = _match(spec, graph)
+        if not excluded & selected and not _holds_a_failed_package(spec, graph):
+            # Pants accepts it silently; a typo would then exclude nothing, unnoticed. (A
+            # package that fails has no targets to match: excluding it is the point.)
+            what = "matches no target" if not excluded else "excludes nothing the specs select"
+            graph.warn(f"the exclude -{spec.text} {what}", key=f"exclude {spec.text}")
+        selected -= excluded
     ordered = sorted(selected, key=attrgetter("key"))
     graph.check_complete(ordered)
     return ordered
+
+
+def _holds_a_failed_package(spec: Spec, graph: BuildGraph) -> bool:
+    if isinstance(spec, RecursiveSpec):
+        return any(p in graph.failures for p in graph.tree.packages_under(spec.directory))
+    if isinstance(spec, DirectorySpec):
+        return spec.directory in graph.failures
+    if isinstance(spec, AddressSpec):
+        return spec.address.directory in graph.failures
+    return False
 
 
 def _directories_to_load(specs: Specs, graph: BuildGraph) -> tuple[list[str], list[str]]:
@@ -208,6 +224,8 @@ def _directories_to_load(specs: Specs, graph: BuildGraph) -> tuple[list[str], li
         if isinstance(spec, FileSpec):
             for path in _files(spec, graph):
                 above.extend(ancestors(posixpath.dirname(path)))
+        elif isinstance(spec, AddressSpec):  # to tell a typo from a target not selected
+            above.append(spec.address.directory)
     return needed, above
 
 

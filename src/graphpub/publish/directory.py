@@ -24,10 +24,13 @@ import secrets
 import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from graphpub.errors import GraphpubError
-from graphpub.publish.index import belongs_to
+from graphpub.publish.content import compare
+from graphpub.publish.filenames import belongs_to
 from graphpub.rules.requirements import normalize_project
 
 MARKER = ".graphpub-index"
@@ -80,11 +83,23 @@ def directory_files(directory: Path, project: str) -> dict[str, str]:
         os.close(root)
 
 
+@dataclass(frozen=True)
+class Placed:
+    """What became of one file: `published`, `skipped` (there already: the same bytes, or
+    the `same content`), `conflict` (another distribution of that name is there), or
+    `withheld` (not copied, since another file of its distribution conflicts)."""
+
+    status: str
+    existing_sha256: str | None = None
+    difference: str | None = None
+
+
 def publish_to_directory(
     directory: Path, project: str, files: Mapping[Path, str]
-) -> dict[Path, str]:
-    """Copy `files` (path to sha256) of `project` into the directory index `directory`; the
-    status of each: `published`, `skipped` (there with the same content) or `conflict`."""
+) -> dict[Path, Placed]:
+    """Copy `files` (path to sha256), the files of one distribution of `project`, into the
+    directory index `directory`, all or none: under the index's lock every file is checked
+    first, and if any conflicts none is copied."""
     for path in files:
         if not belongs_to(path.name, project):
             raise DirectoryIndexError(f"{path.name} is not a file of the project {project}")
@@ -146,8 +161,10 @@ def _locked(root: int, directory: Path) -> Iterator[None]:
         os.close(descriptor)  # and the lock with it
 
 
-def _copy(root: int, directory: Path, project: str, files: Mapping[Path, str]) -> dict[Path, str]:
-    statuses: dict[Path, str] = {}
+def _copy(
+    root: int, directory: Path, project: str, files: Mapping[Path, str]
+) -> dict[Path, Placed]:
+    placed: dict[Path, Placed] = {}
     with contextlib.suppress(FileExistsError):  # a symlink too: _subdirectory refuses it
         os.mkdir(project, dir_fd=root)
     with _subdirectory(root, directory, project) as folder:
@@ -155,14 +172,45 @@ def _copy(root: int, directory: Path, project: str, files: Mapping[Path, str]) -
         for path, digest in files.items():
             there = _kind(folder, path.name)
             if there is None:
-                _write_atomically(folder, path.name, path.read_bytes())
-                statuses[path] = "published"
-            elif there == "file":
-                same = _sha256(folder, path.name) == digest
-                statuses[path] = "skipped" if same else "conflict"
-            else:
+                continue
+            if there != "file":
                 raise _not_followed(directory / project / path.name, there)
-    return statuses
+            placed[path] = _compared(folder, path, digest)
+        if any(p.status == "conflict" for p in placed.values()):
+            return {path: placed.get(path, Placed("withheld")) for path in files}
+        for path in files:
+            if path not in placed:
+                _write_atomically(folder, path.name, path.read_bytes())
+                placed[path] = Placed("published")
+    return {path: placed[path] for path in files}
+
+
+def _compared(folder: int, path: Path, digest: str) -> Placed:
+    """`path` (with sha256 `digest`) against the file of its name in `folder`."""
+    existing = _sha256(folder, path.name)
+    if existing == digest:
+        return Placed("skipped")
+    descriptor = _open_regular(folder, path.name, os.O_RDONLY)
+    with os.fdopen(descriptor, "rb") as theirs:
+        comparison = compare(path, theirs, path.name)
+    status = "same content" if comparison.same else "conflict"
+    return Placed(status, existing, comparison.difference)
+
+
+@contextmanager
+def existing_file(directory: Path, project: str, name: str) -> Iterator[IO[bytes]]:
+    """The file `name` of `project` in the directory index, opened for reading (a regular
+    file only, never through a symlink)."""
+    root = os.open(directory, _DIRECTORY)
+    try:
+        with _subdirectory(root, directory, normalize_project(project)) as folder:
+            if folder is None:
+                raise FileNotFoundError(f"{directory / project} is gone")
+            descriptor = _open_regular(folder, name, os.O_RDONLY)
+    finally:
+        os.close(root)
+    with os.fdopen(descriptor, "rb") as file:
+        yield file
 
 
 def _write_pages(root: int, directory: Path) -> None:

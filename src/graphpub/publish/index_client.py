@@ -22,7 +22,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -39,10 +39,12 @@ class IndexReadError(Exception):
     """An index that could not be read, in words for the user; `transient` when trying again
     later may succeed (the network, a 5xx, the deadline)."""
 
-    def __init__(self, reason: str, *, transient: bool) -> None:
+    def __init__(self, reason: str, *, transient: bool, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        self.status = status
+        """The HTTP status the server answered with, if that was the failure."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,68 @@ class IndexClient:
                 raise self._too_slow()
         return page
 
+    def download(self, url: str, into: IO[bytes]) -> None:
+        """Write the file at `url` (a link of the index's pages) into `into`, within the same
+        limits as a page. Redirects are followed to any origin (a file may be served from
+        another host, as PyPI's are), the credentials sent only to the index's own, and never
+        from https to http. IndexReadError when it cannot be read whole."""
+        url = _without_userinfo(url)
+        with Deadline(self.limits.timeout) as deadline:
+            try:
+                self._fetch(url, into, deadline)
+            except IndexReadError:
+                if deadline.expired:
+                    raise self._too_slow() from None
+                raise
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                http.client.HTTPException,
+                OSError,
+            ) as e:
+                if deadline.expired:
+                    raise self._too_slow() from None
+                raise _read_error(e) from None
+            if not deadline.finish():
+                raise self._too_slow()
+
+    def _fetch(self, url: str, into: IO[bytes], deadline: Deadline) -> None:
+        for _hop in range(MAX_REDIRECTS + 1):
+            remaining = deadline.remaining()
+            with self._session.get(
+                url,
+                allow_redirects=False,
+                stream=True,
+                timeout=(remaining, remaining),
+                verify=self._ca_certs,
+            ) as response:
+                location = self._session.get_redirect_target(response)
+                if location is None:
+                    if response.status_code != 200:
+                        status = response.status_code
+                        raise IndexReadError(
+                            f"{_status(status)} from {url}", transient=status >= 500, status=status
+                        )
+                    self._copy_body(response, into)
+                    return
+            target = _without_userinfo(urljoin(url, location)).partition("#")[0]
+            if urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https":
+                raise IndexReadError(f"{url} redirects to {target}, not https", transient=False)
+            url = target
+        raise IndexReadError(f"more than {MAX_REDIRECTS} redirects from {url}", transient=False)
+
+    def _copy_body(self, response: requests.Response, into: IO[bytes]) -> None:
+        limit = self.limits.max_bytes
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large()
+        written = 0
+        for chunk in response.iter_content(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise self._too_large()
+            into.write(chunk)
+
     def _too_slow(self) -> IndexReadError:
         return IndexReadError(
             f"no complete answer within {self.limits.timeout:g} s (index_timeout)", transient=True
@@ -202,11 +266,9 @@ class IndexClient:
         if status in (404, 410):
             return None
         if not 200 <= status < 300:
-            try:  # the standard phrase: the server's own could say anything
-                answer = f"{status} {HTTPStatus(status).phrase}"
-            except ValueError:
-                answer = f"HTTP status {status}"
-            raise IndexReadError(f"{answer} from {url}", transient=status >= 500)
+            raise IndexReadError(
+                f"{_status(status)} from {url}", transient=status >= 500, status=status
+            )
         return Page(url, response.headers.get("Content-Type", ""), self._body(response))
 
     def _body(self, response: requests.Response) -> bytes:
@@ -226,6 +288,14 @@ class IndexClient:
             f"the answer is larger than max_index_bytes ({self.limits.max_bytes:,} bytes)",
             transient=False,
         )
+
+
+def _status(status: int) -> str:
+    """`403 Forbidden`: the standard phrase, since the server's own could say anything."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP status {status}"
 
 
 def _without_userinfo(url: str) -> str:

@@ -1,51 +1,57 @@
 """Publishing: every selected distribution to each of its repositories, dependencies first.
 
-Repositories go concurrently; in each, a dependency is uploaded before its dependents, files
-already there (same sha256) are skipped, and when one fails its dependents are `blocked` while
-the rest go on. Secrets never reach the output: twine's own included.
+The distribution is the unit. In each repository (repositories go concurrently) graphpub
+takes the distributions in dependency order and, for each, checks all its files against the
+index first (`publish.existing`): if any file of that name is there with other content, none
+of its files is uploaded and the distribution is a `conflict`; if all are there, it is
+`skipped`; otherwise the missing files go, with one twine process (wheels first, always in the
+same order, so that of two runs racing with different files the second is refused at its first
+file). A refusal as existing is checked again under the same rule. When a distribution fails,
+the ones that need it are `blocked` there, the others go on; a repository that cannot be
+used at all (down, or refusing the credentials) fails what is left with that one reason.
+Secrets never reach the output: twine's own included.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import math
 import os
 import queue
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
-
-import networkx as nx
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from typing import IO, TypeVar
 
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.graph import BuildGraph
-from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.errors import GraphpubError, SourceLocation, UsageError
 from graphpub.lifetime import guarded_command, watch_pipe
+from graphpub.publish.content import compare
+from graphpub.publish.credentials import Credentials, look_up
 from graphpub.publish.directory import (
     DirectoryIndexError,
     check_index_directory,
     directory_files,
+    existing_file,
     publish_to_directory,
 )
-from graphpub.publish.index import existing_files, sha256_of, state_on_index
+from graphpub.publish.filenames import parse_filename, pin, satisfies
+from graphpub.publish.index import IndexFile, existing_files, sha256_of
 from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError
+from graphpub.publish.order import dependency_order, natural_key, upload_order
 from graphpub.publish.ownership import Contents
 from graphpub.publish.repositories import (
     Repository,
-    index_credentials,
     pypirc_candidates,
     read_pypirc,
     resolve,
@@ -58,25 +64,62 @@ from graphpub.publish.repositories import (
 from graphpub.rules.distribution import Distribution
 from graphpub.secrets import Secrets
 
+_T = TypeVar("_T")
+
 
 class PublishError(GraphpubError):
     """A publish that cannot start: found before anything is uploaded."""
 
 
+# The statuses of a distribution in a repository (and of each of its files).
+PUBLISHED, SKIPPED, PLANNED = "published", "skipped", "planned"
+FAILED, CONFLICT, BLOCKED = "failed", "conflict", "blocked"
+FAILURES = (FAILED, CONFLICT, BLOCKED)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file of a distribution."""
+
+    name: str
+    status: str
+    sha256: str | None = None
+    existing_sha256: str | None = None
+    """The sha256 of the file of that name the repository holds, when it differs."""
+    note: str | None = None
+    """`same content` for a file there with other bytes but the same content; for a conflict,
+    the first difference."""
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one file for one repository (or to a skipped distribution)."""
+    """What happened to one distribution in one repository; with no repository, to a
+    distribution not published anywhere (`skipped` by its target or the command line)."""
 
     target: str
-    file: str
     repository: str
-    status: str  # published, skipped, failed, conflict, blocked
+    status: str  # published, skipped, planned, failed, conflict, blocked
+    files: tuple[FileOutcome, ...] = ()
     reason: str | None = None
+    details: tuple[str, ...] = ()
+    """More lines on a failure: twine's own errors, where the credentials were looked up,
+    the two sha256 of a conflict."""
+    hint: str | None = None
+    location: SourceLocation | None = None
+    """For a conflict: where the version is written."""
+    cause: str | None = None
+    """The distribution whose failure this one shares: for `blocked`, the one it needed that
+    failed first (the root cause); for `failed`, the first that failed for the same reason."""
     exit_code: int | None = None
+    publisher: str = "twine"
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "conflict", "blocked")
+        return self.status in FAILURES
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.files]
 
 
 @dataclass
@@ -113,11 +156,14 @@ def plan(
 ) -> Plan:
     """Decide everything before anything is uploaded; problems are errors now, not halfway."""
     config = graph.config
+    _check_chosen(options.only, [held[a].distribution for a in selected])
     override = options.pypirc or (config.root / config.pypirc if config.pypirc else None)
     searched = pypirc_candidates(config.root, override)
     pypirc = read_pypirc(searched, options.secrets)
     result = Plan()
-    order = _dependency_order(held)
+    order = dependency_order(
+        {a: c.depends_on for a, c in held.items()}, lambda a: held[a].distribution.label
+    )
     wanted: dict[str, set[Address]] = {}
     for address in selected:
         view = held[address].distribution
@@ -157,15 +203,9 @@ def plan(
                         f"{held[address].distribution.label} needs {other.label} on {name} "
                         "(not selected, --no-deps)"
                     )
-                elif not _already_there(result.repositories[name], other, config, options):
-                    raise PublishError(
-                        f"{held[address].distribution.label} requires {other.label}, which "
-                        f"does not go to {name} and is not there: installing it from {name} "
-                        "would fail",
-                        location=held[address].distribution.location,
-                        hint=f"add {name!r} to the repositories of {other.label}, "
-                        f"or publish it there first",
-                    )
+                else:
+                    dependent = held[address].distribution
+                    _check_there(result.repositories[name], dependent, other, config, options)
         result.uploads[name] = [a for a in order if a in addresses]
     for address in order:
         if any(address in addresses for addresses in result.uploads.values()):
@@ -174,6 +214,20 @@ def plan(
             for lack in held[address].incomplete:
                 raise lack  # a wheel without files its users' build puts in it
     return result
+
+
+def _check_chosen(only: Sequence[str], views: Sequence[Distribution]) -> None:
+    """`--to` names repositories the selected distributions list; a typo is a usage error."""
+    listed = sorted({r for view in views for r in view.repositories}, key=natural_key)
+    for name in only:
+        if name in listed:
+            continue
+        close = difflib.get_close_matches(name, listed, n=1, cutoff=0.6)
+        among = ", ".join(listed) if listed else "none"
+        raise UsageError(
+            f"--to {name}: no selected distribution lists this repository (they list: {among})",
+            hint=f"did you mean --to {close[0]}?" if close else "name one they list",
+        )
 
 
 def _usable(
@@ -218,51 +272,45 @@ def _needs(address: Address, held: Mapping[Address, Contents]) -> list[Address]:
     return found
 
 
-def _dependency_order(held: Mapping[Address, Contents]) -> list[Address]:
-    graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from(held)
-    graph.add_edges_from((d, a) for a, c in held.items() for d in c.depends_on if d in held)
-    return list(nx.lexicographical_topological_sort(graph))
-
-
-def _already_there(
-    repository: Repository, view: Distribution, config: Config, options: Options
-) -> bool:
-    environment, _ = twine_environment(repository, options.environ)
-    credentials = _index_credentials(repository, environment, options.secrets)
+def _check_there(
+    repository: Repository,
+    dependent: Distribution,
+    view: Distribution,
+    config: Config,
+    options: Options,
+) -> None:
+    """A PublishError unless `repository` holds a file of `view` at a version `dependent`'s
+    pin accepts (exactly: file names parsed, versions under PEP 440, projects under PEP 503).
+    An index that cannot be read counts as not holding it."""
+    credentials = look_up(repository, options.environ, options.secrets)
     client = _index_client(repository, config, credentials)
     try:
         files = _existing(repository, view.name, config.index_urls, client)
     except _INDEX_ERRORS:
-        return False
+        files = {}
     finally:
         if client is not None:
             client.close()
-    version = Version(view.checked_version())
-    return any(_version_of(name) == version for name in files)
-
-
-def _version_of(filename: str) -> Version | None:
-    """The version a wheel's or sdist's file name says, if it says one."""
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def _index_credentials(
-    repository: Repository, environment: Mapping[str, str], secrets: Secrets
-) -> tuple[str | None, str | None]:
-    """Who reads the repository's index; nobody for a directory (no keyring lookup either)."""
-    if repository.is_directory:
-        return None, None
-    return index_credentials(repository, environment, secrets)
+    version = view.checked_version()
+    accepted = pin(config.first_party_version_scheme, version)
+    if satisfies(files, view.name, accepted):
+        return
+    versions = sorted(
+        {str(p.version) for name in files if (p := parse_filename(name, view.name)) is not None},
+        key=natural_key,
+    )
+    holds = f" (it holds {view.name} {', '.join(versions)} only)" if versions else ""
+    name = repository.name
+    raise PublishError(
+        f"{dependent.label} requires {view.label} ({view.name}{accepted or ''}), which does "
+        f"not go to {name} and is not there{holds}: installing it from {name} would fail",
+        location=dependent.location,
+        hint=f"add {name!r} to the repositories of {view.label}, or publish it there first",
+    )
 
 
 def _index_client(
-    repository: Repository, config: Config, credentials: tuple[str | None, str | None]
+    repository: Repository, config: Config, credentials: Credentials
 ) -> IndexClient | None:
     """The reader of the repository's index over HTTP, for all its projects; None for a
     directory."""
@@ -270,7 +318,7 @@ def _index_client(
         return None
     return IndexClient(
         _simple_url(repository, config.index_urls),
-        credentials,
+        credentials.pair,
         IndexLimits(config.index_timeout, config.max_index_bytes),
         str(config.root / config.ca_certs) if config.ca_certs else None,
     )
@@ -289,9 +337,12 @@ def _existing(
     project: str,
     index_urls: Mapping[str, str],
     client: IndexClient | None,
-) -> Mapping[str, str | None]:
+) -> dict[str, IndexFile]:
     if client is None:
-        return directory_files(repository.directory, project)
+        return {
+            name: IndexFile(name, None, digest)
+            for name, digest in directory_files(repository.directory, project).items()
+        }
     return existing_files(client, _simple_url(repository, index_urls), project)
 
 
@@ -303,10 +354,11 @@ def publish(
     options: Options,
     on_outcome: Callable[[Outcome], None] = lambda _outcome: None,
 ) -> list[Outcome]:
-    """Upload per the plan, repositories concurrently; one Outcome per file and repository.
-    `on_outcome` hears of each as it is decided (from the repositories' threads)."""
+    """Upload per the plan, repositories concurrently; one Outcome per distribution and
+    repository, in upload order. `on_outcome` hears of each as it is decided (from the
+    repositories' threads)."""
     outcomes: list[Outcome] = [
-        Outcome(view.label, "", "", "skipped", reason) for view, reason in the_plan.skipped
+        Outcome(view.label, "", SKIPPED, reason=reason) for view, reason in the_plan.skipped
     ]
     with ThreadPoolExecutor(max_workers=max(1, len(the_plan.uploads))) as pool:
         futures = [
@@ -323,11 +375,30 @@ def publish(
     return outcomes
 
 
-_WHY = {"skipped": "already there", "conflict": "a different file of that name is there"}
-
-
 class _Unreachable(Exception):
-    """The repository cannot be used at all; every file still to go fails with this reason."""
+    """The repository cannot be used at all: what is left there fails with this reason."""
+
+    def __init__(self, reason: str, details: Sequence[str] = (), hint: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = tuple(details)
+        self.hint = hint
+
+
+class _CannotCompare(Exception):
+    """A file of the same name is there, but could not be read to compare it with ours."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """One of our files against the repository: `absent`, `same` (the same bytes), `same
+    content` (other bytes, the same distribution) or `conflict`."""
+
+    path: Path
+    sha256: str
+    status: str
+    existing_sha256: str | None = None
+    difference: str | None = None
 
 
 # Failures worth another try: the server or the network, not the request.
@@ -337,8 +408,11 @@ _TRANSIENT = re.compile(
 )
 _REFUSED_AS_EXISTING = re.compile(r"\b(409|400) [A-Z]|already exists|File exists")
 _ACCESS_DENIED = re.compile(r"\b40[13] [A-Z]")
+_NO_CREDENTIALS = re.compile(r"Credential not found|could not determine credentials")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _UPLOADING = re.compile(r"Uploading (\S+\.(?:whl|tar\.gz|zip))\s*$", re.MULTILINE)
+# A record of twine's log: a level at the start of a line, continued on indented lines.
+_LOG_RECORD = re.compile(r"^(ERROR|WARNING|INFO|DEBUG|CRITICAL)\s+(.*)$")
 
 
 @dataclass
@@ -347,11 +421,11 @@ class _TwineRun:
     output: str  # redacted
     started: list[str]  # the files twine began to upload, in order
     timed_out: bool = False
+    over_deadline: bool = False
 
 
 class _RepositoryUpload:
-    """Everything one repository gets: skip what is there, upload the rest with twine in
-    dependency order, retry transient failures, and block the dependents of what failed."""
+    """Everything one repository gets, one distribution at a time in dependency order."""
 
     def __init__(
         self,
@@ -362,6 +436,7 @@ class _RepositoryUpload:
         options: Options,
         on_outcome: Callable[[Outcome], None],
     ) -> None:
+        self.graph = graph
         self.config = graph.config
         self.repository = repository
         self.artifacts = artifacts
@@ -370,89 +445,227 @@ class _RepositoryUpload:
         self.on_outcome = on_outcome
         self.environment, _ = twine_environment(repository, options.environ)
         self.secrets = options.secrets
-        self.credentials = _index_credentials(repository, self.environment, self.secrets)
+        self.credentials = look_up(repository, options.environ, self.secrets)
         self.client = _index_client(repository, self.config, self.credentials)
-        self.outcomes: list[Outcome] = []
-        self.failed: set[Address] = set()
+        self.publisher = "graphpub" if repository.is_directory else "twine"
+        self.outcomes: dict[Address, Outcome] = {}
+        self.unusable: Outcome | None = None
+        """The first failure that made the repository unusable."""
 
     def run(self, addresses: Sequence[Address]) -> list[Outcome]:
         try:
-            pending = self._not_there(addresses)
-            if self.options.dry_run:
-                for address, path in pending:
-                    self._record(address, path, "planned")
-            elif self.repository.is_directory:
-                self._copy_to_directory(pending)
-            else:
-                self._upload(pending)
+            for address in addresses:
+                outcome = self._one(address)
+                self.outcomes[address] = outcome
+                self.on_outcome(outcome)
         finally:
             if self.client is not None:
                 self.client.close()
-        return self.outcomes
+        return list(self.outcomes.values())
 
-    def _record(
-        self,
-        address: Address,
-        path: Path | None,
-        status: str,
-        reason: str | None = None,
-        exit_code: int | None = None,
-    ) -> None:
-        label = self.held[address].distribution.label
-        name = path.name if path else ""
-        outcome = Outcome(label, name, self.repository.name, status, reason, exit_code)
-        self.outcomes.append(outcome)
-        self.on_outcome(outcome)
-        if outcome.failed:
-            self.failed.add(address)
+    # ------------------------------------------------------------------ one distribution
 
-    def _blocked(self, address: Address, paths: Sequence[Path]) -> bool:
-        """Record `paths` as blocked when a distribution `address` needs failed here."""
-        blocking = next((d for d in _needs(address, self.held) if d in self.failed), None)
-        if blocking is None:
-            return False
-        reason = f"{self.held[blocking].distribution.label} failed here"
-        for path in paths:
-            self._record(address, path, "blocked", reason)
-        return True
+    def _one(self, address: Address) -> Outcome:
+        paths = upload_order(self.artifacts[address])
+        blocking = next(
+            (d for d in _needs(address, self.held) if self._status(d) in FAILURES), None
+        )
+        if blocking is not None:
+            root = self.outcomes[blocking].cause if self._status(blocking) == BLOCKED else None
+            return self._outcome(
+                address,
+                BLOCKED,
+                [FileOutcome(p.name, BLOCKED) for p in paths],
+                reason=f"needs {self._label(blocking)}, which failed here",
+                cause=root or self._label(blocking),
+            )
+        if self.unusable is not None:
+            return self._shares_failure(address, paths, self.unusable)
+        try:
+            states = self._states(address, paths)
+        except _Unreachable as e:
+            return self._repository_unusable(address, paths, e)
+        except _CannotCompare as e:
+            return self._outcome(
+                address, FAILED, [FileOutcome(p.name, FAILED) for p in paths], reason=str(e)
+            )
+        if any(s.status == CONFLICT for s in states.values()):
+            return self._conflict(address, states)
+        missing = [p for p in paths if states[p].status == "absent"]
+        if not missing:
+            return self._outcome(address, SKIPPED, [_present(states[p]) for p in paths])
+        if self.options.dry_run:
+            files = [
+                FileOutcome(p.name, PLANNED, states[p].sha256)
+                if p in missing
+                else _present(states[p])
+                for p in paths
+            ]
+            return self._outcome(address, PLANNED, files)
+        if self.repository.is_directory:
+            return self._copy(address, paths, states)
+        return self._upload(address, paths, states)
 
-    def _not_there(self, addresses: Sequence[Address]) -> list[tuple[Address, Path]]:
-        """The files still to upload, in order; those already there are recorded skipped, and
-        a different file of the same name is a conflict. When the index cannot be read, every
-        file not yet recorded fails, and nothing is left to upload."""
-        pending: list[tuple[Address, Path]] = []
-        for position, address in enumerate(addresses):
-            paths = self.artifacts[address]
-            if self._blocked(address, paths):
-                continue
-            try:
-                there = self._index_of(address)
-            except _Unreachable as e:
-                for unread in addresses[position:]:
-                    for path in self.artifacts[unread]:
-                        self._record(unread, path, "failed", str(e))
-                return []
-            for path in paths:
-                state = state_on_index(there, path)
-                if state is None:
-                    pending.append((address, path))
-                else:
-                    self._record(address, path, state, _WHY[state])
-        return pending
+    def _status(self, address: Address) -> str | None:
+        outcome = self.outcomes.get(address)
+        return outcome.status if outcome else None
 
-    def _index_of(self, address: Address) -> Mapping[str, str | None]:
-        """What the repository holds of `address`'s project; transient failures are retried."""
+    def _label(self, address: Address) -> str:
+        return self.held[address].distribution.label
+
+    def _outcome(
+        self, address: Address, status: str, files: Sequence[FileOutcome], **more: object
+    ) -> Outcome:
+        return Outcome(
+            self._label(address),
+            self.repository.name,
+            status,
+            tuple(files),
+            publisher=self.publisher,
+            **more,  # type: ignore[arg-type]
+        )
+
+    def _repository_unusable(
+        self, address: Address, paths: Sequence[Path], error: _Unreachable
+    ) -> Outcome:
+        outcome = self._outcome(
+            address,
+            FAILED,
+            [FileOutcome(p.name, FAILED) for p in paths],
+            reason=error.reason,
+            details=error.details,
+            hint=error.hint,
+        )
+        self.unusable = outcome
+        return outcome
+
+    def _shares_failure(self, address: Address, paths: Sequence[Path], first: Outcome) -> Outcome:
+        return self._outcome(
+            address,
+            FAILED,
+            [FileOutcome(p.name, FAILED) for p in paths],
+            reason=first.reason,
+            cause=first.target,
+            exit_code=first.exit_code,
+        )
+
+    def _conflict(self, address: Address, states: Mapping[Path, _State]) -> Outcome:
+        """The distribution is already there with other content: nothing of it goes."""
+        view = self.held[address].distribution
+        conflicting = [s for s in states.values() if s.status == CONFLICT]
+        first = conflicting[0]
+        files = [
+            FileOutcome(
+                s.path.name,
+                CONFLICT,
+                s.sha256,
+                s.existing_sha256,
+                s.difference,
+            )
+            if s.status == CONFLICT
+            else _present(s)
+            if s.status != "absent"
+            else FileOutcome(s.path.name, BLOCKED, s.sha256, note="another file of it conflicts")
+            for s in states.values()
+        ]
+        details = []
+        for state in conflicting:
+            details += [
+                f"{state.path.name}:",
+                f"  ours:   sha256 {state.sha256}",
+                f"  theirs: sha256 {state.existing_sha256 or '(not given by the index)'}",
+            ]
+            if state.difference:
+                details.append(f"  first difference: {state.difference}")
+        where = self._version_location(address)
+        others = f" (and {len(conflicting) - 1} more)" if len(conflicting) > 1 else ""
+        return self._outcome(
+            address,
+            CONFLICT,
+            files,
+            reason=f"{first.path.name}{others} is already there with other content: "
+            f"version {view.version} was published before from other sources",
+            details=tuple(details),
+            hint=f"a published version never changes: bump the version of {view.label} "
+            f"({where}) and publish again",
+            location=where,
+        )
+
+    def _version_location(self, address: Address) -> SourceLocation:
+        """Where the distribution's version is written (`version=` in its target, within
+        `provides=` for Pants), else the target."""
+        target = self.graph.target(address)
+        within = "provides" if target.kind == "python_distribution" else None
+        found = self.graph.locate_keyword(target, ("version",), within)
+        return found or self.held[address].distribution.location
+
+    # ------------------------------------------------------------------ what is there
+
+    def _states(self, address: Address, paths: Sequence[Path]) -> dict[Path, _State]:
+        """Each file of the distribution against what the repository holds of its project."""
         project = self.held[address].distribution.name
+        there = self._retrying(
+            lambda: _existing(self.repository, project, self.config.index_urls, self.client),
+            "cannot read the index",
+        )
+        return {path: self._state(path, there.get(path.name), project) for path in paths}
+
+    def _state(self, path: Path, listed: IndexFile | None, project: str) -> _State:
+        ours = sha256_of(path)
+        if listed is None:
+            return _State(path, ours, "absent")
+        if listed.sha256 == ours:
+            return _State(path, ours, "same")
+        with self._downloaded(listed, project) as theirs:
+            existing = listed.sha256 or _sha256_of_stream(theirs)
+            if existing == ours:
+                return _State(path, ours, "same")
+            comparison = compare(path, theirs, path.name)
+        status = "same content" if comparison.same else CONFLICT
+        return _State(path, ours, status, existing, comparison.difference)
+
+    @contextlib.contextmanager
+    def _downloaded(self, listed: IndexFile, project: str) -> Iterator[IO[bytes]]:
+        """The file of the repository named like one of ours, to compare them."""
+        if self.repository.is_directory:
+            try:
+                with existing_file(self.repository.directory, project, listed.name) as file:
+                    yield file
+            except (DirectoryIndexError, OSError) as e:
+                raise _CannotCompare(f"cannot read {listed.name} there to compare: {e}") from None
+            return
+        if self.client is None or listed.url is None:
+            raise _CannotCompare(f"the index gives no usable link to {listed.name} to compare it")
+        client, url = self.client, listed.url
+        with tempfile.TemporaryFile() as file:
+
+            def download() -> None:
+                file.seek(0)
+                file.truncate()
+                client.download(url, file)
+
+            try:
+                self._retrying(download, f"cannot download {listed.name} to compare it")
+            except _Unreachable as e:
+                raise _CannotCompare(e.reason) from None
+            yield file
+
+    def _retrying(self, read: Callable[[], _T], what: str) -> _T:
+        """`read()`, a transient failure retried upload_retries times; _Unreachable when it
+        still fails, saying `what` and, for 401 and 403, where the credentials came from."""
         for attempt in range(self.config.upload_retries + 1):
             try:
-                return _existing(self.repository, project, self.config.index_urls, self.client)
+                return read()
             except _INDEX_ERRORS as e:
                 reason = str(e) or type(e).__name__
                 retryable = isinstance(e, IndexReadError) and e.transient
                 if not retryable or attempt == self.config.upload_retries:
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    denied = isinstance(e, IndexReadError) and e.status in (401, 403)
                     raise _Unreachable(
-                        self.secrets.redact(f"cannot read the index: {reason}{tries}")
+                        self.secrets.redact(f"{what}: {reason}{tries}"),
+                        self.credentials.explanation() if denied else (),
+                        self.credentials.hint(refused=True) if denied else None,
                     ) from None
                 self._pause(attempt)
         raise AssertionError("unreachable")
@@ -460,89 +673,190 @@ class _RepositoryUpload:
     def _pause(self, attempt: int) -> None:
         time.sleep(self.config.retry_backoff * 2**attempt)
 
-    def _copy_to_directory(self, pending: list[tuple[Address, Path]]) -> None:
-        # One distribution at a time, in order: a conflict found now still blocks dependents.
-        for address in dict.fromkeys(a for a, _ in pending):
-            paths = [p for a, p in pending if a == address]
-            if self._blocked(address, paths):
-                continue
-            try:
-                statuses = publish_to_directory(
-                    self.repository.directory,
-                    self.held[address].distribution.name,
-                    {p: sha256_of(p) for p in paths},
-                )
-            except (DirectoryIndexError, OSError) as e:
-                # The index cannot be written as it is: nothing else will go there either.
-                reason = f"cannot write the index: {e}"
-                for other_address, path in pending[pending.index((address, paths[0])) :]:
-                    self._record(other_address, path, "failed", reason)
-                return
-            for path in paths:
-                status = statuses[path]
-                self._record(address, path, status, _WHY[status] if status == "conflict" else None)
+    # ------------------------------------------------------------------ directory
 
-    def _upload(self, pending: list[tuple[Address, Path]]) -> None:
-        """One twine process for the files, in order. After a failure: a transient one is
-        retried with backoff; a refused or invalid file fails alone and the files that do not
-        need it go on in another process; a repository that is down or denies access fails
-        every file still to go."""
+    def _copy(
+        self, address: Address, paths: Sequence[Path], states: Mapping[Path, _State]
+    ) -> Outcome:
+        """Into a directory index, all files or none, under its lock (a concurrent run may
+        have put files there since they were checked)."""
+        try:
+            placed = publish_to_directory(
+                self.repository.directory,
+                self.held[address].distribution.name,
+                {p: states[p].sha256 for p in paths},
+            )
+        except (DirectoryIndexError, OSError) as e:
+            # The index cannot be written as it is: nothing else will go there either.
+            reason = e.message if isinstance(e, DirectoryIndexError) else str(e)
+            return self._repository_unusable(
+                address, paths, _Unreachable(f"cannot write the index: {reason}")
+            )
+        now = {
+            p: _State(
+                p,
+                states[p].sha256,
+                {"skipped": "same", "withheld": "absent"}.get(placed[p].status, placed[p].status),
+                placed[p].existing_sha256,
+                placed[p].difference,
+            )
+            for p in paths
+        }
+        if any(s.status == CONFLICT for s in now.values()):
+            return self._conflict(address, now)
+        files = [
+            FileOutcome(p.name, PUBLISHED, now[p].sha256)
+            if now[p].status == PUBLISHED
+            else _present(now[p])
+            for p in paths
+        ]
+        status = PUBLISHED if any(f.status == PUBLISHED for f in files) else SKIPPED
+        return self._outcome(address, status, files)
+
+    # ------------------------------------------------------------------ twine
+
+    def _upload(
+        self, address: Address, paths: Sequence[Path], states: Mapping[Path, _State]
+    ) -> Outcome:
+        """The missing files with twine, in order. After a failure: a refusal as existing is
+        checked again under the same rule; a transient failure is retried with backoff; a
+        repository that refuses the credentials, or stays down, is unusable from then on."""
+        done: dict[Path, FileOutcome] = {
+            p: _present(states[p]) for p in paths if states[p].status != "absent"
+        }
+        pending = [p for p in paths if states[p].status == "absent"]
         attempts = 0
         while pending:
-            ready = [(a, p) for a, p in pending if not self._blocked(a, [p])]
-            if not ready:
-                return
-            result = self._twine([p for _, p in ready])
-            if result.code == 0:
-                for address, path in ready:
-                    self._record(address, path, "published", exit_code=0)
-                return
-            reason = _reason(result)
-            if not result.started:  # twine stopped before any upload: nothing of it went
-                for address, path in ready:
-                    self._record(address, path, "failed", reason, result.code)
-                return
-            # Twine uploads in its own order (wheels first), stopping at the first failure:
-            # what it started before that one is there, what it did not start is still to go.
-            uploaded, failing = set(result.started[:-1]), result.started[-1]
-            for address, path in ready:
-                if path.name in uploaded:
-                    self._record(address, path, "published", exit_code=0)
-            address, path = next((a, p) for a, p in ready if p.name == failing)
-            pending = [(a, p) for a, p in ready if p.name not in uploaded and p.name != failing]
-            transient = result.timed_out or bool(_TRANSIENT.search(result.output))
-            if _REFUSED_AS_EXISTING.search(result.output):
-                # The file may be there already: the index says whether it is this one.
-                status = self._after_refusal(address, path)
-                self._record(address, path, status, reason, result.code)
-            elif transient and attempts < self.config.upload_retries:
+            run = self._twine(pending)
+            if run.code == 0:
+                done.update({p: FileOutcome(p.name, PUBLISHED, states[p].sha256) for p in pending})
+                break
+            reason, details = _reason(run)
+            # Twine stops at the first file that fails: what it started before that one is
+            # there, what it did not start is still to go.
+            started = [p for p in pending if p.name in run.started]
+            failing = started[-1] if started else None
+            for path in started[:-1]:
+                done[path] = FileOutcome(path.name, PUBLISHED, states[path].sha256)
+            pending = [p for p in pending if p not in started[:-1]]
+            denied = bool(_ACCESS_DENIED.search(reason))
+            if denied or _NO_CREDENTIALS.search(reason):
+                error = _Unreachable(
+                    reason,
+                    [*details, *self.credentials.explanation()],
+                    self.credentials.hint(refused=denied),
+                )
+                return self._failed(address, paths, done, error, run.code, unusable=True)
+            if failing is None:  # twine stopped before any upload: nothing of it went
+                return self._failed(
+                    address, paths, done, _Unreachable(reason, details), run.code, unusable=True
+                )
+            transient = run.timed_out or bool(_TRANSIENT.search(run.output))
+            if run.over_deadline:
+                error = _Unreachable(
+                    reason,
+                    details,
+                    "raise upload_deadline, or set `upload_deadline = inf` for no limit",
+                )
+                return self._failed(address, paths, done, error, run.code)
+            if _REFUSED_AS_EXISTING.search(run.output):
+                # Maybe another run's: the index says whether it is this distribution's.
+                state = self._recheck(address, failing)
+                if state is not None and state.status in ("same", "same content"):
+                    done[failing] = _present(state)
+                    pending.remove(failing)
+                    attempts = 0
+                    continue
+                if state is not None and state.status == CONFLICT:
+                    return self._conflict_after_upload(address, states, done, state)
+                return self._failed(address, paths, done, _Unreachable(reason, details), run.code)
+            if transient and attempts < self.config.upload_retries:
                 self._pause(attempts)
                 attempts += 1
-                if self._after_refusal(address, path) == "skipped":  # it got there after all
-                    self._record(address, path, "published", exit_code=0)
-                else:
-                    pending.insert(0, (address, path))
+                state = self._recheck(address, failing)
+                if state is not None and state.status == "same":  # it got there after all
+                    done[failing] = FileOutcome(failing.name, PUBLISHED, state.sha256)
+                    pending.remove(failing)
                 continue
-            elif transient or _ACCESS_DENIED.search(result.output):
-                if attempts:
-                    reason += f" ({attempts + 1} attempts)"
-                for other_address, other_path in [(address, path), *pending]:
-                    self._record(other_address, other_path, "failed", reason, result.code)
-                return
-            else:
-                self._record(address, path, "failed", reason, result.code)
-            attempts = 0
+            if attempts:
+                reason += f" ({attempts + 1} attempts)"
+            return self._failed(
+                address, paths, done, _Unreachable(reason, details), run.code, unusable=transient
+            )
+        files = [done[p] for p in paths]
+        status = PUBLISHED if any(f.status == PUBLISHED for f in files) else SKIPPED
+        return self._outcome(address, status, files, exit_code=0 if status == PUBLISHED else None)
 
-    def _after_refusal(self, address: Address, path: Path) -> str:
-        """What the index says of a file the repository refused or that failed on the way."""
+    def _recheck(self, address: Address, path: Path) -> _State | None:
+        """What the repository holds now of a file it refused or that failed on the way, by
+        the same rule as before the upload; None when that cannot be known."""
+        project = self.held[address].distribution.name
         try:
-            return state_on_index(self._index_of(address), path) or "failed"
-        except _Unreachable:
-            return "failed"
+            there = self._retrying(
+                lambda: _existing(self.repository, project, self.config.index_urls, self.client),
+                "cannot read the index",
+            )
+            return self._state(path, there.get(path.name), project)
+        except (_Unreachable, _CannotCompare):
+            return None
+
+    def _failed(
+        self,
+        address: Address,
+        paths: Sequence[Path],
+        done: Mapping[Path, FileOutcome],
+        error: _Unreachable,
+        code: int,
+        *,
+        unusable: bool = False,
+    ) -> Outcome:
+        files = [done.get(p) or FileOutcome(p.name, FAILED) for p in paths]
+        outcome = self._outcome(
+            address,
+            FAILED,
+            files,
+            reason=error.reason,
+            details=error.details,
+            hint=error.hint,
+            exit_code=code,
+        )
+        if unusable:
+            self.unusable = outcome
+        return outcome
+
+    def _conflict_after_upload(
+        self,
+        address: Address,
+        states: Mapping[Path, _State],
+        done: Mapping[Path, FileOutcome],
+        refused: _State,
+    ) -> Outcome:
+        """A file refused because another upload put a different one there meanwhile."""
+        now = dict(states)
+        now[refused.path] = refused
+        for path, file in done.items():
+            if file.status == PUBLISHED:
+                now[path] = _State(path, file.sha256 or "", "same")
+        outcome = self._conflict(address, now)
+        uploaded = {p.name for p, f in done.items() if f.status == PUBLISHED}
+        if not uploaded:
+            return outcome
+        return replace(
+            outcome,
+            files=tuple(
+                replace(f, status=PUBLISHED) if f.name in uploaded else f for f in outcome.files
+            ),
+            details=(
+                *outcome.details,
+                f"another upload of this version came between graphpub's check and its own, "
+                f"after {', '.join(sorted(uploaded))} went: the repository holds files of both",
+            ),
+        )
 
     def _twine(self, files: Sequence[Path]) -> _TwineRun:
-        """Run `twine upload` on `files`, reading its output as it comes: a file that makes no
-        progress for upload_timeout seconds ends the process."""
+        """Run `twine upload` on `files`: abandoned when no bytes have moved and twine has
+        printed nothing for upload_timeout seconds, or one file takes longer than
+        upload_deadline."""
         config = self.config
         command = ["upload", "--disable-progress-bar"]
         if not self.options.interactive:
@@ -560,63 +874,157 @@ class _RepositoryUpload:
             command += ["--repository-url", self.repository.url]
         command += [*config.twine_args, *map(str, files)]
         with watch_pipe() as watch_fd:
-            return self._run_twine(guarded_command("twine", command, watch_fd), watch_fd)
-
-    def _run_twine(self, command: list[str], watch_fd: int) -> _TwineRun:
-        """Run twine (dying with this process, `lifetime`), reading its output as it comes."""
-        config = self.config
-        process = subprocess.Popen(
-            command,
-            pass_fds=(watch_fd,),
-            # Plain text to parse: twine wraps its messages, and colours them on a terminal.
-            env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
-            stdin=None if self.options.interactive else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        assert process.stdout is not None
-        chunks: queue.Queue[bytes] = queue.Queue()
-        reader = threading.Thread(target=_read_all, args=(process.stdout, chunks), daemon=True)
-        reader.start()
-        received = bytearray()
-        timed_out = False
-        while True:
+            # The meter's pipe: its read end belongs to the thread reading it, which closes it
+            # at the end of stream (never this thread, which could close a reused number).
+            meter_read, meter_write = os.pipe()
             try:
-                chunk = chunks.get(timeout=config.upload_timeout)
+                process = subprocess.Popen(
+                    guarded_command("twine", command, watch_fd, meter_write),
+                    pass_fds=(watch_fd, meter_write),
+                    # Plain text to parse: twine wraps its messages, colours them on a terminal.
+                    env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
+                    stdin=None if self.options.interactive else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+            except BaseException:
+                os.close(meter_read)
+                raise
+            finally:
+                os.close(meter_write)  # the child's now: its end of stream is the child's exit
+            return self._watch_twine(process, meter_read)
+
+    def _watch_twine(self, process: subprocess.Popen[bytes], meter_fd: int) -> _TwineRun:
+        """Read twine's output and the bytes its uploads move (`upload_meter`) as they come;
+        kill it when neither has moved for upload_timeout, or a file takes longer than
+        upload_deadline."""
+        config = self.config
+        assert process.stdout is not None
+        events: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        readers = [
+            threading.Thread(
+                target=_read_all, args=(process.stdout.fileno(), "out", events), daemon=True
+            ),
+            threading.Thread(target=_read_all, args=(meter_fd, "meter", events, True), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        received = bytearray()
+        timed_out = over_deadline = False
+        now = time.monotonic()
+        last_activity = file_started = now
+        open_streams = 2
+        while open_streams:
+            now = time.monotonic()
+            deadline = min(
+                last_activity + config.upload_timeout, file_started + config.upload_deadline
+            )
+            try:
+                kind, chunk = events.get(timeout=_wait(deadline - now))
             except queue.Empty:
-                timed_out = True
+                over_deadline = time.monotonic() >= file_started + config.upload_deadline
+                timed_out = not over_deadline
                 process.kill()
                 break
             if not chunk:
-                break
+                open_streams -= 1
+                continue
+            last_activity = time.monotonic()
+            if kind == "meter":
+                continue
             received += chunk
+            if _UPLOADING.search(chunk.decode(errors="replace")):
+                file_started = last_activity
             if self.options.interactive:  # twine's prompts are for the user
                 sys.stderr.write(self.secrets.redact(chunk.decode(errors="replace")))
                 sys.stderr.flush()
-        code = 124 if timed_out else process.wait()
-        process.wait()
+        code = process.wait()
+        for reader in readers:  # at their end of stream now that twine is gone
+            reader.join(timeout=5)
+        process.stdout.close()
         output = self.secrets.redact(_ANSI.sub("", received.decode(errors="replace")))
-        if timed_out:
-            output += f"\nERROR no progress for {config.upload_timeout:g} s (upload_timeout)"
         # Twine says `Uploading FILE` again when it retries a file itself.
         started = list(dict.fromkeys(_UPLOADING.findall(output)))
-        return _TwineRun(code, output, started, timed_out)
+        if timed_out:
+            code = 124
+            output += f"\nERROR no progress for {config.upload_timeout:g} s (upload_timeout)"
+        elif over_deadline:
+            code = 124
+            file = started[-1] if started else "the upload"
+            output += (
+                f"\nERROR {file} still uploading after {config.upload_deadline:g} s "
+                "(upload_deadline)"
+            )
+        return _TwineRun(code, output, started, timed_out, over_deadline)
 
 
-def _read_all(stream: IO[bytes], chunks: queue.Queue[bytes]) -> None:
-    while chunk := os.read(stream.fileno(), 65536):
-        chunks.put(chunk)
-    chunks.put(b"")
+def _wait(seconds: float) -> float | None:
+    """A timeout for a blocking wait: None (no limit) for infinity, else at most what the
+    platform's locks take."""
+    if math.isinf(seconds):
+        return None
+    return min(max(seconds, 0.0), threading.TIMEOUT_MAX)
 
 
-def _reason(result: _TwineRun) -> str:
-    lines = [
-        line.strip()
-        for line in result.output.splitlines()
-        if "ERROR" in line or "HTTPError" in line or "Error:" in line
-    ]
-    text = lines[-1] if lines else (result.output.strip().splitlines() or ["twine failed"])[-1]
-    return _plain_reason(re.sub(r"^ERROR\s+", "", text))[:300]
+def _read_all(
+    fd: int, kind: str, events: queue.Queue[tuple[str, bytes]], close: bool = False
+) -> None:
+    """Put what `fd` gives into `events` as (kind, chunk), then (kind, b"") at its end; with
+    `close`, close `fd` then."""
+    try:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, 65536):
+                events.put((kind, chunk))
+    finally:
+        if close:
+            os.close(fd)
+        events.put((kind, b""))
+
+
+def _present(state: _State) -> FileOutcome:
+    """A file already there: the same bytes, or the same content."""
+    note = "same content" if state.status == "same content" else None
+    return FileOutcome(state.path.name, SKIPPED, state.sha256, state.existing_sha256, note)
+
+
+def _sha256_of_stream(stream: IO[bytes]) -> str:
+    import hashlib
+
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _errors(output: str) -> list[list[str]]:
+    """Twine's ERROR records, each as its lines (the first, then the continuation lines)."""
+    records: list[list[str]] = []
+    current: list[str] | None = None
+    for raw in output.splitlines():
+        line = raw.rstrip()
+        record = _LOG_RECORD.match(line)
+        if record:
+            current = [record.group(2).strip()] if record.group(1) == "ERROR" else None
+            if current is not None:
+                records.append(current)
+        elif current is not None and line.startswith(" ") and line.strip():
+            current.append(line.strip())
+        else:
+            current = None
+    return records
+
+
+def _reason(run: _TwineRun) -> tuple[str, list[str]]:
+    """Why twine failed, in a line (the first line of its last error), and every other line
+    of its errors, as twine wrote them (redacted), to be shown under it."""
+    records = _errors(run.output)
+    if not records:
+        last = (run.output.strip().splitlines() or ["twine failed"])[-1]
+        return _plain_reason(last)[:300], []
+    headline = records[-1][0]
+    lines = [line for record in records[:-1] for line in record] + records[-1][1:]
+    return _plain_reason(headline)[:300], [f"twine: {line}" for line in lines]
 
 
 def _plain_reason(text: str) -> str:

@@ -247,9 +247,10 @@ def twine_environment(
     environment = without_oidc({k: v for k, v in environ.items() if not k.startswith("TWINE_")})
     found: list[str] = []
     for variable in CREDENTIAL_VARIABLES:
-        if repository.suffix and f"{variable}_{repository.suffix}" in environ:
+        # An empty variable counts as unset: CI systems set a secret that does not exist so.
+        if repository.suffix and environ.get(f"{variable}_{repository.suffix}"):
             source = f"{variable}_{repository.suffix}"
-        elif variable in environ:
+        elif environ.get(variable):
             source = variable
         else:
             continue
@@ -272,36 +273,6 @@ def with_environment_url(repository: Repository, environment: Mapping[str, str])
     if repository.alias and url and url != repository.url:
         return replace(repository, url=url)
     return repository
-
-
-def index_credentials(
-    repository: Repository, environment: Mapping[str, str], secrets: Secrets
-) -> tuple[str | None, str | None]:
-    """Who reads the repository's index: the user and password twine would upload with, found
-    as twine finds them (the environment, then the .pypirc, then the keyring)."""
-    parts = urlsplit(repository.url)
-    username = environment.get("TWINE_USERNAME") or repository.username or parts.username
-    password = environment.get("TWINE_PASSWORD") or repository.password or parts.password
-    if password is None:
-        username, password = _from_keyring(repository.url, username)
-        secrets.add(password, f"the keyring's password for {without_userinfo(repository.url)}")
-    return username, password
-
-
-def _from_keyring(service: str, username: str | None) -> tuple[str | None, str | None]:
-    """Twine's keyring lookup: the service is the repository URL. Any keyring failure means
-    no credentials, as it does for twine."""
-    try:
-        import keyring
-    except ImportError:  # twine does not require keyring on every platform
-        return username, None
-    try:
-        if username is None:
-            credential = keyring.get_credential(service, None)
-            return (credential.username, credential.password) if credential else (None, None)
-        return username, keyring.get_password(service, username)
-    except Exception:  # a broken keyring backend must not stop the publish
-        return username, None
 
 
 def is_loopback(host: str) -> bool:
