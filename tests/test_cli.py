@@ -335,11 +335,11 @@ def test_package_without_inference(tmp_path: Path, run: Runner) -> None:
     "args",
     [
         ["publish", "-n", "::"],  # a user guessing -n is a dry run: nothing may be uploaded
-        ["list", "-v", "::"],
+        ["list", "-y", "::"],  # (-v and -q are verbosity)
         ["list", "::", "-x"],
         ["-x", "list", "::"],
         ["list", "::", "--frobnicate"],
-        ["dependencies", "--transitive", "lib", "-q"],
+        ["dependencies", "--transitive", "lib", "-k"],
     ],
 )
 def test_an_unknown_option_is_a_usage_error_in_every_position(

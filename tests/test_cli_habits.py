@@ -156,7 +156,7 @@ def test_verbose_and_quiet(demo: Path, run: Runner) -> None:
     greeting.write_text(greeting.read_text() + "# changed\n")
     code, out, err = run(["package", "--changed-since", "HEAD"], root=demo)
     assert code == 0, err
-    assert err == "packaging 1 distributions\n"
+    assert err == "packaging 1 distribution\n"
     code, out_v, err = run(["-v", "package", "--changed-since", "HEAD"], root=demo)
     assert code == 0 and out_v == out
     assert "1 files changed since HEAD:\n  src/python/greeting/greeting.py\n" in err

@@ -336,7 +336,7 @@ def test_the_output_tells_the_story_in_upload_order(tmp_path: Path, run: Runner)
     assert code == 0, out + err
     assert err.splitlines()[0] == "packaging 1 distribution"
     assert out.splitlines()[-1] == (
-        f"Install from @local: pip install --extra-index-url {index.as_uri()} story-p10"
+        f"Install from @local: pip install --index-url {index.as_uri()} story-p10"
     )
     (index / "story-p10" / "story_p10-1.0.tar.gz").write_bytes(b"another build")
     code, out, err = run(["publish", "::"], root=root)
