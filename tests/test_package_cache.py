@@ -74,6 +74,14 @@ def rerun(run: Runner, root: Path, evaluated: list[str], *options: str) -> list[
     return sorted(evaluated)
 
 
+def wait_for_writers(root: Path) -> None:
+    """Until no detached process is writing the cache of `root`."""
+    import fcntl
+
+    with open(root / CACHE_DIRECTORY / ".writing", "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+
+
 def bazel_repo(tmp_path: Path) -> Path:
     return aged(make_repo(tmp_path, BAZEL_FILES))
 
@@ -379,7 +387,35 @@ def test_concurrent_runs_leave_a_whole_cache(tmp_path: Path, evaluated: list[str
             assert err == b"", err
         # A run touches what it finds changed (the tree, not the cache): make them differ.
         (root / "p0/BUILD.bazel").write_text(f'py_library(name = "t0_{_}")\n')
-    assert [p.name for p in (root / CACHE_DIRECTORY).iterdir() if p.suffix != ".pickle"] == []
+    # Their files are written by detached processes: once none holds the lock, no temporary
+    # file is left, only whole files (and the lock).
+    wait_for_writers(root)
+    leftovers = [p.name for p in (root / CACHE_DIRECTORY).iterdir() if p.suffix != ".pickle"]
+    assert leftovers == [".writing"]
     final = subprocess.run(command, env=env, capture_output=True, timeout=120, check=True)
     assert final.stderr == b""
     assert len(lines(final.stdout.decode())) == 40
+
+
+def test_a_run_waits_for_the_file_a_detached_writer_is_writing(
+    tmp_path: Path, run: Runner, evaluated: list[str]
+) -> None:
+    """The cache is written by a detached process after the command's answer; a run that
+    starts while it writes waits for its file (rather than evaluate everything again)."""
+    import fcntl
+    import threading
+
+    root = bazel_repo(tmp_path)
+    first = listed(run, root)
+    wait_for_writers(root)
+    evaluated.clear()
+    answers: list[list[str]] = []
+    with open(root / CACHE_DIRECTORY / ".writing", "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a writer still at work holds it
+        reader = threading.Thread(target=lambda: answers.append(listed(run, root)))
+        reader.start()
+        reader.join(timeout=1.0)
+        assert reader.is_alive()  # waiting for the writer
+    reader.join(timeout=60)
+    assert answers == [first] and "//b:b2" in first
+    assert evaluated == []  # all of it from the file the writer finished

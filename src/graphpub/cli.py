@@ -142,7 +142,9 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         try:
             code = args.run(args, graph, config, sys.stdout)
         finally:
-            graph.save_cache()  # what was evaluated before an error is kept too
+            # What was evaluated before an error is kept too; written by a detached process,
+            # so the answer does not wait for the pickling (the next run waits, if need be).
+            graph.save_cache(background=True)
     except GraphpubError as error:
         if args.debug:
             traceback.print_exc()

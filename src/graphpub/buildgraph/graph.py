@@ -200,12 +200,18 @@ class BuildGraph:
         if cache.enabled:
             self._evaluator.use_cache(cache)
 
-    def save_cache(self) -> None:
-        """Write the package cache back, if one is used and anything changed."""
+    def save_cache(self, *, background: bool = False) -> None:
+        """Write the package cache back, if one is used and anything changed (`background`:
+        by a detached process, the command not waiting for it)."""
         cache = self._evaluator.cache
         if cache is not None:
             packages = self._evaluator.packages
-            cache.save(self.tree.listings_to_remember(), bool(self.tree.listed_now), packages.get)
+            cache.save(
+                self.tree.listings_to_remember(),
+                bool(self.tree.listed_now),
+                packages.get,
+                background=background,
+            )
 
     def load_all(self) -> None:
         """Load every package, for a command that looks at the whole repository (inference's

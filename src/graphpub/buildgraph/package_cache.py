@@ -30,6 +30,7 @@ import platform
 import secrets
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,12 +41,20 @@ import graphpub
 from graphpub.buildgraph.files import RACY_NS, Listing
 from graphpub.workdir import work_directory
 
+try:
+    import fcntl
+except ImportError:  # Windows: no background writer (the file is written before exiting)
+    fcntl = None  # type: ignore[assignment]
+
 FORMAT = 1
 _MAGIC = b"graphpub-packages\n"
 _DIGEST_SIZE = 32
 # Files of configurations no longer in use kept besides the current one (switching back and
 # forth between two `--define` values keeps both warm).
 _KEPT_CONFIGURATIONS = 4
+_LOCK = ".writing"
+# How long a run waits for the file a run before it is still writing in the background.
+_WRITER_WAIT_S = 30.0
 CACHE_DIRECTORY = ".graphpub/packages"
 
 
@@ -240,6 +249,7 @@ class PackageCache:
     # ------------------------------------------------------------------ reading
 
     def _read(self) -> dict[str, Entry]:
+        self._wait_for_writer()
         try:
             with open(self._path, "rb") as file:
                 data = file.read()
@@ -425,12 +435,69 @@ class PackageCache:
         listings: Mapping[str, tuple[int, int, Listing]],
         listed: bool,
         package_of: Callable[[str], object | None],
+        *,
+        background: bool = False,
     ) -> None:
         """Write the entries (the packages of new ones from `package_of`) and `listings`
         back if anything changed (`listed`: a directory was listed anew), atomically, one
-        entry at a time; a failure to is a warning (the next run evaluates again)."""
+        entry at a time; a failure to is a warning (the next run evaluates again).
+        `background`: by a detached process, so that the command's answer does not wait for
+        the pickling (the next run waits for the file instead, if it comes that soon)."""
         if self._secret is None or not (self._fresh or self._dropped or listed):
             return
+        role = _fork_writer(self._writer_lock) if background else _Role.CALLER_WRITES
+        if role is _Role.WRITER:
+            try:
+                self._write_now(listings, package_of)
+            finally:
+                os._exit(0)  # the detached writer: nothing of the command runs on here
+        if role is _Role.CALLER_WRITES:
+            self._write_now(listings, package_of)
+        self._dropped = set()  # (the new entries stay new: the evaluator holds their packages)
+
+    def _writer_lock(self) -> int | None:
+        """The lock a background writer holds while it writes (readers wait for it); None
+        when there is none to take (no fcntl, or another writer has it)."""
+        if fcntl is None:
+            return None
+        try:
+            directory = work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
+            lock = os.open(directory / _LOCK, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)
+            return None
+        return lock
+
+    def _wait_for_writer(self) -> None:
+        """Wait (a while) for a background writer of this directory to finish its file."""
+        if fcntl is None:
+            return
+        try:
+            lock = os.open(self._directory / _LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return
+        try:
+            deadline = time.monotonic() + _WRITER_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    return
+                except OSError:
+                    if time.monotonic() > deadline:
+                        return  # read what is there: the old file, or none
+                    time.sleep(0.01)
+        finally:
+            os.close(lock)
+
+    def _write_now(
+        self,
+        listings: Mapping[str, tuple[int, int, Listing]],
+        package_of: Callable[[str], object | None],
+    ) -> None:
         try:
             work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
             descriptor, temporary = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
@@ -445,7 +512,6 @@ class PackageCache:
             self._prune()
         except OSError as error:
             self._warn(f"the package cache {self._relative()} cannot be written ({error})")
-        self._dropped = set()  # (the new entries stay new: the evaluator holds their packages)
 
     def _write(
         self,
@@ -489,6 +555,38 @@ class PackageCache:
         for stale in files[_KEPT_CONFIGURATIONS:]:
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+
+class _Role(enum.Enum):
+    CALLER_WRITES = "the caller writes the file itself"
+    CALLER_DONE = "a detached process writes it"
+    WRITER = "this is that detached process"
+
+
+def _fork_writer(take_lock: Callable[[], int | None]) -> _Role:
+    """Fork a detached writer (a grandchild holding the writer lock), where it can be done
+    safely: not without fork, nor with other threads (a fork copies their locks, held), nor
+    when another writer holds the lock."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return _Role.CALLER_WRITES
+    lock = take_lock()
+    if lock is None:
+        return _Role.CALLER_WRITES
+    child = os.fork()
+    if child:
+        os.close(lock)  # the grandchild holds it (a flock lock follows the open file)
+        os.waitpid(child, 0)  # the child exits at once: no zombie is left
+        return _Role.CALLER_DONE
+    try:
+        os.setsid()  # no terminal: the shell's prompt is back, and its signals are not ours
+        if os.fork():
+            os._exit(0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):  # nothing waits for output from it
+            os.dup2(devnull, stream)
+    except BaseException:
+        os._exit(0)
+    return _Role.WRITER
 
 
 class _Signed:
