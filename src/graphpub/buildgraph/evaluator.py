@@ -289,6 +289,9 @@ class Evaluator:
         self.on_ancestor_failure: Callable[[str, GraphpubError], None] = _reraise
         """Decides what a failing ancestor package means to the one being evaluated."""
         self._cache: PackageCache | None = None
+        # Each listed directory's stamp, taken once: listings do not change during a run, and
+        # every package below a directory records it (the root's alone is 10,000 names).
+        self._stamps: dict[str, tuple[int, bytes]] = {}
         # What the packages and .bzl files being evaluated read, innermost last: each read
         # counts for all of them (a package read while another is evaluated is one of its
         # inputs as a package; what it read, the outer one may keep too).
@@ -409,8 +412,12 @@ class Evaluator:
     def _stamp(self, directory: str) -> tuple[int, bytes]:
         """A listed directory's modification time (taken before it was listed) and what the
         listing held."""
-        stamps = self.tree.stamps or {}
-        return stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
+        stamp = self._stamps.get(directory)
+        if stamp is None:
+            stamps = self.tree.stamps or {}
+            stamp = stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
+            self._stamps[directory] = stamp
+        return stamp
 
     def ancestor_package(self, directory: str) -> Package | None:
         """A package above the one being evaluated, for the settings it hands down (Pants'
