@@ -321,6 +321,6 @@ def test_package_without_inference(tmp_path: Path, run: Runner) -> None:
     code, out, err = run(["package", "--no-infer", "app:app-dist"], root=root)
     assert code == 0, err
     assert [line.split()[0] for line in lines(out)] == [
-        "dist/app_dist-1.0.0-py2.py3-none-any.whl",
+        "dist/app_dist-1.0.0-py3-none-any.whl",
         "dist/app_dist-1.0.0.tar.gz",
     ]

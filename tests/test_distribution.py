@@ -404,7 +404,7 @@ def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) 
     assert contents_of(run, DEMO, "src/python:demo") == {
         "owns": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
         "files": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
-        "requires_python": ">=3.9,<3.14",  # pants.toml [python]
+        "requires_python": "<3.14,>=3.9",  # pants.toml [python], as packaging writes it
         "requirements": ["demo-greeting==1.0.0", "packaging>=23.0"],
     }
     assert contents_of(run, DEMO, "src/python/greeting:dist") == {
@@ -418,7 +418,7 @@ def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) 
             "src/python/greeting/greeting.py",
             "src/python/greeting/translations.json",
         ],
-        "requires_python": ">=3.9,<3.14",  # pants.toml [python]
+        "requires_python": "<3.14,>=3.9",  # pants.toml [python], as packaging writes it
         "requirements": ["attrs>=23.1.0"],
     }
 

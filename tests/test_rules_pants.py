@@ -760,14 +760,41 @@ def test_poetry_requirements_reads_pyproject(tmp_path: Path, run: Runner) -> Non
 @pytest.mark.parametrize(
     ("constraint", "requirement"),
     [
-        ('"^1.2.3"', "dep>=1.2.3,<2.0.0"),
-        ('"~1.2.3"', "dep>=1.2.3,<1.3.0"),
-        ('"^0.2.3"', "dep>=0.2.3,<0.3.0"),
-        ('"^0.0.3"', "dep>=0.0.3,<0.0.4"),
-        ('"^2.0"', "dep>=2.0,<3.0.0"),
+        # As Pants writes them: packaging's form of the PEP 440 constraint.
+        ('"^1.2.3"', "dep<2.0.0,>=1.2.3"),
+        ('"~1.2.3"', "dep<1.3.0,>=1.2.3"),
+        ('"~1.2"', "dep<1.3.0,>=1.2"),
+        ('"~1"', "dep<2.0.0,>=1"),
+        ('"^0.2.3"', "dep<0.3.0,>=0.2.3"),
+        ('"^0.0.3"', "dep<0.0.4,>=0.0.3"),
+        ('"^0.0"', "dep<0.1.0,>=0.0"),
+        ('"^2.0"', "dep<3.0.0,>=2.0"),
+        ('"1.2.*"', "dep<1.3.0,>=1.2.0"),
+        ('"1.*"', "dep<2.0.0,>=1.0"),
+        ('"*"', "dep"),
         ('"1.0"', "dep==1.0"),
-        ('">=1,<2"', "dep>=1,<2"),
-        ('{version = "^1.2.3", extras = ["x"]}', "dep[x]>=1.2.3,<2.0.0"),
+        ('">=1,<2"', "dep<2,>=1"),
+        ('{version = "^1.2.3", extras = ["x"]}', "dep[x]<2.0.0,>=1.2.3"),
+        (
+            '{version = "^1.2", markers = "sys_platform == \'linux\'"}',
+            'dep<2.0.0,>=1.2; sys_platform == "linux"',
+        ),
+        (
+            '{version = "^1.2", python = "^3.8"}',
+            'dep<2.0.0,>=1.2; python_version >= "3.8" and python_version < "4.0"',
+        ),
+        (
+            '{git = "https://github.com/o/dep.git", tag = "v1"}',
+            "dep @ git+https://github.com/o/dep.git@v1",
+        ),
+        (
+            '{git = "git@github.com:o/dep.git", rev = "abc123"}',
+            "dep @ git+ssh://git@github.com/o/dep.git#abc123",
+        ),
+        (
+            '{url = "https://example.com/dep-1.0.tar.gz"}',
+            "dep @ https://example.com/dep-1.0.tar.gz",
+        ),
     ],
 )
 def test_poetry_constraints_as_pep_440(

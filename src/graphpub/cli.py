@@ -25,7 +25,7 @@ from graphpub.secrets import Secrets
 
 if TYPE_CHECKING:  # imported by the commands that use them (see _selected)
     from graphpub.publish.build import Artifact
-    from graphpub.publish.ownership import Contents
+    from graphpub.publish.ownership import Contents, Describe
     from graphpub.publish.publisher import Outcome, Plan
 
 
@@ -221,7 +221,9 @@ def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
     if args.infer:
         from graphpub.publish.ownership import contents
 
-        packed = contents(graph, addresses)
+        packed = contents(graph, addresses, describe=_describer(args, graph, config, build=False))
+        # A project that describes itself is what its backend says it is.
+        views.update({a: c.distribution for a, c in packed.items() if a in views})
     records = [
         _peek_record(graph.target(a), graph, config, views.get(a), packed.get(a)) for a in addresses
     ]
@@ -275,8 +277,36 @@ def _selected_distributions(
     return selected
 
 
+def _isolated(args: argparse.Namespace, config: Config) -> bool:
+    """Whether projects that describe themselves get their backends in isolation."""
+    return config.build_isolation and not getattr(args, "no_build_isolation", False)
+
+
+def _describer(
+    args: argparse.Namespace, graph: BuildGraph, config: Config, *, build: bool
+) -> Describe:
+    """What tells the name, version and requirements of projects that describe themselves:
+    their backends, building them (`build`) or preparing their metadata (PEP 517)."""
+
+    def describe(projects: Sequence[Contents]) -> Mapping[Address, Contents]:
+        from graphpub.publish.build import source_date_epoch
+        from graphpub.publish.own_project import describe_projects
+
+        return describe_projects(
+            graph,
+            projects,
+            output=config.root / "dist",
+            epoch=source_date_epoch(config.root),
+            isolated=_isolated(args, config),
+            jobs=graph.jobs,
+            build=build,
+        )
+
+    return describe
+
+
 def _built(
-    graph: BuildGraph, config: Config, held: Mapping[Address, Contents]
+    graph: BuildGraph, config: Config, held: Mapping[Address, Contents], isolated: bool
 ) -> dict[Address, list[Artifact]]:
     """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
     from rich.console import Console
@@ -286,7 +316,9 @@ def _built(
     from graphpub.publish.inference import source_roots
 
     epoch, roots = source_date_epoch(config.root), source_roots(graph)
-    staged = [stage(graph, held[a], config.root / "dist", epoch, roots) for a in sorted(held)]
+    staged = [
+        stage(graph, held[a], config.root / "dist", epoch, roots, isolated) for a in sorted(held)
+    ]
     cache = config.root / ".graphpub" / "cache"
     if not sys.stderr.isatty():
         sys.stderr.write(f"packaging {len(staged)} distributions\n")
@@ -327,8 +359,12 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.ownership import contents
 
-    held = contents(graph, _selected_distributions(args, graph, "package"))
-    built = _built(graph, config, held)
+    held = contents(
+        graph,
+        _selected_distributions(args, graph, "package"),
+        describe=_describer(args, graph, config, build=True),
+    )
+    built = _built(graph, config, held, _isolated(args, config))
     check_distributions(
         graph,
         {a: held[a].distribution for a in built},
@@ -359,7 +395,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.publisher import Options, plan, publish
 
     selected = _selected_distributions(args, graph, "publish")
-    held = contents(graph, selected, required=True)
+    held = contents(
+        graph, selected, required=True, describe=_describer(args, graph, config, build=True)
+    )
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
     options = Options(
         dry_run=args.dry_run,
@@ -374,7 +412,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     graph.check_complete(sorted(needed))
-    built = _built(graph, config, {a: held[a] for a in needed})
+    built = _built(graph, config, {a: held[a] for a in needed}, _isolated(args, config))
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     views = {a: held[a].distribution for a in needed}
     check_distributions(graph, views, artifacts, args.secrets)
@@ -482,6 +520,16 @@ def _graph(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Tex
 # ---------------------------------------------------------------- arguments
 
 
+def _add_isolation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="build projects that describe themselves (generate_setup=False) with graphpub's "
+        "own Python, which must have their backends, not in isolated environments with "
+        "their build requirements from the package index",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -559,7 +607,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("list", "list the targets the specs select", _list)
-    command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    sub = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
+    _add_isolation_option(sub)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -574,9 +623,11 @@ def _parser() -> argparse.ArgumentParser:
         "package", "build the sdists and wheels of the distributions, into dist/", _package
     )
     sub.add_argument("--output", choices=("text", "json"), default="text")
+    _add_isolation_option(sub)
     sub = command(
         "publish", "package the distributions and upload them to their repositories", _publish
     )
+    _add_isolation_option(sub)
     sub.add_argument("--dry-run", action="store_true", help="package and print the plan only")
     sub.add_argument("--no-deps", action="store_true", help="do not add first-party dependencies")
     sub.add_argument("--skip-twine", action="store_true", help="skip every distribution")

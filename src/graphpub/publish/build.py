@@ -2,12 +2,16 @@
 
 The owned files are staged in a clean directory laid out as Python imports them (relative to
 their source root, Bazel `strip_path_prefixes` applied, Buck2 `base_module` prefixed), next to
-a generated PEP 621 `pyproject.toml`; `build` runs the backend offline, without isolation, with
-SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes.
+a generated PEP 621 `pyproject.toml` saying what Pants' generated setup.py says; hatchling runs
+in-process, with SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes. A project
+that describes itself (Pants `generate_setup=False`) is staged as Pants stages it and built by
+its own backend (publish.own_project).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import hashlib
 import json
 import os
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from packaging.requirements import InvalidRequirement, Requirement
@@ -36,6 +40,7 @@ from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 from graphpub.publish.inference import BUCK2_KINDS
 from graphpub.publish.ownership import Contents
+from graphpub.publish.vcs_version import generated_file
 from graphpub.rules.distribution import Distribution
 
 HATCHLING_VERSION = installed_version("hatchling")
@@ -75,6 +80,22 @@ def source_date_epoch(root: Path) -> int:
         return EARLIEST_ZIP_TIME
 
 
+DistKind = Literal["sdist", "wheel"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The PEP 517 backend of a project that describes itself, and how to get it."""
+
+    requires: tuple[str, ...]
+    build_backend: str
+    isolated: bool
+    """Installed into an environment of its own from the package index (else graphpub's
+    own Python must have it)."""
+    secret_env: tuple[str, ...] = ()
+    """Globs of the variables holding credentials, which its hooks never see."""
+
+
 @dataclass(frozen=True)
 class Staged:
     """A distribution laid out for its backend, and the key of everything its build reads."""
@@ -83,32 +104,48 @@ class Staged:
     label: str
     location: SourceLocation
     directory: Path
+    """Where the backend runs: the staged project's directory."""
     destination: Path
-    kinds: tuple[tuple[str, dict[str, Any]], ...]
+    kinds: tuple[tuple[DistKind, dict[str, Any]], ...]
     environment: Mapping[str, str]
     key: str
+    backend: Backend | None = None
+    """None: graphpub's generated project, built by hatchling in-process."""
 
 
 def stage(
-    graph: BuildGraph, contents: Contents, output: Path, epoch: int, roots: list[str]
+    graph: BuildGraph,
+    contents: Contents,
+    output: Path,
+    epoch: int,
+    roots: list[str],
+    isolated: bool = True,
 ) -> Staged:
     """Lay out one distribution's files and pyproject.toml, checked, in a clean directory;
-    `roots` are the repository's source roots (publish.inference.source_roots)."""
+    `roots` are the repository's source roots (publish.inference.source_roots); `isolated`:
+    whether a project that describes itself gets its backend from the package index."""
     view = contents.distribution
     fields = graph.target(view.address).fields
-    if fields.get("generate_setup") is False:
-        return _own_project(graph, contents, output, epoch)
+    if view.own_project:
+        from graphpub.publish.own_project import stage_own_project
+
+        return stage_own_project(graph, contents, output, epoch, isolated)
     _validate(contents)
-    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    directory = stage_directory(graph, view)
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
+    payload: dict[str, bytes] = {}
     for path in contents.files:
-        staged = _staged_path(graph, contents, path, roots)
-        data = read_inside_root(
+        payload[_staged_path(graph, contents, path, roots)] = read_inside_root(
             str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
         )
+    for address in contents.generated:
+        generated = generated_file(graph, graph.target(address))
+        payload[_staged_path(graph, contents, generated.path, roots)] = generated.text.encode()
+    licenses: list[str] = []
+    if view.kind == "python_distribution":
+        _add_package_inits(graph, contents, payload, roots)
+        licenses = _add_package_data(graph, contents, payload, roots)
+    for staged, data in sorted(payload.items()):
         digest.update(f"{staged}\0{len(data)}\0".encode() + data)
         destination = directory / staged
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -116,37 +153,94 @@ def stage(
     readme = _long_description(graph, contents, directory)
     if readme:
         digest.update((directory / readme).read_bytes())
-    pyproject = _pyproject(contents, readme, directory)
+    tag = wheel_tag(view, fields)
+    pyproject = _pyproject(graph, contents, readme, sorted(payload), tag, licenses)
     (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    if tag:
+        (directory / TAG_HOOK).write_text(_TAG_HOOK_SOURCE, encoding="utf-8")
     return _finish(view, fields, directory, output, epoch, digest, pyproject)
 
 
-def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
-    """`generate_setup=False`: the target's directory is a project of its own, built as is."""
+def stage_directory(graph: BuildGraph, view: Distribution) -> Path:
+    """A clean directory to stage `view`'s project in."""
+    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _add_package_inits(
+    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+) -> None:
+    """Pants adds every `__init__.py` that exists above a Python file it packages, up to the
+    file's source root, whether or not a target owns it."""
     view = contents.distribution
-    directory = graph.config.root / view.address.directory
-    if not (directory / "pyproject.toml").is_file():
-        raise BuildError(
-            f"{view.label} has generate_setup=False, but {view.address.directory or '.'} "
-            "has no pyproject.toml",
-            location=view.location,
-            hint="add the project's pyproject.toml there, or let graphpub generate it",
-        )
-    fields = graph.target(view.address).fields
-    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0own\0".encode())
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if set(relative.parts) & {"dist", ".graphpub", "__pycache__"} or path.is_dir():
+    for path in [*contents.files]:
+        if not path.endswith((".py", ".pyi")):
             continue
-        # The backend reads the project as it is: nothing in it may lead out of the root.
-        data = read_inside_root(
-            str(graph.config.root),
-            str(path.relative_to(graph.config.root)),
-            MAX_PACKAGED_FILE_BYTES,
-            location=view.location,
-        )
-        digest.update(f"{relative}\0".encode() + data)
-    return _finish(view, fields, directory, output, epoch, digest)
+        root = _root_of(path, roots)
+        directory = posixpath.dirname(path)
+        while directory and directory != root and (not root or directory.startswith(root)):
+            for name in ("__init__.py", "__init__.pyi"):
+                candidate = posixpath.join(directory, name)
+                staged = _staged_path(graph, contents, candidate, roots)
+                if staged not in payload and graph.tree_has_file(candidate):
+                    payload[staged] = read_inside_root(
+                        str(graph.config.root),
+                        candidate,
+                        MAX_PACKAGED_FILE_BYTES,
+                        location=view.location,
+                    )
+            directory = posixpath.dirname(directory)
+
+
+def _add_package_data(
+    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+) -> list[str]:
+    """Pants' `files` a closure has are package data where they lie inside one of the
+    distribution's packages (a directory holding Python code), as resources are; elsewhere
+    both are left out, except licence files beside setup.py, which setuptools puts in the
+    wheel's .dist-info (its default license_files). Returns those licence files."""
+    view = contents.distribution
+    loose = {_staged_path(graph, contents, path, roots): path for path in contents.loose_files}
+    packages = {posixpath.dirname(p) for p in payload if p.endswith(".py")}
+    for staged, path in loose.items():
+        if staged not in payload and (_in_package(staged, packages) or _is_license(staged)):
+            payload[staged] = read_inside_root(
+                str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
+            )
+    licenses = sorted(p for p in payload if _is_license(p) and not _in_package(p, packages))
+    for staged in [p for p in payload if not p.endswith((".py", ".pyi"))]:
+        if not _in_package(staged, packages) and staged not in licenses:
+            del payload[staged]
+    return licenses
+
+
+# setuptools' default `license_files`: beside setup.py, they go to the wheel's .dist-info.
+_LICENSE_PATTERNS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+
+
+def _is_license(staged: str) -> bool:
+    return "/" not in staged and any(fnmatch.fnmatchcase(staged, p) for p in _LICENSE_PATTERNS)
+
+
+def _in_package(staged: str, packages: set[str]) -> bool:
+    directory = posixpath.dirname(staged)
+    while True:
+        if directory in packages:
+            return True
+        if not directory:
+            return False
+        directory = posixpath.dirname(directory)
+
+
+def _root_of(path: str, roots: list[str]) -> str:
+    directory = posixpath.dirname(path)
+    for root in roots:  # longest first
+        if not root or directory == root or directory.startswith(root + "/"):
+            return root
+    return ""
 
 
 def _finish(
@@ -157,16 +251,19 @@ def _finish(
     epoch: int,
     digest: Any,
     *keyed: str,
+    backend: Backend | None = None,
 ) -> Staged:
     """The Staged project: what to build, with which settings and environment, and the key
     of all its build reads (`digest` holds the files; `keyed` adds more text)."""
+    every: tuple[DistKind, ...] = ("sdist", "wheel")
     kinds = tuple(
         (kind, dict(fields.get(f"{kind}_config_settings") or {}))
-        for kind in ("sdist", "wheel")
+        for kind in every
         if fields.get(kind, True)
     )
     environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
-    digest.update(json.dumps([*keyed, kinds, environment], sort_keys=True).encode())
+    backend_key = dataclasses.asdict(backend) if backend else None
+    digest.update(json.dumps([*keyed, kinds, environment, backend_key], sort_keys=True).encode())
     return Staged(
         address=view.address,
         label=view.label,
@@ -176,6 +273,7 @@ def _finish(
         kinds=kinds,
         environment=environment,
         key=digest.hexdigest(),
+        backend=backend,
     )
 
 
@@ -236,15 +334,25 @@ def build_all(
         if project not in missing:
             on_built(project)
     if missing:
+        from graphpub.publish.own_project import BackendEnvironments, build_own_project
+
         workers = max(1, min(jobs, len(missing)))
         failures: dict[str, str | None] = {}
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("fork"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            running = {pool.submit(_build_into_cache, p, cache): p for p in missing}
+        with (
+            BackendEnvironments([p for p in missing if p.backend]) as environments,
+            ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool,
+        ):
+            running = {
+                pool.submit(build_own_project, p, cache, environments.runtime_for(p))
+                if p.backend
+                else pool.submit(_build_into_cache, p, cache): p
+                for p in missing
+            }
             for future in as_completed(running):
                 failures[running[future].key] = future.result()
                 on_built(running[future])
@@ -256,7 +364,18 @@ def build_all(
                     location=project.location,
                     hint=f"the staged project is in {project.directory}",
                 )
-        _twine_check([f for s in missing for f in sorted((cache / s.key).iterdir())])
+        # graphpub's own metadata must be what PyPI accepts without a warning; a project
+        # that describes itself is checked as twine checks any upload.
+        for strict in (True, False):
+            _twine_check(
+                [
+                    f
+                    for s in missing
+                    if (s.backend is None) == strict
+                    for f in sorted((cache / s.key).iterdir())
+                ],
+                strict=strict,
+            )
     results: dict[Address, list[Artifact]] = {}
     for project in staged:
         project.destination.mkdir(parents=True, exist_ok=True)
@@ -296,11 +415,19 @@ def _build_into_cache(project: Staged, cache: Path) -> str | None:
         os.environ.update(saved_environment)
 
 
-def _twine_check(files: Sequence[Path]) -> None:
+def _twine_check(files: Sequence[Path], *, strict: bool = True) -> None:
     if not files:
         return
     result = subprocess.run(
-        [sys.executable, "-m", "twine", "--no-color", "check", "--strict", *map(str, files)],
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "--no-color",
+            "check",
+            *(["--strict"] if strict else []),
+            *map(str, files),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -354,6 +481,21 @@ def _staged_path(graph: BuildGraph, contents: Contents, path: str, roots: list[s
 def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str | None:
     view = contents.distribution
     written = view.metadata.get("long_description_path")
+    explicit = view.metadata.get("long_description")
+    if explicit is not None:
+        target = graph.target(view.address)
+        if written:
+            raise BuildError(
+                f"{view.label} sets long_description_path, and python_artifact() a "
+                "long_description: only one of them may be set",
+                location=graph.locate_keyword(target, ("long_description",)) or view.location,
+                hint="keep the file (long_description_path) or the text, not both",
+            )
+        content_type = str(view.metadata.get("long_description_content_type") or "")
+        suffixes = {v: k for k, v in _CONTENT_TYPES.items()}
+        name = "README" + suffixes.get(content_type.partition(";")[0].strip(), ".txt")
+        (stage / name).write_text(str(explicit), encoding="utf-8")
+        return name
     relative = written
     if written is None and view.metadata.get("description_file"):
         written = str(view.metadata["description_file"])
@@ -378,7 +520,109 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
     return name
 
 
-def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
+# hatchling's custom build hook file: it sets the wheel's tag (build_data["tag"]), which
+# hatchling would otherwise derive from Requires-Python.
+TAG_HOOK = "hatch_build.py"
+_TAG_HOOK_SOURCE = """\
+# Written by graphpub: the wheel's tag, as the distribution's BUILD file asks for it.
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class WheelTag(BuildHookInterface):
+    def initialize(self, version, build_data):
+        build_data["tag"] = self.config["tag"]
+"""
+
+
+def wheel_tag(view: Distribution, fields: Mapping[str, Any]) -> str | None:
+    """The tag of a Pants distribution's wheel: `py3-none-any`, as setuptools' bdist_wheel
+    gives a pure distribution whatever its interpreter constraints, unless
+    `wheel_config_settings` passes bdist_wheel a `--python-tag` (as Pants documents it).
+    None for the wheel rules of other build systems (hatchling's own then)."""
+    if view.kind != "python_distribution":
+        return None
+    settings = fields.get("wheel_config_settings") or {}
+    options: list[str] = []
+    for key in ("--global-option", "--build-option"):
+        value = settings.get(key) or ()
+        options.extend([value] if isinstance(value, str) else [str(v) for v in value])
+    python_tag = "py3"
+    for index, option in enumerate(options):
+        if option == "--python-tag" and index + 1 < len(options):
+            python_tag = options[index + 1]
+        elif option.startswith("--python-tag="):
+            python_tag = option.partition("=")[2]
+    return f"{python_tag}-none-any"
+
+
+# setup() keywords with no place in core metadata, or that only steer setuptools' own build
+# (Pants passes them on; setuptools writes nothing of them to METADATA).
+_SETUP_ONLY_KEYWORDS = frozenset(
+    {
+        "cmdclass",
+        "distclass",
+        "eager_resources",
+        "ext_modules",
+        "ext_package",
+        "include_package_data",
+        "exclude_package_data",
+        "libraries",
+        "license_files",
+        "options",
+        "py_modules",
+        "script_args",
+        "script_name",
+        "scripts",
+        "setup_requires",
+        "test_suite",
+        "tests_require",
+        "use_2to3",
+        "zip_safe",
+    }
+)
+# Keywords graphpub reads, of python_artifact() and of the Bazel and Buck2 wheel rules.
+_METADATA_KEYWORDS = frozenset(
+    {
+        "author",
+        "author_email",
+        "classifiers",
+        "description",
+        "description_content_type",
+        "description_file",
+        "download_url",
+        "extras_require",
+        "homepage",
+        "interpreter_constraints",
+        "keywords",
+        "license",
+        "long_description",
+        "long_description_content_type",
+        "long_description_path",
+        "maintainer",
+        "maintainer_email",
+        "output_path",
+        "project_urls",
+        "python_requires",
+        "summary",
+        "url",
+        "python_tag",
+        "abi",
+        "platform",
+        "strip_path_prefixes",
+    }
+)
+
+
+def _pyproject(
+    graph: BuildGraph,
+    contents: Contents,
+    readme: str | None,
+    payload: Sequence[str],
+    tag: str | None,
+    licenses: Sequence[str] = (),
+) -> str:
+    """The PEP 621 pyproject.toml (hatchling's) saying what Pants' generated setup.py says:
+    each setup() keyword in the core metadata field setuptools writes it to."""
     view = contents.distribution
     metadata = view.metadata
     project: dict[str, Any] = {"name": view.name, "version": view.checked_version()}
@@ -386,65 +630,102 @@ def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
     if description:
         project["description"] = str(description)
     if readme:
-        suffix = Path(readme).suffix
+        content_type = metadata.get("long_description_content_type") or metadata.get(
+            "description_content_type"
+        )
         project["readme"] = {
             "file": readme,
-            "content-type": _CONTENT_TYPES.get(suffix, "text/plain"),
+            "content-type": str(content_type or _content_type(readme)),
         }
-    if contents.requires_python:
-        project["requires-python"] = contents.requires_python
+    # An explicit python_requires wins over the interpreter constraints (Pants: setdefault).
+    requires_python = metadata.get("python_requires") or contents.requires_python
+    if requires_python:
+        project["requires-python"] = str(requires_python)
     if contents.requirements:
         project["dependencies"] = list(contents.requirements)
-    author = {
-        k: str(metadata[m])
-        for k, m in (("name", "author"), ("email", "author_email"))
-        if metadata.get(m)
-    }
-    if author:
-        project["authors"] = [author]
+    for key, (name, email) in (
+        ("authors", ("author", "author_email")),
+        ("maintainers", ("maintainer", "maintainer_email")),
+    ):
+        # One table each, so that setuptools' `Author:` and `Author-email:` stay two fields.
+        people = [
+            {part: str(metadata[field])}
+            for part, field in (("name", name), ("email", email))
+            if metadata.get(field)
+        ]
+        if people:
+            project[key] = people
     if metadata.get("license"):
         project["license"] = {"text": str(metadata["license"])}
+    if licenses:
+        project["license-files"] = list(licenses)
     if metadata.get("classifiers"):
-        project["classifiers"] = list(metadata["classifiers"])
+        project["classifiers"] = [str(c) for c in metadata["classifiers"]]
     if metadata.get("keywords"):
         keywords = metadata["keywords"]
-        project["keywords"] = keywords.split() if isinstance(keywords, str) else list(keywords)
+        project["keywords"] = (
+            [k for k in re.split(r"[,\s]+", keywords) if k]
+            if isinstance(keywords, str)
+            else [str(k) for k in keywords]
+        )
     extras = metadata.get("extras_require") or {}  # setup()'s, as Pants passes it on
     if extras:
-        project["optional-dependencies"] = {str(k): [str(r) for r in v] for k, v in extras.items()}
-    urls = dict(metadata.get("project_urls") or {})
-    for key in ("url", "homepage"):
+        project["optional-dependencies"] = {
+            str(k): [r for r in (v.splitlines() if isinstance(v, str) else map(str, v)) if r]
+            for k, v in extras.items()
+        }
+    urls = {str(k): str(v) for k, v in dict(metadata.get("project_urls") or {}).items()}
+    for key, label in (("url", "Homepage"), ("homepage", "Homepage"), ("download_url", "Download")):
         if metadata.get(key):
-            urls.setdefault("Homepage", str(metadata[key]))
+            urls.setdefault(label, str(metadata[key]))
     if urls:
         project["urls"] = urls
-    scripts = dict(view.entry_points.get("console_scripts", {}))
-    if scripts:
-        project["scripts"] = scripts
-    others = {g: dict(e) for g, e in view.entry_points.items() if g != "console_scripts"}
+    scripts = {
+        group: dict(view.entry_points[group])
+        for group in ("console_scripts", "gui_scripts")
+        if view.entry_points.get(group)
+    }
+    if scripts.get("console_scripts"):
+        project["scripts"] = scripts["console_scripts"]
+    if scripts.get("gui_scripts"):
+        project["gui-scripts"] = scripts["gui_scripts"]
+    others = {
+        g: dict(e)
+        for g, e in view.entry_points.items()
+        if g not in ("console_scripts", "gui_scripts")
+    }
     if others:
         project["entry-points"] = others
-    top_level = sorted(
-        {p.parts[0] for p in _staged_files(stage)}
-        - {"pyproject.toml"}
-        - ({readme} if readme else set())
-    )
+    _warn_unused_keywords(graph, view)
+    wheel: dict[str, Any] = {"only-include": [p for p in payload if p not in licenses]}
+    if tag:
+        wheel["hooks"] = {"custom": {"path": TAG_HOOK, "tag": tag}}
+    sdist_files = [*payload, *([readme] if readme else []), *([TAG_HOOK] if tag else [])]
     document = {
         "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
         "project": project,
         "tool": {
             "hatch": {
-                "build": {
-                    "targets": {
-                        "wheel": {"packages": top_level, "only-include": top_level},
-                        "sdist": {"include": [*top_level, *([readme] if readme else [])]},
-                    }
-                }
+                "build": {"targets": {"wheel": wheel, "sdist": {"only-include": sdist_files}}}
             }
         },
     }
     return tomli_w.dumps(document)
 
 
-def _staged_files(stage: Path) -> list[Path]:
-    return [p.relative_to(stage) for p in stage.rglob("*") if p.is_file()]
+def _content_type(readme: str) -> str:
+    return _CONTENT_TYPES.get(posixpath.splitext(readme)[1], "text/plain")
+
+
+def _warn_unused_keywords(graph: BuildGraph, view: Distribution) -> None:
+    if view.kind != "python_distribution":
+        return
+    unused = sorted(
+        k for k in view.metadata if k not in _METADATA_KEYWORDS and k not in _SETUP_ONLY_KEYWORDS
+    )
+    if unused:
+        graph.warn(
+            f"{view.label}: python_artifact() keywords core metadata has no field for, left "
+            f"out: {', '.join(unused)}",
+            key=f"unused-keywords:{view.address}",
+        )

@@ -167,6 +167,12 @@ def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
                     table = owners.stubs if path.endswith(".pyi") else owners.first_party
                     for module in file_modules(target, path, roots):
                         table.setdefault(module, set()).add(target.address)
+        elif target.kind == "vcs_version":
+            # Pants: the file a vcs_version generates is a module its target provides.
+            generated = str(target.fields.get("generate_to") or "")
+            if generated.endswith(".py"):
+                for module in file_modules(target, generated, roots):
+                    owners.first_party.setdefault(module, set()).add(target.address)
         elif target.kind == REQUIREMENT_KIND:
             code, stubs = requirement_modules(target)
             for module in code:
