@@ -22,8 +22,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -188,7 +189,11 @@ class BackendEnvironments:
         return environment.python_executable, environment.make_extra_environ()
 
     def _prepare(self, project: Staged) -> None:
-        from build import BuildBackendException, BuildException, ProjectBuilder
+        with quiet_backend():
+            self._prepare_quietly(project)
+
+    def _prepare_quietly(self, project: Staged) -> None:
+        from build import BuildBackendException, BuildException, ProjectBuilder, check_dependency
         from build.env import DefaultIsolatedEnv
 
         backend = project.backend
@@ -209,7 +214,12 @@ class BackendEnvironments:
                         environment = self._environments[backend.requires]
                         self._install(environment, sorted(wanted), project)
                     continue
-                missing = builder.check_dependencies(kind, settings or None)
+                # The backend's own requirements first: it cannot be asked for more before.
+                missing = {
+                    unmet
+                    for requirement in builder.build_system_requires
+                    for unmet in check_dependency(requirement)
+                } or builder.check_dependencies(kind, settings or None)
             except (BuildException, BuildBackendException) as e:
                 raise _backend_error(project, "asking its backend what it needs", e) from None
             if missing:
@@ -284,8 +294,9 @@ def build_own_project(
         builder = ProjectBuilder(
             project.directory, python_executable=python, runner=HookRunner(project, extra)
         )
-        for kind, settings in project.kinds:
-            builder.build(kind, temporary, settings or None)
+        with quiet_backend():
+            for kind, settings in project.kinds:
+                builder.build(kind, temporary, settings or None)
         os.replace(temporary, cache / project.key)
         return None
     except (BuildException, BuildBackendException) as e:
@@ -294,6 +305,17 @@ def build_own_project(
     except Exception as e:  # an unexpected failure of the backend's process
         shutil.rmtree(temporary, ignore_errors=True)
         return f"{type(e).__name__}: {e}"
+
+
+@contextlib.contextmanager
+def quiet_backend() -> Iterator[None]:
+    """The warnings a backend gives (pyproject_hooks passes them on) are its build's output,
+    which graphpub shows only when the build fails, as Pants does."""
+    from pyproject_hooks import BuildBackendWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BuildBackendWarning)
+        yield
 
 
 def _backend_error(project: Staged, what: str, error: BaseException) -> BuildError:
@@ -411,7 +433,7 @@ def _prepared_metadata(projects: Sequence[Staged], cache: Path) -> dict[Address,
     if not pending:
         return found
     cache.mkdir(parents=True, exist_ok=True)
-    with BackendEnvironments(pending) as environments:
+    with quiet_backend(), BackendEnvironments(pending) as environments:
         for project in pending:
             python, extra = environments.runtime_for(project)
             builder = ProjectBuilder(
