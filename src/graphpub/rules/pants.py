@@ -628,6 +628,7 @@ def _pyproject_requirements(text: str, source: str, call: RuleCall) -> dict[str,
             hint="for Poetry's [tool.poetry] dependencies use poetry_requirements()",
         )
     requirements: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
     for entries in lists:
         for raw in entries if isinstance(entries, list) else ():
             if not isinstance(raw, str):
@@ -643,7 +644,9 @@ def _pyproject_requirements(text: str, source: str, call: RuleCall) -> dict[str,
                     f"{source}: {entry!r} is not a valid requirement: {e}",
                     location=call.location,
                 ) from None
-            strings = requirements.setdefault(requirement.name, [])
+            # One target per project, named as first written (`Requests` is `requests`).
+            name = spelled.setdefault(normalize_project(requirement.name), requirement.name)
+            strings = requirements.setdefault(name, [])
             if entry not in strings:
                 strings.append(entry)
     return requirements
