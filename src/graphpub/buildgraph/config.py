@@ -140,6 +140,10 @@ class Config:
     """Whether a project that describes itself is built in an isolated environment with its
     build requirements installed from the package index (as `python -m build` does)."""
     pants_version: str | None = None
+    setuptools_requirements: tuple[str, ...] = ()
+    """Pants' `[setuptools]` `requirements` (addresses of requirement targets, or requirement
+    strings), `extra_requirements` and `version`: what the legacy setuptools backend of a
+    project without [build-system] runs with, beside setuptools."""
     pypirc: str | None = None
     ca_certs: str | None = None
     twine_args: tuple[str, ...] = ()
@@ -388,6 +392,7 @@ def load_config(root: Path) -> Config:
         generate_setup_default=_generate_setup_default(pants),
         build_isolation=_boolean(table, "build_isolation", True, source),
         pants_version=_pants_version(pants_globals),
+        setuptools_requirements=_setuptools_requirements(pants),
         pypirc=_optional_string(table, "pypirc", source),
         ca_certs=_optional_string(table, "ca_certs", source),
         twine_args=_string_list(table, "twine_args", source) or (),
@@ -568,6 +573,22 @@ def _resolves_to_constraints(pants: dict[str, Any]) -> dict[str, tuple[str, ...]
         for resolve, constraints in table.items()
         if isinstance(constraints, list)
     }
+
+
+def _setuptools_requirements(pants: dict[str, Any]) -> tuple[str, ...]:
+    table = pants.get("setuptools", {})
+    if not isinstance(table, dict):
+        return ()
+    found: list[str] = []
+    for key in ("version", "requirements", "extra_requirements"):
+        value = table.get(key)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):  # `requirements.add = [...]`
+            found.extend(str(v) for v in value.get("add", []))
+        elif isinstance(value, list):
+            found.extend(str(v) for v in value)
+    return tuple(found)
 
 
 def _generate_setup_default(pants: dict[str, Any]) -> bool:

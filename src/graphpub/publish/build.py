@@ -634,13 +634,7 @@ def _pyproject(
     if description:
         project["description"] = str(description)
     if readme:
-        content_type = metadata.get("long_description_content_type") or metadata.get(
-            "description_content_type"
-        )
-        project["readme"] = {
-            "file": readme,
-            "content-type": str(content_type or _content_type(readme)),
-        }
+        project["readme"] = {"file": readme, "content-type": _readme_type(graph, view, readme)}
     # An explicit python_requires wins over the interpreter constraints (Pants: setdefault).
     requires_python = metadata.get("python_requires") or contents.requires_python
     if requires_python:
@@ -717,8 +711,43 @@ def _pyproject(
     return tomli_w.dumps(document)
 
 
-def _content_type(readme: str) -> str:
-    return _CONTENT_TYPES.get(posixpath.splitext(readme)[1], "text/plain")
+# What a long description's content type may be named, short of its MIME type.
+_CONTENT_TYPE_NAMES = {
+    "markdown": "text/markdown",
+    "md": "text/markdown",
+    "rst": "text/x-rst",
+    "restructuredtext": "text/x-rst",
+    "plain": "text/plain",
+    "text": "text/plain",
+    "txt": "text/plain",
+}
+
+
+def _readme_type(graph: BuildGraph, view: Distribution, readme: str) -> str:
+    """The long description's content type: the one given (`text/markdown; charset=UTF-8`:
+    its MIME type), else by the file's extension."""
+    given = view.metadata.get("long_description_content_type") or view.metadata.get(
+        "description_content_type"
+    )
+    if not given:
+        return _CONTENT_TYPES.get(posixpath.splitext(readme)[1], "text/plain")
+    mime = str(given).partition(";")[0].strip().lower()
+    if mime in _CONTENT_TYPES.values():
+        return mime
+    if mime in _CONTENT_TYPE_NAMES:
+        # setuptools writes any text; PyPI takes only the three MIME types.
+        graph.warn(
+            f"{view.label}: long_description_content_type {given!r} is not a MIME type: "
+            f"taken as {_CONTENT_TYPE_NAMES[mime]}",
+            key=f"content-type:{view.address}",
+        )
+        return _CONTENT_TYPE_NAMES[mime]
+    target = graph.target(view.address)
+    raise BuildError(
+        f"{view.label}: long_description_content_type {given!r} is none PyPI accepts",
+        location=graph.locate_written(target, str(given)),
+        hint="text/markdown, text/x-rst or text/plain",
+    )
 
 
 def _warn_unused_keywords(graph: BuildGraph, view: Distribution) -> None:

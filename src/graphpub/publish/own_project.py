@@ -37,7 +37,8 @@ from graphpub import __version__
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
-from graphpub.errors import SourceLocation
+from graphpub.buildgraph.specs import resolve_specs
+from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.publish.build import (
     MAX_PACKAGED_FILE_BYTES,
     Backend,
@@ -49,6 +50,7 @@ from graphpub.publish.build import (
 )
 from graphpub.publish.ownership import Contents
 from graphpub.publish.vcs_version import generated_file
+from graphpub.rules.distribution import Distribution
 from graphpub.secrets import is_secret_name
 
 if sys.version_info >= (3, 11):
@@ -150,7 +152,30 @@ def _backend(graph: BuildGraph, contents: Contents, directory: Path, isolated: b
                 "the project (generate_setup=True)"
             ),
         )
-    return Backend(LEGACY_REQUIRES, LEGACY_BACKEND, isolated, tuple(secret_env))
+    requires = (*LEGACY_REQUIRES, *_pants_setuptools(graph, view))
+    return Backend(tuple(dict.fromkeys(requires)), LEGACY_BACKEND, isolated, tuple(secret_env))
+
+
+def _pants_setuptools(graph: BuildGraph, view: Distribution) -> list[str]:
+    """What Pants' `[setuptools]` adds to its legacy backend: requirement strings, or the
+    requirement targets a `requirements` entry names (a resolve's, such as `//:setuptools`)."""
+    found: list[str] = []
+    for entry in graph.config.setuptools_requirements:
+        if not entry.startswith(("//", ":")):
+            found.append(entry)
+            continue
+        try:
+            addresses = resolve_specs([entry], graph)
+        except GraphpubError as e:
+            raise BuildError(
+                f"pants.toml [setuptools] requirements: {e.message}",
+                location=SourceLocation("pants.toml"),
+                hint=f"{view.label} is built by setuptools' legacy backend with them",
+            ) from None
+        for address in addresses:
+            for target in [address, *sorted(graph.dependencies([address], transitive=True))]:
+                found.extend(graph.target(target).fields.get("requirements") or ())
+    return found
 
 
 class BackendEnvironments:

@@ -229,6 +229,8 @@ class _Owners:
         return closest[0]
 
     def parts(self, view: Distribution) -> _Parts:
+        if view.own_project:
+            return self._own_project_parts(view)
         graph = self.graph
         owned: list[Address] = []
         depends_on: list[Address] = []
@@ -262,20 +264,6 @@ class _Owners:
         loose = sorted(
             {f for t in closure if t.kind in LOOSE_FILE_KINDS for f in graph.owned_files(t)}
         )
-        if view.own_project:
-            # Pants' chroot for a project that describes itself: the sources, resources and
-            # files of its whole closure, where they lie, with their packages' __init__.py.
-            kinds = EXPORTED_KINDS | LOOSE_FILE_KINDS | _SOURCE_GENERATORS
-            chroot = {f for t in closure if t.kind in kinds for f in graph.owned_files(t)}
-            chroot |= _ancestor_inits(graph, chroot)
-            vcs = tuple(t.address for t in closure if t.kind == "vcs_version")
-            return _Parts(
-                owned=tuple(sorted(owned)),
-                files=tuple(sorted(chroot)),
-                third_party=(),
-                depends_on=tuple(sorted(set(depends_on))),
-                generated=vcs,
-            )
         files = sorted({f for a in owned for f in graph.owned_files(graph.target(a))})
         return _Parts(
             owned=tuple(sorted(owned)),
@@ -284,6 +272,26 @@ class _Owners:
             depends_on=tuple(sorted(set(depends_on))),
             loose_files=tuple(f for f in loose if f not in files),
             generated=tuple(a for a in sorted(owned) if graph.target(a).kind == "vcs_version"),
+        )
+
+    def _own_project_parts(self, view: Distribution) -> _Parts:
+        """Pants' chroot for a project that describes itself: the sources, resources and files
+        of its whole closure, where they lie, with their packages' __init__.py; no ownership
+        (the backend decides what it packages). The other distributions its closure names are
+        what it requires of this repository."""
+        graph = self.graph
+        closure = [graph.target(a) for a in sorted(self.closures[view.address])]
+        kinds = EXPORTED_KINDS | LOOSE_FILE_KINDS | _SOURCE_GENERATORS
+        chroot = {f for t in closure if t.kind in kinds for f in graph.owned_files(t)}
+        chroot |= _ancestor_inits(graph, chroot)
+        return _Parts(
+            owned=tuple(t.address for t in closure if t.kind in EXPORTED_KINDS),
+            files=tuple(sorted(chroot)),
+            third_party=(),
+            depends_on=tuple(
+                t.address for t in closure if is_distributable(t) and t.address != view.address
+            ),
+            generated=tuple(t.address for t in closure if t.kind == "vcs_version"),
         )
 
     def requires_python(self, view: Distribution) -> str | None:
