@@ -760,6 +760,51 @@ def test_third_party_ambiguity(tmp_path: Path, run: Runner) -> None:
     assert dependencies(run, root, "app/m.py") == ["3rd#six"]
 
 
+def test_only_owners_of_the_importers_resolve_count(tmp_path: Path, run: Runner) -> None:
+    """Pants keeps a module mapping per resolve (era-5g-interface: the `mypy` resolve's numpy
+    does not compete with the default resolve's, which the library's code imports)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": (
+                '[source]\nroot_patterns = ["/"]\n[python]\nenable_resolves = true\n'
+                'resolves = { python-default = "d.lock", mypy = "m.lock" }\n'
+            ),
+            "BUILD": (
+                'python_requirements(name = "reqs")\n'
+                'python_requirements(name = "mypy", source = "mypy.txt", resolve = "mypy")\n'
+            ),
+            "requirements.txt": "numpy>=1.24\n",
+            "mypy.txt": "numpy>=1.24\nmypy==1.7.1\n",
+            "app/BUILD": (
+                "python_sources()\n"
+                'python_sources(name = "checks", sources = ["check.py"], resolve = "mypy")\n'
+            ),
+            "app/m.py": "import numpy\n",
+            "app/check.py": "import numpy\nimport mypy\n",
+        },
+    )
+    out, err = dependencies_warned(run, root, "app/m.py")
+    assert (out, err) == (["//:reqs#numpy"], [])
+    assert dependencies(run, root, "app/check.py:checks") == ["//:mypy#mypy", "//:mypy#numpy"]
+
+
+def test_a_script_without_extension_has_its_imports_inferred(tmp_path: Path, run: Runner) -> None:
+    """Pants' python_source takes a file without extension (st2's `bin/st2-*` scripts), and
+    infers its imports."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "lib/BUILD": "python_sources()\n",
+            "lib/__init__.py": "",
+            "lib/cmd.py": "def main(): ...\n",
+            "bin/BUILD": 'python_sources(sources = ["st2-*"])\n',
+            "bin/st2-purge": "import sys\nfrom lib.cmd import main\nsys.exit(main())\n",
+        },
+    )
+    assert dependencies(run, root, "bin/st2-purge") == ["lib/cmd.py"]
+
+
 # ---------------------------------------------------------------- source roots
 
 

@@ -1,9 +1,11 @@
 """Dependency inference: the targets a Python file's imports name, as Pants infers them.
 
 Each module is owned by the targets holding its file below a source root (first party) or by
-the requirement providing it (third party). An import owned by several targets is ambiguous:
-a warning and no edge, unless an explicit dependency already says which. `!` / `!!` in
-`dependencies` drop an inferred edge.
+the requirement providing it (third party). In a Pants repository only owners of the
+importing target's own resolve count, as Pants keeps a module mapping per resolve (a `mypy`
+resolve's numpy does not compete with the default one's). An import owned by several targets
+is ambiguous: a warning and no edge, unless an explicit dependency already says which. `!` /
+`!!` in `dependencies` drop an inferred edge.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 
 from graphpub.buildgraph.address import Address, Exclusion
+from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target
 from graphpub.publish.imports import ImportCache, module_names
@@ -33,6 +36,7 @@ PYTHON_SOURCE_KINDS = frozenset(
         "python_binary",
     }
 )
+PANTS_SOURCE_KINDS = frozenset({"python_source", "python_test"})
 BUCK2_KINDS = frozenset({"python_library", "python_binary", "python_test"})
 BAZEL_KINDS = frozenset({"py_library", "py_binary", "py_test"})
 
@@ -78,21 +82,33 @@ class ModuleOwners:
     third_party: dict[str, set[Address]] = field(default_factory=dict)
     stubs: dict[str, set[Address]] = field(default_factory=dict)
     """`.pyi` files and type-stub requirements: dependencies beside the code, never rivals."""
+    resolves: dict[Address, str] = field(default_factory=dict)
+    """Each owner's Pants resolve (Pants repositories only)."""
 
-    def owners(self, candidates: Iterable[str]) -> tuple[set[Address], set[Address]]:
-        """(code owners, stub owners) of the longest module name an import may mean; at the
-        same length first party wins over third party."""
+    def owners(
+        self, candidates: Iterable[str], resolve: str | None = None
+    ) -> tuple[set[Address], set[Address]]:
+        """(code owners, stub owners) of the longest module name an import may mean, of
+        `resolve` only when given; at the same length first party wins over third party."""
+
+        def mine(table: Mapping[str, set[Address]], name: str) -> set[Address]:
+            found = table.get(name, set())
+            if resolve is None:
+                return set(found)
+            return {a for a in found if self.resolves.get(a) == resolve}
+
         for name in module_names(candidates):
-            code = self.first_party.get(name) or self.third_party.get(name) or set()
-            stubs = self.stubs.get(name, set())
+            code = mine(self.first_party, name) or mine(self.third_party, name)
+            stubs = mine(self.stubs, name)
             if code or stubs:
-                return set(code), set(stubs)
+                return code, stubs
         return set(), set()
 
 
 def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
     """The module names a file of `target` is imported as (Bazel may give several)."""
-    stem = path[: -len(".pyi")] if path.endswith(".pyi") else path[: -len(".py")]
+    # A script without extension (Pants' python_source takes those) is its own stem.
+    stem = posixpath.splitext(path)[0] if path.endswith((".py", ".pyi")) else path
     package_dir = target.address.directory
     if target.kind in BUCK2_KINDS:
         base = target.fields.get("base_module")
@@ -160,9 +176,12 @@ def _source_root(directory: str, roots: list[str]) -> str | None:
 
 def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
     owners = ModuleOwners()
+    by_resolve = graph.config.dialect is Dialect.PANTS
     for target in graph.targets():
         if target.address.repository and target.kind != REQUIREMENT_KIND:
             continue
+        if by_resolve:
+            owners.resolves[target.address] = resolve_of(graph, target)
         if target.kind in PYTHON_SOURCE_KINDS:
             for path in graph.owned_files(target):
                 if path.endswith((".py", ".pyi")):
@@ -219,7 +238,7 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         (target, path, modules[0], posixpath.basename(path).startswith("__init__."))
         for target in python_targets
         for path in graph.owned_files(target)
-        if path.endswith((".py", ".pyi")) and (modules := file_modules(target, path, roots))
+        if _is_python_file(target, path) and (modules := file_modules(target, path, roots))
     ]
     cache.prefetch(
         ((graph.config.root / path, module, package) for _, path, module, package in files),
@@ -229,13 +248,15 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     for target, path, module, package in files:
         by_target.setdefault(target.address, []).append((path, module, package))
     inferred: dict[Address, list[Address]] = {}
+    by_resolve = graph.config.dialect is Dialect.PANTS
     for target in python_targets:
         excluded = _excluded(target, graph)
+        resolve = resolve_of(graph, target) if by_resolve else None
         explicit = graph.dependencies([target.address], transitive=False)
         found: dict[Address, None] = {}
         for path, module, is_package in by_target.get(target.address, ()):
             for imported in cache.imports(graph.config.root / path, module, is_package):
-                code, stubs = owners.owners(imported.candidates)
+                code, stubs = owners.owners(imported.candidates, resolve)
                 if not code and not stubs and graph.failures:
                     _note_unowned(graph, target, imported.candidates, roots)
                 code -= excluded | {target.address}
@@ -251,6 +272,21 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     cache.save()
     graph.add_inferred(inferred)
     return inferred
+
+
+def _is_python_file(target: Target, path: str) -> bool:
+    """Whether `path` is Python code whose imports count: a `.py` / `.pyi` file, or (Pants'
+    python_source, as st2's `bin/st2-*` scripts) a file without an extension."""
+    if path.endswith((".py", ".pyi")):
+        return True
+    return target.kind in PANTS_SOURCE_KINDS and "." not in posixpath.basename(path)
+
+
+def resolve_of(graph: BuildGraph, target: Target) -> str:
+    """A Pants target's resolve: its `resolve` field (`python_resolve` of a vcs_version),
+    else `[python] default_resolve`."""
+    named = target.fields.get("resolve") or target.fields.get("python_resolve")
+    return str(named or graph.config.default_resolve)
 
 
 def _note_unowned(

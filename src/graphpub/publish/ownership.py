@@ -237,12 +237,18 @@ class _Owners:
         third_party: list[str] = []
         seen: set[Address] = set()
         frontier = list(graph.dependencies([view.address], transitive=False))
+        closure = self.closures[view.address]
         while frontier:
             current = frontier.pop()
             if current in seen:
                 continue
             seen.add(current)
             target = graph.target(current)
+            if current not in closure:
+                # Excluded with `!!` by a target of the closure: neither owned nor required
+                # (Pants leaves it out of TransitiveTargets), but what it needs stays.
+                frontier.extend(graph.dependencies([current], transitive=False))
+                continue
             if target.kind == REQUIREMENT_KIND:
                 # Pants: a requirement's own requirement dependencies are the distribution's too.
                 third_party.extend(_requirement_closure(graph, current))
@@ -260,9 +266,13 @@ class _Owners:
             generated = [d for d in dependencies if graph.target(d).generator == current]
             # Pants: depending on a target generator is depending on what it generates.
             frontier.extend(generated or dependencies)
-        closure = [graph.target(a) for a in sorted(self.closures[view.address])]
         loose = sorted(
-            {f for t in closure if t.kind in LOOSE_FILE_KINDS for f in graph.owned_files(t)}
+            {
+                f
+                for t in map(graph.target, sorted(closure))
+                if t.kind in LOOSE_FILE_KINDS
+                for f in graph.owned_files(t)
+            }
         )
         files = sorted({f for a in owned for f in graph.owned_files(graph.target(a))})
         return _Parts(
