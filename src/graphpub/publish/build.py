@@ -343,7 +343,7 @@ def build_all(
         workers = max(1, min(jobs, len(missing)))
         failures: dict[str, str | None] = {}
         with (
-            BackendEnvironments([p for p in missing if p.backend]) as environments,
+            BackendEnvironments([p for p in missing if p.backend], jobs) as environments,
             ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=get_context("fork"),

@@ -25,6 +25,8 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,6 +41,7 @@ from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.errors import GraphpubError, SourceLocation
+from graphpub.lifetime import die_with_parent
 from graphpub.publish.build import (
     MAX_PACKAGED_FILE_BYTES,
     Backend,
@@ -183,15 +186,16 @@ class BackendEnvironments:
     environment per set of build requirements (with what each project's backend asks for
     besides), or graphpub's own Python, checked to have them."""
 
-    def __init__(self, projects: Sequence[Staged]) -> None:
+    def __init__(self, projects: Sequence[Staged], jobs: int = 1) -> None:
         self._projects = [p for p in projects if p.backend is not None]
+        self._jobs = jobs
         self._environments: dict[tuple[str, ...], Any] = {}
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> BackendEnvironments:
         try:
-            for project in self._projects:
-                self._prepare(project)
+            with quiet_backend():
+                self._prepare()
         except BaseException:
             self._stack.close()
             raise
@@ -213,49 +217,79 @@ class BackendEnvironments:
         environment = self._environments[project.backend.requires]
         return environment.python_executable, environment.make_extra_environ()
 
-    def _prepare(self, project: Staged) -> None:
-        with quiet_backend():
-            self._prepare_quietly(project)
-
-    def _prepare_quietly(self, project: Staged) -> None:
-        from build import BuildBackendException, BuildException, ProjectBuilder, check_dependency
+    def _prepare(self) -> None:
+        """Without isolation: check graphpub's Python has each backend's `requires` (as pip
+        and uv do, the backend is not asked for more: what it lacks then fails its build,
+        with its output). With isolation: an environment per set of `requires`, then what
+        each backend asks for besides (PEP 517 get_requires_for_build_*, one process per
+        hook, `jobs` at a time) installed once into its environment."""
         from build.env import DefaultIsolatedEnv
 
-        backend = project.backend
-        assert backend is not None
-        if backend.isolated and backend.requires not in self._environments:
-            environment = self._stack.enter_context(DefaultIsolatedEnv())
-            self._install(environment, backend.requires, project)
-            self._environments[backend.requires] = environment
-        python, extra = self.runtime_for(project)
-        builder = ProjectBuilder(
-            project.directory, python_executable=python, runner=HookRunner(project, extra)
-        )
-        for kind, settings in project.kinds:
-            try:
-                if backend.isolated:
-                    wanted = builder.get_requires_for_build(kind, settings or None)
-                    if wanted:
-                        environment = self._environments[backend.requires]
-                        self._install(environment, sorted(wanted), project)
-                    continue
-                # The backend's own requirements first: it cannot be asked for more before.
-                missing = {
-                    unmet
-                    for requirement in builder.build_system_requires
-                    for unmet in check_dependency(requirement)
-                } or builder.check_dependencies(kind, settings or None)
-            except (BuildException, BuildBackendException) as e:
-                raise _backend_error(project, "asking its backend what it needs", e) from None
-            if missing:
-                unmet = sorted({" -> ".join(chain) for chain in missing})
+        isolated = []
+        for project in self._projects:
+            backend = project.backend
+            assert backend is not None
+            if not backend.isolated:
+                self._check_installed(project)
+                continue
+            isolated.append(project)
+            if backend.requires not in self._environments:
+                environment = self._stack.enter_context(DefaultIsolatedEnv())
+                self._install(environment, backend.requires, project)
+                self._environments[backend.requires] = environment
+        wanted: dict[tuple[str, ...], tuple[Staged, set[str]]] = {}
+        for project, asked in zip(isolated, self._ask_all(isolated), strict=True):
+            assert project.backend is not None
+            _, found = wanted.setdefault(project.backend.requires, (project, set()))
+            found |= asked
+        for requires, (project, found) in wanted.items():
+            if found:
+                self._install(self._environments[requires], sorted(found), project)
+
+    def _ask_all(self, projects: Sequence[Staged]) -> list[set[str]]:
+        """What each isolated backend needs besides its `requires`, in worker processes."""
+        if not projects:
+            return []
+        runtimes = [self.runtime_for(p) for p in projects]
+        if self._jobs <= 1 or len(projects) == 1:
+            answers = [_extra_requires(p, r) for p, r in zip(projects, runtimes, strict=True)]
+        else:
+            with ProcessPoolExecutor(
+                max_workers=min(self._jobs, len(projects)),
+                mp_context=get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool:
+                answers = list(pool.map(_extra_requires, projects, runtimes))
+        found = []
+        for project, (asked, failure) in zip(projects, answers, strict=True):
+            if failure is not None:
                 raise BuildError(
-                    f"{project.label} is built without isolation, and graphpub's Python "
-                    f"({sys.executable}) lacks what its backend needs: {', '.join(unmet)}",
+                    f"{project.label}: asking its backend what it needs: {failure}",
                     location=project.location,
-                    hint="install them beside graphpub, or build with isolation (drop "
-                    "--no-build-isolation, or set build_isolation = true)",
+                    hint=f"the staged project is in {project.directory}",
                 )
+            found.append(asked)
+        return found
+
+    @staticmethod
+    def _check_installed(project: Staged) -> None:
+        from build import check_dependency
+
+        assert project.backend is not None
+        missing = {
+            " -> ".join(chain)
+            for requirement in project.backend.requires
+            for chain in check_dependency(requirement)
+        }
+        if missing:
+            raise BuildError(
+                f"{project.label} is built without isolation, and graphpub's Python "
+                f"({sys.executable}) lacks what its backend needs: {', '.join(sorted(missing))}",
+                location=project.location,
+                hint="install them beside graphpub, or build with isolation (drop "
+                "--no-build-isolation, or set build_isolation = true)",
+            )
 
     @staticmethod
     def _install(environment: Any, requirements: Sequence[str], project: Staged) -> None:
@@ -303,6 +337,27 @@ class HookRunner:
         )
         if result.returncode != 0:
             raise subprocess.CalledProcessError(result.returncode, cmd, output=result.stdout)
+
+
+def _extra_requires(
+    project: Staged, runtime: tuple[str, dict[str, str]]
+) -> tuple[set[str], str | None]:
+    """In a worker process: (what `project`'s backend asks for to build each kind, the error
+    text if asking failed)."""
+    from build import BuildBackendException, BuildException, ProjectBuilder
+
+    python, extra = runtime
+    builder = ProjectBuilder(
+        project.directory, python_executable=python, runner=HookRunner(project, extra)
+    )
+    wanted: set[str] = set()
+    try:
+        with quiet_backend():
+            for kind, settings in project.kinds:
+                wanted |= builder.get_requires_for_build(kind, settings or None)
+    except (BuildException, BuildBackendException) as e:
+        return set(), _failure_text(e)
+    return wanted, None
 
 
 def build_own_project(
@@ -385,7 +440,7 @@ def describe_projects(
             s.address: _built_metadata(s, [a.path for a in built[s.address]]) for s in staged
         }
     else:
-        reported = _prepared_metadata(staged, cache)
+        reported = _prepared_metadata(staged, cache, jobs)
     described = {}
     for contents in projects:
         found = reported[contents.distribution.address]
@@ -443,7 +498,9 @@ def _built_metadata(project: Staged, artifacts: Sequence[Path]) -> Reported:
     )
 
 
-def _prepared_metadata(projects: Sequence[Staged], cache: Path) -> dict[Address, Reported]:
+def _prepared_metadata(
+    projects: Sequence[Staged], cache: Path, jobs: int
+) -> dict[Address, Reported]:
     """PEP 517's prepare_metadata_for_build_wheel of each project (kept in the cache)."""
     from build import BuildBackendException, BuildException, ProjectBuilder
 
@@ -458,7 +515,7 @@ def _prepared_metadata(projects: Sequence[Staged], cache: Path) -> dict[Address,
     if not pending:
         return found
     cache.mkdir(parents=True, exist_ok=True)
-    with quiet_backend(), BackendEnvironments(pending) as environments:
+    with quiet_backend(), BackendEnvironments(pending, jobs) as environments:
         for project in pending:
             python, extra = environments.runtime_for(project)
             builder = ProjectBuilder(
