@@ -82,6 +82,8 @@ def generate(n: int, out: Path) -> tuple[Path, Path]:
             f'[project]\nname = "bench-{name}"\nversion = "1.0.0"\n'
             f'description = "Benchmark package {name}."\n'
             f'readme = {{file = "README.txt", content-type = "text/plain"}}\n'
+            # Python 3 only, so hatchling tags the wheel py3-none-any as Pants does.
+            'requires-python = ">=3.7"\n'
             f"dependencies = [{requirements}]\n\n"
             f'[tool.hatch.build.targets.wheel]\npackages = ["{name}"]\n',
             encoding="utf-8",
@@ -139,11 +141,11 @@ def own_projects(n: int, runs: int) -> tuple[str, bool]:
         built = sorted(p.name for p in (monorepo / "dist").iterdir())
         out = monorepo.parent / f"own-by-hand-{n}"
         shutil.rmtree(out, ignore_errors=True)
+        build_flags = [] if isolated else ["--no-isolation"]
         start = time.perf_counter()
         for project in projects:
             subprocess.run(
-                [sys.executable, "-m", "build", *([] if isolated else ["--no-isolation"])]
-                + ["--outdir", str(out), str(project)],
+                [sys.executable, "-m", "build", *build_flags, "--outdir", str(out), str(project)],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
