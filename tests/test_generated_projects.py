@@ -192,6 +192,35 @@ def test_a_console_script_names_a_function(tmp_path: Path, run: Runner) -> None:
     ), err
 
 
+def test_an_entry_point_naming_a_pex_binary_is_its_entry_point(tmp_path: Path, run: Runner) -> None:
+    """Pants: `:bin` in entry_points is that pex_binary's entry point, a file one as its
+    module below the source root; the module is then a dependency (inferred)."""
+    build = (
+        'python_distribution(name="dist",\n'
+        '    entry_points={"console_scripts": {"tool": ":bin", "other": "app/tools:cli"}},\n'
+        '    provides=python_artifact(name="binaries", version="1"))\n'
+        'pex_binary(name="bin", entry_point="main.py:run")\n'
+        'python_sources(name="lib")\n'
+    )
+    root = repo(
+        tmp_path,
+        build,
+        **{
+            "app/main.py": "def run(): ...\n",
+            "app/tools/BUILD": (
+                'python_sources()\npex_binary(name="cli", entry_point="app.tools.x:go")\n'
+            ),
+            "app/tools/x.py": "def go(): ...\n",
+        },
+    )
+    wheel = package(run, root)["binaries-1-py3-none-any.whl"]
+    text = wheel_member(wheel, ".dist-info/entry_points.txt")
+    assert "tool = app.main:run" in text
+    assert "other = app.tools.x:go" in text
+    with zipfile.ZipFile(wheel) as archive:
+        assert {"app/main.py", "app/tools/x.py"} <= set(archive.namelist())
+
+
 def test_an_entry_point_list_holds_name_equals_reference(tmp_path: Path, run: Runner) -> None:
     build = (
         'python_distribution(name="dist",\n'

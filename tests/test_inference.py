@@ -805,6 +805,37 @@ def test_a_script_without_extension_has_its_imports_inferred(tmp_path: Path, run
     assert dependencies(run, root, "bin/st2-purge") == ["lib/cmd.py"]
 
 
+def test_a_distribution_depends_on_the_modules_of_its_entry_points(
+    tmp_path: Path, run: Runner
+) -> None:
+    """Pants infers a python_distribution's dependencies from the entry points of its field and
+    of its `provides` (frontrunner-sdk's package reaches its distribution only that way), and
+    a pex_binary an entry point names by address."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "BUILD": (
+                "python_distribution(name = 'dist',\n"
+                "    entry_points = {'console_scripts': {'fake': 'sdk:_fake', 'app': ':app'}},\n"
+                "    provides = python_artifact(name = 'sdk', version = '1',\n"
+                "        entry_points = {'pytest11': {'sdk': 'sdk.plugin'}}))\n"
+                "pex_binary(name = 'app', entry_point = 'tool/main.py')\n"
+            ),
+            "sdk/BUILD": "python_sources()\n",
+            "sdk/__init__.py": "",
+            "sdk/plugin.py": "",
+            "tool/BUILD": "python_sources()\n",
+            "tool/main.py": "",
+        },
+    )
+    assert dependencies(run, root, "//:dist") == [
+        "//:app",
+        "sdk/__init__.py",
+        "sdk/plugin.py",
+    ]
+
+
 # ---------------------------------------------------------------- source roots
 
 

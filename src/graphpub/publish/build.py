@@ -33,15 +33,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from graphpub import __version__
-from graphpub.buildgraph.address import Address, label_path
+from graphpub.buildgraph.address import Address, label_path, parse_address
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
-from graphpub.publish.inference import BUCK2_KINDS
+from graphpub.publish.inference import BUCK2_KINDS, source_root_of, source_roots
 from graphpub.publish.ownership import Contents
 from graphpub.publish.vcs_version import generated_file
-from graphpub.rules.distribution import Distribution
+from graphpub.rules.distribution import Distribution, is_target_reference
 
 HATCHLING_VERSION = installed_version("hatchling")
 # Files packaged are read whole; beyond this size something is wrong (a device, a disk image).
@@ -678,19 +678,18 @@ def _pyproject(
             urls.setdefault(label, str(metadata[key]))
     if urls:
         project["urls"] = urls
+    entry_points = _resolved_entry_points(graph, view)
     scripts = {
-        group: dict(view.entry_points[group])
+        group: dict(entry_points[group])
         for group in ("console_scripts", "gui_scripts")
-        if view.entry_points.get(group)
+        if entry_points.get(group)
     }
     if scripts.get("console_scripts"):
         project["scripts"] = scripts["console_scripts"]
     if scripts.get("gui_scripts"):
         project["gui-scripts"] = scripts["gui_scripts"]
     others = {
-        g: dict(e)
-        for g, e in view.entry_points.items()
-        if g not in ("console_scripts", "gui_scripts")
+        g: dict(e) for g, e in entry_points.items() if g not in ("console_scripts", "gui_scripts")
     }
     if others:
         project["entry-points"] = others
@@ -721,6 +720,60 @@ _CONTENT_TYPE_NAMES = {
     "text": "text/plain",
     "txt": "text/plain",
 }
+
+
+def _resolved_entry_points(graph: BuildGraph, view: Distribution) -> dict[str, dict[str, str]]:
+    """The distribution's entry points, each pex_binary address among them (`:app`) replaced
+    by that binary's own entry point, a file (`app.py:main`) as its module, as Pants does."""
+    resolved: dict[str, dict[str, str]] = {}
+    for group, entries in view.entry_points.items():
+        for name, reference in entries.items():
+            if is_target_reference(reference):
+                reference = _pex_entry_point(graph, view, reference)
+                if group in ("console_scripts", "gui_scripts") and ":" not in reference:
+                    raise BuildError(
+                        f"every entry point in `{group}` of {view.label} must end in "
+                        f"`:function`, but {name} names a pex_binary whose entry point is "
+                        f"{reference!r}",
+                        location=view.location,
+                        hint=f'e.g. {{"{group}": {{"{name}": "{reference}:main"}}}}',
+                    )
+            resolved.setdefault(group, {})[name] = reference
+    return resolved
+
+
+def _pex_entry_point(graph: BuildGraph, view: Distribution, reference: str) -> str:
+    target = graph.target(view.address)
+    location = graph.locate_written(target, reference)
+    written = parse_address(
+        reference,
+        relative_to=view.address.directory,
+        bare_name_is_target=False,
+        location=location,
+    )
+    binaries = [graph.target(a) for a in graph.resolve(written, target)]
+    if len(binaries) != 1 or binaries[0].kind != "pex_binary":
+        kinds = ", ".join(sorted({b.kind for b in binaries})) or "no target"
+        raise BuildError(
+            f"the entry point {reference!r} of {view.label} must be the address of a "
+            f"pex_binary, but it is {kinds}",
+            location=location,
+            hint='or name a module, like "project.app:main"',
+        )
+    binary = binaries[0]
+    entry_point = str(binary.fields.get("entry_point") or "")
+    module, colon, function = entry_point.partition(":")
+    if not module:
+        raise BuildError(
+            f"{graph.config.render(binary.address)}, an entry point of {view.label}, has "
+            "no `entry_point`",
+            location=binary.location,
+        )
+    if module.endswith(".py"):
+        path = posixpath.normpath(posixpath.join(binary.address.directory, module))
+        root = source_root_of(posixpath.dirname(path), source_roots(graph))
+        module = posixpath.relpath(path[: -len(".py")], root or ".").replace("/", ".")
+    return f"{module}:{function}" if colon else module
 
 
 def _readme_type(graph: BuildGraph, view: Distribution, readme: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from graphpub.buildgraph.address import Address, Exclusion
+from graphpub.buildgraph.address import Address, Exclusion, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target
@@ -124,7 +124,7 @@ def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
         return [
             _relative_module(stem, b if b != "." else "") for b in [*bases, ""] if _under(stem, b)
         ]
-    root = _source_root(posixpath.dirname(path), roots)
+    root = source_root_of(posixpath.dirname(path), roots)
     return [_relative_module(stem, root)] if root is not None else []
 
 
@@ -167,7 +167,8 @@ def _root_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?:.*/)?{segments}") if body else re.compile("(?!)")
 
 
-def _source_root(directory: str, roots: list[str]) -> str | None:
+def source_root_of(directory: str, roots: list[str]) -> str | None:
+    """The source root `directory` is below (`roots` longest first), if any."""
     for root in roots:  # longest first
         if not root or directory == root or directory.startswith(root + "/"):
             return root
@@ -269,9 +270,95 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         edges = [a for a in found if a not in explicit]
         if edges:
             inferred[target.address] = edges
+    if by_resolve:
+        for target in graph.targets():
+            if target.address.repository:
+                continue
+            if target.kind == "python_distribution":
+                edges = _entry_point_dependencies(graph, target, owners)
+            elif target.kind == "pex_binary":
+                edges = _pex_entry_point_dependencies(graph, target, owners, roots)
+            else:
+                continue
+            if edges:
+                inferred[target.address] = edges
     cache.save()
     graph.add_inferred(inferred)
     return inferred
+
+
+def _entry_point_dependencies(
+    graph: BuildGraph, target: Target, owners: ModuleOwners
+) -> list[Address]:
+    """Pants infers a python_distribution's dependencies from its entry points (its field's
+    and its `provides`'): the module of each `module:function` (of any resolve), and each
+    pex_binary an address (`:app`, `dir:app`) names. frontrunner-sdk's distribution depends
+    on its package through an entry point alone."""
+    provides = target.fields.get("provides") or {}
+    groups = [target.fields.get("entry_points") or {}, provides.get("entry_points") or {}]
+    excluded = _excluded(target, graph)
+    explicit = graph.dependencies([target.address], transitive=False)
+    found: dict[Address, None] = {}
+    for group in groups:
+        for entries in group.values():
+            for reference in entries.values():
+                reference = str(reference).strip()
+                if reference.startswith(":") or "/" in reference:
+                    written = parse_address(
+                        reference,
+                        relative_to=target.address.directory,
+                        bare_name_is_target=False,
+                        location=graph.locate_written(target, reference),
+                    )
+                    found.update(dict.fromkeys(graph.resolve(written, target)))
+                    continue
+                module = reference.partition(":")[0].strip()
+                code, _ = owners.owners([module])
+                code -= excluded
+                if len(code) > 1:
+                    if not code & explicit:
+                        _warn_ambiguous_entry_point(graph, target, reference, code)
+                    continue
+                found.update(dict.fromkeys(sorted(code)))
+    return [a for a in found if a not in explicit and a != target.address]
+
+
+def _pex_entry_point_dependencies(
+    graph: BuildGraph, target: Target, owners: ModuleOwners, roots: list[str]
+) -> list[Address]:
+    """Pants infers a pex_binary's dependency on the module of its `entry_point`: a file
+    (`app.py:main`, from the BUILD file's directory) as the module it is below its source root,
+    of the binary's resolve."""
+    entry_point = str(target.fields.get("entry_point") or "")
+    module = entry_point.partition(":")[0].strip()
+    if not module:
+        return []
+    if module.endswith(".py"):
+        path = posixpath.normpath(posixpath.join(target.address.directory, module))
+        root = source_root_of(posixpath.dirname(path), roots)
+        if root is None:
+            return []
+        module = _relative_module(path[: -len(".py")], root)
+    code, _ = owners.owners([module], resolve_of(graph, target))
+    code -= _excluded(target, graph)
+    explicit = graph.dependencies([target.address], transitive=False)
+    if len(code) > 1:
+        if not code & explicit:
+            _warn_ambiguous_entry_point(graph, target, entry_point, code)
+        return []
+    return [a for a in sorted(code) if a not in explicit]
+
+
+def _warn_ambiguous_entry_point(
+    graph: BuildGraph, target: Target, reference: str, candidates: set[Address]
+) -> None:
+    names = ", ".join(sorted(graph.config.render(a) for a in candidates))
+    graph.warn(
+        f"{graph.config.render(target.address)} has the entry point {reference!r}, whose "
+        f"module is owned by several targets ({names}): no dependency inferred; add the one "
+        "meant to its dependencies, or exclude the others with `!`",
+        key=f"ambiguous:{target.address}:{names}",
+    )
 
 
 def _is_python_file(target: Target, path: str) -> bool:
