@@ -428,3 +428,18 @@ def test_any_unicode_in_every_field(tmp_path: Path, run: Runner) -> None:
     assert metadata["Keywords"] == "Grüße"
     assert metadata["Classifier"] == "Private :: " + text
     assert metadata["Project-URL"] == "👋🏽, https://example.com/👋"
+
+
+def test_a_distribution_of_requirements_alone_is_a_wheel_of_metadata(
+    tmp_path: Path, run: Runner
+) -> None:
+    """A meta-package: no code, only what it requires (setuptools builds it for Pants)."""
+    build = (
+        'python_requirement(name="attrs", requirements=["attrs>=23"])\n'
+        'python_distribution(name="dist", dependencies=[":attrs"],\n'
+        '    provides=python_artifact(name="meta", version="1"))\n'
+    )
+    wheel = package(run, repo(tmp_path, build))["meta-1-py3-none-any.whl"]
+    with zipfile.ZipFile(wheel) as archive:
+        assert all(n.startswith("meta-1.dist-info/") for n in archive.namelist())
+    assert wheel_metadata(wheel).get_all("Requires-Dist") == ["attrs>=23"]

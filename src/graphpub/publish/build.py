@@ -695,6 +695,9 @@ def _pyproject(
         project["entry-points"] = others
     _warn_unused_keywords(graph, view)
     wheel: dict[str, Any] = {"only-include": [p for p in payload if p not in licenses]}
+    if not wheel["only-include"]:
+        # A distribution of requirements alone (setuptools builds it): a wheel of metadata.
+        wheel["bypass-selection"] = True
     if tag:
         wheel["hooks"] = {"custom": {"path": TAG_HOOK, "tag": tag}}
     sdist_files = [*payload, *([readme] if readme else []), *([TAG_HOOK] if tag else [])]
