@@ -443,3 +443,17 @@ def test_a_distribution_of_requirements_alone_is_a_wheel_of_metadata(
     with zipfile.ZipFile(wheel) as archive:
         assert all(n.startswith("meta-1.dist-info/") for n in archive.namelist())
     assert wheel_metadata(wheel).get_all("Requires-Dist") == ["attrs>=23"]
+
+
+def test_a_direct_reference_requirement_is_kept(tmp_path: Path, run: Runner) -> None:
+    """setuptools takes `name @ url` in install_requires (st2's orquesta runner)."""
+    build = (
+        'python_requirement(name="orquesta",\n'
+        '    requirements=["orquesta @ git+https://github.com/StackStorm/orquesta@v1.6.0"])\n'
+        'python_distribution(name="dist", dependencies=[":orquesta"],\n'
+        '    provides=python_artifact(name="runner", version="1"))\n'
+    )
+    wheel = package(run, repo(tmp_path, build))["runner-1-py3-none-any.whl"]
+    assert wheel_metadata(wheel).get_all("Requires-Dist") == [
+        "orquesta @ git+https://github.com/StackStorm/orquesta@v1.6.0"
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -302,6 +303,7 @@ def load_config(root: Path) -> Config:
         raise ConfigError(f"build root {root} is not a directory")
     table, source = _graphpub_table(root)
     pants = _read_toml(root / "pants.toml") if (root / "pants.toml").is_file() else {}
+    pants = _interpolated(pants, root)
     for section in _PANTS_SECTIONS:
         if not isinstance(pants.get(section, {}), dict):
             raise ConfigError(f"[{section}] must be a table", location=SourceLocation("pants.toml"))
@@ -641,6 +643,52 @@ def _detect_dialect(root: Path) -> Dialect:
     if (root / ".buckconfig").exists():
         return Dialect.BUCK2
     return Dialect.GRAPHPUB
+
+
+_INTERPOLATION = re.compile(r"%\(([A-Za-z0-9_.-]+)\)s")
+
+
+def _interpolated(pants: dict[str, Any], root: Path) -> dict[str, Any]:
+    """pants.toml with Pants' `%(name)s` references filled in, in every string: a key of the
+    same section or of `[DEFAULT]`, `buildroot`, `homedir`, `user`, `pants_workdir`,
+    `pants_supportdir`, `pants_distdir`, or `env.NAME` (st2:
+    `interpreter_constraints = ["%(st2_interpreter_constraints)s"]`). An unknown name is
+    left as written."""
+    found_defaults = pants.get("DEFAULT")
+    defaults: Mapping[str, Any] = found_defaults if isinstance(found_defaults, dict) else {}
+    seeds = {
+        "buildroot": str(root),
+        "homedir": os.path.expanduser("~"),
+        "user": os.environ.get("USER", ""),
+        "pants_workdir": str(root / ".pants.d"),
+        "pants_supportdir": str(root / "build-support"),
+        "pants_distdir": str(root / "dist"),
+    }
+
+    def fill(value: Any, section: Mapping[str, Any], depth: int = 0) -> Any:
+        if isinstance(value, list):
+            return [fill(v, section, depth) for v in value]
+        if isinstance(value, dict):
+            return {k: fill(v, section, depth) for k, v in value.items()}
+        if not isinstance(value, str) or "%(" not in value or depth > 10:
+            return value
+
+        def named(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("env."):
+                return os.environ.get(name[len("env.") :], match.group(0))
+            for scope in (section, defaults):
+                found = scope.get(name)
+                if isinstance(found, (str, int, float)) and not isinstance(found, bool):
+                    return str(fill(str(found), section, depth + 1))
+            return seeds.get(name, match.group(0))
+
+        return _INTERPOLATION.sub(named, value)
+
+    return {
+        name: fill(section, section) if isinstance(section, dict) else section
+        for name, section in pants.items()
+    }
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

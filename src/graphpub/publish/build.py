@@ -706,7 +706,9 @@ def _pyproject(
         "project": project,
         "tool": {
             "hatch": {
-                "build": {"targets": {"wheel": wheel, "sdist": {"only-include": sdist_files}}}
+                # setuptools takes `name @ url` requirements (st2's orquesta @ git+https://...)
+                "metadata": {"allow-direct-references": True},
+                "build": {"targets": {"wheel": wheel, "sdist": {"only-include": sdist_files}}},
             }
         },
     }
