@@ -457,3 +457,30 @@ def test_a_direct_reference_requirement_is_kept(tmp_path: Path, run: Runner) -> 
     assert wheel_metadata(wheel).get_all("Requires-Dist") == [
         "orquesta @ git+https://github.com/StackStorm/orquesta@v1.6.0"
     ]
+
+
+def test_setup_scripts_are_the_wheels_scripts(tmp_path: Path, run: Runner) -> None:
+    """`python_artifact(scripts=[...])` (st2's bin/st2-*): setuptools installs them from the
+    wheel's .data/scripts, not as package files."""
+    build = (
+        "python_sources()\n"
+        'python_distribution(name="dist", dependencies=[":app", "app/bin"],\n'
+        '    provides=python_artifact(name="tools", version="1", scripts=["app/bin/st2-run"]))\n'
+    )
+    root = repo(
+        tmp_path,
+        build,
+        **{
+            "app/bin/BUILD": 'python_sources(sources=["st2-*"])\n',
+            "app/bin/st2-run": "#!/usr/bin/env python\nimport app\n",
+        },
+    )
+    wheel = package(run, root)["tools-1-py3-none-any.whl"]
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert "tools-1.data/scripts/st2-run" in names
+        assert "app/bin/st2-run" not in names
+    (root / "app/BUILD").write_text(build.replace("bin/st2-run", "bin/missing"), "utf-8")
+    code, _, err = run(["package", "::"], root=root)
+    assert code == 1
+    assert "the script 'app/bin/missing' of python_artifact(scripts=...) is not among" in err

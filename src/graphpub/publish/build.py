@@ -142,10 +142,12 @@ def stage(
         generated = generated_file(graph, graph.target(address))
         payload[_staged_path(graph, contents, generated.path, roots)] = generated.text.encode()
     licenses: list[str] = []
+    scripts: dict[str, bytes] = {}
     if view.kind == "python_distribution":
         _add_package_inits(graph, contents, payload, roots)
+        scripts = _take_scripts(graph, view, payload)
         licenses = _add_package_data(graph, contents, payload, roots)
-    for staged, data in sorted(payload.items()):
+    for staged, data in sorted({**payload, **scripts}.items()):
         digest.update(f"{staged}\0{len(data)}\0".encode() + data)
         destination = directory / staged
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +156,7 @@ def stage(
     if readme:
         digest.update((directory / readme).read_bytes())
     tag = wheel_tag(view, fields)
-    pyproject = _pyproject(graph, contents, readme, sorted(payload), tag, licenses)
+    pyproject = _pyproject(graph, contents, readme, sorted(payload), tag, licenses, sorted(scripts))
     (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     if tag:
         (directory / TAG_HOOK).write_text(_TAG_HOOK_SOURCE, encoding="utf-8")
@@ -193,6 +195,31 @@ def _add_package_inits(
                         location=view.location,
                     )
             directory = posixpath.dirname(directory)
+
+
+def _take_scripts(
+    graph: BuildGraph, view: Distribution, payload: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The files `python_artifact(scripts=[...])` names (paths in the staged project, as in
+    Pants' chroot), taken out of the payload: setuptools installs them as scripts (the
+    wheel's .data/scripts), not as package files. One that is not staged is an error, as
+    setuptools fails on it."""
+    taken: dict[str, bytes] = {}
+    for entry in view.metadata.get("scripts") or ():
+        path = posixpath.normpath(str(entry))
+        if path in taken:
+            continue
+        if path not in payload:
+            target = graph.target(view.address)
+            raise BuildError(
+                f"{view.label}: the script {entry!r} of python_artifact(scripts=...) is not "
+                "among the distribution's files",
+                location=graph.locate_written(target, str(entry)),
+                hint="add the target owning it to the distribution's dependencies (its path "
+                "is from the source root, as in Pants' generated setup.py)",
+            )
+        taken[path] = payload.pop(path)
+    return taken
 
 
 def _add_package_data(
@@ -576,7 +603,6 @@ _SETUP_ONLY_KEYWORDS = frozenset(
         "py_modules",
         "script_args",
         "script_name",
-        "scripts",
         "setup_requires",
         "test_suite",
         "tests_require",
@@ -607,6 +633,7 @@ _METADATA_KEYWORDS = frozenset(
         "output_path",
         "project_urls",
         "python_requires",
+        "scripts",
         "summary",
         "url",
         "python_tag",
@@ -624,6 +651,7 @@ def _pyproject(
     payload: Sequence[str],
     tag: str | None,
     licenses: Sequence[str] = (),
+    setup_scripts: Sequence[str] = (),
 ) -> str:
     """The PEP 621 pyproject.toml (hatchling's) saying what Pants' generated setup.py says:
     each setup() keyword in the core metadata field setuptools writes it to."""
@@ -698,9 +726,16 @@ def _pyproject(
     if not wheel["only-include"]:
         # A distribution of requirements alone (setuptools builds it): a wheel of metadata.
         wheel["bypass-selection"] = True
+    if setup_scripts:
+        wheel["shared-scripts"] = {p: posixpath.basename(p) for p in setup_scripts}
     if tag:
         wheel["hooks"] = {"custom": {"path": TAG_HOOK, "tag": tag}}
-    sdist_files = [*payload, *([readme] if readme else []), *([TAG_HOOK] if tag else [])]
+    sdist_files = [
+        *payload,
+        *setup_scripts,
+        *([readme] if readme else []),
+        *([TAG_HOOK] if tag else []),
+    ]
     document = {
         "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
         "project": project,
