@@ -48,7 +48,8 @@ def test_demo_distribution(run: Runner) -> None:
     assert view["name"] == "demo"
     assert view["version"] == "1.0.0"
     assert view["unresolved_stamps"] == []
-    assert view["carries"] == ["src/python/demo"]
+    # Its dependencies: the one written, and (as Pants infers it) its entry point's module.
+    assert view["carries"] == ["src/python/demo", "src/python/demo/main.py"]
     assert "packaging>=23.0" in view["requirements"]
     assert view["entry_points"] == {"console_scripts": {"demo": "demo.main:main"}}
     assert view["metadata"] == {
