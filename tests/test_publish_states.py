@@ -335,8 +335,10 @@ def test_the_output_tells_the_story_in_upload_order(tmp_path: Path, run: Runner)
     code, out, err = run(["publish", "p10:dist"], root=root)
     assert code == 0, out + err
     assert err.splitlines()[0] == "packaging 1 distribution"
+    # Issue 12's install hint: story-p10 needs nothing else, so the directory index is pip's
+    # only one (--index-url), which no public story-p10 can stand in for.
     assert out.splitlines()[-1] == (
-        f"Install from @local: pip install --extra-index-url {index.as_uri()} story-p10"
+        f"Install from @local: pip install --index-url {index.as_uri()} story-p10"
     )
     (index / "story-p10" / "story_p10-1.0.tar.gz").write_bytes(b"another build")
     code, out, err = run(["publish", "::"], root=root)
