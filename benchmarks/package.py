@@ -4,6 +4,7 @@
 Usage::
 
     python benchmarks/package.py [--n 100] [--runs 3] [--write]
+    python benchmarks/package.py --own 20 [--runs 3] [--write]
 
 Generates a Pants monorepo of N small distributions, each depending on up to two
 lower-numbered ones (so each needs first-party pins), and the same N projects as plain
@@ -11,6 +12,11 @@ directories with a hand-written pyproject.toml. Then, in the same run, times as 
 processes: cold `graphpub package ::` (no `.graphpub/` cache, empty `dist/`), an unchanged
 second `graphpub package ::`, and `python -m build --no-isolation` run on each project
 directory in turn. Goals: cold at least 10x faster than the loop; unchanged rerun under 1 s.
+
+With `--own N`: a Pants monorepo of N projects that describe themselves (generate_setup=False,
+each its own setuptools pyproject.toml), packaged by `graphpub package ::` against
+`python -m build` run on each project directory, both with build isolation (the backend from
+the package index pip is configured with) and without. Goal: graphpub faster than the loop.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 README = BENCH_DIR / "README.md"
 START_MARK = "<!-- package-results:start -->"
 END_MARK = "<!-- package-results:end -->"
+OWN_START = "<!-- own-project-results:start -->"
+OWN_END = "<!-- own-project-results:end -->"
 
 
 def write_section(start: str, end: str, title: str, table: str) -> None:
@@ -74,11 +82,101 @@ def generate(n: int, out: Path) -> tuple[Path, Path]:
             f'[project]\nname = "bench-{name}"\nversion = "1.0.0"\n'
             f'description = "Benchmark package {name}."\n'
             f'readme = {{file = "README.txt", content-type = "text/plain"}}\n'
+            # Python 3 only, so hatchling tags the wheel py3-none-any as Pants does.
+            'requires-python = ">=3.7"\n'
             f"dependencies = [{requirements}]\n\n"
             f'[tool.hatch.build.targets.wheel]\npackages = ["{name}"]\n',
             encoding="utf-8",
         )
     return monorepo, projects
+
+
+def generate_own(n: int, out: Path) -> Path:
+    """A Pants monorepo of `n` projects that describe themselves, setuptools-built."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (out / "pants.toml").write_text(
+        '[GLOBAL]\npants_version = "2.26.0"\n[setup-py-generation]\n'
+        "generate_setup_default = false\n",
+        encoding="utf-8",
+    )
+    for index in range(n):
+        name = f"own{index:03d}"
+        project = out / name
+        (project / "src" / name).mkdir(parents=True)
+        (project / "src" / name / "__init__.py").write_text(
+            f'"""Package {name}."""\n\nVALUE = {index}\n', encoding="utf-8"
+        )
+        (project / "src" / name / "BUILD").write_text("python_sources()\n", encoding="utf-8")
+        (project / "README.md").write_text(f"# {name}\n\nBenchmark project.\n", encoding="utf-8")
+        (project / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["setuptools>=61"]\n'
+            'build-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "bench-{name}"\nversion = "1.0.0"\n'
+            f'description = "Benchmark project {name}."\nreadme = "README.md"\n'
+            'requires-python = ">=3.9"\n',
+            encoding="utf-8",
+        )
+        (project / "BUILD").write_text(
+            'files(name="project", sources=["pyproject.toml", "README.md"])\n'
+            'python_distribution(name="dist", provides=python_artifact(),\n'
+            f'    dependencies=[":project", "{name}/src/{name}"])\n',
+            encoding="utf-8",
+        )
+    return out
+
+
+def own_projects(n: int, runs: int) -> tuple[str, bool]:
+    """The --own figure: (its Markdown table, whether graphpub beat the loop both ways)."""
+    monorepo = generate_own(n, BENCH_DIR / ".work" / f"own-{n}")
+    projects = sorted(p for p in monorepo.iterdir() if p.is_dir())
+    rows, passed = [], True
+    for isolated in (True, False):
+        flag = [] if isolated else ["--no-build-isolation"]
+        times = []
+        for _ in range(runs):
+            shutil.rmtree(monorepo / ".graphpub", ignore_errors=True)
+            shutil.rmtree(monorepo / "dist", ignore_errors=True)
+            times.append(timed([graphpub(), "-C", str(monorepo), "package", *flag, "::"]))
+        built = sorted(p.name for p in (monorepo / "dist").iterdir())
+        out = monorepo.parent / f"own-by-hand-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        build_flags = [] if isolated else ["--no-isolation"]
+        start = time.perf_counter()
+        for project in projects:
+            subprocess.run(
+                [sys.executable, "-m", "build", *build_flags, "--outdir", str(out), str(project)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        loop = time.perf_counter() - start
+        by_hand = sorted(p.name for p in out.iterdir())
+        if built != by_hand:
+            raise SystemExit(f"different files: graphpub {built[:4]}..., by hand {by_hand[:4]}...")
+        median = statistics.median(times)
+        passed &= median < loop
+        mode = "isolated" if isolated else "without isolation"
+        build_flag = "" if isolated else " --no-isolation"
+        rows.append(
+            f"| {mode} | `graphpub package{' ' + flag[0] if flag else ''} ::` | "
+            f"{median:.2f} (min {min(times):.2f}) | `python -m build{build_flag}` on each | "
+            f"{loop:.2f} | {loop / median:.1f}x |"
+        )
+    table = "\n".join(
+        [
+            f"N = {n} projects that describe themselves (generate_setup=False, setuptools "
+            f"backend), cold (no cache, empty dist/); graphpub runs {runs}, medians; the loop "
+            "one run.",
+            "",
+            "| build isolation | graphpub | wall (s) | loop | wall (s) | speedup |",
+            "|---|---|--:|---|--:|--:|",
+            *rows,
+            "",
+            f"Command: `python benchmarks/package.py --own {n} --runs {runs} --write`",
+        ]
+    )
+    return table, passed
 
 
 def timed(command: list[str], cwd: Path | None = None) -> float:
@@ -97,7 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--own", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
+    if args.own:
+        table, passed = own_projects(args.own, args.runs)
+        print(table)
+        if args.write:
+            write_section(OWN_START, OWN_END, "Packaging projects that describe themselves", table)
+        return 0 if passed else 1
     monorepo, projects = generate(args.n, BENCH_DIR / ".work" / f"package-{args.n}")
     command = [graphpub(), "-C", str(monorepo), "package", "::"]
     cold, warm = [], []

@@ -125,6 +125,14 @@ def test_parameters_are_sorted_pairs() -> None:
     )
 
 
+def test_parameters_after_a_generated_name() -> None:
+    """Pants writes them last, as `list` prints them (py-libs: `!!//3rdparty#orjson@resolve=x`)."""
+    parsed = parse_address("//3rdparty#orjson@resolve=python-default", relative_to="x")
+    assert parsed.directory_address == Address(
+        "3rdparty", "3rdparty", generated="orjson", parameters=(("resolve", "python-default"),)
+    )
+
+
 def test_malformed_parameters() -> None:
     with pytest.raises(AddressError, match="key=value"):
         parse_address("a/b:c@resolve", relative_to="")
@@ -230,7 +238,7 @@ def test_render_generated_target_of_default_named_target_in_pants_style() -> Non
 
 @pytest.mark.parametrize(
     "text",
-    ["a/b:c", "a/b", "//:dists", "a/b:c#gen", "a/b:c@k=v", "a/f.py:gen"],
+    ["a/b:c", "a/b", "//:dists", "a/b:c#gen", "a/b:c@k=v", "a/f.py:gen", "3rd#six@resolve=a"],
 )
 def test_pants_render_round_trips(text: str) -> None:
     parsed = parse_address(text, relative_to="", bare_name_is_target=False)

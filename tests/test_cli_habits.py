@@ -156,6 +156,7 @@ def test_verbose_and_quiet(demo: Path, run: Runner) -> None:
     greeting.write_text(greeting.read_text() + "# changed\n")
     code, out, err = run(["package", "--changed-since", "HEAD"], root=demo)
     assert code == 0, err
+    # Issue 13's counts say one in the singular.
     assert err == "packaging 1 distribution\n"
     code, out_v, err = run(["-v", "package", "--changed-since", "HEAD"], root=demo)
     assert code == 0 and out_v == out
@@ -245,8 +246,11 @@ def test_format_json_on_every_data_command(demo: Path, run: Runner) -> None:
     assert as_json("list", "src/python:") == [
         {"address": "src/python:demo", "kind": "python_distribution"}
     ]
+    # The one written, and its entry point's module (inferred, as Pants infers it: issue 12's
+    # Pants side).
     assert as_json("dependencies", "src/python:demo") == [
-        {"address": "src/python/demo", "kind": "python_sources"}
+        {"address": "src/python/demo", "kind": "python_sources"},
+        {"address": "src/python/demo/main.py", "kind": "python_source"},
     ]
     dependents = as_json("dependents", "src/python/demo")
     assert {"address": "src/python:demo", "kind": "python_distribution"} in dependents

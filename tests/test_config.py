@@ -680,3 +680,28 @@ def test_a_top_level_key_after_a_publish_table_says_to_move_it(tmp_path: Path, r
     # A key that is nobody's keeps the example.
     (root / "graphpub.toml").write_text(toml.replace("skip =", "skp ="))
     assert "hint: [[publish]]" in failure(run, root)
+
+
+def test_pants_toml_interpolation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pants' `%(name)s`: a key of the same section or of [DEFAULT], or `env.NAME` (st2
+    writes its interpreter constraints this way); an unknown name stays as written."""
+    monkeypatch.setenv("GRAPHPUB_TEST_RESOLVE", "from-env")
+    make_repo(
+        tmp_path,
+        {
+            "pants.toml": (
+                "[DEFAULT]\n"
+                'st2_constraints = "CPython>=3.10.1,<3.13"\n'
+                'roots = "/src"\n'
+                "[python]\n"
+                'interpreter_constraints = ["%(st2_constraints)s"]\n'
+                'default_resolve = "%(env.GRAPHPUB_TEST_RESOLVE)s"\n'
+                "[source]\n"
+                'root_patterns = ["%(roots)s/python", "%(unknown)s"]\n'
+            ),
+        },
+    )
+    config = load_config(tmp_path / "repo")
+    assert config.interpreter_constraints == ("CPython>=3.10.1,<3.13",)
+    assert config.default_resolve == "from-env"
+    assert tuple(config.source_roots) == ("/src/python", "%(unknown)s")

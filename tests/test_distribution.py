@@ -48,7 +48,8 @@ def test_demo_distribution(run: Runner) -> None:
     assert view["name"] == "demo"
     assert view["version"] == "1.0.0"
     assert view["unresolved_stamps"] == []
-    assert view["carries"] == ["src/python/demo"]
+    # Its dependencies: the one written, and (as Pants infers it) its entry point's module.
+    assert view["carries"] == ["src/python/demo", "src/python/demo/main.py"]
     assert "packaging>=23.0" in view["requirements"]
     assert view["entry_points"] == {"console_scripts": {"demo": "demo.main:main"}}
     assert view["metadata"] == {
@@ -440,7 +441,7 @@ def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) 
     assert contents_of(run, DEMO, "src/python:demo") == {
         "owns": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
         "files": ["src/python/demo/__init__.py", "src/python/demo/main.py"],
-        "requires_python": ">=3.9,<3.14",  # pants.toml [python]
+        "requires_python": "<3.14,>=3.9",  # pants.toml [python], as packaging writes it
         "requirements": ["demo-greeting==1.0.0", "packaging>=23.0"],
     }
     assert contents_of(run, DEMO, "src/python/greeting:dist") == {
@@ -454,7 +455,7 @@ def test_pants_ownership_splits_the_demo_between_its_distributions(run: Runner) 
             "src/python/greeting/greeting.py",
             "src/python/greeting/translations.json",
         ],
-        "requires_python": ">=3.9,<3.14",  # pants.toml [python]
+        "requires_python": "<3.14,>=3.9",  # pants.toml [python], as packaging writes it
         "requirements": ["attrs>=23.1.0"],
     }
 

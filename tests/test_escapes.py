@@ -179,8 +179,8 @@ def test_python_requirements_source_through_a_symlink(tmp_path: Path, run: Runne
 
 
 def test_an_own_project_cannot_lead_out_of_the_root(tmp_path: Path, run: Runner) -> None:
-    """generate_setup=False: the backend reads the project directory as it is, so nothing in
-    it may be a way out."""
+    """generate_setup=False: the backend reads the files the distribution depends on, as they
+    are, so none of them may be a way out."""
     root = make_repo(
         tmp_path,
         {
@@ -192,7 +192,8 @@ def test_an_own_project_cannot_lead_out_of_the_root(tmp_path: Path, run: Runner)
             "probe/probe/__init__.py": "",
             "probe/BUILD": (
                 'python_distribution(name="dist", generate_setup=False,\n'
-                '    provides=python_artifact(name="probe", version="1.0"))\n'
+                '    dependencies=[":project"], provides=python_artifact())\n'
+                'files(name="project", sources=["pyproject.toml", "README.md"])\n'
             ),
         },
     )

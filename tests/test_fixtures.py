@@ -114,7 +114,8 @@ def test_demo_peek_distribution(run: Runner) -> None:
     }
     assert fields["entry_points"] == {"console_scripts": {"demo": "demo.main:main"}}
     assert fields["dependencies"] == ["src/python/demo"]
-    assert record["dependencies"] == ["src/python/demo"]
+    # What it is written with, and its entry point's module (inferred, as Pants infers it).
+    assert record["dependencies"] == ["src/python/demo", "src/python/demo/main.py"]
 
 
 def test_demo_peek_testutil_distribution(run: Runner) -> None:
@@ -143,13 +144,15 @@ def test_demo_dependents(run: Runner) -> None:
     code, out, err = run(["dependents", "--transitive", "src/python/greeting:translations"], DEMO)
     assert (code, err) == (0, "")
     # Generated file targets inherit their generator's dependencies, and dependencies inferred
-    # from imports join in: the tests import the code that reads the translations.
+    # from imports join in: the tests import the code that reads the translations. The
+    # pex_binary depends on its entry point's module, as Pants infers it.
     assert out.splitlines() == [
         "//:dists",
         "src/python/demo",
         "src/python/demo/__init__.py",
         "src/python/demo/main.py",
         "src/python/demo/main_test.py:tests",
+        "src/python/demo:bin",
         "src/python/demo:tests",
         "src/python/greeting",
         "src/python/greeting/__init__.py",

@@ -765,6 +765,82 @@ def test_third_party_ambiguity(tmp_path: Path, run: Runner) -> None:
     assert dependencies(run, root, "app/m.py") == ["3rd#six"]
 
 
+def test_only_owners_of_the_importers_resolve_count(tmp_path: Path, run: Runner) -> None:
+    """Pants keeps a module mapping per resolve (era-5g-interface: the `mypy` resolve's numpy
+    does not compete with the default resolve's, which the library's code imports)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": (
+                '[source]\nroot_patterns = ["/"]\n[python]\nenable_resolves = true\n'
+                'resolves = { python-default = "d.lock", mypy = "m.lock" }\n'
+            ),
+            "BUILD": (
+                'python_requirements(name = "reqs")\n'
+                'python_requirements(name = "mypy", source = "mypy.txt", resolve = "mypy")\n'
+            ),
+            "requirements.txt": "numpy>=1.24\n",
+            "mypy.txt": "numpy>=1.24\nmypy==1.7.1\n",
+            "app/BUILD": (
+                "python_sources()\n"
+                'python_sources(name = "checks", sources = ["check.py"], resolve = "mypy")\n'
+            ),
+            "app/m.py": "import numpy\n",
+            "app/check.py": "import numpy\nimport mypy\n",
+        },
+    )
+    out, err = dependencies_warned(run, root, "app/m.py")
+    assert (out, err) == (["//:reqs#numpy"], [])
+    assert dependencies(run, root, "app/check.py:checks") == ["//:mypy#mypy", "//:mypy#numpy"]
+
+
+def test_a_script_without_extension_has_its_imports_inferred(tmp_path: Path, run: Runner) -> None:
+    """Pants' python_source takes a file without extension (st2's `bin/st2-*` scripts), and
+    infers its imports."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "lib/BUILD": "python_sources()\n",
+            "lib/__init__.py": "",
+            "lib/cmd.py": "def main(): ...\n",
+            "bin/BUILD": 'python_sources(sources = ["st2-*"])\n',
+            "bin/st2-purge": "import sys\nfrom lib.cmd import main\nsys.exit(main())\n",
+        },
+    )
+    assert dependencies(run, root, "bin/st2-purge") == ["lib/cmd.py"]
+
+
+def test_a_distribution_depends_on_the_modules_of_its_entry_points(
+    tmp_path: Path, run: Runner
+) -> None:
+    """Pants infers a python_distribution's dependencies from the entry points of its field and
+    of its `provides` (frontrunner-sdk's package reaches its distribution only that way), and
+    a pex_binary an entry point names by address."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "BUILD": (
+                "python_distribution(name = 'dist',\n"
+                "    entry_points = {'console_scripts': {'fake': 'sdk:_fake', 'app': ':app'}},\n"
+                "    provides = python_artifact(name = 'sdk', version = '1',\n"
+                "        entry_points = {'pytest11': {'sdk': 'sdk.plugin'}}))\n"
+                "pex_binary(name = 'app', entry_point = 'tool/main.py')\n"
+            ),
+            "sdk/BUILD": "python_sources()\n",
+            "sdk/__init__.py": "",
+            "sdk/plugin.py": "",
+            "tool/BUILD": "python_sources()\n",
+            "tool/main.py": "",
+        },
+    )
+    assert dependencies(run, root, "//:dist") == [
+        "//:app",
+        "sdk/__init__.py",
+        "sdk/plugin.py",
+    ]
+
+
 # ---------------------------------------------------------------- source roots
 
 

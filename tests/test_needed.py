@@ -258,7 +258,7 @@ def test_publish_needs_only_the_distributions_it_uploads(tmp_path: Path, run: Ru
     )
     code, out, err = run(["publish", "--dry-run", "good:good"], root=root)
     assert code == 0, err
-    assert f"good-1.0-py2.py3-none-any.whl would be published to {index}" in out
+    assert f"good-1.0-py3-none-any.whl would be published to {index}" in out
     code, out, err = run(["publish", "--dry-run", "odd:odd-one"], root=root)
     assert (code, out) == (1, "")
     assert "is owned by several python_distributions as close to it" in err

@@ -102,3 +102,31 @@ def test_closer_owner_wins(tmp_path: Path, run: Runner) -> None:
     [top] = peek(run, root, "//:top")
     assert top["distribution"]["owns"] == []
     assert top["distribution"]["requirements"] == ["inner==1.0.0"]
+
+
+def test_transitive_exclusion_leaves_code_and_requirements_out(tmp_path: Path, run: Runner) -> None:
+    """Pants' `!!` on a distribution takes the target out of its whole closure (Pants'
+    TransitiveTargets): backend.ai's distributions exclude the trafaret stubs no distribution
+    owns, py-libs' exclude the optional requirements their code imports."""
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/", "/stubs"]\n',
+            "BUILD": 'python_requirements(name = "reqs")\n',
+            "requirements.txt": "orjson>=3.6\nrequests>=2\ntrafaret>=2\n",
+            "stubs/trafaret/BUILD": 'python_sources(name = "stubs")\n',
+            "stubs/trafaret/__init__.pyi": "",
+            "lib/BUILD": "python_sources()\n"
+            + dist("lib-dist", ":lib", "!!stubs/trafaret:stubs", "!!//:reqs#orjson"),
+            "lib/__init__.py": "import orjson\nimport requests\nimport trafaret\n",
+        },
+    )
+    [record] = peek(run, root, "lib:lib-dist")
+    assert record["distribution"]["owns"] == ["lib/__init__.py"]
+    assert record["distribution"]["requirements"] == ["requests>=2", "trafaret>=2"]
+    (root / "lib/BUILD").write_text(
+        "python_sources()\n" + dist("lib-dist", ":lib"), encoding="utf-8"
+    )
+    code, _, err = run(["peek", "lib:lib-dist"], root=root)
+    assert code == 1
+    assert "no python_distribution owns stubs/trafaret/__init__.pyi:stubs" in err

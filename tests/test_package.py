@@ -177,10 +177,14 @@ def test_unchanged_inputs_reuse_the_cached_build(tmp_path: Path, run: Runner) ->
 def test_generate_setup_false_builds_the_directory_s_own_project(
     tmp_path: Path, run: Runner
 ) -> None:
+    """Pants' chroot: what the distribution depends on, where it lies; the backend's metadata
+    (python_artifact() names nothing), built without isolation by graphpub's own hatchling."""
     root = tmp_path / "repo"
     (root / "own" / "own").mkdir(parents=True)
     (root / "pants.toml").write_text("", encoding="utf-8")
     (root / "own" / "own" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (root / "own" / "own" / "BUILD").write_text("python_sources()\n", encoding="utf-8")
+    (root / "own" / "own" / "not_a_dependency.txt").write_text("x\n", encoding="utf-8")
     (root / "own" / "README.md").write_text("# Own\n\nIts own project.\n", encoding="utf-8")
     (root / "own" / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
@@ -189,13 +193,20 @@ def test_generate_setup_false_builds_the_directory_s_own_project(
         encoding="utf-8",
     )
     (root / "own" / "BUILD").write_text(
-        'python_distribution(name = "dist", generate_setup = False,\n'
-        '    provides = python_artifact(name = "own-project", version = "2.0.0"))\n',
+        'python_distribution(name = "dist", generate_setup = False, provides = python_artifact(),\n'
+        '    dependencies = [":project", "own/own"])\n'
+        'files(name = "project", sources = ["pyproject.toml", "README.md"])\n',
         encoding="utf-8",
     )
-    files = built(run, root, "own:dist")
+    files = built(run, root, "--no-build-isolation", "own:dist")
+    # The tag is the backend's (hatchling's, for a project without Requires-Python).
     assert sorted(files) == ["own_project-2.0.0-py2.py3-none-any.whl", "own_project-2.0.0.tar.gz"]
-    assert "# Own" in metadata(root / "dist" / "own_project-2.0.0-py2.py3-none-any.whl")
+    wheel = root / "dist" / "own_project-2.0.0-py2.py3-none-any.whl"
+    assert "# Own" in metadata(wheel)
+    with zipfile.ZipFile(wheel) as archive:
+        assert [n for n in archive.namelist() if not n.startswith("own_project-")] == [
+            "own/__init__.py"  # not own/BUILD, not the file nothing depends on
+        ]
 
 
 def test_any_unicode_in_metadata_builds(tmp_path: Path, run: Runner) -> None:
@@ -226,16 +237,19 @@ def test_distributions_macros_make_are_built(tmp_path: Path, run: Runner) -> Non
     root = copy_fixture("pants_macros", tmp_path)
     files = built(run, root, "components/beta", "libs/gamma_utils:gamma-utils")
     assert sorted(files) == [
-        "example_beta-1.2.0-py2.py3-none-any.whl",
+        "example_beta-1.2.0-py3-none-any.whl",
         "example_beta-1.2.0.tar.gz",
-        "gamma_utils-1.2.0-py2.py3-none-any.whl",
+        "gamma_utils-1.2.0-py3-none-any.whl",
         "gamma_utils-1.2.0.tar.gz",
     ]
-    beta = root / "dist" / "example_beta-1.2.0-py2.py3-none-any.whl"
+    beta = root / "dist" / "example_beta-1.2.0-py3-none-any.whl"
     assert "Requires-Dist: example-alpha==1.2.0" in metadata(beta)
     with zipfile.ZipFile(beta) as wheel:
-        assert {"LICENSE", "beta/__init__.py"} <= set(wheel.namelist())
-    gamma = metadata(root / "dist" / "gamma_utils-1.2.0-py2.py3-none-any.whl")
+        # A licence beside setup.py goes to .dist-info, as setuptools' license_files has it.
+        assert {"example_beta-1.2.0.dist-info/licenses/LICENSE", "beta/__init__.py"} <= set(
+            wheel.namelist()
+        )
+    gamma = metadata(root / "dist" / "gamma_utils-1.2.0-py3-none-any.whl")
     assert "Provides-Extra: yaml" in gamma  # setup_py(extras_require=...) in the macro
     assert "Requires-Dist: pyyaml>=6; extra == 'yaml'" in gamma
     assert "Classifier: License :: OSI Approved :: MIT License" in gamma

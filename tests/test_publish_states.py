@@ -335,6 +335,8 @@ def test_the_output_tells_the_story_in_upload_order(tmp_path: Path, run: Runner)
     code, out, err = run(["publish", "p10:dist"], root=root)
     assert code == 0, out + err
     assert err.splitlines()[0] == "packaging 1 distribution"
+    # Issue 12's install hint: story-p10 needs nothing else, so the directory index is pip's
+    # only one (--index-url), which no public story-p10 can stand in for.
     assert out.splitlines()[-1] == (
         f"Install from @local: pip install --index-url {index.as_uri()} story-p10"
     )

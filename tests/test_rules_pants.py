@@ -760,14 +760,41 @@ def test_poetry_requirements_reads_pyproject(tmp_path: Path, run: Runner) -> Non
 @pytest.mark.parametrize(
     ("constraint", "requirement"),
     [
-        ('"^1.2.3"', "dep>=1.2.3,<2.0.0"),
-        ('"~1.2.3"', "dep>=1.2.3,<1.3.0"),
-        ('"^0.2.3"', "dep>=0.2.3,<0.3.0"),
-        ('"^0.0.3"', "dep>=0.0.3,<0.0.4"),
-        ('"^2.0"', "dep>=2.0,<3.0.0"),
+        # As Pants writes them: packaging's form of the PEP 440 constraint.
+        ('"^1.2.3"', "dep<2.0.0,>=1.2.3"),
+        ('"~1.2.3"', "dep<1.3.0,>=1.2.3"),
+        ('"~1.2"', "dep<1.3.0,>=1.2"),
+        ('"~1"', "dep<2.0.0,>=1"),
+        ('"^0.2.3"', "dep<0.3.0,>=0.2.3"),
+        ('"^0.0.3"', "dep<0.0.4,>=0.0.3"),
+        ('"^0.0"', "dep<0.1.0,>=0.0"),
+        ('"^2.0"', "dep<3.0.0,>=2.0"),
+        ('"1.2.*"', "dep<1.3.0,>=1.2.0"),
+        ('"1.*"', "dep<2.0.0,>=1.0"),
+        ('"*"', "dep"),
         ('"1.0"', "dep==1.0"),
-        ('">=1,<2"', "dep>=1,<2"),
-        ('{version = "^1.2.3", extras = ["x"]}', "dep[x]>=1.2.3,<2.0.0"),
+        ('">=1,<2"', "dep<2,>=1"),
+        ('{version = "^1.2.3", extras = ["x"]}', "dep[x]<2.0.0,>=1.2.3"),
+        (
+            '{version = "^1.2", markers = "sys_platform == \'linux\'"}',
+            'dep<2.0.0,>=1.2; sys_platform == "linux"',
+        ),
+        (
+            '{version = "^1.2", python = "^3.8"}',
+            'dep<2.0.0,>=1.2; python_version >= "3.8" and python_version < "4.0"',
+        ),
+        (
+            '{git = "https://github.com/o/dep.git", tag = "v1"}',
+            "dep @ git+https://github.com/o/dep.git@v1",
+        ),
+        (
+            '{git = "git@github.com:o/dep.git", rev = "abc123"}',
+            "dep @ git+ssh://git@github.com/o/dep.git#abc123",
+        ),
+        (
+            '{url = "https://example.com/dep-1.0.tar.gz"}',
+            "dep @ https://example.com/dep-1.0.tar.gz",
+        ),
     ],
 )
 def test_poetry_constraints_as_pep_440(
@@ -1135,3 +1162,170 @@ def test_demo_generated_target_kinds(run: Runner) -> None:
         ["attrs>=23.1.0"],
         ["packaging>=23.0"],
     ]
+
+
+PEP_621 = """\
+[project]
+name = "app"
+dependencies = ["requests>=2,<3", "attrs  # a comment after it? no: a PEP 508 string"]
+
+[project.optional-dependencies]
+cli = ["click>8", "Requests[socks]>=2"]
+
+[dependency-groups]
+test = ["pytest>=8", {include-group = "cli"}]
+
+[tool.pdm.dev-dependencies]
+lint = ["ruff"]
+
+[tool.hatch.envs.docs]
+dependencies = ["sphinx -- --no-binary sphinx"]
+extra-dependencies = ["furo"]
+"""
+
+
+def test_python_requirements_reads_a_pyproject(tmp_path: Path, run: Runner) -> None:
+    """`python_requirements(source="pyproject.toml")`: PEP 621 dependencies and optional
+    dependencies (as Pants reads them), PEP 735 groups, PDM's and Hatch's; pip options after
+    `--` left out, as Pants leaves them out."""
+    pyproject = PEP_621.replace(
+        '"attrs  # a comment after it? no: a PEP 508 string"', '"attrs>=23"'
+    )
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": 'python_requirements(source="pyproject.toml")\n',
+            "3rd/pyproject.toml": pyproject,
+        },
+    )
+    assert listed(run, root) == [
+        "3rd",
+        "3rd#attrs",
+        "3rd#click",
+        "3rd#furo",
+        "3rd#pytest",
+        "3rd#requests",
+        "3rd#ruff",
+        "3rd#sphinx",
+    ]
+    assert fields_of(run, root, "3rd#requests") == {
+        "requirements": ["requests>=2,<3", "Requests[socks]>=2"]
+    }
+    assert fields_of(run, root, "3rd#sphinx") == {"requirements": ["sphinx"]}
+
+
+def test_a_pyproject_without_requirements_is_an_error(tmp_path: Path, run: Runner) -> None:
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": 'python_requirements(source="pyproject.toml")\n',
+            "3rd/pyproject.toml": '[tool.poetry.dependencies]\nrequests = "^2"\n',
+        },
+    )
+    err = failure(run, root)
+    assert err.startswith("3rd/BUILD:1:1: pyproject.toml declares no requirements"), err
+    assert "use poetry_requirements()" in err
+
+
+def test_poetry_requirements_needs_a_poetry_section(tmp_path: Path, run: Runner) -> None:
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "poetry_requirements()\n",
+            "3rd/pyproject.toml": '[project]\ndependencies = ["requests"]\n',
+        },
+    )
+    err = failure(run, root)
+    assert err.startswith(
+        "3rd/BUILD:1:1: pyproject.toml has no [tool.poetry] section, which "
+        "poetry_requirements() reads"
+    ), err
+
+
+def test_poetry_dev_dependencies_alternatives_and_local_paths(tmp_path: Path, run: Runner) -> None:
+    """dev-dependencies count; a list of constraints (by Python version) is one requirement
+    each; a path dependency inside the repository is first party, not a requirement."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "poetry_requirements()\n",
+            "3rd/pyproject.toml": (
+                "[tool.poetry.dependencies]\n"
+                'numpy = [{version = "<1.25", python = "<3.9"}, {version = "^1.26", '
+                'python = ">=3.9"}]\n'
+                'mylib = {path = "../libs/mylib", develop = true}\n'
+                "[tool.poetry.dev-dependencies]\n"
+                'black = "23.1.0"\n'
+            ),
+        },
+    )
+    assert listed(run, root) == ["3rd", "3rd#black", "3rd#numpy"]
+    assert fields_of(run, root, "3rd#numpy") == {
+        "requirements": [
+            'numpy<1.25; python_version < "3.9"',
+            'numpy<2.0.0,>=1.26; python_version >= "3.9"',
+        ]
+    }
+
+
+PIPFILE_LOCK = """\
+{
+    "_meta": {"hash": {"sha256": "0"}, "pipfile-spec": 6, "sources": []},
+    "default": {
+        "requests": {"hashes": ["sha256:0"], "index": "pypi", "version": "==2.31.0"},
+        "uvicorn": {"extras": ["standard"], "version": "==0.27.0"},
+        "colorama": {"markers": "sys_platform == 'win32'", "version": "==0.4.6"}
+    },
+    "develop": {
+        "pytest": {"version": "==8.0.0"}
+    }
+}
+"""
+
+
+def test_pipenv_requirements_reads_the_lockfile(tmp_path: Path, run: Runner) -> None:
+    """Each package of Pipfile.lock's default and develop sections, at its locked version,
+    with its extras and markers, as Pants reads them."""
+    root = pants_repo(
+        tmp_path, {"3rd/BUILD": "pipenv_requirements()\n", "3rd/Pipfile.lock": PIPFILE_LOCK}
+    )
+    assert listed(run, root) == [
+        "3rd",
+        "3rd#colorama",
+        "3rd#pytest",
+        "3rd#requests",
+        "3rd#uvicorn",
+    ]
+    assert fields_of(run, root, "3rd#uvicorn") == {"requirements": ["uvicorn[standard]==0.27.0"]}
+    assert fields_of(run, root, "3rd#colorama") == {
+        "requirements": ['colorama==0.4.6; sys_platform == "win32"']
+    }
+
+
+def test_pipenv_requirements_are_inferred_and_required(tmp_path: Path, run: Runner) -> None:
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "3rd/BUILD": "pipenv_requirements()\n",
+            "3rd/Pipfile.lock": PIPFILE_LOCK,
+            "app/BUILD": (
+                "python_sources()\n"
+                'python_distribution(name="dist", dependencies=[":app"],\n'
+                '    provides=python_artifact(name="app", version="1"))\n'
+            ),
+            "app/__init__.py": "import requests\nimport uvicorn\n",
+        },
+    )
+    [record] = peek(run, root, "app:dist")
+    assert record["distribution"]["requirements"] == [
+        "requests==2.31.0",
+        "uvicorn[standard]==0.27.0",
+    ]
+
+
+def test_a_broken_pipfile_lock(tmp_path: Path, run: Runner) -> None:
+    root = pants_repo(
+        tmp_path, {"3rd/BUILD": "pipenv_requirements()\n", "3rd/Pipfile.lock": "{not json"}
+    )
+    assert failure(run, root).startswith("3rd/BUILD:1:1: Pipfile.lock: invalid JSON")

@@ -28,7 +28,7 @@ from graphpub.secrets import Secrets
 
 if TYPE_CHECKING:  # imported by the commands that use them (see _selected)
     from graphpub.publish.build import Artifact
-    from graphpub.publish.ownership import Contents
+    from graphpub.publish.ownership import Contents, Describe
     from graphpub.publish.publisher import Outcome, Plan
 
 
@@ -382,7 +382,9 @@ def _peek(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
     if args.infer:
         from graphpub.publish.ownership import contents
 
-        packed = contents(graph, addresses)
+        packed = contents(graph, addresses, describe=_describer(args, graph, config, build=False))
+        # A project that describes itself is what its backend says it is.
+        views.update({a: c.distribution for a, c in packed.items() if a in views})
     records = [
         _peek_record(graph.target(a), graph, config, views.get(a), packed.get(a)) for a in addresses
     ]
@@ -478,8 +480,41 @@ def _selected_distributions(
     return selected
 
 
+def _isolated(args: argparse.Namespace, config: Config) -> bool:
+    """Whether projects that describe themselves get their backends in isolation."""
+    return config.build_isolation and not getattr(args, "no_build_isolation", False)
+
+
+def _describer(
+    args: argparse.Namespace, graph: BuildGraph, config: Config, *, build: bool
+) -> Describe:
+    """What tells the name, version and requirements of projects that describe themselves:
+    their backends, building them (`build`) or preparing their metadata (PEP 517)."""
+
+    def describe(projects: Sequence[Contents]) -> Mapping[Address, Contents]:
+        from graphpub.publish.epochs import source_date_epochs
+        from graphpub.publish.own_project import describe_projects
+
+        held = {c.distribution.address: c for c in projects}
+        return describe_projects(
+            graph,
+            projects,
+            output=config.root / "dist",
+            epochs=source_date_epochs(graph, held),
+            isolated=_isolated(args, config),
+            jobs=graph.jobs,
+            build=build,
+        )
+
+    return describe
+
+
 def _built(
-    graph: BuildGraph, config: Config, held: Mapping[Address, Contents], quiet: bool = False
+    graph: BuildGraph,
+    config: Config,
+    held: Mapping[Address, Contents],
+    isolated: bool,
+    quiet: bool = False,
 ) -> dict[Address, list[Artifact]]:
     """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
     from rich.console import Console
@@ -490,7 +525,10 @@ def _built(
     from graphpub.publish.inference import source_roots
 
     epochs, roots = source_date_epochs(graph, held), source_roots(graph)
-    staged = [stage(graph, held[a], config.root / "dist", epochs[a], roots) for a in sorted(held)]
+    staged = [
+        stage(graph, held[a], config.root / "dist", epochs[a], roots, isolated)
+        for a in sorted(held)
+    ]
     from graphpub.workdir import work_directory
 
     cache = work_directory(config.root, "cache")
@@ -535,10 +573,14 @@ def _package(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.ownership import contents
 
-    held = contents(graph, _selected_distributions(args, graph, "package"))
+    held = contents(
+        graph,
+        _selected_distributions(args, graph, "package"),
+        describe=_describer(args, graph, config, build=True),
+    )
     if not held:  # --changed-since: nothing changed
         return
-    built = _built(graph, config, held, quiet=args.quiet > 0)
+    built = _built(graph, config, held, _isolated(args, config), quiet=args.quiet > 0)
     check_distributions(
         graph,
         {a: held[a].distribution for a in built},
@@ -581,7 +623,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
         if args.format == "json":
             report_out.write(json.dumps({"exit_code": 0, "uploads": []}, indent=2) + "\n")
         return 0
-    held = contents(graph, selected, required=True)
+    held = contents(
+        graph, selected, required=True, describe=_describer(args, graph, config, build=True)
+    )
     skip = set(resolve_specs(config.skip, graph)) if config.skip else set()
     options = Options(
         dry_run=args.dry_run,
@@ -596,7 +640,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     graph.check_complete(sorted(needed))
-    built = _built(graph, config, {a: held[a] for a in needed}, quiet=args.quiet > 0)
+    built = _built(
+        graph, config, {a: held[a] for a in needed}, _isolated(args, config), quiet=args.quiet > 0
+    )
     artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
     views = {a: held[a].distribution for a in needed}
     check_distributions(graph, views, artifacts, args.secrets)
@@ -719,6 +765,16 @@ def _format_option(sub: argparse.ArgumentParser, choices: tuple[str, ...], more:
         choices=choices,
         default=choices[0],
         help="how to print: " + ", ".join(choices) + (f" ({more})" if more else ""),
+    )
+
+
+def _add_isolation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="build projects that describe themselves (generate_setup=False) with graphpub's "
+        "own Python, which must have their backends, not in isolated environments with "
+        "their build requirements from the package index",
     )
 
 
@@ -873,6 +929,7 @@ def _parser() -> _Parser:
     )
     sub = command("peek", "show the targets as JSON: kind, fields, dependencies, location", _peek)
     _format_option(sub, ("json",))
+    _add_isolation_option(sub)
     for name, walk in (
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
@@ -909,12 +966,14 @@ def _parser() -> _Parser:
         choices=("text", "json"),
         help="deprecated: --format",
     )
+    _add_isolation_option(sub)
     sub = command(
         "publish",
         "package the distributions and upload them to their repositories",
         _publish,
         changed=True,
     )
+    _add_isolation_option(sub)
     sub.add_argument("--dry-run", action="store_true", help="package and print the plan only")
     sub.add_argument("--no-deps", action="store_true", help="do not add first-party dependencies")
     sub.add_argument("--skip-twine", action="store_true", help="skip every distribution")

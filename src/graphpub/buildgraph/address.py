@@ -288,6 +288,9 @@ def parse_address(
     tail_source = target if colon else path
     tail_source, hash_sep, generated = tail_source.partition("#")
     tail_source, at_sep, params_text = tail_source.partition("@")
+    if not at_sep:
+        # Pants writes parameters last: `dir#generated@k=v` (what `list` prints).
+        generated, at_sep, params_text = generated.partition("@")
     if at_sep:
         try:
             parameters = parse_parameters(params_text)

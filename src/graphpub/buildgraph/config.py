@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -128,7 +129,23 @@ class Config:
     source_root_markers: tuple[str, ...] = ()
     first_party_version_scheme: str = "exact"
     interpreter_constraints: tuple[str, ...] = ()
-    """Pants' `[python] interpreter_constraints`: the default of the field of that name."""
+    """Pants' `[python] interpreter_constraints`: the default of the field of that name (the
+    default of the repository's `pants_version` when pants.toml sets none)."""
+    resolves_to_interpreter_constraints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Pants' `[python] resolves_to_interpreter_constraints`: the default for a resolve."""
+    default_resolve: str = "python-default"
+    """Pants' `[python] default_resolve`: the resolve of a target that names none."""
+    generate_setup_default: bool = True
+    """Pants' `[setup-py-generation] generate_setup_default`: whether a python_distribution
+    without `generate_setup` is built from a generated project (else from its own)."""
+    build_isolation: bool = True
+    """Whether a project that describes itself is built in an isolated environment with its
+    build requirements installed from the package index (as `python -m build` does)."""
+    pants_version: str | None = None
+    setuptools_requirements: tuple[str, ...] = ()
+    """Pants' `[setuptools]` `requirements` (addresses of requirement targets, or requirement
+    strings), `extra_requirements` and `version`: what the legacy setuptools backend of a
+    project without [build-system] runs with, beside setuptools."""
     pypirc: str | None = None
     ca_certs: str | None = None
     twine_args: tuple[str, ...] = ()
@@ -257,6 +274,9 @@ _KEYS: dict[str, str] = {
     "source_root_markers": "file names marking a source root (Pants' marker_filenames)",
     "first_party_version_scheme": "how a distribution requires another of this repository: "
     "exact (==), compatible (~=) or any",
+    "build_isolation": "build projects that describe themselves (generate_setup=False) in an "
+    "isolated environment, their build requirements installed from the package index (true, "
+    "the default), or with graphpub's own Python (false, like --no-build-isolation)",
     "pypirc": "the .pypirc file for '@name' repositories (default: the root's, else ~/.pypirc)",
     "ca_certs": "a CA bundle for twine (--cert) and for reading the repositories' indexes",
     "twine_args": "more arguments for every `twine upload`",
@@ -320,6 +340,7 @@ def load_config(root: Path) -> Config:
 
 def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | None) -> Config:
     pants = _read_toml(root / "pants.toml") if (root / "pants.toml").is_file() else {}
+    pants = _interpolated(pants, root)
     for section in _PANTS_SECTIONS:
         if not isinstance(pants.get(section, {}), dict):
             raise ConfigError(f"[{section}] must be a table", location=SourceLocation("pants.toml"))
@@ -416,7 +437,14 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         or _pants_list(pants, "source", "marker_filenames")
         or (),
         first_party_version_scheme=_version_scheme(table, pants, source),
-        interpreter_constraints=_pants_list(pants, "python", "interpreter_constraints") or (),
+        interpreter_constraints=_pants_list(pants, "python", "interpreter_constraints")
+        or default_interpreter_constraints(_pants_version(pants_globals)),
+        resolves_to_interpreter_constraints=_resolves_to_constraints(pants),
+        default_resolve=str(pants.get("python", {}).get("default_resolve") or "python-default"),
+        generate_setup_default=_generate_setup_default(pants),
+        build_isolation=_boolean(table, "build_isolation", True, source),
+        pants_version=_pants_version(pants_globals),
+        setuptools_requirements=_setuptools_requirements(pants),
         pypirc=_optional_string(table, "pypirc", source),
         ca_certs=_optional_string(table, "ca_certs", source),
         twine_args=_string_list(table, "twine_args", source) or (),
@@ -585,6 +613,78 @@ def _whole_number(
     return value
 
 
+def _boolean(table: dict[str, Any], key: str, default: bool, source: SourceLocation | None) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false", location=source, hint=_KEYS[key])
+    return value
+
+
+def _pants_version(pants_globals: Mapping[str, Any]) -> str | None:
+    version = pants_globals.get("pants_version")
+    return version if isinstance(version, str) else None
+
+
+# Pants' own `[python] interpreter_constraints` when pants.toml sets none, by the first release
+# of each default; from 2.17 there is none (Pants refuses to run Python goals without one).
+_DEFAULT_INTERPRETER_CONSTRAINTS = (
+    ((2, 17), ()),
+    ((2, 11), ("CPython>=3.7,<4",)),
+    ((2, 10), ("CPython>=3.6,<4",)),
+    ((2, 0), ("CPython>=3.6",)),
+)
+
+
+def default_interpreter_constraints(pants_version: str | None) -> tuple[str, ...]:
+    """The interpreter constraints the repository's Pants release assumes when pants.toml
+    names none: none at all for 2.17 and later, or when the release is unknown."""
+    match = re.match(r"(\d+)\.(\d+)", pants_version or "")
+    if match is None:
+        return ()
+    release = (int(match.group(1)), int(match.group(2)))
+    for first, constraints in _DEFAULT_INTERPRETER_CONSTRAINTS:
+        if release >= first:
+            return constraints
+    return ()
+
+
+def _resolves_to_constraints(pants: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    table = pants.get("python", {}).get("resolves_to_interpreter_constraints", {})
+    if not isinstance(table, dict):
+        return {}
+    return {
+        str(resolve): tuple(str(c) for c in constraints)
+        for resolve, constraints in table.items()
+        if isinstance(constraints, list)
+    }
+
+
+def _setuptools_requirements(pants: dict[str, Any]) -> tuple[str, ...]:
+    table = pants.get("setuptools", {})
+    if not isinstance(table, dict):
+        return ()
+    found: list[str] = []
+    for key in ("version", "requirements", "extra_requirements"):
+        value = table.get(key)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):  # `requirements.add = [...]`
+            found.extend(str(v) for v in value.get("add", []))
+        elif isinstance(value, list):
+            found.extend(str(v) for v in value)
+    return tuple(found)
+
+
+def _generate_setup_default(pants: dict[str, Any]) -> bool:
+    value = pants.get("setup-py-generation", {}).get("generate_setup_default", True)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            "[setup-py-generation] generate_setup_default must be true or false",
+            location=SourceLocation("pants.toml"),
+        )
+    return value
+
+
 # The sections of pants.toml graphpub reads (load_config checks that they are tables).
 _PANTS_SECTIONS = ("GLOBAL", "source", "python", "setup-py-generation")
 
@@ -625,6 +725,52 @@ def _detect_dialect(root: Path) -> Dialect:
     if (root / ".buckconfig").exists():
         return Dialect.BUCK2
     return Dialect.GRAPHPUB
+
+
+_INTERPOLATION = re.compile(r"%\(([A-Za-z0-9_.-]+)\)s")
+
+
+def _interpolated(pants: dict[str, Any], root: Path) -> dict[str, Any]:
+    """pants.toml with Pants' `%(name)s` references filled in, in every string: a key of the
+    same section or of `[DEFAULT]`, `buildroot`, `homedir`, `user`, `pants_workdir`,
+    `pants_supportdir`, `pants_distdir`, or `env.NAME` (st2:
+    `interpreter_constraints = ["%(st2_interpreter_constraints)s"]`). An unknown name is
+    left as written."""
+    found_defaults = pants.get("DEFAULT")
+    defaults: Mapping[str, Any] = found_defaults if isinstance(found_defaults, dict) else {}
+    seeds = {
+        "buildroot": str(root),
+        "homedir": os.path.expanduser("~"),
+        "user": os.environ.get("USER", ""),
+        "pants_workdir": str(root / ".pants.d"),
+        "pants_supportdir": str(root / "build-support"),
+        "pants_distdir": str(root / "dist"),
+    }
+
+    def fill(value: Any, section: Mapping[str, Any], depth: int = 0) -> Any:
+        if isinstance(value, list):
+            return [fill(v, section, depth) for v in value]
+        if isinstance(value, dict):
+            return {k: fill(v, section, depth) for k, v in value.items()}
+        if not isinstance(value, str) or "%(" not in value or depth > 10:
+            return value
+
+        def named(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("env."):
+                return os.environ.get(name[len("env.") :], match.group(0))
+            for scope in (section, defaults):
+                found = scope.get(name)
+                if isinstance(found, (str, int, float)) and not isinstance(found, bool):
+                    return str(fill(str(found), section, depth + 1))
+            return seeds.get(name, match.group(0))
+
+        return _INTERPOLATION.sub(named, value)
+
+    return {
+        name: fill(section, section) if isinstance(section, dict) else section
+        for name, section in pants.items()
+    }
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

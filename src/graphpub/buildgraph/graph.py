@@ -531,8 +531,41 @@ class BuildGraph:
         return MappingProxyType(package.settings if package else {})
 
     def dependencies(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
+        """The dependencies of `addresses`; `transitive`: their closure, which (as Pants'
+        TransitiveTargets) leaves out what any target in it excludes with `!!`."""
         self._need_edges()
-        return self._walk(addresses, self._all_dependencies, transitive)
+        roots = list(addresses)
+        found = self._walk(roots, self._all_dependencies, transitive)
+        if transitive:
+            found -= self.transitive_excludes([*roots, *found])
+        return found
+
+    def transitive_excludes(self, addresses: Iterable[Address]) -> set[Address]:
+        """What the `!!x` dependencies of `addresses` name: each target, and every target a
+        target generator among them generates (Pants resolves them to its Targets)."""
+        self._need_edges()
+        excluded: set[Address] = set()
+        for address in addresses:
+            target = self._targets.get(address)
+            if target is None:
+                continue
+            for dependency in target.dependencies:
+                if dependency.exclusion is not Exclusion.TRANSITIVE:
+                    continue
+                try:
+                    named_targets = self.resolve(dependency, target)
+                except GraphpubError:
+                    # Not in the graph, so in no closure (a misspelt one is reported where
+                    # inference drops the edges it names).
+                    continue
+                for named in named_targets:
+                    excluded.add(named)
+                    excluded.update(
+                        d
+                        for d in self._dependencies.get(named, ())
+                        if self._targets[d].generator == named
+                    )
+        return excluded
 
     def declared_dependencies(self, address: Address) -> list[Address]:
         """The dependencies the build file names, without those inferred from imports (what

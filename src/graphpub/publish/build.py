@@ -2,13 +2,16 @@
 
 The owned files are staged in a clean directory laid out as Python imports them (relative to
 their source root, Bazel `strip_path_prefixes` applied, Buck2 `base_module` prefixed), next to
-a generated PEP 621 `pyproject.toml`; `build` runs the backend offline, without isolation, with
-SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes.
+a generated PEP 621 `pyproject.toml` saying what Pants' generated setup.py says; hatchling runs
+in-process, with SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes. A project
+that describes itself (Pants `generate_setup=False`) is staged as Pants stages it and built by
+its own backend (publish.own_project).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import json
 import os
@@ -23,23 +26,24 @@ from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from graphpub import __version__
-from graphpub.buildgraph.address import Address, label_path
+from graphpub.buildgraph.address import Address, label_path, parse_address
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 from graphpub.publish import bazel_wheel, buck2_wheel
-from graphpub.publish.inference import BUCK2_KINDS
+from graphpub.publish.inference import BUCK2_KINDS, source_root_of, source_roots
 from graphpub.publish.ownership import Contents
+from graphpub.publish.vcs_version import generated_file
 from graphpub.publish.wheel_archive import WheelPlan
-from graphpub.rules.distribution import Distribution
+from graphpub.rules.distribution import Distribution, is_target_reference
 from graphpub.workdir import work_directory
 
 HATCHLING_VERSION = installed_version("hatchling")
@@ -59,6 +63,22 @@ class Artifact:
     sha256: str
 
 
+DistKind = Literal["sdist", "wheel"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The PEP 517 backend of a project that describes itself, and how to get it."""
+
+    requires: tuple[str, ...]
+    build_backend: str
+    isolated: bool
+    """Installed into an environment of its own from the package index (else graphpub's
+    own Python must have it)."""
+    secret_env: tuple[str, ...] = ()
+    """Globs of the variables holding credentials, which its hooks never see."""
+
+
 @dataclass(frozen=True)
 class Staged:
     """A distribution laid out for its backend, and the key of everything its build reads."""
@@ -67,10 +87,13 @@ class Staged:
     label: str
     location: SourceLocation
     directory: Path
+    """Where the backend runs: the staged project's directory."""
     destination: Path
-    kinds: tuple[tuple[str, dict[str, Any]], ...]
+    kinds: tuple[tuple[DistKind, dict[str, Any]], ...]
     environment: Mapping[str, str]
     key: str
+    backend: Backend | None = None
+    """None: graphpub's generated project, built by hatchling in-process."""
     wheel: WheelPlan | None = None
     """The wheel as a wheel rule's own tool writes it (py_wheel, python_wheel), instead of
     the backend's; twine's warnings about its metadata (the rule's) are not errors."""
@@ -82,29 +105,40 @@ def stage(
     output: Path,
     epoch: int,
     roots: list[str],
+    isolated: bool = True,
     *,
     generated: bool = False,
 ) -> Staged:
     """Lay out one distribution's files and pyproject.toml, checked, in a clean directory;
-    `roots` are the repository's source roots (publish.inference.source_roots). A wheel
+    `roots` are the repository's source roots (publish.inference.source_roots); `isolated`:
+    whether a project that describes itself gets its backend from the package index. A wheel
     rule's wheel is planned as its tool writes it (`generated`: its project for an sdist)."""
     view = contents.distribution
     fields = graph.target(view.address).fields
     if view.kind in WHEEL_RULES and not generated:
         return _wheel_rule(graph, contents, output, epoch, roots)
-    if fields.get("generate_setup") is False:
-        return _own_project(graph, contents, output, epoch)
+    if view.own_project:
+        from graphpub.publish.own_project import stage_own_project
+
+        return stage_own_project(graph, contents, output, epoch, isolated)
     _validate(contents)
-    directory = work_directory(graph.config.root, "stage") / _safe(view.address.render())
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    directory = stage_directory(graph, view)
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
+    payload: dict[str, bytes] = {}
     for path in contents.files:
-        staged = _staged_path(graph, contents, path, roots)
-        data = read_inside_root(
+        payload[_staged_path(graph, contents, path, roots)] = read_inside_root(
             str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
         )
+    for address in contents.generated:
+        made = generated_file(graph, graph.target(address))
+        payload[_staged_path(graph, contents, made.path, roots)] = made.text.encode()
+    licenses: list[str] = []
+    scripts: dict[str, bytes] = {}
+    if view.kind == "python_distribution":
+        _add_package_inits(graph, contents, payload, roots)
+        scripts = _take_scripts(graph, view, payload)
+        licenses = _add_package_data(graph, contents, payload, roots)
+    for staged, data in sorted({**payload, **scripts}.items()):
         digest.update(f"{staged}\0{len(data)}\0".encode() + data)
         destination = directory / staged
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -112,37 +146,119 @@ def stage(
     readme = _long_description(graph, contents, directory)
     if readme:
         digest.update((directory / readme).read_bytes())
-    pyproject = _pyproject(contents, readme, directory)
+    tag = wheel_tag(view, fields)
+    pyproject = _pyproject(graph, contents, readme, sorted(payload), tag, licenses, sorted(scripts))
     (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    if tag:
+        (directory / TAG_HOOK).write_text(_TAG_HOOK_SOURCE, encoding="utf-8")
     return _finish(view, fields, directory, output, epoch, digest, pyproject)
 
 
-def _own_project(graph: BuildGraph, contents: Contents, output: Path, epoch: int) -> Staged:
-    """`generate_setup=False`: the target's directory is a project of its own, built as is."""
+def stage_directory(graph: BuildGraph, view: Distribution) -> Path:
+    """A clean directory to stage `view`'s project in."""
+    directory = work_directory(graph.config.root, "stage") / _safe(view.address.render())
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _add_package_inits(
+    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+) -> None:
+    """Pants adds every `__init__.py` that exists above a Python file it packages, up to the
+    file's source root, whether or not a target owns it."""
     view = contents.distribution
-    directory = graph.config.root / view.address.directory
-    if not (directory / "pyproject.toml").is_file():
-        raise BuildError(
-            f"{view.label} has generate_setup=False, but {view.address.directory or '.'} "
-            "has no pyproject.toml",
-            location=view.location,
-            hint="add the project's pyproject.toml there, or let graphpub generate it",
-        )
-    fields = graph.target(view.address).fields
-    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0own\0".encode())
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if set(relative.parts) & {"dist", ".graphpub", "__pycache__"} or path.is_dir():
+    for path in [*contents.files]:
+        if not path.endswith((".py", ".pyi")):
             continue
-        # The backend reads the project as it is: nothing in it may lead out of the root.
-        data = read_inside_root(
-            str(graph.config.root),
-            str(path.relative_to(graph.config.root)),
-            MAX_PACKAGED_FILE_BYTES,
-            location=view.location,
-        )
-        digest.update(f"{relative}\0".encode() + data)
-    return _finish(view, fields, directory, output, epoch, digest)
+        root = _root_of(path, roots)
+        directory = posixpath.dirname(path)
+        while directory and directory != root and (not root or directory.startswith(root)):
+            for name in ("__init__.py", "__init__.pyi"):
+                candidate = posixpath.join(directory, name)
+                staged = _staged_path(graph, contents, candidate, roots)
+                if staged not in payload and graph.tree_has_file(candidate):
+                    payload[staged] = read_inside_root(
+                        str(graph.config.root),
+                        candidate,
+                        MAX_PACKAGED_FILE_BYTES,
+                        location=view.location,
+                    )
+            directory = posixpath.dirname(directory)
+
+
+def _take_scripts(
+    graph: BuildGraph, view: Distribution, payload: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The files `python_artifact(scripts=[...])` names (paths in the staged project, as in
+    Pants' chroot), taken out of the payload: setuptools installs them as scripts (the
+    wheel's .data/scripts), not as package files. One that is not staged is an error, as
+    setuptools fails on it."""
+    taken: dict[str, bytes] = {}
+    for entry in view.metadata.get("scripts") or ():
+        path = posixpath.normpath(str(entry))
+        if path in taken:
+            continue
+        if path not in payload:
+            target = graph.target(view.address)
+            raise BuildError(
+                f"{view.label}: the script {entry!r} of python_artifact(scripts=...) is not "
+                "among the distribution's files",
+                location=graph.locate_written(target, str(entry)),
+                hint="add the target owning it to the distribution's dependencies (its path "
+                "is from the source root, as in Pants' generated setup.py)",
+            )
+        taken[path] = payload.pop(path)
+    return taken
+
+
+def _add_package_data(
+    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+) -> list[str]:
+    """Pants' `files` a closure has are package data where they lie inside one of the
+    distribution's packages (a directory holding Python code), as resources are; elsewhere
+    both are left out, except licence files beside setup.py, which setuptools puts in the
+    wheel's .dist-info (its default license_files). Returns those licence files."""
+    view = contents.distribution
+    loose = {_staged_path(graph, contents, path, roots): path for path in contents.loose_files}
+    packages = {posixpath.dirname(p) for p in payload if p.endswith(".py")}
+    for staged, path in loose.items():
+        if staged not in payload and (_in_package(staged, packages) or _is_license(staged)):
+            payload[staged] = read_inside_root(
+                str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
+            )
+    licenses = sorted(p for p in payload if _is_license(p) and not _in_package(p, packages))
+    for staged in [p for p in payload if not p.endswith((".py", ".pyi"))]:
+        if not _in_package(staged, packages) and staged not in licenses:
+            del payload[staged]
+    return licenses
+
+
+# setuptools' default `license_files`: beside setup.py, they go to the wheel's .dist-info.
+_LICENSE_PATTERNS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+
+
+def _is_license(staged: str) -> bool:
+    return "/" not in staged and any(fnmatch.fnmatchcase(staged, p) for p in _LICENSE_PATTERNS)
+
+
+def _in_package(staged: str, packages: set[str]) -> bool:
+    directory = posixpath.dirname(staged)
+    while True:
+        if directory in packages:
+            return True
+        if not directory:
+            return False
+        directory = posixpath.dirname(directory)
+
+
+def _root_of(path: str, roots: list[str]) -> str:
+    directory = posixpath.dirname(path)
+    for root in roots:  # longest first
+        if not root or directory == root or directory.startswith(root + "/"):
+            return root
+    return ""
 
 
 def _finish(
@@ -153,16 +269,23 @@ def _finish(
     epoch: int,
     digest: Any,
     *keyed: str,
+    backend: Backend | None = None,
 ) -> Staged:
     """The Staged project: what to build, with which settings and environment, and the key
     of all its build reads (`digest` holds the files; `keyed` adds more text)."""
+    every: tuple[DistKind, ...] = ("sdist", "wheel")
     kinds = tuple(
         (kind, dict(fields.get(f"{kind}_config_settings") or {}))
-        for kind in ("sdist", "wheel")
+        for kind in every
         if fields.get(kind, True)
     )
     environment = {"SOURCE_DATE_EPOCH": str(epoch), **_env_vars(fields.get("env_vars") or ())}
-    digest.update(json.dumps([*keyed, kinds, environment], sort_keys=True).encode())
+    if backend is None:
+        # setuptools writes any classifier given, and PyPI judges them on upload; hatchling
+        # would refuse one its trove-classifiers release does not know yet.
+        environment["HATCH_METADATA_CLASSIFIERS_NO_VERIFY"] = "1"
+    backend_key = dataclasses.asdict(backend) if backend else None
+    digest.update(json.dumps([*keyed, kinds, environment, backend_key], sort_keys=True).encode())
     return Staged(
         address=view.address,
         label=view.label,
@@ -172,6 +295,7 @@ def _finish(
         kinds=kinds,
         environment=environment,
         key=digest.hexdigest(),
+        backend=backend,
     )
 
 
@@ -207,8 +331,7 @@ def _wheel_rule(
         return dataclasses.replace(
             project, kinds=(("sdist", {}), ("wheel", {})), wheel=wheel, key=digest.hexdigest()
         )
-    directory = graph.config.root / ".graphpub" / "stage" / _safe(view.address.render())
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = work_directory(graph.config.root, "stage", _safe(view.address.render()))
     return Staged(
         address=view.address,
         label=view.label,
@@ -273,21 +396,32 @@ def build_all(
     on_built: Callable[[Staged], None] = lambda _project: None,
 ) -> dict[Address, list[Artifact]]:
     """Build what the cache does not hold yet, `jobs` at a time; every artifact new to the
-    cache passes `twine check --strict` before it is reported built."""
+    cache passes `twine check` (`--strict` for graphpub's own metadata) before it is reported
+    built."""
     missing = [s for s in staged if not (cache / s.key).is_dir()]
     for project in staged:
         if project not in missing:
             on_built(project)
     if missing:
+        from graphpub.publish.own_project import BackendEnvironments, build_own_project
+
         workers = max(1, min(jobs, len(missing)))
         failures: dict[str, str | None] = {}
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("fork"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            running = {pool.submit(_build_into_cache, p, cache): p for p in missing}
+        with (
+            BackendEnvironments([p for p in missing if p.backend], jobs) as environments,
+            ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool,
+        ):
+            running = {
+                pool.submit(build_own_project, p, cache, environments.runtime_for(p))
+                if p.backend
+                else pool.submit(_build_into_cache, p, cache): p
+                for p in missing
+            }
             for future in as_completed(running):
                 failures[running[future].key] = future.result()
                 on_built(running[future])
@@ -299,9 +433,11 @@ def build_all(
                     location=project.location,
                     hint=f"the staged project is in {project.directory}",
                 )
+        # graphpub's own metadata must be what PyPI accepts without a warning; a wheel rule's
+        # wheel and a project that describes itself are checked as twine checks any upload.
         new = [(s, f) for s in missing for f in sorted((cache / s.key).iterdir())]
-        _twine_check([f for s, f in new if not _as_the_rule_makes_it(s, f)], strict=True)
-        _twine_check([f for s, f in new if _as_the_rule_makes_it(s, f)], strict=False)
+        for strict in (True, False):
+            _twine_check([f for s, f in new if _strictly_checked(s, f) == strict], strict=strict)
     results: dict[Address, list[Artifact]] = {}
     for project in staged:
         project.destination.mkdir(parents=True, exist_ok=True)
@@ -342,6 +478,13 @@ def _build_into_cache(project: Staged, cache: Path) -> str | None:
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_environment)
+
+
+def _strictly_checked(project: Staged, file: Path) -> bool:
+    """Whether `file` holds metadata graphpub wrote (its generated projects'), which passes
+    `twine check --strict`; a self-describing project's backend or a wheel rule wrote the
+    others' metadata."""
+    return project.backend is None and not _as_the_rule_makes_it(project, file)
 
 
 def _as_the_rule_makes_it(project: Staged, file: Path) -> bool:
@@ -430,6 +573,21 @@ def _wheel_rule_path(graph: BuildGraph, contents: Contents, path: str) -> str:
 def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str | None:
     view = contents.distribution
     written = view.metadata.get("long_description_path")
+    explicit = view.metadata.get("long_description")
+    if explicit is not None:
+        target = graph.target(view.address)
+        if written:
+            raise BuildError(
+                f"{view.label} sets long_description_path, and python_artifact() a "
+                "long_description: only one of them may be set",
+                location=graph.locate_keyword(target, ("long_description",)) or view.location,
+                hint="keep the file (long_description_path) or the text, not both",
+            )
+        content_type = str(view.metadata.get("long_description_content_type") or "")
+        suffixes = {v: k for k, v in _CONTENT_TYPES.items()}
+        name = "README" + suffixes.get(content_type.partition(";")[0].strip(), ".txt")
+        (stage / name).write_text(str(explicit), encoding="utf-8")
+        return name
     relative = written
     if written is None and view.metadata.get("description_file"):
         written = str(view.metadata["description_file"])
@@ -454,7 +612,110 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
     return name
 
 
-def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
+# hatchling's custom build hook file: it sets the wheel's tag (build_data["tag"]), which
+# hatchling would otherwise derive from Requires-Python.
+TAG_HOOK = "hatch_build.py"
+_TAG_HOOK_SOURCE = """\
+# Written by graphpub: the wheel's tag, as the distribution's BUILD file asks for it.
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class WheelTag(BuildHookInterface):
+    def initialize(self, version, build_data):
+        build_data["tag"] = self.config["tag"]
+"""
+
+
+def wheel_tag(view: Distribution, fields: Mapping[str, Any]) -> str | None:
+    """The tag of a Pants distribution's wheel: `py3-none-any`, as setuptools' bdist_wheel
+    gives a pure distribution whatever its interpreter constraints, unless
+    `wheel_config_settings` passes bdist_wheel a `--python-tag` (as Pants documents it).
+    None for the wheel rules of other build systems (hatchling's own then)."""
+    if view.kind != "python_distribution":
+        return None
+    settings = fields.get("wheel_config_settings") or {}
+    options: list[str] = []
+    for key in ("--global-option", "--build-option"):
+        value = settings.get(key) or ()
+        options.extend([value] if isinstance(value, str) else [str(v) for v in value])
+    python_tag = "py3"
+    for index, option in enumerate(options):
+        if option == "--python-tag" and index + 1 < len(options):
+            python_tag = options[index + 1]
+        elif option.startswith("--python-tag="):
+            python_tag = option.partition("=")[2]
+    return f"{python_tag}-none-any"
+
+
+# setup() keywords with no place in core metadata, or that only steer setuptools' own build
+# (Pants passes them on; setuptools writes nothing of them to METADATA).
+_SETUP_ONLY_KEYWORDS = frozenset(
+    {
+        "cmdclass",
+        "distclass",
+        "eager_resources",
+        "ext_modules",
+        "ext_package",
+        "include_package_data",
+        "exclude_package_data",
+        "libraries",
+        "license_files",
+        "options",
+        "py_modules",
+        "script_args",
+        "script_name",
+        "setup_requires",
+        "test_suite",
+        "tests_require",
+        "use_2to3",
+        "zip_safe",
+    }
+)
+# Keywords graphpub reads, of python_artifact() and of the Bazel and Buck2 wheel rules.
+_METADATA_KEYWORDS = frozenset(
+    {
+        "author",
+        "author_email",
+        "classifiers",
+        "description",
+        "description_content_type",
+        "description_file",
+        "download_url",
+        "extras_require",
+        "homepage",
+        "interpreter_constraints",
+        "keywords",
+        "license",
+        "long_description",
+        "long_description_content_type",
+        "long_description_path",
+        "maintainer",
+        "maintainer_email",
+        "output_path",
+        "project_urls",
+        "python_requires",
+        "scripts",
+        "summary",
+        "url",
+        "python_tag",
+        "abi",
+        "platform",
+        "strip_path_prefixes",
+    }
+)
+
+
+def _pyproject(
+    graph: BuildGraph,
+    contents: Contents,
+    readme: str | None,
+    payload: Sequence[str],
+    tag: str | None,
+    licenses: Sequence[str] = (),
+    setup_scripts: Sequence[str] = (),
+) -> str:
+    """The PEP 621 pyproject.toml (hatchling's) saying what Pants' generated setup.py says:
+    each setup() keyword in the core metadata field setuptools writes it to."""
     view = contents.distribution
     metadata = view.metadata
     project: dict[str, Any] = {"name": view.name, "version": view.checked_version()}
@@ -462,65 +723,196 @@ def _pyproject(contents: Contents, readme: str | None, stage: Path) -> str:
     if description:
         project["description"] = str(description)
     if readme:
-        suffix = Path(readme).suffix
-        project["readme"] = {
-            "file": readme,
-            "content-type": _CONTENT_TYPES.get(suffix, "text/plain"),
-        }
-    if contents.requires_python:
-        project["requires-python"] = contents.requires_python
+        project["readme"] = {"file": readme, "content-type": _readme_type(graph, view, readme)}
+    # An explicit python_requires wins over the interpreter constraints (Pants: setdefault).
+    requires_python = metadata.get("python_requires") or contents.requires_python
+    if requires_python:
+        project["requires-python"] = str(requires_python)
     if contents.requirements:
         project["dependencies"] = list(contents.requirements)
-    author = {
-        k: str(metadata[m])
-        for k, m in (("name", "author"), ("email", "author_email"))
-        if metadata.get(m)
-    }
-    if author:
-        project["authors"] = [author]
+    for key, (name, email) in (
+        ("authors", ("author", "author_email")),
+        ("maintainers", ("maintainer", "maintainer_email")),
+    ):
+        # One table each, so that setuptools' `Author:` and `Author-email:` stay two fields.
+        people = [
+            {part: str(metadata[field])}
+            for part, field in (("name", name), ("email", email))
+            if metadata.get(field)
+        ]
+        if people:
+            project[key] = people
     if metadata.get("license"):
         project["license"] = {"text": str(metadata["license"])}
+    if licenses:
+        project["license-files"] = list(licenses)
     if metadata.get("classifiers"):
-        project["classifiers"] = list(metadata["classifiers"])
+        project["classifiers"] = [str(c) for c in metadata["classifiers"]]
     if metadata.get("keywords"):
         keywords = metadata["keywords"]
-        project["keywords"] = keywords.split() if isinstance(keywords, str) else list(keywords)
+        project["keywords"] = (
+            [k for k in re.split(r"[,\s]+", keywords) if k]
+            if isinstance(keywords, str)
+            else [str(k) for k in keywords]
+        )
     extras = metadata.get("extras_require") or {}  # setup()'s, as Pants passes it on
     if extras:
-        project["optional-dependencies"] = {str(k): [str(r) for r in v] for k, v in extras.items()}
-    urls = dict(metadata.get("project_urls") or {})
-    for key in ("url", "homepage"):
+        project["optional-dependencies"] = {
+            str(k): [r for r in (v.splitlines() if isinstance(v, str) else map(str, v)) if r]
+            for k, v in extras.items()
+        }
+    urls = {str(k): str(v) for k, v in dict(metadata.get("project_urls") or {}).items()}
+    for key, label in (("url", "Homepage"), ("homepage", "Homepage"), ("download_url", "Download")):
         if metadata.get(key):
-            urls.setdefault("Homepage", str(metadata[key]))
+            urls.setdefault(label, str(metadata[key]))
     if urls:
         project["urls"] = urls
-    scripts = dict(view.entry_points.get("console_scripts", {}))
-    if scripts:
-        project["scripts"] = scripts
-    others = {g: dict(e) for g, e in view.entry_points.items() if g != "console_scripts"}
+    entry_points = _resolved_entry_points(graph, view)
+    scripts = {
+        group: dict(entry_points[group])
+        for group in ("console_scripts", "gui_scripts")
+        if entry_points.get(group)
+    }
+    if scripts.get("console_scripts"):
+        project["scripts"] = scripts["console_scripts"]
+    if scripts.get("gui_scripts"):
+        project["gui-scripts"] = scripts["gui_scripts"]
+    others = {
+        g: dict(e) for g, e in entry_points.items() if g not in ("console_scripts", "gui_scripts")
+    }
     if others:
         project["entry-points"] = others
-    top_level = sorted(
-        {p.parts[0] for p in _staged_files(stage)}
-        - {"pyproject.toml"}
-        - ({readme} if readme else set())
-    )
+    _warn_unused_keywords(graph, view)
+    wheel: dict[str, Any] = {"only-include": [p for p in payload if p not in licenses]}
+    if not wheel["only-include"]:
+        # A distribution of requirements alone (setuptools builds it): a wheel of metadata.
+        wheel["bypass-selection"] = True
+    if setup_scripts:
+        wheel["shared-scripts"] = {p: posixpath.basename(p) for p in setup_scripts}
+    if tag:
+        wheel["hooks"] = {"custom": {"path": TAG_HOOK, "tag": tag}}
+    sdist_files = [
+        *payload,
+        *setup_scripts,
+        *([readme] if readme else []),
+        *([TAG_HOOK] if tag else []),
+    ]
     document = {
         "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
         "project": project,
         "tool": {
             "hatch": {
-                "build": {
-                    "targets": {
-                        "wheel": {"packages": top_level, "only-include": top_level},
-                        "sdist": {"include": [*top_level, *([readme] if readme else [])]},
-                    }
-                }
+                # setuptools takes `name @ url` requirements (st2's orquesta @ git+https://...)
+                "metadata": {"allow-direct-references": True},
+                "build": {"targets": {"wheel": wheel, "sdist": {"only-include": sdist_files}}},
             }
         },
     }
     return tomli_w.dumps(document)
 
 
-def _staged_files(stage: Path) -> list[Path]:
-    return [p.relative_to(stage) for p in stage.rglob("*") if p.is_file()]
+# What a long description's content type may be named, short of its MIME type.
+_CONTENT_TYPE_NAMES = {
+    "markdown": "text/markdown",
+    "md": "text/markdown",
+    "rst": "text/x-rst",
+    "restructuredtext": "text/x-rst",
+    "plain": "text/plain",
+    "text": "text/plain",
+    "txt": "text/plain",
+}
+
+
+def _resolved_entry_points(graph: BuildGraph, view: Distribution) -> dict[str, dict[str, str]]:
+    """The distribution's entry points, each pex_binary address among them (`:app`) replaced
+    by that binary's own entry point, a file (`app.py:main`) as its module, as Pants does."""
+    resolved: dict[str, dict[str, str]] = {}
+    for group, entries in view.entry_points.items():
+        for name, reference in entries.items():
+            if is_target_reference(reference):
+                reference = _pex_entry_point(graph, view, reference)
+                if group in ("console_scripts", "gui_scripts") and ":" not in reference:
+                    raise BuildError(
+                        f"every entry point in `{group}` of {view.label} must end in "
+                        f"`:function`, but {name} names a pex_binary whose entry point is "
+                        f"{reference!r}",
+                        location=view.location,
+                        hint=f'e.g. {{"{group}": {{"{name}": "{reference}:main"}}}}',
+                    )
+            resolved.setdefault(group, {})[name] = reference
+    return resolved
+
+
+def _pex_entry_point(graph: BuildGraph, view: Distribution, reference: str) -> str:
+    target = graph.target(view.address)
+    location = graph.locate_written(target, reference)
+    written = parse_address(
+        reference,
+        relative_to=view.address.directory,
+        bare_name_is_target=False,
+        location=location,
+    )
+    binaries = [graph.target(a) for a in graph.resolve(written, target)]
+    if len(binaries) != 1 or binaries[0].kind != "pex_binary":
+        kinds = ", ".join(sorted({b.kind for b in binaries})) or "no target"
+        raise BuildError(
+            f"the entry point {reference!r} of {view.label} must be the address of a "
+            f"pex_binary, but it is {kinds}",
+            location=location,
+            hint='or name a module, like "project.app:main"',
+        )
+    binary = binaries[0]
+    entry_point = str(binary.fields.get("entry_point") or "")
+    module, colon, function = entry_point.partition(":")
+    if not module:
+        raise BuildError(
+            f"{graph.config.render(binary.address)}, an entry point of {view.label}, has "
+            "no `entry_point`",
+            location=binary.location,
+        )
+    if module.endswith(".py"):
+        path = posixpath.normpath(posixpath.join(binary.address.directory, module))
+        root = source_root_of(posixpath.dirname(path), source_roots(graph))
+        module = posixpath.relpath(path[: -len(".py")], root or ".").replace("/", ".")
+    return f"{module}:{function}" if colon else module
+
+
+def _readme_type(graph: BuildGraph, view: Distribution, readme: str) -> str:
+    """The long description's content type: the one given (`text/markdown; charset=UTF-8`:
+    its MIME type), else by the file's extension."""
+    given = view.metadata.get("long_description_content_type") or view.metadata.get(
+        "description_content_type"
+    )
+    if not given:
+        return _CONTENT_TYPES.get(posixpath.splitext(readme)[1], "text/plain")
+    mime = str(given).partition(";")[0].strip().lower()
+    if mime in _CONTENT_TYPES.values():
+        return mime
+    if mime in _CONTENT_TYPE_NAMES:
+        # setuptools writes any text; PyPI takes only the three MIME types.
+        graph.warn(
+            f"{view.label}: long_description_content_type {given!r} is not a MIME type: "
+            f"taken as {_CONTENT_TYPE_NAMES[mime]}",
+            key=f"content-type:{view.address}",
+        )
+        return _CONTENT_TYPE_NAMES[mime]
+    target = graph.target(view.address)
+    raise BuildError(
+        f"{view.label}: long_description_content_type {given!r} is none PyPI accepts",
+        location=graph.locate_written(target, str(given)),
+        hint="text/markdown, text/x-rst or text/plain",
+    )
+
+
+def _warn_unused_keywords(graph: BuildGraph, view: Distribution) -> None:
+    if view.kind != "python_distribution":
+        return
+    unused = sorted(
+        k for k in view.metadata if k not in _METADATA_KEYWORDS and k not in _SETUP_ONLY_KEYWORDS
+    )
+    if unused:
+        graph.warn(
+            f"{view.label}: python_artifact() keywords core metadata has no field for, left "
+            f"out: {', '.join(unused)}",
+            key=f"unused-keywords:{view.address}",
+        )

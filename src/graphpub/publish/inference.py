@@ -1,9 +1,11 @@
 """Dependency inference: the targets a Python file's imports name, as Pants infers them.
 
 Each module is owned by the targets holding its file below a source root (first party) or by
-the requirement providing it (third party). An import owned by several targets is ambiguous:
-a warning and no edge, unless an explicit dependency already says which. `!` / `!!` in
-`dependencies` drop an inferred edge.
+the requirement providing it (third party). In a Pants repository only owners of the
+importing target's own resolve count, as Pants keeps a module mapping per resolve (a `mypy`
+resolve's numpy does not compete with the default one's). An import owned by several targets
+is ambiguous: a warning and no edge, unless an explicit dependency already says which. `!` /
+`!!` in `dependencies` drop an inferred edge.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from graphpub.buildgraph.address import Address, Exclusion
+from graphpub.buildgraph.address import Address, Exclusion, parse_address
+from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.target import Target
 from graphpub.publish.imports import ImportCache, module_names
@@ -33,6 +36,7 @@ PYTHON_SOURCE_KINDS = frozenset(
         "python_binary",
     }
 )
+PANTS_SOURCE_KINDS = frozenset({"python_source", "python_test"})
 BUCK2_KINDS = frozenset({"python_library", "python_binary", "python_test"})
 BAZEL_KINDS = frozenset({"py_library", "py_binary", "py_test"})
 
@@ -56,8 +60,10 @@ WELL_KNOWN_MODULES: Mapping[str, tuple[str, ...]] = {
     "pyopenssl": ("OpenSSL",),
     "python-dateutil": ("dateutil",),
     "python-dotenv": ("dotenv",),
+    "python-engineio": ("engineio",),
     "python-jose": ("jose",),
     "python-magic": ("magic",),
+    "python-socketio": ("socketio",),
     "pytest-runner": ("ptr",),
     "pyyaml": ("yaml",),
     "pyzmq": ("zmq",),
@@ -76,21 +82,33 @@ class ModuleOwners:
     third_party: dict[str, set[Address]] = field(default_factory=dict)
     stubs: dict[str, set[Address]] = field(default_factory=dict)
     """`.pyi` files and type-stub requirements: dependencies beside the code, never rivals."""
+    resolves: dict[Address, str] = field(default_factory=dict)
+    """Each owner's Pants resolve (Pants repositories only)."""
 
-    def owners(self, candidates: Iterable[str]) -> tuple[set[Address], set[Address]]:
-        """(code owners, stub owners) of the longest module name an import may mean; at the
-        same length first party wins over third party."""
+    def owners(
+        self, candidates: Iterable[str], resolve: str | None = None
+    ) -> tuple[set[Address], set[Address]]:
+        """(code owners, stub owners) of the longest module name an import may mean, of
+        `resolve` only when given; at the same length first party wins over third party."""
+
+        def mine(table: Mapping[str, set[Address]], name: str) -> set[Address]:
+            found = table.get(name, set())
+            if resolve is None:
+                return set(found)
+            return {a for a in found if self.resolves.get(a) == resolve}
+
         for name in module_names(candidates):
-            code = self.first_party.get(name) or self.third_party.get(name) or set()
-            stubs = self.stubs.get(name, set())
+            code = mine(self.first_party, name) or mine(self.third_party, name)
+            stubs = mine(self.stubs, name)
             if code or stubs:
-                return set(code), set(stubs)
+                return code, stubs
         return set(), set()
 
 
 def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
     """The module names a file of `target` is imported as (Bazel may give several)."""
-    stem = path[: -len(".pyi")] if path.endswith(".pyi") else path[: -len(".py")]
+    # A script without extension (Pants' python_source takes those) is its own stem.
+    stem = posixpath.splitext(path)[0] if path.endswith((".py", ".pyi")) else path
     package_dir = target.address.directory
     if target.kind in BUCK2_KINDS:
         base = target.fields.get("base_module")
@@ -106,7 +124,7 @@ def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
         return [
             _relative_module(stem, b if b != "." else "") for b in [*bases, ""] if _under(stem, b)
         ]
-    root = _source_root(posixpath.dirname(path), roots)
+    root = source_root_of(posixpath.dirname(path), roots)
     return [_relative_module(stem, root)] if root is not None else []
 
 
@@ -149,7 +167,8 @@ def _root_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?:.*/)?{segments}") if body else re.compile("(?!)")
 
 
-def _source_root(directory: str, roots: list[str]) -> str | None:
+def source_root_of(directory: str, roots: list[str]) -> str | None:
+    """The source root `directory` is below (`roots` longest first), if any."""
     for root in roots:  # longest first
         if not root or directory == root or directory.startswith(root + "/"):
             return root
@@ -158,15 +177,24 @@ def _source_root(directory: str, roots: list[str]) -> str | None:
 
 def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
     owners = ModuleOwners()
+    by_resolve = graph.config.dialect is Dialect.PANTS
     for target in graph.targets():
         if target.address.repository and target.kind != REQUIREMENT_KIND:
             continue
+        if by_resolve:
+            owners.resolves[target.address] = resolve_of(graph, target)
         if target.kind in PYTHON_SOURCE_KINDS:
             for path in graph.owned_files(target):
                 if path.endswith((".py", ".pyi")):
                     table = owners.stubs if path.endswith(".pyi") else owners.first_party
                     for module in file_modules(target, path, roots):
                         table.setdefault(module, set()).add(target.address)
+        elif target.kind == "vcs_version":
+            # Pants: the file a vcs_version generates is a module its target provides.
+            generated = str(target.fields.get("generate_to") or "")
+            if generated.endswith(".py"):
+                for module in file_modules(target, generated, roots):
+                    owners.first_party.setdefault(module, set()).add(target.address)
         elif target.kind == REQUIREMENT_KIND:
             code, stubs = requirement_modules(target)
             for module in code:
@@ -211,7 +239,7 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         (target, path, modules[0], posixpath.basename(path).startswith("__init__."))
         for target in python_targets
         for path in graph.owned_files(target)
-        if path.endswith((".py", ".pyi")) and (modules := file_modules(target, path, roots))
+        if _is_python_file(target, path) and (modules := file_modules(target, path, roots))
     ]
     cache.prefetch(
         ((graph.config.root / path, module, package) for _, path, module, package in files),
@@ -221,13 +249,15 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     for target, path, module, package in files:
         by_target.setdefault(target.address, []).append((path, module, package))
     inferred: dict[Address, list[Address]] = {}
+    by_resolve = graph.config.dialect is Dialect.PANTS
     for target in python_targets:
         excluded = _excluded(target, graph)
+        resolve = resolve_of(graph, target) if by_resolve else None
         explicit = graph.dependencies([target.address], transitive=False)
         found: dict[Address, None] = {}
         for path, module, is_package in by_target.get(target.address, ()):
             for imported in cache.imports(graph.config.root / path, module, is_package):
-                code, stubs = owners.owners(imported.candidates)
+                code, stubs = owners.owners(imported.candidates, resolve)
                 if not code and not stubs and graph.failures:
                     _note_unowned(graph, target, imported.candidates, roots)
                 code -= excluded | {target.address}
@@ -240,9 +270,110 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         edges = [a for a in found if a not in explicit]
         if edges:
             inferred[target.address] = edges
+    if by_resolve:
+        for target in graph.targets():
+            if target.address.repository:
+                continue
+            if target.kind == "python_distribution":
+                edges = _entry_point_dependencies(graph, target, owners)
+            elif target.kind == "pex_binary":
+                edges = _pex_entry_point_dependencies(graph, target, owners, roots)
+            else:
+                continue
+            if edges:
+                inferred[target.address] = edges
     cache.save()
     graph.add_inferred(inferred)
     return inferred
+
+
+def _entry_point_dependencies(
+    graph: BuildGraph, target: Target, owners: ModuleOwners
+) -> list[Address]:
+    """Pants infers a python_distribution's dependencies from its entry points (its field's
+    and its `provides`'): the module of each `module:function` (of any resolve), and each
+    pex_binary an address (`:app`, `dir:app`) names. frontrunner-sdk's distribution depends
+    on its package through an entry point alone."""
+    provides = target.fields.get("provides") or {}
+    groups = [target.fields.get("entry_points") or {}, provides.get("entry_points") or {}]
+    excluded = _excluded(target, graph)
+    explicit = graph.dependencies([target.address], transitive=False)
+    found: dict[Address, None] = {}
+    for group in groups:
+        for entries in group.values():
+            for reference in entries.values():
+                reference = str(reference).strip()
+                if reference.startswith(":") or "/" in reference:
+                    written = parse_address(
+                        reference,
+                        relative_to=target.address.directory,
+                        bare_name_is_target=False,
+                        location=graph.locate_written(target, reference),
+                    )
+                    found.update(dict.fromkeys(graph.resolve(written, target)))
+                    continue
+                module = reference.partition(":")[0].strip()
+                code, _ = owners.owners([module])
+                code -= excluded
+                if len(code) > 1:
+                    if not code & explicit:
+                        _warn_ambiguous_entry_point(graph, target, reference, code)
+                    continue
+                found.update(dict.fromkeys(sorted(code)))
+    return [a for a in found if a not in explicit and a != target.address]
+
+
+def _pex_entry_point_dependencies(
+    graph: BuildGraph, target: Target, owners: ModuleOwners, roots: list[str]
+) -> list[Address]:
+    """Pants infers a pex_binary's dependency on the module of its `entry_point`: a file
+    (`app.py:main`, from the BUILD file's directory) as the module it is below its source root,
+    of the binary's resolve."""
+    entry_point = str(target.fields.get("entry_point") or "")
+    module = entry_point.partition(":")[0].strip()
+    if not module:
+        return []
+    if module.endswith(".py"):
+        path = posixpath.normpath(posixpath.join(target.address.directory, module))
+        root = source_root_of(posixpath.dirname(path), roots)
+        if root is None:
+            return []
+        module = _relative_module(path[: -len(".py")], root)
+    code, _ = owners.owners([module], resolve_of(graph, target))
+    code -= _excluded(target, graph)
+    explicit = graph.dependencies([target.address], transitive=False)
+    if len(code) > 1:
+        if not code & explicit:
+            _warn_ambiguous_entry_point(graph, target, entry_point, code)
+        return []
+    return [a for a in sorted(code) if a not in explicit]
+
+
+def _warn_ambiguous_entry_point(
+    graph: BuildGraph, target: Target, reference: str, candidates: set[Address]
+) -> None:
+    names = ", ".join(sorted(graph.config.render(a) for a in candidates))
+    graph.warn(
+        f"{graph.config.render(target.address)} has the entry point {reference!r}, whose "
+        f"module is owned by several targets ({names}): no dependency inferred; add the one "
+        "meant to its dependencies, or exclude the others with `!`",
+        key=f"ambiguous:{target.address}:{names}",
+    )
+
+
+def _is_python_file(target: Target, path: str) -> bool:
+    """Whether `path` is Python code whose imports count: a `.py` / `.pyi` file, or (Pants'
+    python_source, as st2's `bin/st2-*` scripts) a file without an extension."""
+    if path.endswith((".py", ".pyi")):
+        return True
+    return target.kind in PANTS_SOURCE_KINDS and "." not in posixpath.basename(path)
+
+
+def resolve_of(graph: BuildGraph, target: Target) -> str:
+    """A Pants target's resolve: its `resolve` field (`python_resolve` of a vcs_version),
+    else `[python] default_resolve`."""
+    named = target.fields.get("resolve") or target.fields.get("python_resolve")
+    return str(named or graph.config.default_resolve)
 
 
 def _note_unowned(

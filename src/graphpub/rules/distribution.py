@@ -50,6 +50,10 @@ class Distribution:
     skip_reason: str | None
     location: SourceLocation
     raw_version: str = field(repr=False, default="")
+    own_project: bool = False
+    """Pants `generate_setup=False`: the distribution is the project its directory describes
+    (pyproject.toml, setup.py), built by its own backend; name, version and metadata are that
+    backend's, and python_artifact() is not read."""
 
     def checked_version(self) -> str:
         """The version to publish; an error while a stamp in it has no value, but for a
@@ -198,9 +202,14 @@ def _pants_distribution(
 ) -> Distribution:
     fields = target.fields
     provides = dict(fields.get("provides") or {})
-    entry_points = {g: dict(e) for g, e in (provides.pop("entry_points", None) or {}).items()}
-    for group, names in (fields.get("entry_points") or {}).items():
-        entry_points.setdefault(group, {}).update(names)
+    generate_setup = fields.get("generate_setup")
+    if generate_setup is None:
+        generate_setup = graph.config.generate_setup_default
+    own_project = not generate_setup
+    from_provides = provides.pop("entry_points", None) or {}
+    # Pants reads entry points only to generate a project: one that describes itself has its
+    # own (podsmith lost its pytest11 entry point that way).
+    entry_points = {} if own_project else _merged_entry_points(target, graph, from_provides)
     name = _stamped(str(provides.pop("name", "")), graph)[0]
     raw_version = str(provides.pop("version", ""))
     version, unresolved = _stamped(raw_version, graph)
@@ -224,7 +233,54 @@ def _pants_distribution(
         skip_reason=_skip_reason(target, repositories, graph),
         location=target.location,
         raw_version=raw_version,
+        own_project=own_project,
     )
+
+
+def _merged_entry_points(
+    target: Target, graph: BuildGraph, from_provides: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Entry points of the `entry_points` field and of `provides=python_artifact(entry_points=
+    ...)`, merged as Pants merges them: one name registered by both is an error."""
+    merged: dict[str, dict[str, str]] = {}
+    sources = (
+        ("its field `entry_points`", target.fields.get("entry_points") or {}),
+        ("its field `provides=python_artifact()`", from_provides),
+    )
+    seen: dict[tuple[str, str], str] = {}
+    for origin, entry_points in sources:
+        for group, entries in entry_points.items():
+            for name, reference in entries.items():
+                if (group, name) in seen:
+                    raise GraphpubError(
+                        f"multiple entry_points registered for {group} {name} in "
+                        f"{graph.config.render(target.address)}: {seen[group, name]}, {origin}",
+                        location=graph.locate_keyword(target, ("entry_points",)) or target.location,
+                        hint="register each entry point in one place only",
+                    )
+                seen[group, name] = origin
+                reference = reference.strip()
+                if _names_no_function(group, reference):
+                    raise GraphpubError(
+                        f"every entry point in `{group}` of {graph.config.render(target.address)}"
+                        f" must end in `:function`, but {name} is {reference!r}",
+                        location=graph.locate_written(target, reference),
+                        hint=f'e.g. {{"{group}": {{"{name}": "{reference}:main"}}}}',
+                    )
+                merged.setdefault(group, {})[name] = reference
+    return merged
+
+
+def is_target_reference(reference: str) -> bool:
+    """Pants: an entry point starting with `:` or holding `/` is the address of a pex_binary,
+    whose own entry point it stands for."""
+    return reference.startswith(":") or "/" in reference
+
+
+def _names_no_function(group: str, reference: str) -> bool:
+    if group not in ("console_scripts", "gui_scripts") or is_target_reference(reference):
+        return False
+    return not reference.partition(":")[2].strip()
 
 
 _PY_WHEEL_METADATA = (

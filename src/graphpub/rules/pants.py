@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -162,6 +163,9 @@ def _single(kind: str, help_text: str, *fields: Field) -> RuleSchema:
     return RuleSchema(kind, DIALECT, help_text, (_SOURCE, *fields), name_required=False)
 
 
+# vcs_version's `tag_regex` default, Pants' (setuptools-scm's own, before its 8.0).
+VCS_TAG_REGEX = r"^(?:[\w-]+-)?(?P<version>[vV]?\d+(?:\.\d+){0,2}[^\+]*)(?:\+.*)?$"
+
 # `provides=python_artifact(...)`: what setup() would get; Pants refuses what it computes itself.
 REFUSED_ARTIFACT_KEYS = (
     "data_files",
@@ -209,11 +213,12 @@ def _artifact(value: Any) -> dict[str, Any]:
             f"expected python_artifact(...), got {type(value).__name__}",
             hint='write provides = python_artifact(name = "dist-name", version = "1.0.0")',
         )
-    _check_artifact(value)
-    return dict(value)
+    return _check_artifact(value)
 
 
-def _check_artifact(kwargs: Mapping[str, Any]) -> None:
+def _check_artifact(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The setup() arguments, checked, with `entry_points` in one form, as Pants'
+    PythonArtifact has them: {group: {name: "module:function"}}."""
     refused = sorted(set(kwargs) & set(REFUSED_ARTIFACT_KEYS))
     if refused:
         raise FieldError(
@@ -229,6 +234,44 @@ def _check_artifact(kwargs: Mapping[str, Any]) -> None:
                 f"python_artifact(): {key!r} must be a non-empty string",
                 hint='python_artifact(name = "my-dist", version = "1.0.0", ...)',
             )
+    checked = dict(kwargs)
+    if "entry_points" in checked:
+        checked["entry_points"] = _normalized_entry_points(checked["entry_points"])
+    return checked
+
+
+def _normalized_entry_points(value: Any) -> dict[str, dict[str, str]]:
+    """setup()'s entry points, {group: ["name = module:function", ...]} or {group: {name:
+    "module:function"}}, in the second form."""
+    if not isinstance(value, Mapping):
+        raise FieldError(
+            f"the `entry_points` in python_artifact() must be a dict, got {value!r:.60}",
+            hint='entry_points = {"console_scripts": ["name = module:function"]}',
+        )
+    normalized: dict[str, dict[str, str]] = {}
+    for group, entries in value.items():
+        if isinstance(entries, Mapping):
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+                raise FieldError(f"the entry points of {group!r} must map names to strings")
+            normalized[str(group)] = {k.strip(): v.strip() for k, v in entries.items()}
+        elif isinstance(entries, (list, tuple)):
+            group_entries: dict[str, str] = {}
+            for entry in entries:
+                if not isinstance(entry, str) or "=" not in entry:
+                    raise FieldError(
+                        f"invalid entry point {entry!r} in {group!r}: expected "
+                        "`<name> = <entry point>`",
+                        hint='e.g. "my-script = my_package.cli:main"',
+                    )
+                name, _, reference = entry.partition("=")
+                group_entries[name.strip()] = reference.strip()
+            normalized[str(group)] = group_entries
+        else:
+            raise FieldError(
+                f"the entry points of {group!r} in python_artifact() must be a list of strings "
+                f"or a dict of string to string, got {entries!r:.60}"
+            )
+    return normalized
 
 
 ARTIFACT = FieldType("python_artifact(...)", _artifact)
@@ -397,7 +440,8 @@ SCHEMAS = (
     RuleSchema(
         "pipenv_requirements",
         DIALECT,
-        "Requirements from a Pipfile.lock.",
+        "Requirements from Pipenv's Pipfile.lock (its default and develop packages), one "
+        "python_requirement generated for each.",
         (
             Field(
                 "source",
@@ -406,6 +450,46 @@ SCHEMAS = (
                 default="Pipfile.lock",
             ),
             *_REQUIREMENTS_GENERATOR_FIELDS,
+        ),
+        name_required=False,
+        generator=Generator("python_requirement", Generates.PER_REQUIREMENT),
+    ),
+    RuleSchema(
+        "vcs_version",
+        DIALECT,
+        "A version computed from the git tags by setuptools-scm, generated into a file "
+        "(`generate_to`, with `template`) that code depending on the target holds; a "
+        "python_distribution holding it whose python_artifact() names no version has it.",
+        (
+            Field(
+                "generate_to",
+                STRING,
+                "Where the generated file goes, relative to the build root (not written to the "
+                "source tree).",
+                required=True,
+            ),
+            Field(
+                "template",
+                STRING,
+                "The generated file's text, with {version} for the version, e.g. "
+                "'version = \"{version}\"'.",
+                required=True,
+            ),
+            Field(
+                "tag_regex",
+                STRING,
+                "A regex extracting the version from a git tag: one group, or one named `version`.",
+                default=VCS_TAG_REGEX,
+            ),
+            Field("version_scheme", STRING, "setuptools-scm's version scheme (guess-next-dev)."),
+            Field("local_scheme", STRING, "setuptools-scm's local scheme (node-and-date)."),
+            Field(
+                "fallback_version",
+                STRING,
+                "The version where git knows none (no repository, no tag): graphpub's, as "
+                "setuptools-scm's own option; without it that is an error.",
+            ),
+            Field("python_resolve", STRING, "The resolve of the generated Python file."),
         ),
         name_required=False,
     ),
@@ -497,7 +581,9 @@ def expand_per_requirement(
     source = str(fields.get("source"))
     text = package.read_text(source, call.location)
     if call.kind == "poetry_requirements":
-        requirements = _poetry_requirements(text, source, call)
+        requirements = _poetry_requirements(text, source, call, package)
+    elif call.kind == "pipenv_requirements":
+        requirements = _pipenv_requirements(text, source, call)
     elif source.rpartition("/")[2] == "pyproject.toml":
         requirements = _pyproject_requirements(text, source, call)
     else:
@@ -562,11 +648,24 @@ def _pyproject_requirements(text: str, source: str, call: RuleCall) -> dict[str,
         if isinstance(environment, Mapping):
             lists.append(environment.get("dependencies", []))
             lists.append(environment.get("extra-dependencies", []))
+    if not any(isinstance(entries, list) and entries for entries in lists):
+        raise BuildFileError(
+            f"{source} declares no requirements: no [project] dependencies or "
+            "optional-dependencies, dependency groups, PDM dev-dependencies or Hatch "
+            "environment dependencies",
+            location=call.location,
+            hint="for Poetry's [tool.poetry] dependencies use poetry_requirements()",
+        )
     requirements: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
     for entries in lists:
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, str):
+        for raw in entries if isinstance(entries, list) else ():
+            if not isinstance(raw, str):
                 continue  # a PEP 735 {include-group = ...}: its group is read on its own
+            # As Pants: pip options after `--` are left out, and so are comments.
+            entry = raw.partition("--")[0].strip().rstrip("\\").strip()
+            if not entry or entry.startswith(("#", "-")):
+                continue
             try:
                 requirement = Requirement(entry)
             except InvalidRequirement as e:
@@ -574,7 +673,9 @@ def _pyproject_requirements(text: str, source: str, call: RuleCall) -> dict[str,
                     f"{source}: {entry!r} is not a valid requirement: {e}",
                     location=call.location,
                 ) from None
-            strings = requirements.setdefault(requirement.name, [])
+            # One target per project, named as first written (`Requests` is `requests`).
+            name = spelled.setdefault(normalize_project(requirement.name), requirement.name)
+            strings = requirements.setdefault(name, [])
             if entry not in strings:
                 strings.append(entry)
     return requirements
@@ -609,63 +710,211 @@ def _requirements_txt(text: str, source: str, call: RuleCall) -> dict[str, list[
     return requirements
 
 
-def _poetry_requirements(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+def _poetry_requirements(
+    text: str, source: str, call: RuleCall, package: PackageContext
+) -> dict[str, list[str]]:
+    """`poetry_requirements`: [tool.poetry] dependencies, dev-dependencies and every group's, as
+    Pants reads them (`^`, `~` and `*` constraints, extras, markers, `python`, git, url; a
+    `path` dependency inside the repository is first party, not a requirement)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise BuildFileError(f"{source}: invalid TOML: {e}", location=call.location) from None
-    poetry = document.get("tool", {}).get("poetry", {})
-    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
-    tables.extend(group.get("dependencies", {}) for group in poetry.get("group", {}).values())
+    poetry = _table(_table(document, "tool"), "poetry")
+    if "poetry" not in _table(document, "tool"):
+        raise BuildFileError(
+            f"{source} has no [tool.poetry] section, which poetry_requirements() reads",
+            location=call.location,
+            hint=f'for PEP 621 [project] dependencies use python_requirements(source="{source}")',
+        )
+    declared: dict[str, Any] = dict(_table(poetry, "dependencies"))
+    declared.pop("python", None)  # the interpreter, not a requirement
+    declared.update(_table(poetry, "dev-dependencies"))
+    for group in _table(poetry, "group").values():
+        if isinstance(group, Mapping):
+            declared.update(_table(group, "dependencies"))
     requirements: dict[str, list[str]] = {}
-    for table in tables:
-        for name, spec in table.items():
-            if name.lower() != "python":
-                requirements.setdefault(name, []).append(_poetry_requirement(name, spec))
+    for name, spec in declared.items():
+        for written in _poetry_specs(name, spec, source, call, package):
+            try:
+                requirement = str(Requirement(written))
+            except InvalidRequirement as e:
+                raise BuildFileError(
+                    f"{source}: {name} = {spec!r} is not a requirement graphpub understands: {e}",
+                    location=call.location,
+                ) from None
+            requirements.setdefault(name, []).append(requirement)
     return requirements
 
 
-def _poetry_requirement(name: str, spec: Any) -> str:
-    """A Poetry dependency as a PEP 508 string (`^1.2` is `>=1.2,<2.0`, `~1.2.3` `>=1.2.3,<1.3`)."""
-    if isinstance(spec, list):  # several constraints, by Python version: take the first
-        spec = spec[0] if spec else "*"
-    extras = ""
-    if isinstance(spec, Mapping):
-        if spec.get("extras"):
-            extras = "[" + ",".join(spec["extras"]) + "]"
-        for key in ("url", "git", "path"):
-            if key in spec:
-                return f"{name}{extras} @ {spec[key]}"
-        spec = spec.get("version", "*")
-    return name + extras + _poetry_version(str(spec))
+def _poetry_specs(
+    name: str, spec: Any, source: str, call: RuleCall, package: PackageContext
+) -> list[str]:
+    if isinstance(spec, str):  # foo = "^1.2"
+        return [_poetry_version(name, "", spec, source, call)]
+    if isinstance(spec, Mapping):  # foo = {version = "^1.2", extras = [...], ...}
+        one = _poetry_table(name, spec, source, call, package)
+        return [one] if one else []
+    if isinstance(spec, list):  # foo = [{version = "...", python = "..."}, ...]
+        found = [_poetry_table(name, s, source, call, package) for s in spec]
+        return [f for f in found if f]
+    raise BuildFileError(
+        f"{source}: {name} must be a string, a table or a list of tables, not {spec!r:.60}",
+        location=call.location,
+    )
 
 
-def _poetry_version(constraint: str) -> str:
+def _poetry_table(
+    name: str, spec: Any, source: str, call: RuleCall, package: PackageContext
+) -> str | None:
+    import urllib.parse
+
+    if not isinstance(spec, Mapping):
+        raise BuildFileError(f"{source}: {name}: expected a table, got {spec!r:.60}")
+    extras = spec.get("extras")
+    written_extras = f"[{','.join(extras)}]" if isinstance(extras, list) and extras else ""
+    base = ""
+    if "git" in spec:
+        url = str(spec["git"])
+        if not urllib.parse.urlsplit(url).scheme:  # git@host:owner/repo.git is ssh
+            url = "ssh://" + url.replace(":", "/", 1)
+        suffix = "".join(
+            f"{mark}{spec[key]}"
+            for key, mark in (("tag", "@"), ("branch", "@"), ("rev", "#"))
+            if spec.get(key)
+        )
+        base = f"{name}{written_extras} @ git+{url}{suffix}"
+    if "path" in spec:
+        path = str(spec["path"])
+        inside = posixpath.normpath(posixpath.join(package.directory, path))
+        if not path.startswith("/") and not inside.startswith(".."):
+            return None  # a project of this repository: first party, as Pants has it
+        package.warn(
+            f"{source}: {name} is a path outside the repository ({path}), which graphpub "
+            "cannot require: left out",
+            key=f"poetry-path:{source}:{name}",
+        )
+        return None
+    if "url" in spec:
+        base = f"{name}{written_extras} @ {spec['url']}"
+    if "version" in spec:
+        base = _poetry_version(name, written_extras, str(spec["version"]), source, call)
+    if not base:
+        raise BuildFileError(
+            f"{source}: {name} names no version, url, path or git location",
+            location=call.location,
+        )
+    markers = [f"({spec['markers']})"] if spec.get("markers") else []
+    if spec.get("python"):
+        markers.append(f"({_poetry_python_marker(str(spec['python']), source, call)})")
+    return f"{base}; {' and '.join(markers)}" if markers else base
+
+
+def _poetry_version(name: str, extras: str, constraint: str, source: str, call: RuleCall) -> str:
+    """A Poetry constraint as PEP 440: `^1.2` is `>=1.2,<2.0.0`, `~1.2.3` `>=1.2.3,<1.3.0`,
+    `1.2.*` `>=1.2.0,<1.3.0`, `1.2` `==1.2`."""
+    from packaging.version import InvalidVersion, Version
+
+    def parsed(text: str) -> Version:
+        try:
+            return Version(text)
+        except InvalidVersion:
+            raise BuildFileError(
+                f"{source}: {name} = {constraint!r}: {text!r} is not a version",
+                location=call.location,
+                hint="Poetry constraints: ^1.2, ~1.2, 1.2.*, >=1.2,<2, 1.2",
+            ) from None
+
     specifiers: list[str] = []
     for part in (p.strip() for p in constraint.split(",")):
-        if part in ("", "*"):
+        if not part or part == "*":
             continue
         if part.startswith("^"):
-            specifiers += [f">={part[1:]}", f"<{_next_version(part[1:], caret=True)}"]
+            version = parsed(part[1:])
+            specifiers.append(f">={version.public},<{_caret_bound(version)}")
         elif part.startswith("~") and not part.startswith("~="):
-            specifiers += [f">={part[1:]}", f"<{_next_version(part[1:], caret=False)}"]
-        elif part[0].isdigit():
-            specifiers.append(f"=={part}")
+            version = parsed(part[1:])
+            specifiers.append(f">={version.public},<{_tilde_bound(version)}")
+        elif part.endswith("*"):
+            version = parsed(part[:-1] + "0")
+            release = list(version.release)
+            release[-2] += 1
+            specifiers.append(f">={version.public},<{release[0]}.{release[1]}.0")
         else:
-            specifiers.append(part)
-    return ",".join(specifiers)
+            specifiers.append(part if part[0] in "<>!~=" else f"=={part}")
+    return f"{name}{extras} {','.join(specifiers)}".rstrip()
 
 
-def _next_version(version: str, *, caret: bool) -> str:
-    """The exclusive upper bound, written with as many components as `version` has."""
-    numbers = [int(n) for n in re.findall(r"\d+", version)[:3]] or [0]
-    if caret:  # bump the first non-zero component
-        index = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
-    else:  # tilde: bump the minor, or the major when it stands alone
-        index = 1 if len(numbers) >= 2 else 0
-    bumped = [*numbers[:index], numbers[index] + 1]
-    bumped += [0] * (3 - len(bumped))  # written major.minor.patch, as Pants does
-    return ".".join(map(str, bumped))
+def _caret_bound(version: Any) -> str:
+    """The upper bound of `^version`: the first non-zero part of the release bumped."""
+    major, minor, micro = [*version.release, 0, 0][:3]
+    if major:
+        return f"{major + 1}.0.0"
+    if minor:
+        return f"0.{minor + 1}.0"
+    if micro:
+        return f"0.0.{micro + 1}"
+    return {1: "1.0.0", 2: "0.1.0"}.get(len(version.release), "0.0.1")
+
+
+def _tilde_bound(version: Any) -> str:
+    """The upper bound of `~version`: the minor bumped, or the major when it stands alone."""
+    release = list(version.release)
+    if len(release) >= 2:
+        return f"{release[0]}.{release[1] + 1}.0"
+    return f"{release[0] + 1}.0.0"
+
+
+def _poetry_python_marker(constraint: str, source: str, call: RuleCall) -> str:
+    """A Poetry `python = "^3.8 || ~2.7"` as a `python_version` marker."""
+    alternatives = []
+    for alternative in constraint.split("||"):
+        clauses = []
+        for part in alternative.split(","):
+            for bound in _poetry_version("", "", part.strip(), source, call).split(","):
+                bound = bound.strip()
+                if not bound:
+                    continue
+                operator = re.match(r"[<>!~=]*", bound).group(0)  # type: ignore[union-attr]
+                version = ".".join(bound[len(operator) :].split(".")[:2])
+                clauses.append(f"python_version {operator} '{version}'")
+        alternatives.append(" and ".join(clauses))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return " or ".join(f"({a})" for a in alternatives)
+
+
+def _pipenv_requirements(text: str, source: str, call: RuleCall) -> dict[str, list[str]]:
+    """`pipenv_requirements`: the `default` and `develop` packages of a Pipfile.lock, each with
+    its locked version, extras and markers, as Pants reads them."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        lock = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BuildFileError(f"{source}: invalid JSON: {e}", location=call.location) from None
+    if not isinstance(lock, Mapping):
+        raise BuildFileError(f"{source}: expected a Pipfile.lock object", location=call.location)
+    packages: dict[str, Any] = {**_table(lock, "default"), **_table(lock, "develop")}
+    requirements: dict[str, list[str]] = {}
+    for name, info in packages.items():
+        info = info if isinstance(info, Mapping) else {}
+        written = name
+        if info.get("extras"):
+            written += f"[{','.join(info['extras'])}]"
+        written += str(info.get("version", ""))
+        if info.get("markers"):
+            written += f"; {info['markers']}"
+        try:
+            requirements.setdefault(name, []).append(str(Requirement(written)))
+        except InvalidRequirement as e:
+            raise BuildFileError(
+                f"{source}: {name}: {written!r} is not a valid requirement: {e}",
+                location=call.location,
+            ) from None
+    return requirements
 
 
 # ---------------------------------------------------------------- builtins
@@ -674,10 +923,9 @@ def _next_version(version: str, *, caret: bool) -> str:
 def python_artifact(package: PackageContext, **kwargs: Any) -> dict[str, Any]:
     """`python_artifact(name=..., version=..., ...)`: the setup() arguments of a distribution."""
     try:
-        _check_artifact(kwargs)
+        return _check_artifact(kwargs)
     except FieldError as e:
         raise BuildFileError(e.message, hint=e.hint) from None
-    return kwargs
 
 
 def parametrize(package: PackageContext, *values: Any, **named: Any) -> dict[str, Any]:

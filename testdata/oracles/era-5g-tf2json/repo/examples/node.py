@@ -1,0 +1,3 @@
+import rclpy  # pants: no-infer-dep
+
+from era_5g_tf2json.tf2_web_republisher import TF2WebRepublisher

@@ -1,0 +1,2 @@
+from llamazure.azrest.azrest import AzOps, AzRest
+from llamazure.azrest.models import AzList, AzureError, BatchReq, Req

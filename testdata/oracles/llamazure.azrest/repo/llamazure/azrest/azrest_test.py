@@ -1,0 +1,3 @@
+import pytest
+
+from llamazure.azrest.azrest import AzRest

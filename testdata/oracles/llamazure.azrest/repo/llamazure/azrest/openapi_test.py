@@ -1,0 +1,1 @@
+from llamazure.azrest import openapi

@@ -1,0 +1,3 @@
+from hypothesis import given
+
+from llamazure.msgraph import codec

@@ -1,0 +1,3 @@
+import pytest
+
+from llamazure.msgraph.msgraph import Graph

@@ -1,0 +1,1 @@
+from vite_config_plugin import ViteConfigPlugin
