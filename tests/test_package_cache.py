@@ -5,6 +5,7 @@ foreign file is ignored with one warning; concurrent runs never leave half a fil
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -75,10 +76,14 @@ def rerun(run: Runner, root: Path, evaluated: list[str], *options: str) -> list[
 
 
 def wait_for_writers(root: Path) -> None:
-    """Until no detached process is writing the cache of `root`."""
+    """Until no detached process is writing the cache of `root` (none wrote it when the lock
+    file is not there: a process with threads writes before it exits)."""
     import fcntl
 
-    with open(root / CACHE_DIRECTORY / ".writing", "rb") as lock:
+    with (
+        contextlib.suppress(FileNotFoundError),
+        open(root / CACHE_DIRECTORY / ".writing", "rb") as lock,
+    ):
         fcntl.flock(lock, fcntl.LOCK_SH)
 
 
@@ -410,7 +415,7 @@ def test_a_run_waits_for_the_file_a_detached_writer_is_writing(
     wait_for_writers(root)
     evaluated.clear()
     answers: list[list[str]] = []
-    with open(root / CACHE_DIRECTORY / ".writing", "rb") as lock:
+    with open(root / CACHE_DIRECTORY / ".writing", "ab") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as a writer still at work holds it
         reader = threading.Thread(target=lambda: answers.append(listed(run, root)))
         reader.start()

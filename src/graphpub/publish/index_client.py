@@ -17,6 +17,7 @@ answer costs index_timeout seconds and max_index_bytes of memory at most.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -148,24 +149,8 @@ class IndexClient:
         """The page at `url`; None when the index does not hold it: 404 or 410, or a redirect
         to another origin. IndexReadError when it cannot be read."""
         url = _without_userinfo(url)
-        with Deadline(self.limits.timeout) as deadline:
-            try:
-                page = self._follow(url, accept, deadline)
-            except IndexReadError:
-                if deadline.expired:
-                    raise self._too_slow() from None
-                raise
-            except (
-                requests.RequestException,
-                urllib3.exceptions.HTTPError,
-                http.client.HTTPException,
-                OSError,
-            ) as e:
-                if deadline.expired:
-                    raise self._too_slow() from None
-                raise _read_error(e) from None
-            if not deadline.finish():  # what was read may be cut short
-                raise self._too_slow()
+        with Deadline(self.limits.timeout) as deadline, self._reading(deadline):
+            page = self._follow(url, accept, deadline)
         return page
 
     def download(self, url: str, into: IO[bytes]) -> None:
@@ -174,24 +159,30 @@ class IndexClient:
         another host, as PyPI's are), the credentials sent only to the index's own, and never
         from https to http. IndexReadError when it cannot be read whole."""
         url = _without_userinfo(url)
-        with Deadline(self.limits.timeout) as deadline:
-            try:
-                self._fetch(url, into, deadline)
-            except IndexReadError:
-                if deadline.expired:
-                    raise self._too_slow() from None
-                raise
-            except (
-                requests.RequestException,
-                urllib3.exceptions.HTTPError,
-                http.client.HTTPException,
-                OSError,
-            ) as e:
-                if deadline.expired:
-                    raise self._too_slow() from None
-                raise _read_error(e) from None
-            if not deadline.finish():
-                raise self._too_slow()
+        with Deadline(self.limits.timeout) as deadline, self._reading(deadline):
+            self._fetch(url, into, deadline)
+
+    @contextlib.contextmanager
+    def _reading(self, deadline: Deadline) -> Iterator[None]:
+        """A read within `deadline`: its errors as IndexReadError, "too slow" once the deadline
+        has passed (what was read may then be cut short, even without an error)."""
+        try:
+            yield
+        except IndexReadError:
+            if deadline.expired:
+                raise self._too_slow() from None
+            raise
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+        ) as e:
+            if deadline.expired:
+                raise self._too_slow() from None
+            raise _read_error(e) from None
+        if not deadline.finish():
+            raise self._too_slow()
 
     def _fetch(self, url: str, into: IO[bytes], deadline: Deadline) -> None:
         for _hop in range(MAX_REDIRECTS + 1):
