@@ -38,7 +38,6 @@ from graphpub.buildgraph.package_cache import (
     Inputs,
     PackageCache,
     digest,
-    listing_digest,
     now_ns,
     unpickled,
 )
@@ -289,9 +288,6 @@ class Evaluator:
         self.on_ancestor_failure: Callable[[str, GraphpubError], None] = _reraise
         """Decides what a failing ancestor package means to the one being evaluated."""
         self._cache: PackageCache | None = None
-        # Each listed directory's stamp, taken once: listings do not change during a run, and
-        # every package below a directory records it (the root's alone is 10,000 names).
-        self._stamps: dict[str, tuple[int, bytes]] = {}
         # What the packages and .bzl files being evaluated read, innermost last: each read
         # counts for all of them (a package read while another is evaluated is one of its
         # inputs as a package; what it read, the outer one may keep too).
@@ -371,7 +367,7 @@ class Evaluator:
                 self._recording.pop()
         self._packages[directory] = package
         if self._cache is not None:
-            self._cache.put(directory, recording, recorded_at, self._stamp)
+            self._cache.put(directory, recording, recorded_at, self._time_of)
         return package
 
     # ---------------------------------------------------------------- the package cache
@@ -409,15 +405,9 @@ class Evaluator:
         for recording in self._recording:
             recording.env[name] = value
 
-    def _stamp(self, directory: str) -> tuple[int, bytes]:
-        """A listed directory's modification time (taken before it was listed) and what the
-        listing held."""
-        stamp = self._stamps.get(directory)
-        if stamp is None:
-            stamps = self.tree.stamps or {}
-            stamp = stamps.get(directory, -1), listing_digest(self.tree.listing(directory))
-            self._stamps[directory] = stamp
-        return stamp
+    def _time_of(self, directory: str) -> int:
+        """A listed directory's modification time, taken before it was listed."""
+        return (self.tree.stamps or {}).get(directory, -1)
 
     def ancestor_package(self, directory: str) -> Package | None:
         """A package above the one being evaluated, for the settings it hands down (Pants'

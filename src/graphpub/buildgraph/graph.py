@@ -210,6 +210,7 @@ class BuildGraph:
                 self.tree.listings_to_remember(),
                 bool(self.tree.listed_now),
                 packages.get,
+                self.tree.listing,
                 background=background,
             )
 

@@ -105,7 +105,8 @@ class Entry:
 
     recorded_ns: int
     files: tuple[tuple[str, int, int, bytes], ...]
-    dirs: tuple[tuple[str, int, bytes], ...]
+    dirs: tuple[tuple[str, int, bytes | None], ...]
+    """Directory, modification time, listing digest (None until `_digest_listings`)."""
     env: tuple[tuple[str, bytes | None], ...]
     packages: tuple[str, ...]
     warnings: tuple[tuple[str, str], ...]
@@ -323,7 +324,7 @@ class PackageCache:
         valid = (
             all(self._file_unchanged(p, s, m, d, entry.recorded_ns) for p, s, m, d in entry.files)
             and all(
-                self._dir_unchanged(p, m, d, entry.recorded_ns, listing_of)
+                d is not None and self._dir_unchanged(p, m, d, entry.recorded_ns, listing_of)
                 for p, m, d in entry.dirs
             )
             and all(_env_digest(os.environ.get(n)) == d for n, d in entry.env)
@@ -404,16 +405,17 @@ class PackageCache:
         directory: str,
         inputs: Inputs,
         recorded_ns: int,
-        stamp_of: Callable[[str], tuple[int, bytes]],
+        time_of: Callable[[str], int],
     ) -> None:
         """Keep a package just evaluated (pickled when the cache is saved), with what it
-        read."""
+        read. What its directory listings held is digested later, once per directory, where
+        it is handed on or written (`fresh`, `save`): not on the way to the answer."""
         if not inputs.cacheable:
             return
         self._fresh[directory] = Entry(
             recorded_ns,
             tuple((p, *v) for p, v in sorted(inputs.files.items())),
-            tuple((d, *stamp_of(d)) for d in sorted(inputs.dirs)),
+            tuple((d, time_of(d), None) for d in sorted(inputs.dirs)),
             tuple((n, _env_digest(v)) for n, v in sorted(inputs.env.items())),
             tuple(sorted(inputs.packages - {directory})),
             tuple(inputs.warnings),
@@ -421,9 +423,24 @@ class PackageCache:
         )
         self._valid[directory] = True
 
-    def fresh(self) -> dict[str, Entry]:
-        """The entries made in this process (a worker hands them to its parent)."""
+    def fresh(self, listing_of: Callable[[str], Listing | None]) -> dict[str, Entry]:
+        """The entries made in this process, complete (a worker hands them to its parent)."""
+        self._digest_listings(listing_of)
         return self._fresh
+
+    def _digest_listings(self, listing_of: Callable[[str], Listing | None]) -> None:
+        digests: dict[str, bytes] = {}
+        for directory, entry in self._fresh.items():
+            if not any(seen is None for _, _, seen in entry.dirs):
+                continue
+            dirs = []
+            for path, mtime, seen in entry.dirs:
+                if seen is None:
+                    seen = digests.get(path)
+                    if seen is None:
+                        seen = digests[path] = listing_digest(listing_of(path))
+                dirs.append((path, mtime, seen))
+            self._fresh[directory] = dataclasses.replace(entry, dirs=tuple(dirs))
 
     def adopt(self, entries: Mapping[str, Entry]) -> None:
         for directory, entry in entries.items():
@@ -435,6 +452,7 @@ class PackageCache:
         listings: Mapping[str, tuple[int, int, Listing]],
         listed: bool,
         package_of: Callable[[str], object | None],
+        listing_of: Callable[[str], Listing | None],
         *,
         background: bool = False,
     ) -> None:
@@ -448,10 +466,12 @@ class PackageCache:
         role = _fork_writer(self._writer_lock) if background else _Role.CALLER_WRITES
         if role is _Role.WRITER:
             try:
+                self._digest_listings(listing_of)
                 self._write_now(listings, package_of)
             finally:
                 os._exit(0)  # the detached writer: nothing of the command runs on here
         if role is _Role.CALLER_WRITES:
+            self._digest_listings(listing_of)
             self._write_now(listings, package_of)
         self._dropped = set()  # (the new entries stay new: the evaluator holds their packages)
 

@@ -123,11 +123,8 @@ def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Work
         result.packages = {d: p for d, p in evaluator.packages.items() if d not in known}
         result.failures = {d: e for d, e in evaluator.failures.items() if d not in failed}
         if evaluator.cache is not None:  # the entries evaluated here, for the parent to keep
-            result.cached = {
-                d: evaluator.cache.fresh()[d]
-                for d in result.packages
-                if d in evaluator.cache.fresh()
-            }
+            fresh = evaluator.cache.fresh(evaluator.tree.listing)
+            result.cached = {d: fresh[d] for d in result.packages if d in fresh}
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # an unpicklable error: send what it says
