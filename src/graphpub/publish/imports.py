@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from graphpub.workdir import NAME as WORK_DIRECTORY
 from graphpub.workdir import work_directory
 
 
@@ -70,7 +71,8 @@ class ImportCache:
     """Parsed imports by content hash, in `.graphpub/imports.json` below the build root."""
 
     def __init__(self, root: Path) -> None:
-        self._path = root / ".graphpub" / "imports.json"
+        self._root = root
+        self._path = root / WORK_DIRECTORY / "imports.json"
         self._entries: dict[str, list[list[object]]] = {}
         self._keys: dict[tuple[Path, str, bool], str] = {}
         self._dirty = False
@@ -125,7 +127,7 @@ class ImportCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        work_directory(self._path.parent.parent)
+        work_directory(self._root)
         temporary = self._path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(self._entries), encoding="utf-8")
         os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
