@@ -424,3 +424,28 @@ def test_a_run_waits_for_the_file_a_detached_writer_is_writing(
     reader.join(timeout=60)
     assert answers == [first] and "//b:b2" in first
     assert evaluated == []  # all of it from the file the writer finished
+
+
+@pytest.mark.parametrize("planted", ["fifo", "symlink"])
+def test_a_writer_lock_that_is_not_a_file_is_not_used(
+    tmp_path: Path, run: Runner, evaluated: list[str], planted: str
+) -> None:
+    """A FIFO or a symlink planted as `.graphpub/packages/.writing` is neither opened to wait
+    on (a FIFO would block) nor followed: the run goes on and writes its cache before exiting."""
+    root = bazel_repo(tmp_path)
+    lock = root / CACHE_DIRECTORY / ".writing"
+    lock.parent.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    if planted == "fifo":
+        os.mkfifo(lock)
+    else:
+        outside.write_text("untouched\n")
+        lock.symlink_to(outside)
+    command = [sys.executable, "-m", "graphpub", "-C", str(root), "list", "::"]
+    env = {k: v for k, v in os.environ.items() if k != "GRAPHPUB_NO_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")
+    for _ in range(2):
+        done = subprocess.run(command, env=env, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert list((root / CACHE_DIRECTORY).glob("*.pickle"))  # written, in the foreground
+    assert planted == "fifo" or outside.read_text() == "untouched\n"

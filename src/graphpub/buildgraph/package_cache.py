@@ -28,6 +28,7 @@ import os
 import pickle
 import platform
 import secrets
+import stat
 import sys
 import tempfile
 import threading
@@ -482,8 +483,10 @@ class PackageCache:
             return None
         try:
             directory = work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
-            lock = os.open(directory / _LOCK, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError:
+            return None
+        lock = _open_lock(directory / _LOCK, os.O_WRONLY | os.O_CREAT)
+        if lock is None:
             return None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -496,9 +499,8 @@ class PackageCache:
         """Wait (a while) for a background writer of this directory to finish its file."""
         if fcntl is None:
             return
-        try:
-            lock = os.open(self._directory / _LOCK, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
+        lock = _open_lock(self._directory / _LOCK, os.O_RDONLY)
+        if lock is None:
             return
         try:
             deadline = time.monotonic() + _WRITER_WAIT_S
@@ -575,6 +577,19 @@ class PackageCache:
         for stale in files[_KEPT_CONFIGURATIONS:]:
             with contextlib.suppress(OSError):
                 stale.unlink()
+
+
+def _open_lock(path: Path, flags: int) -> int | None:
+    """The writer lock's file, if it is a regular file: a symlink is not followed, and a FIFO
+    planted there is neither waited on (O_NONBLOCK) nor locked."""
+    try:
+        lock = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(lock).st_mode):
+        os.close(lock)
+        return None
+    return lock
 
 
 class _Role(enum.Enum):
