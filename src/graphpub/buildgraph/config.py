@@ -141,6 +141,9 @@ class Config:
     build_isolation: bool = True
     """Whether a project that describes itself is built in an isolated environment with its
     build requirements installed from the package index (as `python -m build` does)."""
+    setup_kwargs_plugin: str | None = None
+    """A root-relative Starlark file whose `setup_kwargs(kwargs, target)` returns the setup()
+    arguments of each generated Pants distribution: a port of a Pants `SetupKwargs` plugin."""
     pants_version: str | None = None
     setuptools_requirements: tuple[str, ...] = ()
     """Pants' `[setuptools]` `requirements` (addresses of requirement targets, or requirement
@@ -277,6 +280,9 @@ _KEYS: dict[str, str] = {
     "build_isolation": "build projects that describe themselves (generate_setup=False) in an "
     "isolated environment, their build requirements installed from the package index (true, "
     "the default), or with graphpub's own Python (false, like --no-build-isolation)",
+    "setup_kwargs_plugin": "a Starlark file (root-relative) defining setup_kwargs(kwargs, "
+    "target): the setup() arguments of every generated python_distribution, as a Pants "
+    "SetupKwargs plugin returns them (README: Pants plugins that compute setup() arguments)",
     "pypirc": "the .pypirc file for '@name' repositories (default: the root's, else ~/.pypirc)",
     "ca_certs": "a CA bundle for twine (--cert) and for reading the repositories' indexes",
     "twine_args": "more arguments for every `twine upload`",
@@ -443,6 +449,7 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         default_resolve=str(pants.get("python", {}).get("default_resolve") or "python-default"),
         generate_setup_default=_generate_setup_default(pants),
         build_isolation=_boolean(table, "build_isolation", True, source),
+        setup_kwargs_plugin=_optional_string(table, "setup_kwargs_plugin", source),
         pants_version=_pants_version(pants_globals),
         setuptools_requirements=_setuptools_requirements(pants),
         pypirc=_optional_string(table, "pypirc", source),

@@ -26,6 +26,7 @@ from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.hooks import StarlarkHooks
 from graphpub.buildgraph.package_cache import PackageCache, configuration_key, digest
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
@@ -85,6 +86,14 @@ class BuildGraph:
         self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
+        self._hooks: StarlarkHooks | None = None
+
+    @property
+    def hooks(self) -> StarlarkHooks:
+        """The repository's Starlark hooks (made when first asked for)."""
+        if self._hooks is None:
+            self._hooks = StarlarkHooks(self.config)
+        return self._hooks
 
     # ---------------------------------------------------------------- loading
 

@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from graphpub import __version__
 from graphpub.buildgraph.address import Address, label_path, parse_address
+from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
@@ -121,7 +122,7 @@ def stage(
         from graphpub.publish.own_project import stage_own_project
 
         return stage_own_project(graph, contents, output, epoch, isolated)
-    _validate(contents)
+    _validate(contents, graph.config)
     directory = stage_directory(graph, view)
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
     payload: dict[str, bytes] = {}
@@ -352,17 +353,25 @@ def _safe(name: str) -> str:
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
-def _validate(contents: Contents) -> None:
+def _validate(contents: Contents, config: Config) -> None:
     """PEP 508 names and requirements, a PEP 440 version: errors at the target's BUILD line."""
     view = contents.distribution
     for what, value in (("name", view.name), ("version", view.raw_version)):
         if not value:
+            hint = (
+                f"give python_artifact() a {what}, or set generate_setup=False to build the "
+                "project's own pyproject.toml"
+            )
+            if config.pants_plugins and not config.setup_kwargs_plugin:
+                hint += (
+                    f"; if a plugin of the repository computes the {what} (a SetupKwargs "
+                    "rule), port it to Starlark and name it in setup_kwargs_plugin"
+                )
             raise BuildError(
                 f"{view.label} has no {what}: graphpub generates its project from "
                 f"python_artifact(...), which names none",
                 location=view.location,
-                hint=f"give python_artifact() a {what}, or set generate_setup=False to build "
-                "the project's own pyproject.toml",
+                hint=hint,
             )
     if not _PROJECT_NAME.match(view.name):
         raise BuildError(
@@ -718,7 +727,12 @@ def _pyproject(
     each setup() keyword in the core metadata field setuptools writes it to."""
     view = contents.distribution
     metadata = view.metadata
-    project: dict[str, Any] = {"name": view.name, "version": view.checked_version()}
+    version = view.checked_version()
+    if view.kind == "python_distribution":
+        # Pants' generated setup.py runs setuptools, which writes the normalized version
+        # (3.10dev as 3.10.dev0), as the file names have it.
+        version = str(Version(version))
+    project: dict[str, Any] = {"name": view.name, "version": version}
     description = metadata.get("description") or metadata.get("summary")
     if description:
         project["description"] = str(description)

@@ -58,6 +58,7 @@ def inputs_of(graph: BuildGraph, contents: Contents) -> set[str]:
     found.add(target.location.path)  # the build file declaring it
     found.update(graph.target(a).location.path for a in contents.owned)
     found.update(f for f in CONFIG_FILES if (graph.config.root / f).is_file())
+    found.update(view.plugin_inputs)
     if view.kind == "py_wheel":
         found.update(bazel_wheel.other_inputs(graph, target))
         # A write_file's output: its BUILD file says its bytes.

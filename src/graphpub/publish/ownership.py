@@ -549,7 +549,13 @@ def _requirements(
                 f"{'==' if scheme == 'exact' else '~='}VERSION, but it has no version",
                 location=other.location,
                 hint="give python_artifact() a version (or a vcs_version target), or set "
-                '[setup-py-generation] first_party_dependency_version_scheme = "any"',
+                '[setup-py-generation] first_party_dependency_version_scheme = "any"'
+                + (
+                    "; if a plugin of the repository computes it (a SetupKwargs rule), port it "
+                    "to Starlark and name it in setup_kwargs_plugin"
+                    if graph.config.pants_plugins and not graph.config.setup_kwargs_plugin
+                    else ""
+                ),
             )
         if scheme == "exact":
             found.add(f"{other.name}=={version}")

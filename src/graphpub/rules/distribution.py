@@ -15,11 +15,20 @@ from typing import Any
 from graphpub.buildgraph.address import Address, label_path
 from graphpub.buildgraph.confined import inside_root_path, read_inside_root
 from graphpub.buildgraph.graph import BuildGraph
+from graphpub.buildgraph.hooks import Struct
 from graphpub.buildgraph.specs import resolve_specs
 from graphpub.buildgraph.target import Target, thaw
-from graphpub.errors import GraphpubError, SourceLocation, describe_character, unsafe_character
+from graphpub.errors import (
+    BuildFileError,
+    GraphpubError,
+    SourceLocation,
+    describe_character,
+    unsafe_character,
+)
 from graphpub.rules.bazel_outputs import written_file
+from graphpub.rules.pants import check_artifact
 from graphpub.rules.requirements import REQUIREMENT_KIND
+from graphpub.rules.schema import FieldError
 from graphpub.rules.wheel_names import wheelmaker_version
 
 # Version stamps: Bazel's `{BUILD_EMBED_LABEL}` (filled by --stamp) and make variables
@@ -54,6 +63,8 @@ class Distribution:
     """Pants `generate_setup=False`: the distribution is the project its directory describes
     (pyproject.toml, setup.py), built by its own backend; name, version and metadata are that
     backend's, and python_artifact() is not read."""
+    plugin_inputs: tuple[str, ...] = ()
+    """Root-relative files the setup_kwargs plugin read for it (the plugin's own first)."""
 
     def checked_version(self) -> str:
         """The version to publish; an error while a stamp in it has no value, but for a
@@ -206,6 +217,9 @@ def _pants_distribution(
     if generate_setup is None:
         generate_setup = graph.config.generate_setup_default
     own_project = not generate_setup
+    plugin_inputs: tuple[str, ...] = ()
+    if generate_setup and graph.config.setup_kwargs_plugin:
+        provides, plugin_inputs = _plugin_kwargs(target, graph, provides)
     from_provides = provides.pop("entry_points", None) or {}
     # Pants reads entry points only to generate a project: one that describes itself has its
     # own (podsmith lost its pytest11 entry point that way).
@@ -234,7 +248,49 @@ def _pants_distribution(
         location=target.location,
         raw_version=raw_version,
         own_project=own_project,
+        plugin_inputs=plugin_inputs,
     )
+
+
+def _plugin_kwargs(
+    target: Target, graph: BuildGraph, explicit: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What the repository's SetupKwargs plugin (ported to Starlark) makes of the explicit
+    python_artifact() arguments, checked as python_artifact() checks them; and the files it
+    read."""
+    config = graph.config
+    plugin = str(config.setup_kwargs_plugin)
+    label = config.render(target.address)
+    about = Struct(
+        {
+            "address": label,
+            "spec_path": target.address.directory,
+            "name": target.address.name,
+            "interpreter_constraints": list(
+                target.fields.get("interpreter_constraints") or config.interpreter_constraints
+            ),
+        }
+    )
+    result = graph.hooks.call(plugin, "setup_kwargs", thaw(explicit), about, caller=label)
+    if not isinstance(result.value, dict):
+        raise BuildFileError(
+            f"setup_kwargs() returned {type(result.value).__name__}, not a dict, for {label}",
+            location=SourceLocation(plugin),
+            hint="return the setup() keyword arguments: return kwargs",
+        )
+    kwargs = dict(result.value)
+    if isinstance(kwargs.get("version"), str):
+        # A version read whole from a file ends in a newline, which setuptools strips (as
+        # PEP 440 allows) when Pants' generated setup.py runs.
+        kwargs["version"] = kwargs["version"].strip()
+    try:
+        return check_artifact(kwargs), result.reads
+    except FieldError as e:
+        raise BuildFileError(
+            f"setup_kwargs() for {label}: {e.message}",
+            location=SourceLocation(plugin),
+            hint=e.hint,
+        ) from None
 
 
 def _merged_entry_points(

@@ -213,10 +213,10 @@ def _artifact(value: Any) -> dict[str, Any]:
             f"expected python_artifact(...), got {type(value).__name__}",
             hint='write provides = python_artifact(name = "dist-name", version = "1.0.0")',
         )
-    return _check_artifact(value)
+    return check_artifact(value)
 
 
-def _check_artifact(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def check_artifact(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The setup() arguments, checked, with `entry_points` in one form, as Pants'
     PythonArtifact has them: {group: {name: "module:function"}}."""
     refused = sorted(set(kwargs) & set(REFUSED_ARTIFACT_KEYS))
@@ -923,7 +923,7 @@ def _pipenv_requirements(text: str, source: str, call: RuleCall) -> dict[str, li
 def python_artifact(package: PackageContext, **kwargs: Any) -> dict[str, Any]:
     """`python_artifact(name=..., version=..., ...)`: the setup() arguments of a distribution."""
     try:
-        return _check_artifact(kwargs)
+        return check_artifact(kwargs)
     except FieldError as e:
         raise BuildFileError(e.message, hint=e.hint) from None
 

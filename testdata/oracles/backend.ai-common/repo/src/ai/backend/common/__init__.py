@@ -1,0 +1,1 @@
+"""Backend.AI common (fixture)."""

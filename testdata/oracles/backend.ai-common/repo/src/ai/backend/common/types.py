@@ -1,0 +1,3 @@
+from . import __name__ as _package
+
+VALUE = _package

@@ -1,0 +1,3 @@
+"""alpha."""
+
+__version__ = "3.10dev"
