@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -259,3 +260,27 @@ def test_without_the_port_the_hint_names_it(run: Runner, repo: Path) -> None:
     err = failure(run, repo, "package", "components/alpha:alpha")
     assert "components/alpha has no version" in err, err
     assert "port it to Starlark and name it in setup_kwargs_plugin" in err
+
+
+def test_a_regular_expression_that_never_ends_is_stopped(repo: Path) -> None:
+    """Python's `re` cannot be interrupted: the supervising process stops the evaluation at
+    its deadline, as it does a build file starlark cannot stop."""
+    (repo / "pyproject.toml").write_text(
+        '[tool.graphpub]\nsetup_kwargs_plugin = "tools/graphpub/setup_kwargs.star"\n'
+        "evaluation_timeout = 1\n"
+    )
+    (repo / "tools/graphpub/setup_kwargs.star").write_text(
+        "def setup_kwargs(kwargs, target):\n"
+        '    re_search("^(a+)+$", "a" * 60 + "b")\n'
+        "    return kwargs\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "graphpub", "-C", str(repo), "peek", "components/alpha:alpha"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "took longer than evaluation_timeout" in result.stderr
+    assert "the process evaluating it was killed" in result.stderr

@@ -71,6 +71,7 @@ class StarlarkHooks:
     def call(self, path: str, function: str, *arguments: Any, caller: str) -> HookResult:
         """`function(*arguments)` of the hook file `path` (root-relative); `caller` says in
         errors what called it (a distribution's address)."""
+        path = inside_root_path(path, what="hook file")
         self._reads = [path]
         module = self._module(path, function)
         budget = self._limits.start(path)
