@@ -9,7 +9,6 @@ own, serving a backend that exists nowhere else (tests/tiny_backend.py).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,17 +24,29 @@ from tests.servers import IndexServer, clean_env, start_pypiserver
 TINY_BACKEND = Path(__file__).with_name("tiny_backend.py")
 
 
-def tiny_backend_wheel(directory: Path) -> Path:
-    """The wheel of `graphpub-tiny-backend` 1.0 (module `tiny_backend`), built in-process."""
+def tiny_backend_wheel(directory: Path, version: str = "1.0") -> Path:
+    """The wheel of `graphpub-tiny-backend` VERSION (module `tiny_backend`), built
+    in-process."""
+    text = TINY_BACKEND.read_text("utf-8").replace(
+        'GENERATOR = "graphpub-tiny-backend 1.0"', f'GENERATOR = "graphpub-tiny-backend {version}"'
+    )
+    return module_wheel(directory, "graphpub-tiny-backend", version, "tiny_backend", text)
+
+
+def module_wheel(
+    directory: Path, project: str, version: str, module: str, text: str, requires: str = ""
+) -> Path:
+    """The wheel of a one-module project, built in-process."""
     from hatchling.builders.wheel import WheelBuilder
 
-    source = directory / "tiny-backend-src"
+    source = directory / f"{project}-{version}-src"
     source.mkdir(parents=True)
-    shutil.copy(TINY_BACKEND, source / "tiny_backend.py")
+    (source / f"{module}.py").write_text(text, encoding="utf-8")
     (source / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
-        '[project]\nname = "graphpub-tiny-backend"\nversion = "1.0"\n'
-        '[tool.hatch.build.targets.wheel]\nonly-include = ["tiny_backend.py"]\n',
+        f'[project]\nname = "{project}"\nversion = "{version}"\n'
+        f"dependencies = [{requires}]\n"
+        f'[tool.hatch.build.targets.wheel]\nonly-include = ["{module}.py"]\n',
         encoding="utf-8",
     )
     built = WheelBuilder(str(source)).build(directory=str(directory), versions=["standard"])
@@ -49,6 +60,17 @@ def backend_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexSer
     server = start_pypiserver(directory, "nobody", "unused")
     try:
         tiny_backend_wheel(server.packages_dir)
+        # A tool a build may be given (mypy, for Pants' uses_mypyc), which pins another
+        # version of the backend, as Pants' mypy lockfile pins another setuptools.
+        tiny_backend_wheel(server.packages_dir, "2.0")
+        module_wheel(
+            server.packages_dir,
+            "graphpub-tiny-tool",
+            "1.0",
+            "tiny_tool",
+            '__version__ = "1.0"\n',
+            requires='"graphpub-tiny-backend==2.0"',
+        )
         yield server
     finally:
         server.stop()
@@ -322,3 +344,92 @@ def test_the_backend_sees_no_credential(tmp_path: Path, run: Runner, monkeypatch
     with zipfile.ZipFile(wheel_of(root, out)) as archive:
         metadata = archive.read("snoop-1.0.dist-info/METADATA").decode()
     assert "Summary: - -" in metadata
+
+
+def mypyc_project(tmp_path: Path, uses_mypyc: bool, **extra: str) -> Path:
+    """A project whose build imports a tool (as a setup.py calling mypyc's mypycify()), which
+    pants.toml's [mypy] names."""
+    return tiny_project(
+        tmp_path,
+        **{
+            "pants.toml": '[GLOBAL]\npants_version = "2.26.0"\n'
+            '[mypy]\nversion = "graphpub-tiny-tool==1.0"\n',
+            "tiny/BUILD": (
+                'python_distribution(name="dist", generate_setup=False,\n'
+                '    dependencies=[":project", "tiny/tiny"], provides=python_artifact(),\n'
+                f"    uses_mypyc={uses_mypyc},\n"
+                '    wheel_config_settings={"--build-option": ["--python-tag", "py36"]})\n'
+                'resources(name="project", sources=["pyproject.toml"])\n'
+            ),
+            "tiny/pyproject.toml": (
+                '[build-system]\nrequires = ["graphpub-tiny-backend==1.0"]\n'
+                'build-backend = "tiny_backend"\n'
+                '[project]\nname = "tiny-thing"\nversion = "3.1.4"\n'
+                '[tool.tiny]\npackages = ["tiny"]\nimports = ["tiny_tool"]\n'
+            ),
+            **extra,
+        },
+    )
+
+
+def build_facts(wheel: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(wheel) as archive:
+        facts: dict[str, Any] = json.loads(
+            archive.read("tiny_thing-3.1.4.dist-info/tiny-build.json")
+        )
+    return facts
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the tiny backend reads TOML with tomllib")
+def test_uses_mypyc_builds_with_mypy_beside_the_backend(
+    tmp_path: Path, backend_index: IndexServer
+) -> None:
+    """Pants' `uses_mypyc=True`: the build also has mypy, as `[mypy]` names it, installed apart
+    from the backend's requirements, which win where both pin a project (the tool wants the
+    backend at 2.0; the build runs 1.0, as Pants' PEX_PATH puts the build's PEX first)."""
+    root = mypyc_project(tmp_path, uses_mypyc=True)
+    code, out, err = graphpub(
+        root, "package", "--output", "json", "::", env=index_env(backend_index)
+    )
+    assert code == 0, err
+    facts = build_facts(wheel_of(root, out))
+    assert facts["imports"] == {"tiny_tool": "1.0"}
+    assert facts["generator"] == "graphpub-tiny-backend 1.0"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the tiny backend reads TOML with tomllib")
+def test_without_uses_mypyc_the_build_has_no_mypy(
+    tmp_path: Path, backend_index: IndexServer
+) -> None:
+    root = mypyc_project(tmp_path, uses_mypyc=False)
+    code, out, err = graphpub(root, "package", "::", env=index_env(backend_index))
+    assert (code, out) == (1, "")
+    assert "No module named 'tiny_tool'" in err, err
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the tiny backend reads TOML with tomllib")
+def test_config_settings_go_to_the_build_hooks_only(
+    tmp_path: Path, backend_index: IndexServer
+) -> None:
+    """As Pants: `wheel_config_settings` reach build_wheel; asking what the backend needs is
+    done without them (setuptools would read `--build-option`s as egg_info's, and refuse
+    `--python-tag`)."""
+    root = mypyc_project(tmp_path, uses_mypyc=True)
+    code, out, err = graphpub(
+        root, "package", "--output", "json", "::", env=index_env(backend_index)
+    )
+    assert code == 0, err
+    assert build_facts(wheel_of(root, out))["hooks"] == [
+        {"hook": "get_requires_for_build_wheel", "config_settings": None},
+        {"hook": "build_wheel", "config_settings": {"--build-option": ["--python-tag", "py36"]}},
+    ]
+
+
+def test_without_isolation_the_tools_must_be_installed(tmp_path: Path, run: Runner) -> None:
+    root = mypyc_project(tmp_path, uses_mypyc=True)
+    (root / "tiny/pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "tiny_backend"\n'
+    )
+    code, out, err = run(["package", "--no-build-isolation", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert "lacks what its backend needs: graphpub-tiny-tool==1.0" in err, err

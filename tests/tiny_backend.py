@@ -3,14 +3,20 @@ tests (tests/test_own_projects.py): a backend that exists only on the test's own
 so a build that finds it proves isolation installed it from there.
 
 It builds the `[project]` name and version of pyproject.toml, with every file of the packages
-its `[tool.tiny] packages` lists.
+its `[tool.tiny] packages` lists. It imports the modules `[tool.tiny] imports` lists while it
+builds the wheel (as a setup.py importing mypyc.build does), and writes into the wheel's
+`.dist-info/tiny-build.json` what it found (each module's `__version__`, its own generator)
+and the config settings each hook was given (`get_requires_for_build_wheel` keeps them in
+`.tiny-hooks.jsonl` of the project directory, where `build_wheel` reads them).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import io
+import json
 import os
 import tarfile
 import zipfile
@@ -21,10 +27,36 @@ GENERATOR = "graphpub-tiny-backend 1.0"
 
 
 def _project() -> tuple[str, str, list[str]]:
-    with open("pyproject.toml", "rb") as file:
-        document = tomllib.load(file)
+    document = _pyproject()
     project = document["project"]
     return project["name"], project["version"], document["tool"]["tiny"]["packages"]
+
+
+def _pyproject() -> dict:
+    with open("pyproject.toml", "rb") as file:
+        return tomllib.load(file)
+
+
+def _record_hook(hook: str, config_settings: object) -> None:
+    with open(".tiny-hooks.jsonl", "a", encoding="utf-8") as file:
+        file.write(json.dumps({"hook": hook, "config_settings": config_settings}) + "\n")
+
+
+def _build_facts(config_settings: object) -> dict:
+    hooks = []
+    if os.path.exists(".tiny-hooks.jsonl"):
+        with open(".tiny-hooks.jsonl", encoding="utf-8") as file:
+            hooks = [json.loads(line) for line in file]
+    hooks.append({"hook": "build_wheel", "config_settings": config_settings})
+    imports = {}
+    for module in _pyproject()["tool"]["tiny"].get("imports", []):
+        imports[module] = importlib.import_module(module).__version__
+    return {"generator": GENERATOR, "imports": imports, "hooks": hooks}
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    _record_hook("get_requires_for_build_wheel", config_settings)
+    return []
 
 
 def _files(packages: list[str]) -> list[str]:
@@ -48,6 +80,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         with open(path, "rb") as file:
             members[path] = file.read()
     members[f"{dist_info}/METADATA"] = _metadata(name, version).encode()
+    members[f"{dist_info}/tiny-build.json"] = json.dumps(_build_facts(config_settings)).encode()
     members[f"{dist_info}/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     ).encode()

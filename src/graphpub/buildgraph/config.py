@@ -149,6 +149,10 @@ class Config:
     """Pants' `[setuptools]` `requirements` (addresses of requirement targets, or requirement
     strings), `extra_requirements` and `version`: what the legacy setuptools backend of a
     project without [build-system] runs with, beside setuptools."""
+    mypy_requirements: tuple[str, ...] = ("mypy",)
+    """Pants' `[mypy]` `version`, `requirements` (addresses of requirement targets, or
+    requirement strings) and `extra_requirements`: what a `uses_mypyc` distribution is built
+    with, beside its own requirements (plain `mypy` when pants.toml names none)."""
     pypirc: str | None = None
     ca_certs: str | None = None
     twine_args: tuple[str, ...] = ()
@@ -451,7 +455,8 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         build_isolation=_boolean(table, "build_isolation", True, source),
         setup_kwargs_plugin=_optional_string(table, "setup_kwargs_plugin", source),
         pants_version=_pants_version(pants_globals),
-        setuptools_requirements=_setuptools_requirements(pants),
+        setuptools_requirements=_tool_requirements(pants, "setuptools"),
+        mypy_requirements=_tool_requirements(pants, "mypy") or ("mypy",),
         pypirc=_optional_string(table, "pypirc", source),
         ca_certs=_optional_string(table, "ca_certs", source),
         twine_args=_string_list(table, "twine_args", source) or (),
@@ -666,8 +671,9 @@ def _resolves_to_constraints(pants: dict[str, Any]) -> dict[str, tuple[str, ...]
     }
 
 
-def _setuptools_requirements(pants: dict[str, Any]) -> tuple[str, ...]:
-    table = pants.get("setuptools", {})
+def _tool_requirements(pants: dict[str, Any], tool: str) -> tuple[str, ...]:
+    """The requirements a Pants tool subsystem (`[setuptools]`, `[mypy]`) installs."""
+    table = pants.get(tool, {})
     if not isinstance(table, dict):
         return ()
     found: list[str] = []

@@ -78,6 +78,14 @@ class Backend:
     own Python must have it)."""
     secret_env: tuple[str, ...] = ()
     """Globs of the variables holding credentials, which its hooks never see."""
+    tools: tuple[str, ...] = ()
+    """Requirements installed apart and found after `requires` (as Pants adds a tool's PEX,
+    such as mypy's for `uses_mypyc`, to the build): where both pin a project, `requires`
+    wins."""
+
+    @property
+    def environment_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.requires, self.tools
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,13 @@ def _backend(graph: BuildGraph, contents: Contents, directory: Path, isolated: b
                     location=SourceLocation(relative),
                     hint='e.g. requires = ["setuptools>=61"]',
                 )
-            return Backend(tuple(requires), backend, isolated, tuple(secret_env))
+            return Backend(
+                tuple(requires),
+                backend,
+                isolated,
+                tuple(secret_env),
+                tools=_tools(graph, view),
+            )
     if not any((directory / name).is_file() for name in ("setup.py", "setup.cfg")):
         on_disk = [
             name
@@ -156,15 +162,27 @@ def _backend(graph: BuildGraph, contents: Contents, directory: Path, isolated: b
                 "the project (generate_setup=True)"
             ),
         )
-    requires = (*LEGACY_REQUIRES, *_pants_setuptools(graph, view))
-    return Backend(tuple(dict.fromkeys(requires)), LEGACY_BACKEND, isolated, tuple(secret_env))
+    requires = (
+        *LEGACY_REQUIRES,
+        *_pants_tool(graph, view, graph.config.setuptools_requirements, "setuptools"),
+    )
+    return Backend(
+        tuple(dict.fromkeys(requires)),
+        LEGACY_BACKEND,
+        isolated,
+        tuple(secret_env),
+        tools=_tools(graph, view),
+    )
 
 
-def _pants_setuptools(graph: BuildGraph, view: Distribution) -> list[str]:
-    """What Pants' `[setuptools]` adds to its legacy backend: requirement strings, or the
-    requirement targets a `requirements` entry names (a resolve's, such as `//:setuptools`)."""
+def _pants_tool(
+    graph: BuildGraph, view: Distribution, entries: Sequence[str], section: str
+) -> list[str]:
+    """What a Pants tool subsystem (`[setuptools]`, `[mypy]`) installs: requirement strings,
+    or the requirement targets a `requirements` entry names (a resolve's, such as
+    `//:setuptools`)."""
     found: list[str] = []
-    for entry in graph.config.setuptools_requirements:
+    for entry in entries:
         if not entry.startswith(("//", ":")):
             found.append(entry)
             continue
@@ -172,14 +190,27 @@ def _pants_setuptools(graph: BuildGraph, view: Distribution) -> list[str]:
             addresses = resolve_specs([entry], graph)
         except GraphpubError as e:
             raise BuildError(
-                f"pants.toml [setuptools] requirements: {e.message}",
+                f"pants.toml [{section}] requirements: {e.message}",
                 location=SourceLocation("pants.toml"),
-                hint=f"{view.label} is built by setuptools' legacy backend with them",
+                hint=f"{view.label} is built with them",
             ) from None
         for address in addresses:
             for target in [address, *sorted(graph.dependencies([address], transitive=True))]:
                 found.extend(graph.target(target).fields.get("requirements") or ())
     return found
+
+
+def _tools(graph: BuildGraph, view: Distribution) -> tuple[str, ...]:
+    """What Pants adds to a build's environment, apart from the backend's requirements: for
+    `uses_mypyc=True`, mypy as `[mypy]` configures it, and the distribution's own
+    requirements (whose type annotations mypyc may need)."""
+    if not graph.target(view.address).fields.get("uses_mypyc"):
+        return ()
+    mypy = _pants_tool(graph, view, graph.config.mypy_requirements, "mypy")
+    return tuple(dict.fromkeys([*mypy, *view.requirements]))
+
+
+_PURELIB = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
 
 
 class BackendEnvironments:
@@ -190,7 +221,7 @@ class BackendEnvironments:
     def __init__(self, projects: Sequence[Staged], jobs: int = 1) -> None:
         self._projects = [p for p in projects if p.backend is not None]
         self._jobs = jobs
-        self._environments: dict[tuple[str, ...], Any] = {}
+        self._environments: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> BackendEnvironments:
@@ -215,7 +246,7 @@ class BackendEnvironments:
         assert project.backend is not None
         if not project.backend.isolated:
             return sys.executable, {}
-        environment = self._environments[project.backend.requires]
+        environment = self._environments[project.backend.environment_key]
         return environment.python_executable, environment.make_extra_environ()
 
     def _prepare(self) -> None:
@@ -234,18 +265,20 @@ class BackendEnvironments:
                 self._check_installed(project)
                 continue
             isolated.append(project)
-            if backend.requires not in self._environments:
+            if backend.environment_key not in self._environments:
                 environment = self._stack.enter_context(DefaultIsolatedEnv())
                 self._install(environment, backend.requires, project)
-                self._environments[backend.requires] = environment
-        wanted: dict[tuple[str, ...], tuple[Staged, set[str]]] = {}
+                if backend.tools:
+                    self._install_apart(environment, backend.tools, project)
+                self._environments[backend.environment_key] = environment
+        wanted: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Staged, set[str]]] = {}
         for project, asked in zip(isolated, self._ask_all(isolated), strict=True):
             assert project.backend is not None
-            _, found = wanted.setdefault(project.backend.requires, (project, set()))
+            _, found = wanted.setdefault(project.backend.environment_key, (project, set()))
             found |= asked
-        for requires, (project, found) in wanted.items():
+        for key, (project, found) in wanted.items():
             if found:
-                self._install(self._environments[requires], sorted(found), project)
+                self._install(self._environments[key], sorted(found), project)
 
     def _ask_all(self, projects: Sequence[Staged]) -> list[set[str]]:
         """What each isolated backend needs besides its `requires`, in worker processes."""
@@ -280,7 +313,7 @@ class BackendEnvironments:
         assert project.backend is not None
         missing = {
             " -> ".join(chain)
-            for requirement in project.backend.requires
+            for requirement in (*project.backend.requires, *project.backend.tools)
             for chain in check_dependency(requirement)
         }
         if missing:
@@ -291,6 +324,43 @@ class BackendEnvironments:
                 hint="install them beside graphpub, or build with isolation (drop "
                 "--no-build-isolation, or set build_isolation = true)",
             )
+
+    @staticmethod
+    def _install_apart(environment: Any, requirements: Sequence[str], project: Staged) -> None:
+        """Install `requirements` into a directory of their own, found after the
+        environment's site-packages (a `.pth` file): what the backend's requirements pin
+        wins, as the first PEX on Pants' PEX_PATH does."""
+        from build import BuildException
+
+        apart = Path(environment.path) / "tools"
+        try:
+            purelib = subprocess.run(
+                [environment.python_executable, "-c", _PURELIB],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            subprocess.run(
+                [
+                    *(sys.executable, "-m", "pip", "install", "--no-input"),
+                    *("--no-warn-script-location", "--no-compile", "--target", str(apart)),
+                    *requirements,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=True,
+            )
+        except (BuildException, subprocess.CalledProcessError, OSError) as e:
+            raise BuildError(
+                f"installing what {project.label} is built with besides its backend "
+                f"({', '.join(requirements)}) failed: " + _failure_text(e),
+                location=project.location,
+                hint="pip installs them from your package index (PIP_INDEX_URL, "
+                "PIP_EXTRA_INDEX_URL, pip.conf), which must serve them; or install them "
+                "beside graphpub and pass --no-build-isolation",
+            ) from None
+        (Path(purelib) / "graphpub-tools.pth").write_text(f"{apart}\n", encoding="utf-8")
 
     @staticmethod
     def _install(environment: Any, requirements: Sequence[str], project: Staged) -> None:
@@ -354,8 +424,11 @@ def _extra_requires(
     wanted: set[str] = set()
     try:
         with quiet_backend():
-            for kind, settings in project.kinds:
-                wanted |= builder.get_requires_for_build(kind, settings or None)
+            for kind, _settings in project.kinds:
+                # Without the config settings: Pants gives them to build_wheel / build_sdist
+                # only, and setuptools' hooks would read `--global-option`s meant for
+                # bdist_wheel (`--python-tag`) as egg_info's, which refuses them.
+                wanted |= builder.get_requires_for_build(kind)
     except (BuildException, BuildBackendException) as e:
         return set(), _failure_text(e)
     return wanted, None

@@ -308,6 +308,13 @@ PYTHON_DISTRIBUTION = RuleSchema(
         Field("sdist_config_settings", DICT, "PEP 517 config settings for the sdist build."),
         Field("env_vars", STRING_LIST, "Environment variables for the build: NAME or NAME=value."),
         Field(
+            "uses_mypyc",
+            BOOL,
+            "Build it where mypy (as pants.toml's [mypy] configures it) and its own requirements "
+            "are installed: for a setup.py calling mypyc's mypycify().",
+            default=False,
+        ),
+        Field(
             "generate_setup",
             BOOL,
             "Generate the build configuration (true), or build the directory's own project.",
