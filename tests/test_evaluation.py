@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from graphpub.buildgraph.host import host_platform
 from tests.conftest import Runner, lines, load_graph, make_repo
 
 BROKEN = "this is ( not starlark\n"
@@ -280,6 +283,69 @@ def test_select_with_no_match_and_no_default(tmp_path: Path, run: Runner) -> Non
         "warning: p/BUILD.bazel: no select() condition holds and there is no "
         "//conditions:default: using ':fast' (choose with --condition LABEL)\n"
     )
+
+
+PLATFORM_BUILD = """
+py_library(
+    name = "lib",
+    tags = select({
+        "@bazel_tools//src/conditions:windows_x64": ["win_amd64"],
+        "@bazel_tools//src/conditions:darwin_arm64": ["macosx_11_0_arm64"],
+        "@bazel_tools//src/conditions:linux_x86_64": ["manylinux2014_x86_64"],
+        "@bazel_tools//src/conditions:linux_aarch64": ["manylinux2014_aarch64"],
+    }) + select({
+        "@platforms//os:windows": ["windows"],
+        "@platforms//os:linux": ["linux"],
+        "@platforms//os:osx": ["osx"],
+        "//conditions:default": ["other"],
+    }),
+)
+"""
+HOST_TAGS = {
+    ("linux", "x86_64"): ["manylinux2014_x86_64", "linux"],
+    ("linux", "aarch64"): ["manylinux2014_aarch64", "linux"],
+    ("osx", "aarch64"): ["macosx_11_0_arm64", "osx"],
+    ("windows", "x86_64"): ["win_amd64", "windows"],
+}
+
+
+@pytest.mark.skipif(host_platform() not in HOST_TAGS, reason="a host the fixture names none of")
+def test_select_takes_the_hosts_platform_as_bazel_does(tmp_path: Path, run: Runner) -> None:
+    """Bazel builds for the host's platform: on linux x86_64 a py_wheel's `platform`
+    select() gives manylinux2014_x86_64 (EnzymeAD/Enzyme-JAX's wheel), not the first branch."""
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "p/BUILD.bazel": PLATFORM_BUILD})
+    code, out, err = run(["peek", "//p:lib"], root=root)
+    assert (code, err) == (0, "")
+    assert json.loads(out)[0]["fields"]["tags"] == HOST_TAGS[host_platform()]
+
+
+def test_a_condition_given_wins_over_the_host(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "p/BUILD.bazel": PLATFORM_BUILD})
+    options = ["--condition", "@bazel_tools//src/conditions:windows_x64"]
+    options += ["--condition", "@platforms//os:windows"]
+    [record] = peek(run, root, *options, "//p:lib")
+    assert record["fields"]["tags"] == ["win_amd64", "windows"]
+
+
+def test_buck2_config_conditions_of_the_host_hold(tmp_path: Path, run: Runner) -> None:
+    os_name, _ = host_platform()
+    buck2_os = {"osx": "macos"}.get(os_name, os_name)
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": "[cells]\nroot = .\n",
+            "p/BUCK": (
+                "python_library(\n"
+                '    name = "lib",\n'
+                '    labels = select({"config//os:freebsd": ["freebsd"], '
+                f'"config//os:{buck2_os}": ["host"]}}),\n'
+                ")\n"
+            ),
+        },
+    )
+    code, out, err = run(["peek", "//p:lib"], root=root)
+    assert code == 0, err
+    assert json.loads(out)[0]["fields"]["labels"] == ["host"]
 
 
 # ---------------------------------------------------------------- macros and native.*

@@ -16,6 +16,7 @@ from graphpub.buildgraph import starlark_errors
 from graphpub.buildgraph.address import parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.files import GlobPatternError
+from graphpub.buildgraph.host import canonical_condition, host_conditions
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import AddressError, BuildFileError
 
@@ -97,6 +98,9 @@ class NativeBuiltins:
             raise BuildFileError("select() takes a dict of {condition label: value}")
         for key, value in conditions.items():
             if key not in DEFAULT_CONDITIONS and self._condition_holds(key, state):
+                return value
+        for key, value in conditions.items():  # the host's platform, as Bazel and Buck2 build
+            if isinstance(key, str) and canonical_condition(key) in host_conditions():
                 return value
         for key in DEFAULT_CONDITIONS:
             if key in conditions:
