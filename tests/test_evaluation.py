@@ -544,3 +544,25 @@ def test_several_jobs_report_the_same_error(tmp_path: Path, run: Runner) -> None
         code, out, err = run(["-j", jobs, "list", "//..."], root=root)
         assert (code, out) == (1, ""), jobs
         assert err.startswith("p450/BUILD.bazel:1:19: name 'NAME' is not defined"), jobs
+
+
+def test_a_config_setting_of_the_hosts_constraints_holds(tmp_path: Path, run: Runner) -> None:
+    """`config_setting(constraint_values = [...])` holds where the host has them all
+    (quantumlib/tesseract-decoder's `:macos_arm`): one of another machine does not."""
+    os_name, cpu = host_platform()
+    build = (
+        'config_setting(name = "here", constraint_values = '
+        f'["@platforms//os:{os_name}", "@platforms//cpu:{cpu}"])\n'
+        'config_setting(name = "elsewhere", constraint_values = '
+        '["@platforms//os:haiku", "@platforms//cpu:mips64"])\n'
+        'py_library(name = "lib",\n'
+        '    tags = select({":elsewhere": ["elsewhere"], ":here": ["here"]}))\n'
+    )
+    root = make_repo(tmp_path, {"MODULE.bazel": "", "p/BUILD.bazel": build})
+    [record] = peek(run, root, "//p:lib")
+    assert record["fields"]["tags"] == ["here"]
+    [record] = peek(run, root, "--condition", "@platforms//os:haiku", "//p:lib")
+    assert record["fields"]["tags"] == ["here"]  # elsewhere needs its CPU too
+    options = ["--condition", "@platforms//os:haiku", "--condition", "@platforms//cpu:mips64"]
+    [record] = peek(run, root, *options, "//p:lib")
+    assert record["fields"]["tags"] == ["elsewhere"]

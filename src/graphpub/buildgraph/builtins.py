@@ -135,7 +135,8 @@ class NativeBuiltins:
         return self.setting_holds(setting)
 
     def setting_holds(self, setting: Target | None) -> bool:
-        """Whether a config_setting matches the --define values."""
+        """Whether a config_setting matches the --define values and, for its
+        `constraint_values`, the host's platform (or the conditions given)."""
         if setting is None or setting.kind != "config_setting":
             return False
         defines = self._config.defines
@@ -144,7 +145,16 @@ class NativeBuiltins:
         if "define" in values:
             key_, _, value_ = str(values["define"]).partition("=")
             required[key_] = value_
-        return bool(required) and all(defines.get(k) == v for k, v in required.items())
+        constraints = [str(c) for c in setting.fields.get("constraint_values") or ()]
+        given = {canonical_condition(c) for c in self._config.conditions}
+        return (
+            bool(required or constraints)
+            and all(defines.get(k) == v for k, v in required.items())
+            and all(
+                canonical_condition(c) in host_conditions() or canonical_condition(c) in given
+                for c in constraints
+            )
+        )
 
     def package(self, **kwargs: object) -> None:
         state = self._current("package()")
