@@ -44,6 +44,7 @@ def test_python_distribution_lists_every_field(run: Runner) -> None:
         "  wheel_config_settings: dict",
         "  sdist_config_settings: dict",
         "  env_vars: list of strings",
+        "  uses_mypyc: bool, default: False",
         "  generate_setup: bool",
         "  output_path: string",
         "  interpreter_constraints: list of strings",
