@@ -74,7 +74,7 @@ class ImportCache:
         self._root = root
         self._path = root / WORK_DIRECTORY / "imports.json"
         self._entries: dict[str, list[list[object]]] = {}
-        self._keys: dict[tuple[Path, str, bool], str] = {}
+        self._keys: dict[tuple[str, str, bool], str] = {}
         self._dirty = False
         try:
             entries = json.loads(self._path.read_text(encoding="utf-8"))
@@ -82,16 +82,16 @@ class ImportCache:
             entries = {}
         self._entries = entries if isinstance(entries, dict) else {}
 
-    def prefetch(self, files: Iterable[tuple[Path, str, bool]], jobs: int) -> None:
+    def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
         missing: list[tuple[str, bytes, str, bool]] = []
         for path, module, is_package in files:
             try:
-                data = path.read_bytes()
+                data = _read(path)
             except OSError:
                 continue
             key = _key(data, module, is_package)
-            self._keys[(path, module, is_package)] = key
+            self._keys[(str(path), module, is_package)] = key
             if key not in self._entries:
                 missing.append((key, data, module, is_package))
         if not missing:
@@ -104,11 +104,11 @@ class ImportCache:
         self._entries.update(parsed)
         self._dirty = True
 
-    def imports(self, path: Path, module: str, is_package: bool) -> list[ImportedModule]:
-        key = self._keys.get((path, module, is_package))
+    def imports(self, path: str | Path, module: str, is_package: bool) -> list[ImportedModule]:
+        key = self._keys.get((str(path), module, is_package))
         if key is None:
             try:
-                data = path.read_bytes()
+                data = _read(path)
             except OSError:
                 return []
             key = _key(data, module, is_package)
@@ -118,7 +118,7 @@ class ImportCache:
         if cached is not None:
             return [ImportedModule(tuple(c), int(line)) for c, line in cached]  # type: ignore[arg-type,call-overload]
         if not data:
-            data = path.read_bytes()
+            data = _read(path)
         found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
         self._entries[key] = [[list(i.candidates), i.line] for i in found]
         self._dirty = True
@@ -132,6 +132,12 @@ class ImportCache:
         temporary.write_text(json.dumps(self._entries), encoding="utf-8")
         os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
         self._dirty = False
+
+
+def _read(path: str | Path) -> bytes:
+    # (open() on a string: pathlib's Path.read_bytes costs twice as much per file.)
+    with open(path, "rb") as file:
+        return file.read()
 
 
 # Below this many files to parse, starting worker processes costs more than it saves.

@@ -133,7 +133,9 @@ def _dotted(module: str) -> str:
 
 
 def _relative_module(stem: str, root: str) -> str:
-    relative = posixpath.relpath(stem, root or ".")
+    """The module of `stem` (a normalized root-relative path) below `root`, which holds it
+    (callers check): string slicing, as posixpath.relpath costs a second per 40,000 files."""
+    relative = stem[len(root) + 1 :] if root and root != "." else stem
     return _dotted(relative.replace("/", "."))
 
 
@@ -241,9 +243,9 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         for path in graph.owned_files(target)
         if _is_python_file(target, path) and (modules := file_modules(target, path, roots))
     ]
+    root = str(graph.config.root)
     cache.prefetch(
-        ((graph.config.root / path, module, package) for _, path, module, package in files),
-        graph.jobs,
+        ((f"{root}/{path}", module, package) for _, path, module, package in files), graph.jobs
     )
     by_target: dict[Address, list[tuple[str, str, bool]]] = {}
     for target, path, module, package in files:
@@ -256,7 +258,7 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         explicit = graph.dependencies([target.address], transitive=False)
         found: dict[Address, None] = {}
         for path, module, is_package in by_target.get(target.address, ()):
-            for imported in cache.imports(graph.config.root / path, module, is_package):
+            for imported in cache.imports(f"{root}/{path}", module, is_package):
                 code, stubs = owners.owners(imported.candidates, resolve)
                 if not code and not stubs and graph.failures:
                     _note_unowned(graph, target, imported.candidates, roots)
