@@ -284,3 +284,20 @@ def test_a_regular_expression_that_never_ends_is_stopped(repo: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "took longer than evaluation_timeout" in result.stderr
     assert "the process evaluating it was killed" in result.stderr
+
+
+def test_changed_since_selects_what_the_plugin_read(run: Runner, repo: Path) -> None:
+    """A commit touching only a file the plugin reads (alpha's README) changes alpha: it is
+    among the distributions --changed-since selects, and the others are not."""
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "first")
+    readme = repo / "components/alpha/README.rst"
+    readme.write_text(readme.read_text("utf-8") + "\nMore.\n", "utf-8")
+    git(repo, "commit", "-q", "-am", "readme")
+    code, out, err = run(["package", "--changed-since", "HEAD~1", "--output", "json"], root=repo)
+    assert code == 0, err
+    assert [Path(r["path"]).name for r in json.loads(out)] == [
+        "alpha-3.10.dev0-py3-none-any.whl",
+        "alpha-3.10.dev0.tar.gz",
+    ]

@@ -28,6 +28,7 @@ from graphpub.secrets import Secrets
 
 if TYPE_CHECKING:  # imported by the commands that use them (see _selected)
     from graphpub.publish.build import Artifact
+    from graphpub.publish.changed import Changes
     from graphpub.publish.ownership import Contents, Describe
     from graphpub.publish.publisher import Outcome, Plan
 
@@ -424,15 +425,26 @@ def _peek_record(
     return record
 
 
-def _changed(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
-    """The targets owning the files changed since --changed-since, with their dependents as
-    --changed-dependents says (through inferred dependencies too, unless --no-infer)."""
-    from graphpub.publish.changed import changed_files, changed_targets, within_build
+def _changes(args: argparse.Namespace, graph: BuildGraph) -> Changes:
+    """The files changed since --changed-since (said with -v)."""
+    from graphpub.publish.changed import changed_files, within_build
 
     changes = within_build(graph, changed_files(graph.config.root, args.changed_since))
     _info(args, f"{len(changes.files)} files changed since {args.changed_since}:")
     for path in changes.files:
         _info(args, f"  {path}")
+    return changes
+
+
+def _changed(
+    args: argparse.Namespace, graph: BuildGraph, changes: Changes | None = None
+) -> list[Address]:
+    """The targets owning the files changed since --changed-since, with their dependents as
+    --changed-dependents says (through inferred dependencies too, unless --no-infer)."""
+    from graphpub.publish.changed import changed_targets
+
+    if changes is None:
+        changes = _changes(args, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
 
@@ -445,7 +457,8 @@ def _changed_distributions(args: argparse.Namespace, graph: BuildGraph) -> list[
     from graphpub.publish.changed import changed_distributions
     from graphpub.publish.ownership import contents
 
-    changed = _changed(args, graph)
+    changes = _changes(args, graph)
+    changed = _changed(args, graph, changes)
     everything = [t.address for t in graph.targets() if is_distributable(t)]
     held = contents(graph, everything)
     generators = {t.address: t.generator for t in graph.targets() if t.generator is not None}
@@ -454,6 +467,10 @@ def _changed_distributions(args: argparse.Namespace, graph: BuildGraph) -> list[
         {a: c.owned for a, c in held.items()},
         generators,
         {a: graph.dependencies([a], transitive=False) for a in held},
+        # The files the setup_kwargs plugin read for it (a VERSION file): its version and
+        # metadata change with them.
+        read={a: c.distribution.plugin_inputs for a, c in held.items()},
+        files=changes.files,
     )
     _info(args, f"{len(changed)} targets changed; distributions: {len(found)}")
     for address in found:

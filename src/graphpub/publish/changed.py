@@ -150,11 +150,17 @@ def changed_distributions(
     owned: Mapping[Address, Iterable[Address]],
     generators: Mapping[Address, Address],
     dependencies: Mapping[Address, Iterable[Address]] | None = None,
+    *,
+    read: Mapping[Address, Iterable[str]] | None = None,
+    files: Iterable[str] = (),
 ) -> list[Address]:
     """The distributions (the keys of `owned`, what each holds) that are among `changed`,
-    own one of them, or name one among their own dependencies (`dependencies`). A target a
-    generator made counts as its generator too, as ownership works on either."""
+    own one of them, name one among their own dependencies (`dependencies`), or had one of
+    the changed `files` read for them (`read`). A target a generator made counts as its
+    generator too, as ownership works on either."""
+    changed_files = set(files)
     selected = set(changed)
+    selected |= {a for a, paths in (read or {}).items() if changed_files.intersection(paths)}
     selected |= {generators[a] for a in selected if a in generators}
     named = dependencies or {}
 
