@@ -177,7 +177,12 @@ def source_root_of(directory: str, roots: list[str]) -> str | None:
     return None
 
 
-def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
+def module_owners(
+    graph: BuildGraph,
+    roots: list[str],
+    modules_of: dict[tuple[Address, str], list[str]] | None = None,
+) -> ModuleOwners:
+    """Who provides each module; each Python file's module names kept in `modules_of`."""
     owners = ModuleOwners()
     by_resolve = graph.config.dialect is Dialect.PANTS
     for target in graph.targets():
@@ -189,7 +194,10 @@ def module_owners(graph: BuildGraph, roots: list[str]) -> ModuleOwners:
             for path in graph.owned_files(target):
                 if path.endswith((".py", ".pyi")):
                     table = owners.stubs if path.endswith(".pyi") else owners.first_party
-                    for module in file_modules(target, path, roots):
+                    modules = file_modules(target, path, roots)
+                    if modules_of is not None:
+                        modules_of[target.address, path] = modules
+                    for module in modules:
                         table.setdefault(module, set()).add(target.address)
         elif target.kind == "vcs_version":
             # Pants: the file a vcs_version generates is a module its target provides.
@@ -231,7 +239,8 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     and add them to the graph. Returns the inferred edges, by target."""
     graph.load_all()
     roots = source_roots(graph)
-    owners = module_owners(graph, roots)
+    modules_of: dict[tuple[Address, str], list[str]] = {}
+    owners = module_owners(graph, roots, modules_of)
     cache = ImportCache(graph.config.root)
     python_targets = [
         t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
@@ -241,7 +250,8 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
         (target, path, modules[0], posixpath.basename(path).startswith("__init__."))
         for target in python_targets
         for path in graph.owned_files(target)
-        if _is_python_file(target, path) and (modules := file_modules(target, path, roots))
+        if _is_python_file(target, path)
+        and (modules := modules_of.get((target.address, path)) or file_modules(target, path, roots))
     ]
     root = str(graph.config.root)
     cache.prefetch(
