@@ -301,3 +301,22 @@ def test_changed_since_selects_what_the_plugin_read(run: Runner, repo: Path) -> 
         "alpha-3.10.dev0-py3-none-any.whl",
         "alpha-3.10.dev0.tar.gz",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("../outside.star", "setup_kwargs_plugin: '../outside.star' is outside the build root"),
+        ("/etc/passwd", "setup_kwargs_plugin: '/etc/passwd' is outside the build root"),
+        (
+            "tools/graphpub/nope.star",
+            "setup_kwargs_plugin: tools/graphpub/nope.star does not exist",
+        ),
+    ],
+)
+def test_the_plugin_setting_names_a_file_of_the_repository(
+    value: str, message: str, run: Runner, repo: Path
+) -> None:
+    (repo / "pyproject.toml").write_text(f'[tool.graphpub]\nsetup_kwargs_plugin = "{value}"\n')
+    err = failure(run, repo, "peek", "components/alpha:alpha")
+    assert err.splitlines()[0] == f"pyproject.toml:2:1: {message}", err

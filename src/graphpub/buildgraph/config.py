@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import posixpath
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -453,7 +454,7 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         default_resolve=str(pants.get("python", {}).get("default_resolve") or "python-default"),
         generate_setup_default=_generate_setup_default(pants),
         build_isolation=_boolean(table, "build_isolation", True, source),
-        setup_kwargs_plugin=_optional_string(table, "setup_kwargs_plugin", source),
+        setup_kwargs_plugin=_file_in_root(root, table, "setup_kwargs_plugin", source),
         pants_version=_pants_version(pants_globals),
         setuptools_requirements=_tool_requirements(pants, "setuptools"),
         mypy_requirements=_tool_requirements(pants, "mypy") or ("mypy",),
@@ -602,6 +603,32 @@ def _optional_string(table: dict[str, Any], key: str, source: SourceLocation | N
     if value is not None and not isinstance(value, str):
         raise ConfigKeyError(f"{key} must be a string", (key,), location=source, hint=_KEYS[key])
     return value
+
+
+def _file_in_root(
+    root: Path, table: dict[str, Any], key: str, source: SourceLocation | None
+) -> str | None:
+    """A root-relative path of a file below the root, normalized (checked again, without
+    following a symlink out, when it is read)."""
+    value = _optional_string(table, key, source)
+    if value is None:
+        return None
+    normalized = posixpath.normpath(value.replace("\\", "/"))
+    if posixpath.isabs(normalized) or normalized == ".." or normalized.startswith("../"):
+        raise ConfigKeyError(
+            f"{key}: {value!r} is outside the build root",
+            (key,),
+            location=source,
+            hint="name a file of the repository, relative to its root",
+        )
+    if not (root / normalized).is_file():
+        raise ConfigKeyError(
+            f"{key}: {value} does not exist",
+            (key,),
+            location=source,
+            hint="name a file of the repository, relative to its root",
+        )
+    return normalized
 
 
 def _positive_number(
