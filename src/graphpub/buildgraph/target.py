@@ -97,6 +97,9 @@ def thaw(value: FieldValue) -> FieldValue:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+# Single string values this short (a kind of target, a version, a file name) repeat across
+# targets: kept once each. (Longer ones, descriptions, rarely repeat.)
+_INTERNED_LENGTH = 200
 
 
 def freeze(value: FieldValue) -> FieldValue:
@@ -107,7 +110,9 @@ def freeze(value: FieldValue) -> FieldValue:
             return tuple([intern(v) if type(v) is str else v for v in value])
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
-        return FrozenDict({k: freeze(v) for k, v in value.items()})
+        return FrozenDict({intern(k) if type(k) is str else k: freeze(v) for k, v in value.items()})
+    if type(value) is str and len(value) <= _INTERNED_LENGTH:
+        return intern(value)
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -284,7 +285,7 @@ class _Instantiation:
             return self.package.directory.rsplit("/", 1)[-1]
         if not isinstance(name, str) or not name:
             raise self.fail(f"'name' must be a non-empty string, got {name!r}")
-        return name
+        return sys.intern(name)  # `lib`, `tests`: the same few names in every package
 
     def _validated(self, arguments: Mapping[str, Any]) -> FrozenDict:
         values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
@@ -341,7 +342,8 @@ class _Instantiation:
                     continue
                 raise self.fail(f"{where}unknown field '{key}'", hint=hint)
             try:
-                values[key] = freeze(field_.type.check(value))
+                # The schema's own name as the key: one string for every target's field.
+                values[field_.name] = freeze(field_.type.check(value))
             except FieldError as e:
                 raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
         return values
