@@ -65,6 +65,7 @@ from graphpub.rules.distribution import Distribution
 from graphpub.secrets import Secrets
 
 _T = TypeVar("_T")
+_JobT = TypeVar("_JobT", bound="_Job")
 
 
 class PublishError(GraphpubError):
@@ -415,6 +416,25 @@ _UPLOADING = re.compile(r"Uploading (\S+\.(?:whl|tar\.gz|zip))\s*$", re.MULTILIN
 _LOG_RECORD = re.compile(r"^(ERROR|WARNING|INFO|DEBUG|CRITICAL)\s+(.*)$")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A distribution that needs an upload here: its files in upload order, and their states."""
+
+    address: Address
+    paths: tuple[Path, ...]
+    states: Mapping[Path, _State]
+
+    @property
+    def missing(self) -> list[Path]:
+        return [p for p in self.paths if self.states[p].status == "absent"]
+
+
+# Index pages read at once per repository (the connections its session keeps alive).
+_INDEX_READERS = 8
+# Twine processes at once per repository, for distributions that do not need one another.
+_LANES = 2
+
+
 @dataclass
 class _TwineRun:
     code: int
@@ -449,23 +469,114 @@ class _RepositoryUpload:
         self.client = _index_client(repository, self.config, self.credentials)
         self.publisher = "graphpub" if repository.is_directory else "twine"
         self.outcomes: dict[Address, Outcome] = {}
+        self.planned: set[Address] = set()
+        self.prefetched: dict[Address, dict[Path, _State] | Exception] = {}
+        """What was read ahead of each distribution's turn (or why it could not be)."""
+        self._lock = threading.Lock()
         self.unusable: Outcome | None = None
         """The first failure that made the repository unusable."""
 
     def run(self, addresses: Sequence[Address]) -> list[Outcome]:
+        """In rounds: every distribution whose dependencies are decided here is decided (or,
+        if it needs an upload, joins the round's batch, as does one that needs an upload and
+        whose undecided dependencies are in the batch before it); then the batch goes up in
+        lanes of twine processes, each lane in dependency order."""
+        self.planned = set(addresses)
         try:
-            for address in addresses:
-                outcome = self._one(address)
-                self.outcomes[address] = outcome
-                self.on_outcome(outcome)
+            pending = list(addresses)
+            while pending:
+                self._prefetch(pending)
+                batch: list[_Job] = []
+                waiting: list[Address] = []
+                for address in pending:
+                    undecided = self._undecided(address)
+                    if undecided and not (
+                        undecided <= {job.address for job in batch} and self._joins(address)
+                    ):
+                        waiting.append(address)
+                        continue
+                    decided = self._one(address)
+                    if isinstance(decided, _Job):
+                        batch.append(decided)
+                    else:
+                        self._record(address, decided)
+                if batch:
+                    waiting = self._upload_batch(batch) + waiting
+                elif len(waiting) == len(pending):
+                    raise AssertionError("no distribution can go: a dependency cycle")
+                pending = [a for a in addresses if a in set(waiting)]
         finally:
             if self.client is not None:
                 self.client.close()
-        return list(self.outcomes.values())
+        return [self.outcomes[a] for a in addresses]
+
+    def _record(self, address: Address, outcome: Outcome) -> None:
+        with self._lock:
+            self.outcomes[address] = outcome
+            self.on_outcome(outcome)
+
+    def _undecided(self, address: Address) -> set[Address]:
+        """The distributions `address` needs that go here and are not decided yet."""
+        with self._lock:
+            return {
+                d
+                for d in _needs(address, self.held)
+                if d in self.planned and d not in self.outcomes
+            }
+
+    def _joins(self, address: Address) -> bool:
+        """Whether `address` certainly needs an upload (read before, nothing of it there,
+        nothing it needs failed), so it can follow its undecided dependencies in their twine
+        process: twine stops at the first file that fails, so it goes only after they did."""
+        states = self.prefetched.get(address)
+        return (
+            isinstance(states, dict)
+            and self.unusable is None
+            and not self.options.dry_run
+            and not self.repository.is_directory
+            and all(s.status in ("absent", "same", "same content") for s in states.values())
+            and any(s.status == "absent" for s in states.values())
+            and not any(self._status(d) in FAILURES for d in _needs(address, self.held))
+        )
+
+    # ------------------------------------------------------------------ reading ahead
+
+    def _prefetch(self, addresses: Sequence[Address]) -> None:
+        """Read what the repository holds of each of `addresses` not read yet, concurrently
+        over the client's kept-alive connections. The first is read alone: a repository that
+        cannot be used answers that once, not once per distribution. A failure is kept and
+        met when its distribution's turn comes, as if read then."""
+        if self.client is None or self.unusable is not None:
+            return
+        unread = [a for a in addresses if a not in self.prefetched and a not in self.outcomes]
+        if len(unread) < 2:
+            return
+        first, *rest = unread
+        if not self._read_ahead(first):
+            return
+        with ThreadPoolExecutor(max_workers=min(_INDEX_READERS, len(rest))) as pool:
+            futures = [pool.submit(self._read_ahead, a) for a in rest]
+            for future in futures:
+                if not future.result():  # unusable: what has not started is not read
+                    for other in futures:
+                        other.cancel()
+
+    def _read_ahead(self, address: Address) -> bool:
+        """Read `address`'s states into `prefetched`; False when the repository could not be
+        read at all."""
+        try:
+            self.prefetched[address] = self._states(address, upload_order(self.artifacts[address]))
+        except _CannotCompare as e:
+            self.prefetched[address] = e
+        except _Unreachable as e:
+            self.prefetched[address] = e
+            return False
+        return True
 
     # ------------------------------------------------------------------ one distribution
 
-    def _one(self, address: Address) -> Outcome:
+    def _one(self, address: Address) -> Outcome | _Job:
+        """The outcome of `address` here, or the upload it needs (`_Job`)."""
         paths = upload_order(self.artifacts[address])
         blocking = next(
             (d for d in _needs(address, self.held) if self._status(d) in FAILURES), None
@@ -482,7 +593,10 @@ class _RepositoryUpload:
         if self.unusable is not None:
             return self._shares_failure(address, paths, self.unusable)
         try:
-            states = self._states(address, paths)
+            read = self.prefetched.pop(address, None)
+            if isinstance(read, Exception):
+                raise read
+            states = read if read is not None else self._states(address, paths)
         except _Unreachable as e:
             return self._repository_unusable(address, paths, e)
         except _CannotCompare as e:
@@ -504,7 +618,7 @@ class _RepositoryUpload:
             return self._outcome(address, PLANNED, files)
         if self.repository.is_directory:
             return self._copy(address, paths, states)
-        return self._upload(address, paths, states)
+        return _Job(address, tuple(paths), states)
 
     def _status(self, address: Address) -> str | None:
         outcome = self.outcomes.get(address)
@@ -715,19 +829,83 @@ class _RepositoryUpload:
 
     # ------------------------------------------------------------------ twine
 
+    def _upload_batch(self, batch: Sequence[_Job]) -> list[Address]:
+        """Upload `batch` (in dependency order): distributions that need none of one another
+        in separate lanes, at most _LANES twine processes at once. The distributions a lane
+        did not start, to be decided again."""
+        lanes = _lanes(batch, lambda job: set(_needs(job.address, self.held)))
+        if len(lanes) == 1:
+            return self._upload_lane(lanes[0])
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            left = list(pool.map(self._upload_lane, lanes))
+        return [address for lane in left for address in lane]
+
+    def _upload_lane(self, jobs: Sequence[_Job]) -> list[Address]:
+        """`jobs` with one twine process, in order: twine uploads one file after the other
+        and stops at the first that fails, so a distribution starts only once the ones before
+        it are there. Each is decided as soon as twine starts the next; the one whose file
+        failed goes on alone (retried, checked again, as `_upload`); those after it are
+        returned, not started."""
+        if len(jobs) == 1:
+            job = jobs[0]
+            self._record(job.address, self._upload(job.address, job.paths, job.states))
+            return []
+        owner = {p.name: index for index, job in enumerate(jobs) for p in job.missing}
+        decided = 0  # the jobs before this one are recorded
+
+        def published_before(index: int) -> None:
+            nonlocal decided
+            for job in jobs[decided:index]:
+                self._record(job.address, self._published(job, {p.name for p in job.missing}))
+            decided = max(decided, index)
+
+        run = self._twine(
+            [p for job in jobs for p in job.missing],
+            on_start=lambda name: published_before(owner[name]) if name in owner else None,
+        )
+        if run.code == 0:
+            published_before(len(jobs))
+            return []
+        failing = next((owner[n] for n in reversed(run.started) if n in owner), None)
+        if failing is None:  # twine stopped before any upload: as if the first went alone
+            first = jobs[0]
+            self._record(first.address, self._upload(first.address, first.paths, first.states))
+            return [job.address for job in jobs[1:]]
+        published_before(failing)
+        job = jobs[failing]
+        names = {p.name for p in job.paths}
+        mine = replace(run, started=[n for n in run.started if n in names])
+        self._record(job.address, self._upload(job.address, job.paths, job.states, mine))
+        return [later.address for later in jobs[failing + 1 :]]
+
+    def _published(self, job: _Job, uploaded: set[str]) -> Outcome:
+        files = [
+            FileOutcome(p.name, PUBLISHED, job.states[p].sha256)
+            if p.name in uploaded
+            else _present(job.states[p])
+            for p in job.paths
+        ]
+        return self._outcome(job.address, PUBLISHED, files, exit_code=0)
+
     def _upload(
-        self, address: Address, paths: Sequence[Path], states: Mapping[Path, _State]
+        self,
+        address: Address,
+        paths: Sequence[Path],
+        states: Mapping[Path, _State],
+        first: _TwineRun | None = None,
     ) -> Outcome:
-        """The missing files with twine, in order. After a failure: a refusal as existing is
-        checked again under the same rule; a transient failure is retried with backoff; a
-        repository that refuses the credentials, or stays down, is unusable from then on."""
+        """The missing files with twine, in order (`first`: how a twine process that had
+        them, among others', went). After a failure: a refusal as existing is checked again
+        under the same rule; a transient failure is retried with backoff; a repository that
+        refuses the credentials, or stays down, is unusable from then on."""
         done: dict[Path, FileOutcome] = {
             p: _present(states[p]) for p in paths if states[p].status != "absent"
         }
         pending = [p for p in paths if states[p].status == "absent"]
         attempts = 0
         while pending:
-            run = self._twine(pending)
+            run = first if first is not None else self._twine(pending)
+            first = None
             if run.code == 0:
                 done.update({p: FileOutcome(p.name, PUBLISHED, states[p].sha256) for p in pending})
                 break
@@ -853,10 +1031,12 @@ class _RepositoryUpload:
             ),
         )
 
-    def _twine(self, files: Sequence[Path]) -> _TwineRun:
+    def _twine(
+        self, files: Sequence[Path], on_start: Callable[[str], None] = lambda _name: None
+    ) -> _TwineRun:
         """Run `twine upload` on `files`: abandoned when no bytes have moved and twine has
         printed nothing for upload_timeout seconds, or one file takes longer than
-        upload_deadline."""
+        upload_deadline. `on_start` hears the name of each file as twine starts it."""
         config = self.config
         command = ["upload", "--disable-progress-bar"]
         if not self.options.interactive:
@@ -892,9 +1072,11 @@ class _RepositoryUpload:
                 raise
             finally:
                 os.close(meter_write)  # the child's now: its end of stream is the child's exit
-            return self._watch_twine(process, meter_read)
+            return self._watch_twine(process, meter_read, on_start)
 
-    def _watch_twine(self, process: subprocess.Popen[bytes], meter_fd: int) -> _TwineRun:
+    def _watch_twine(
+        self, process: subprocess.Popen[bytes], meter_fd: int, on_start: Callable[[str], None]
+    ) -> _TwineRun:
         """Read twine's output and the bytes its uploads move (`upload_meter`) as they come;
         kill it when neither has moved for upload_timeout, or a file takes longer than
         upload_deadline."""
@@ -914,6 +1096,7 @@ class _RepositoryUpload:
         now = time.monotonic()
         last_activity = file_started = now
         open_streams = 2
+        announced = 0  # the characters of whole lines of output looked at for `Uploading`
         while open_streams:
             now = time.monotonic()
             deadline = min(
@@ -933,8 +1116,12 @@ class _RepositoryUpload:
             if kind == "meter":
                 continue
             received += chunk
-            if _UPLOADING.search(chunk.decode(errors="replace")):
+            # Whole lines only: a name cut between two chunks is read once it is complete.
+            lines = received[: received.rfind(b"\n") + 1].decode(errors="replace")
+            for name in _UPLOADING.findall(lines[announced:]):
                 file_started = last_activity
+                on_start(name)
+            announced = len(lines)
             if self.options.interactive:  # twine's prompts are for the user
                 sys.stderr.write(self.secrets.redact(chunk.decode(errors="replace")))
                 sys.stderr.flush()
@@ -956,6 +1143,29 @@ class _RepositoryUpload:
                 "(upload_deadline)"
             )
         return _TwineRun(code, output, started, timed_out, over_deadline)
+
+
+def _lanes(jobs: Sequence[_JobT], needs: Callable[[_JobT], set[Address]]) -> list[list[_JobT]]:
+    """`jobs` (in dependency order) in at most _LANES lists, each in the same order: jobs
+    that need one another, directly or through others of `jobs`, in the same list."""
+    group: dict[Address, int] = {}  # the address to its group (the first job's index)
+    members: dict[int, list[_JobT]] = {}
+    for index, job in enumerate(jobs):
+        joined = sorted({group[d] for d in needs(job) if d in group})
+        home = joined[0] if joined else index
+        members.setdefault(home, [])
+        for other in joined[1:]:  # this job ties groups together
+            for moved in members.pop(other):
+                group[moved.address] = home
+                members[home].append(moved)
+        members[home].append(job)
+        group[job.address] = home
+    position = {job.address: index for index, job in enumerate(jobs)}
+    groups = sorted(members.values(), key=lambda g: -len(g))
+    lanes: list[list[_JobT]] = [[] for _ in range(min(_LANES, len(groups)))]
+    for members_of in groups:  # the largest first, each to the lane with least so far
+        min(lanes, key=len).extend(members_of)
+    return [sorted(lane, key=lambda job: position[job.address]) for lane in lanes]
 
 
 def _wait(seconds: float) -> float | None:
