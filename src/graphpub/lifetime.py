@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import os
 import runpy
 import signal
@@ -69,11 +70,19 @@ def watch_pipe() -> Iterator[int]:
 
 
 def guarded_command(
-    module: str, arguments: Sequence[str], watch_fd: int, meter_fd: int | None = None
+    module: str,
+    arguments: Sequence[str],
+    watch_fd: int,
+    meter_fd: int | None = None,
+    gate_fd: int | None = None,
+    warm: Sequence[str] = (),
 ) -> list[str]:
     """The command line running `python -m module arguments...` so that it dies with this
     process; with `meter_fd`, reporting the bytes its HTTP connections move to that pipe
-    (`graphpub.upload_meter`)."""
+    (`graphpub.upload_meter`). With `gate_fd`, the process starts, imports the modules
+    `warm` names, then waits for a byte on that pipe before it runs the module (and, at the
+    pipe's end of stream instead, exits without running it): started ahead of its turn, it
+    goes without the cost of its imports when its turn comes."""
     return [
         sys.executable,
         "-m",
@@ -83,10 +92,15 @@ def guarded_command(
         "--watch-fd",
         str(watch_fd),
         *(["--meter-fd", str(meter_fd)] if meter_fd is not None else []),
+        *(["--gate-fd", str(gate_fd), "--warm", ",".join(warm)] if gate_fd is not None else []),
         "--",
         module,
         *arguments,
     ]
+
+
+# The exit status of a process whose gate was closed: it was not needed after all.
+NOT_RELEASED = 125
 
 
 def reset_when_killed() -> None:
@@ -113,8 +127,24 @@ def _main(argv: Sequence[str]) -> None:
         from graphpub.upload_meter import install
 
         install(int(options["--meter-fd"]))
+    if "--gate-fd" in options:
+        _wait_at_gate(int(options["--gate-fd"]), options["--warm"])
     sys.argv = [module, *arguments]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+def _wait_at_gate(gate_fd: int, warm: str) -> None:
+    """Import the modules `warm` lists (comma-separated; one that is missing is skipped),
+    then block until a byte comes on `gate_fd`; at its end of stream, exit NOT_RELEASED."""
+    for name in filter(None, warm.split(",")):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    try:
+        released = os.read(gate_fd, 1)
+    finally:
+        os.close(gate_fd)
+    if not released:
+        sys.exit(NOT_RELEASED)
 
 
 if __name__ == "__main__":

@@ -429,6 +429,60 @@ class _Job:
         return [p for p in self.paths if self.states[p].status == "absent"]
 
 
+# What a twine process started ahead of its turn imports while it waits (twine's own modules,
+# for its command line: `python -m twine` is still what runs).
+_TWINE_MODULES = ("twine.cli", "twine.commands.upload", "twine.package", "twine.repository")
+
+
+def _close_if_open(fds: list[int | None]) -> None:
+    for index, fd in enumerate(fds):
+        if fd is not None:
+            fds[index] = None
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclass
+class _Spawned:
+    """A twine process started for `files`, perhaps waiting at its gate."""
+
+    files: tuple[Path, ...]
+    process: subprocess.Popen[bytes]
+    meter_read: int | None
+    gate_write: int | None
+    stack: contextlib.ExitStack
+    """Closes what this process's life needs here (its watch pipe, its gate)."""
+
+    def take_meter(self) -> int:
+        """The meter's read end, now the watcher's to close."""
+        fd, self.meter_read = self.meter_read, None
+        assert fd is not None
+        return fd
+
+    def release(self) -> None:
+        gate, self.gate_write = self.gate_write, None
+        if gate is not None:
+            with contextlib.suppress(OSError):  # gone already: its watcher will see it
+                os.write(gate, b"1")
+            os.close(gate)
+
+    def discard(self) -> None:
+        """Close its gate unreleased: it exits without uploading anything."""
+        gate = [self.gate_write]
+        self.gate_write = None
+        _close_if_open(gate)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        _close_if_open([self.meter_read])
+        self.meter_read = None
+        self.stack.close()
+
+
 # Index pages read at once per repository (the connections its session keeps alive).
 _INDEX_READERS = 8
 # Twine processes at once per repository, for distributions that do not need one another.
@@ -841,61 +895,35 @@ class _RepositoryUpload:
         return [address for lane in left for address in lane]
 
     def _upload_lane(self, jobs: Sequence[_Job]) -> list[Address]:
-        """`jobs` with one twine process, in order: twine uploads one file after the other
-        and stops at the first that fails, so a distribution starts only once the ones before
-        it are there. Each is decided as soon as twine starts the next; the one whose file
-        failed goes on alone (retried, checked again, as `_upload`); those after it are
-        returned, not started."""
-        if len(jobs) == 1:
-            job = jobs[0]
-            self._record(job.address, self._upload(job.address, job.paths, job.states))
+        """`jobs` one after the other, each distribution with a twine process of its own (twine
+        uploads wheels first, so one process for two distributions could start the second's
+        wheel before the first's sdist is there). The next one's process is started while
+        this one uploads, and waits, its imports done, until this one is decided. After a
+        failure, the jobs not started are returned, to be decided again."""
+        ready: _Spawned | None = None
+        try:
+            for index, job in enumerate(jobs):
+                if index and (self._status(jobs[index - 1].address) in FAILURES or self.unusable):
+                    return [later.address for later in jobs[index:]]
+                current, ready = ready, None
+                if index + 1 < len(jobs):
+                    ready = self._spawn_twine(jobs[index + 1].missing, gated=True)
+                outcome = self._upload(job.address, job.paths, job.states, current)
+                self._record(job.address, outcome)
             return []
-        owner = {p.name: index for index, job in enumerate(jobs) for p in job.missing}
-        decided = 0  # the jobs before this one are recorded
-
-        def published_before(index: int) -> None:
-            nonlocal decided
-            for job in jobs[decided:index]:
-                self._record(job.address, self._published(job, {p.name for p in job.missing}))
-            decided = max(decided, index)
-
-        run = self._twine(
-            [p for job in jobs for p in job.missing],
-            on_start=lambda name: published_before(owner[name]) if name in owner else None,
-        )
-        if run.code == 0:
-            published_before(len(jobs))
-            return []
-        failing = next((owner[n] for n in reversed(run.started) if n in owner), None)
-        if failing is None:  # twine stopped before any upload: as if the first went alone
-            first = jobs[0]
-            self._record(first.address, self._upload(first.address, first.paths, first.states))
-            return [job.address for job in jobs[1:]]
-        published_before(failing)
-        job = jobs[failing]
-        names = {p.name for p in job.paths}
-        mine = replace(run, started=[n for n in run.started if n in names])
-        self._record(job.address, self._upload(job.address, job.paths, job.states, mine))
-        return [later.address for later in jobs[failing + 1 :]]
-
-    def _published(self, job: _Job, uploaded: set[str]) -> Outcome:
-        files = [
-            FileOutcome(p.name, PUBLISHED, job.states[p].sha256)
-            if p.name in uploaded
-            else _present(job.states[p])
-            for p in job.paths
-        ]
-        return self._outcome(job.address, PUBLISHED, files, exit_code=0)
+        finally:
+            if ready is not None:
+                ready.discard()
 
     def _upload(
         self,
         address: Address,
         paths: Sequence[Path],
         states: Mapping[Path, _State],
-        first: _TwineRun | None = None,
+        ready: _Spawned | None = None,
     ) -> Outcome:
-        """The missing files with twine, in order (`first`: how a twine process that had
-        them, among others', went). After a failure: a refusal as existing is checked again
+        """The missing files with twine, in order (the first time in `ready`, a process
+        started ahead for them). After a failure: a refusal as existing is checked again
         under the same rule; a transient failure is retried with backoff; a repository that
         refuses the credentials, or stays down, is unusable from then on."""
         done: dict[Path, FileOutcome] = {
@@ -904,8 +932,8 @@ class _RepositoryUpload:
         pending = [p for p in paths if states[p].status == "absent"]
         attempts = 0
         while pending:
-            run = first if first is not None else self._twine(pending)
-            first = None
+            run = self._twine(pending, ready)
+            ready = None
             if run.code == 0:
                 done.update({p: FileOutcome(p.name, PUBLISHED, states[p].sha256) for p in pending})
                 break
@@ -1031,12 +1059,25 @@ class _RepositoryUpload:
             ),
         )
 
-    def _twine(
-        self, files: Sequence[Path], on_start: Callable[[str], None] = lambda _name: None
-    ) -> _TwineRun:
-        """Run `twine upload` on `files`: abandoned when no bytes have moved and twine has
-        printed nothing for upload_timeout seconds, or one file takes longer than
-        upload_deadline. `on_start` hears the name of each file as twine starts it."""
+    def _twine(self, files: Sequence[Path], ready: _Spawned | None = None) -> _TwineRun:
+        """Run `twine upload` on `files` (in `ready`, if it was started for them): abandoned
+        when no bytes have moved and twine has printed nothing for upload_timeout seconds,
+        or one file takes longer than upload_deadline."""
+        if ready is not None and ready.files == tuple(files):
+            spawned = ready
+            spawned.release()
+        else:
+            if ready is not None:
+                ready.discard()
+            spawned = self._spawn_twine(files, gated=False)
+        try:
+            return self._watch_twine(spawned.process, spawned.take_meter())
+        finally:
+            spawned.stack.close()  # its watch pipe: the process is gone
+
+    def _spawn_twine(self, files: Sequence[Path], *, gated: bool) -> _Spawned:
+        """A `twine upload` process for `files`; `gated`, it waits (its imports done) until
+        released (`_Spawned.release`)."""
         config = self.config
         command = ["upload", "--disable-progress-bar"]
         if not self.options.interactive:
@@ -1053,14 +1094,21 @@ class _RepositoryUpload:
         else:
             command += ["--repository-url", self.repository.url]
         command += [*config.twine_args, *map(str, files)]
-        with watch_pipe() as watch_fd:
+        stack = contextlib.ExitStack()
+        gate_read = gate_write = None
+        try:
+            watch_fd = stack.enter_context(watch_pipe())
             # The meter's pipe: its read end belongs to the thread reading it, which closes it
             # at the end of stream (never this thread, which could close a reused number).
             meter_read, meter_write = os.pipe()
+            if gated:
+                gate_read, gate_write = os.pipe()
             try:
                 process = subprocess.Popen(
-                    guarded_command("twine", command, watch_fd, meter_write),
-                    pass_fds=(watch_fd, meter_write),
+                    guarded_command(
+                        "twine", command, watch_fd, meter_write, gate_read, _TWINE_MODULES
+                    ),
+                    pass_fds=(watch_fd, meter_write, *([gate_read] if gate_read else [])),
                     # Plain text to parse: twine wraps its messages, colours them on a terminal.
                     env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
                     stdin=None if self.options.interactive else subprocess.DEVNULL,
@@ -1072,11 +1120,15 @@ class _RepositoryUpload:
                 raise
             finally:
                 os.close(meter_write)  # the child's now: its end of stream is the child's exit
-            return self._watch_twine(process, meter_read, on_start)
+                if gate_read is not None:
+                    os.close(gate_read)
+        except BaseException:
+            _close_if_open([gate_write])
+            stack.close()
+            raise
+        return _Spawned(tuple(files), process, meter_read, gate_write, stack)
 
-    def _watch_twine(
-        self, process: subprocess.Popen[bytes], meter_fd: int, on_start: Callable[[str], None]
-    ) -> _TwineRun:
+    def _watch_twine(self, process: subprocess.Popen[bytes], meter_fd: int) -> _TwineRun:
         """Read twine's output and the bytes its uploads move (`upload_meter`) as they come;
         kill it when neither has moved for upload_timeout, or a file takes longer than
         upload_deadline."""
@@ -1096,7 +1148,6 @@ class _RepositoryUpload:
         now = time.monotonic()
         last_activity = file_started = now
         open_streams = 2
-        announced = 0  # the characters of whole lines of output looked at for `Uploading`
         while open_streams:
             now = time.monotonic()
             deadline = min(
@@ -1116,12 +1167,8 @@ class _RepositoryUpload:
             if kind == "meter":
                 continue
             received += chunk
-            # Whole lines only: a name cut between two chunks is read once it is complete.
-            lines = received[: received.rfind(b"\n") + 1].decode(errors="replace")
-            for name in _UPLOADING.findall(lines[announced:]):
+            if _UPLOADING.search(chunk.decode(errors="replace")):
                 file_started = last_activity
-                on_start(name)
-            announced = len(lines)
             if self.options.interactive:  # twine's prompts are for the user
                 sys.stderr.write(self.secrets.redact(chunk.decode(errors="replace")))
                 sys.stderr.flush()
