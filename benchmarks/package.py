@@ -10,8 +10,10 @@ Generates a Pants monorepo of N small distributions, each depending on up to two
 lower-numbered ones (so each needs first-party pins), and the same N projects as plain
 directories with a hand-written pyproject.toml. Then, in the same run, times as whole
 processes: cold `graphpub package ::` (no `.graphpub/` cache, empty `dist/`), an unchanged
-second `graphpub package ::`, and `python -m build --no-isolation` run on each project
-directory in turn. Goals: cold at least 10x faster than the loop; unchanged rerun under 1 s.
+second `graphpub package ::`, `python -m build --no-isolation` run on each project
+directory in turn, and `uv build --all-packages --no-build-isolation` on the projects as one uv
+workspace (uv is a benchmark-only dependency: `pip install uv`). Goals: cold at least 10x
+faster than the loop; unchanged rerun under 1 s.
 
 With `--own N`: a Pants monorepo of N projects that describe themselves (generate_setup=False,
 each its own setuptools pyproject.toml), packaged by `graphpub package ::` against
@@ -22,6 +24,7 @@ the package index pip is configured with) and without. Goal: graphpub faster tha
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -185,6 +188,34 @@ def timed(command: list[str], cwd: Path | None = None) -> float:
     return time.perf_counter() - start
 
 
+UV_BUILD = "uv build --all-packages --no-build-isolation"
+
+
+def uv_build(projects: Path) -> tuple[float, list[str]]:
+    """`uv build --all-packages --no-build-isolation` on `projects` made a uv workspace (a
+    virtual root listing them), with this Python's hatchling: seconds, and the files built.
+    uv is a benchmark-only dependency (`pip install uv`)."""
+    uv = Path(sys.executable).parent / "uv"
+    command = str(uv) if uv.exists() else shutil.which("uv")
+    if not command:
+        raise SystemExit("uv is not installed: pip install uv (a benchmark-only dependency)")
+    (projects / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["d*"]\n', encoding="utf-8"
+    )
+    out = projects.parent / "uv-dist"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [command, *UV_BUILD.split()[1:], "--python", sys.executable, "--out-dir", str(out)],
+        cwd=projects,
+        env={**os.environ, "UV_OFFLINE": "1"},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start, sorted(p.name for p in out.iterdir())
+
+
 def graphpub() -> str:
     beside = Path(sys.executable).parent / "graphpub"
     return str(beside) if beside.exists() else shutil.which("graphpub") or "graphpub"
@@ -215,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     loop_start = time.perf_counter()
     out = projects.parent / "by-hand-dist"
     shutil.rmtree(out, ignore_errors=True)
-    for project in sorted(projects.iterdir()):
+    for project in sorted(p for p in projects.iterdir() if p.is_dir()):
         subprocess.run(
             [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(project)],
             check=True,
@@ -226,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     by_hand = sorted(p.name for p in out.iterdir())
     if built != by_hand:
         print(f"different files: graphpub {len(built)}, by hand {len(by_hand)}", file=sys.stderr)
+        return 2
+    uv_seconds, uv_built = uv_build(projects)
+    if built != uv_built:
+        print(f"different files: graphpub {len(built)}, uv {len(uv_built)}", file=sys.stderr)
         return 2
     cold_median, warm_median = statistics.median(cold), statistics.median(warm)
     speedup = loop / cold_median
@@ -238,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| `graphpub package ::`, cold | {cold_median:.2f} (min {min(cold):.2f}) |",
             f"| `graphpub package ::`, unchanged rerun | {warm_median:.2f} (min {min(warm):.2f}) |",
             f"| `python -m build --no-isolation` on each project, in turn (one run) | {loop:.2f} |",
+            f"| `{UV_BUILD}` on the same projects as a uv workspace (one run) | {uv_seconds:.2f} |",
+            f"| ratio of uv build to graphpub cold | {uv_seconds / cold_median:.1f}x |",
             "",
             "| goal | measured | result |",
             "|---|--:|---|",

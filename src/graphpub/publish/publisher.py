@@ -534,7 +534,7 @@ class _RepositoryUpload:
         """In rounds: every distribution whose dependencies are decided here is decided (or,
         if it needs an upload, joins the round's batch, as does one that needs an upload and
         whose undecided dependencies are in the batch before it); then the batch goes up in
-        lanes of twine processes, each lane in dependency order."""
+        lanes, each one distribution after the other in dependency order (`_upload_lane`)."""
         self.planned = set(addresses)
         try:
             pending = list(addresses)
@@ -579,9 +579,9 @@ class _RepositoryUpload:
             }
 
     def _joins(self, address: Address) -> bool:
-        """Whether `address` certainly needs an upload (read before, nothing of it there,
-        nothing it needs failed), so it can follow its undecided dependencies in their twine
-        process: twine stops at the first file that fails, so it goes only after they did."""
+        """Whether `address` certainly needs an upload (read ahead, some of it missing, none
+        of it in conflict, nothing it needs failed), so it can join the batch its undecided
+        dependencies are in: their lane starts it once they are decided, if none failed."""
         states = self.prefetched.get(address)
         return (
             isinstance(states, dict)
@@ -614,6 +614,7 @@ class _RepositoryUpload:
                 if not future.result():  # unusable: what has not started is not read
                     for other in futures:
                         other.cancel()
+                    break
 
     def _read_ahead(self, address: Address) -> bool:
         """Read `address`'s states into `prefetched`; False when the repository could not be
