@@ -46,6 +46,7 @@ from graphpub.publish.directory import (
     publish_to_directory,
 )
 from graphpub.publish.filenames import parse_filename, pin, satisfies
+from graphpub.publish.forkserver import ForkedProcess, ForkServer, ForkServerError
 from graphpub.publish.index import IndexFile, existing_files, sha256_of
 from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError
 from graphpub.publish.order import dependency_order, natural_key, upload_order
@@ -429,58 +430,9 @@ class _Job:
         return [p for p in self.paths if self.states[p].status == "absent"]
 
 
-# What a twine process started ahead of its turn imports while it waits (twine's own modules,
-# for its command line: `python -m twine` is still what runs).
+# What the fork server imports once for all the twine processes it forks (twine's own modules,
+# for its command line: `python -m twine` is still what each runs).
 _TWINE_MODULES = ("twine.cli", "twine.commands.upload", "twine.package", "twine.repository")
-
-
-def _close_if_open(fds: list[int | None]) -> None:
-    for index, fd in enumerate(fds):
-        if fd is not None:
-            fds[index] = None
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-@dataclass
-class _Spawned:
-    """A twine process started for `files`, perhaps waiting at its gate."""
-
-    files: tuple[Path, ...]
-    process: subprocess.Popen[bytes]
-    meter_read: int | None
-    gate_write: int | None
-    stack: contextlib.ExitStack
-    """Closes what this process's life needs here (its watch pipe, its gate)."""
-
-    def take_meter(self) -> int:
-        """The meter's read end, now the watcher's to close."""
-        fd, self.meter_read = self.meter_read, None
-        assert fd is not None
-        return fd
-
-    def release(self) -> None:
-        gate, self.gate_write = self.gate_write, None
-        if gate is not None:
-            with contextlib.suppress(OSError):  # gone already: its watcher will see it
-                os.write(gate, b"1")
-            os.close(gate)
-
-    def discard(self) -> None:
-        """Close its gate unreleased: it exits without uploading anything."""
-        gate = [self.gate_write]
-        self.gate_write = None
-        _close_if_open(gate)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        _close_if_open([self.meter_read])
-        self.meter_read = None
-        self.stack.close()
 
 
 # Index pages read at once per repository (the connections its session keeps alive).
@@ -527,6 +479,8 @@ class _RepositoryUpload:
         self.prefetched: dict[Address, dict[Path, _State] | Exception] = {}
         """What was read ahead of each distribution's turn (or why it could not be)."""
         self._lock = threading.Lock()
+        self._forks: ForkServer | None = None
+        self._forks_failed = False
         self.unusable: Outcome | None = None
         """The first failure that made the repository unusable."""
 
@@ -562,6 +516,8 @@ class _RepositoryUpload:
         finally:
             if self.client is not None:
                 self.client.close()
+            if self._forks is not None:
+                self._forks.close()
         return [self.outcomes[a] for a in addresses]
 
     def _record(self, address: Address, outcome: Outcome) -> None:
@@ -898,43 +854,30 @@ class _RepositoryUpload:
     def _upload_lane(self, jobs: Sequence[_Job]) -> list[Address]:
         """`jobs` one after the other, each distribution with a twine process of its own (twine
         uploads wheels first, so one process for two distributions could start the second's
-        wheel before the first's sdist is there). The next one's process is started while
-        this one uploads, and waits, its imports done, until this one is decided. After a
-        failure, the jobs not started are returned, to be decided again."""
-        ready: _Spawned | None = None
-        try:
-            for index, job in enumerate(jobs):
-                if index and (self._status(jobs[index - 1].address) in FAILURES or self.unusable):
-                    return [later.address for later in jobs[index:]]
-                current, ready = ready, None
-                if index + 1 < len(jobs):
-                    ready = self._spawn_twine(jobs[index + 1].missing, gated=True)
-                outcome = self._upload(job.address, job.paths, job.states, current)
-                self._record(job.address, outcome)
-            return []
-        finally:
-            if ready is not None:
-                ready.discard()
+        wheel before the first's sdist is there). After a failure, the jobs not started are
+        returned, to be decided again."""
+        for index, job in enumerate(jobs):
+            if index and (self._status(jobs[index - 1].address) in FAILURES or self.unusable):
+                return [later.address for later in jobs[index:]]
+            self._record(job.address, self._upload(job.address, job.paths, job.states))
+        return []
 
     def _upload(
         self,
         address: Address,
         paths: Sequence[Path],
         states: Mapping[Path, _State],
-        ready: _Spawned | None = None,
     ) -> Outcome:
-        """The missing files with twine, in order (the first time in `ready`, a process
-        started ahead for them). After a failure: a refusal as existing is checked again
-        under the same rule; a transient failure is retried with backoff; a repository that
-        refuses the credentials, or stays down, is unusable from then on."""
+        """The missing files with twine, in order. After a failure: a refusal as existing is
+        checked again under the same rule; a transient failure is retried with backoff; a
+        repository that refuses the credentials, or stays down, is unusable from then on."""
         done: dict[Path, FileOutcome] = {
             p: _present(states[p]) for p in paths if states[p].status != "absent"
         }
         pending = [p for p in paths if states[p].status == "absent"]
         attempts = 0
         while pending:
-            run = self._twine(pending, ready)
-            ready = None
+            run = self._twine(pending)
             if run.code == 0:
                 done.update({p: FileOutcome(p.name, PUBLISHED, states[p].sha256) for p in pending})
                 break
@@ -1060,25 +1003,10 @@ class _RepositoryUpload:
             ),
         )
 
-    def _twine(self, files: Sequence[Path], ready: _Spawned | None = None) -> _TwineRun:
-        """Run `twine upload` on `files` (in `ready`, if it was started for them): abandoned
-        when no bytes have moved and twine has printed nothing for upload_timeout seconds,
-        or one file takes longer than upload_deadline."""
-        if ready is not None and ready.files == tuple(files):
-            spawned = ready
-            spawned.release()
-        else:
-            if ready is not None:
-                ready.discard()
-            spawned = self._spawn_twine(files, gated=False)
-        try:
-            return self._watch_twine(spawned.process, spawned.take_meter())
-        finally:
-            spawned.stack.close()  # its watch pipe: the process is gone
-
-    def _spawn_twine(self, files: Sequence[Path], *, gated: bool) -> _Spawned:
-        """A `twine upload` process for `files`; `gated`, it waits (its imports done) until
-        released (`_Spawned.release`)."""
+    def _twine(self, files: Sequence[Path]) -> _TwineRun:
+        """Run `twine upload` on `files`: abandoned when no bytes have moved and twine has
+        printed nothing for upload_timeout seconds, or one file takes longer than
+        upload_deadline."""
         config = self.config
         command = ["upload", "--disable-progress-bar"]
         if not self.options.interactive:
@@ -1095,23 +1023,24 @@ class _RepositoryUpload:
         else:
             command += ["--repository-url", self.repository.url]
         command += [*config.twine_args, *map(str, files)]
-        stack = contextlib.ExitStack()
-        gate_read = gate_write = None
+        # The meter's pipe: its read end belongs to the thread reading it, which closes it at
+        # the end of stream (never this thread, which could close a reused number).
+        meter_read, meter_write = os.pipe()
         try:
-            watch_fd = stack.enter_context(watch_pipe())
-            # The meter's pipe: its read end belongs to the thread reading it, which closes it
-            # at the end of stream (never this thread, which could close a reused number).
-            meter_read, meter_write = os.pipe()
-            if gated:
-                gate_read, gate_write = os.pipe()
+            forked = self._forked(command, meter_write)
+        except BaseException:
+            os.close(meter_read)
+            os.close(meter_write)
+            raise
+        if forked is not None:
+            os.close(meter_write)  # the child's now: its end of stream is the child's exit
+            return self._watch_twine(forked, meter_read)
+        with watch_pipe() as watch_fd:
             try:
                 process = subprocess.Popen(
-                    guarded_command(
-                        "twine", command, watch_fd, meter_write, gate_read, _TWINE_MODULES
-                    ),
-                    pass_fds=(watch_fd, meter_write, *([gate_read] if gate_read else [])),
-                    # Plain text to parse: twine wraps its messages, colours them on a terminal.
-                    env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
+                    guarded_command("twine", command, watch_fd, meter_write),
+                    pass_fds=(watch_fd, meter_write),
+                    env=self._twine_environment(),
                     stdin=None if self.options.interactive else subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -1120,16 +1049,38 @@ class _RepositoryUpload:
                 os.close(meter_read)
                 raise
             finally:
-                os.close(meter_write)  # the child's now: its end of stream is the child's exit
-                if gate_read is not None:
-                    os.close(gate_read)
-        except BaseException:
-            _close_if_open([gate_write])
-            stack.close()
-            raise
-        return _Spawned(tuple(files), process, meter_read, gate_write, stack)
+                os.close(meter_write)
+            return self._watch_twine(process, meter_read)
 
-    def _watch_twine(self, process: subprocess.Popen[bytes], meter_fd: int) -> _TwineRun:
+    def _twine_environment(self) -> dict[str, str]:
+        # Plain text to parse: twine wraps its messages, colours them on a terminal.
+        return {**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"}
+
+    def _forked(self, command: Sequence[str], meter_fd: int) -> ForkedProcess | None:
+        """`python -m twine command...` forked from the repository's fork server (started
+        at the first upload); None when it must be a process of its own: interactive (twine
+        may ask on the terminal), or the fork server cannot."""
+        if self.options.interactive:
+            return None
+        with self._lock:
+            if self._forks is None and not self._forks_failed:
+                try:
+                    self._forks = ForkServer(
+                        "twine", _TWINE_MODULES, self._twine_environment(), str(self.config.root)
+                    )
+                except OSError:
+                    self._forks_failed = True
+            forks = self._forks
+        if forks is None:
+            return None
+        try:
+            return forks.start(command, meter_fd)
+        except ForkServerError:
+            return None
+
+    def _watch_twine(
+        self, process: subprocess.Popen[bytes] | ForkedProcess, meter_fd: int
+    ) -> _TwineRun:
         """Read twine's output and the bytes its uploads move (`upload_meter`) as they come;
         kill it when neither has moved for upload_timeout, or a file takes longer than
         upload_deadline."""
