@@ -145,7 +145,7 @@ def _serve_forks(server_fd: int, watch_fd: int, module: str, options: dict[str, 
     """The fork server (`publish.forkserver`): import the modules `--warm` lists, then for
     each request on the datagram socket `server_fd` (the arguments, and three descriptors:
     output, meter, status), fork a child running `python -m module arguments...`, and answer
-    its pid. At the socket's end of stream, return."""
+    its pid. At an empty request, return."""
     for name in filter(None, options.get("--warm", "").split(",")):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

@@ -124,7 +124,9 @@ class ForkServer:
 
     def close(self) -> None:
         """Stop the server: its children that still run die with it."""
-        self._socket.close()  # its end of stream: it exits
+        with contextlib.suppress(OSError):  # an empty datagram: a datagram socket has no EOF
+            self._socket.send(b"")
+        self._socket.close()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:

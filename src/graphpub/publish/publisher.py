@@ -264,14 +264,14 @@ def _usable(
 
 def _needs(address: Address, held: Mapping[Address, Contents]) -> list[Address]:
     """The distributions `address` requires, transitively."""
-    found: list[Address] = []
+    found: dict[Address, None] = {}  # ordered, and a set: long chains are common
     frontier = list(held[address].depends_on)
     while frontier:
         current = frontier.pop()
         if current not in found and current in held:
-            found.append(current)
+            found[current] = None
             frontier.extend(held[current].depends_on)
-    return found
+    return list(found)
 
 
 def _check_there(
@@ -479,6 +479,7 @@ class _RepositoryUpload:
         self.prefetched: dict[Address, dict[Path, _State] | Exception] = {}
         """What was read ahead of each distribution's turn (or why it could not be)."""
         self._lock = threading.Lock()
+        self._needed: dict[Address, list[Address]] = {}
         self._forks: ForkServer | None = None
         self._forks_failed = False
         self.unusable: Outcome | None = None
@@ -520,6 +521,13 @@ class _RepositoryUpload:
                 self._forks.close()
         return [self.outcomes[a] for a in addresses]
 
+    def _needs(self, address: Address) -> list[Address]:
+        """`_needs(address)`, worked out once."""
+        found = self._needed.get(address)
+        if found is None:
+            found = self._needed[address] = _needs(address, self.held)
+        return found
+
     def _record(self, address: Address, outcome: Outcome) -> None:
         with self._lock:
             self.outcomes[address] = outcome
@@ -528,11 +536,7 @@ class _RepositoryUpload:
     def _undecided(self, address: Address) -> set[Address]:
         """The distributions `address` needs that go here and are not decided yet."""
         with self._lock:
-            return {
-                d
-                for d in _needs(address, self.held)
-                if d in self.planned and d not in self.outcomes
-            }
+            return {d for d in self._needs(address) if d in self.planned and d not in self.outcomes}
 
     def _joins(self, address: Address) -> bool:
         """Whether `address` certainly needs an upload (read ahead, some of it missing, none
@@ -546,7 +550,7 @@ class _RepositoryUpload:
             and not self.repository.is_directory
             and all(s.status in ("absent", "same", "same content") for s in states.values())
             and any(s.status == "absent" for s in states.values())
-            and not any(self._status(d) in FAILURES for d in _needs(address, self.held))
+            and not any(self._status(d) in FAILURES for d in self._needs(address))
         )
 
     # ------------------------------------------------------------------ reading ahead
@@ -589,9 +593,7 @@ class _RepositoryUpload:
     def _one(self, address: Address) -> Outcome | _Job:
         """The outcome of `address` here, or the upload it needs (`_Job`)."""
         paths = upload_order(self.artifacts[address])
-        blocking = next(
-            (d for d in _needs(address, self.held) if self._status(d) in FAILURES), None
-        )
+        blocking = next((d for d in self._needs(address) if self._status(d) in FAILURES), None)
         if blocking is not None:
             root = self.outcomes[blocking].cause if self._status(blocking) == BLOCKED else None
             return self._outcome(
@@ -844,7 +846,7 @@ class _RepositoryUpload:
         """Upload `batch` (in dependency order): distributions that need none of one another
         in separate lanes, at most _LANES twine processes at once. The distributions a lane
         did not start, to be decided again."""
-        lanes = _lanes(batch, lambda job: set(_needs(job.address, self.held)))
+        lanes = _lanes(batch, lambda job: set(self._needs(job.address)))
         if len(lanes) == 1:
             return self._upload_lane(lanes[0])
         with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
