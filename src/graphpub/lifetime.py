@@ -86,8 +86,9 @@ def guarded_command(
     process; with `meter_fd`, reporting the bytes its HTTP connections move to that pipe
     (`graphpub.upload_meter`). With `fork_server_fd`, instead, a fork server
     (`publish.forkserver`) that imports the modules `warm` names, then forks a child running
-    `python -m module ARGS...` for each request on that socket; `serving` (the workspace's
-    root) only says, in its command line, whose uploads it runs."""
+    `python -m module arguments... MORE...` for each request on that socket (which gives
+    MORE); `serving` (the workspace's root) only says, in its command line, whose uploads it
+    runs."""
     server = (
         ["--fork-server", str(fork_server_fd), "--warm", ",".join(warm), "--serving", serving]
         if fork_server_fd is not None
@@ -135,17 +136,20 @@ def _main(argv: Sequence[str]) -> None:
 
         install(int(options["--meter-fd"]))
     if "--fork-server" in options:
-        _serve_forks(int(options["--fork-server"]), int(options["--watch-fd"]), module, options)
+        server = int(options["--fork-server"])
+        _serve_forks(server, int(options["--watch-fd"]), module, arguments, options)
         return
     sys.argv = [module, *arguments]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
-def _serve_forks(server_fd: int, watch_fd: int, module: str, options: dict[str, str]) -> None:
+def _serve_forks(
+    server_fd: int, watch_fd: int, module: str, common: list[str], options: dict[str, str]
+) -> None:
     """The fork server (`publish.forkserver`): import the modules `--warm` lists, then for
-    each request on the datagram socket `server_fd` (the arguments, and three descriptors:
-    output, meter, status), fork a child running `python -m module arguments...`, and answer
-    its pid. At an empty request, return."""
+    each request on the socket `server_fd` (more arguments, and three descriptors: output,
+    meter, status), fork a child running `python -m module COMMON... MORE...`, and answer its
+    pid. At an empty request or the socket's end, return."""
     for name in filter(None, options.get("--warm", "").split(",")):
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
@@ -162,7 +166,8 @@ def _serve_forks(server_fd: int, watch_fd: int, module: str, options: dict[str, 
         pid = os.fork()
         if pid == 0:  # the child: never returns
             server.close()
-            _forked(me, watch_fd, module, json.loads(request)["arguments"], *fds)
+            more = json.loads(request)["arguments"]
+            _forked(me, watch_fd, module, [*common, *more], *fds)
         for fd in fds:
             os.close(fd)
         server.send(json.dumps({"pid": pid}).encode())

@@ -63,23 +63,38 @@ class ForkedProcess:
         return self._code
 
 
+def _socket_pair() -> tuple[socket.socket, socket.socket]:
+    """Two connected sockets that carry messages with descriptors: SOCK_SEQPACKET where
+    there is one (a dead peer is an end of stream), else datagrams."""
+    try:
+        return socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except (AttributeError, OSError):
+        return socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+
 class ForkServer:
-    """`python -m graphpub.lifetime --fork-server` for `module`, with `environment`; `serving`
-    (the workspace's root) names it in its command line."""
+    """`python -m graphpub.lifetime --fork-server ... -- module arguments...`, with
+    `environment`: each child it forks runs `python -m module arguments... MORE...`.
+    `serving` (the workspace's root) names it in its command line."""
 
     def __init__(
-        self, module: str, warm: Sequence[str], environment: Mapping[str, str], serving: str
+        self,
+        module: str,
+        arguments: Sequence[str],
+        warm: Sequence[str],
+        environment: Mapping[str, str],
+        serving: str,
     ) -> None:
         self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ours, theirs = _socket_pair()
         self._socket = ours
         try:
             watch_fd = self._stack.enter_context(watch_pipe())
             self._process = subprocess.Popen(
                 guarded_command(
                     module,
-                    [],
+                    arguments,
                     watch_fd,
                     fork_server_fd=theirs.fileno(),
                     warm=warm,
@@ -99,7 +114,8 @@ class ForkServer:
             theirs.close()
 
     def start(self, arguments: Sequence[str], meter_fd: int) -> ForkedProcess:
-        """A child running `python -m MODULE arguments...`, its output (stdout and stderr)
+        """A child running `python -m MODULE ARGUMENTS... arguments...` (the server's, then
+        these), its output (stdout and stderr)
         readable from the returned process's `stdout`, its meter writing to `meter_fd` (the
         caller closes its own copy). ForkServerError when the server cannot."""
         out_read, out_write = os.pipe()
@@ -111,7 +127,7 @@ class ForkServer:
                 request = json.dumps({"arguments": list(arguments)}).encode()
                 socket.send_fds(self._socket, [request], [out_write, meter_fd, status_write])
                 self._socket.settimeout(30)
-                answer = self._socket.recv(4096)
+                answer = self._socket.recv(4096)  # empty: the server is gone
             pid = json.loads(answer.decode())["pid"]
         except (OSError, ValueError, KeyError) as e:
             os.close(out_read)

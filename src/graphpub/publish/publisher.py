@@ -1024,12 +1024,12 @@ class _RepositoryUpload:
             ]
         else:
             command += ["--repository-url", self.repository.url]
-        command += [*config.twine_args, *map(str, files)]
+        command += config.twine_args
         # The meter's pipe: its read end belongs to the thread reading it, which closes it at
         # the end of stream (never this thread, which could close a reused number).
         meter_read, meter_write = os.pipe()
         try:
-            forked = self._forked(command, meter_write)
+            forked = self._forked(command, [str(f) for f in files], meter_write)
         except BaseException:
             os.close(meter_read)
             os.close(meter_write)
@@ -1040,7 +1040,7 @@ class _RepositoryUpload:
         with watch_pipe() as watch_fd:
             try:
                 process = subprocess.Popen(
-                    guarded_command("twine", command, watch_fd, meter_write),
+                    guarded_command("twine", [*command, *map(str, files)], watch_fd, meter_write),
                     pass_fds=(watch_fd, meter_write),
                     env=self._twine_environment(),
                     stdin=None if self.options.interactive else subprocess.DEVNULL,
@@ -1058,26 +1058,36 @@ class _RepositoryUpload:
         # Plain text to parse: twine wraps its messages, colours them on a terminal.
         return {**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"}
 
-    def _forked(self, command: Sequence[str], meter_fd: int) -> ForkedProcess | None:
-        """`python -m twine command...` forked from the repository's fork server (started
-        at the first upload); None when it must be a process of its own: interactive (twine
-        may ask on the terminal), or the fork server cannot."""
+    def _forked(
+        self, command: Sequence[str], files: Sequence[str], meter_fd: int
+    ) -> ForkedProcess | None:
+        """`python -m twine command... files...` forked from the repository's fork server
+        (started at its first upload with `command`, the same for all); None when it must be
+        a process of its own: interactive (twine may ask on the terminal), or the fork server
+        cannot (then none is used again)."""
         if self.options.interactive:
             return None
         with self._lock:
-            if self._forks is None and not self._forks_failed:
+            if self._forks_failed:
+                return None
+            if self._forks is None:
                 try:
                     self._forks = ForkServer(
-                        "twine", _TWINE_MODULES, self._twine_environment(), str(self.config.root)
+                        "twine",
+                        command,
+                        _TWINE_MODULES,
+                        self._twine_environment(),
+                        str(self.config.root),
                     )
                 except OSError:
                     self._forks_failed = True
+                    return None
             forks = self._forks
-        if forks is None:
-            return None
         try:
-            return forks.start(command, meter_fd)
+            return forks.start(files, meter_fd)
         except ForkServerError:
+            with self._lock:
+                self._forks_failed = True
             return None
 
     def _watch_twine(
