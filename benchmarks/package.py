@@ -10,8 +10,10 @@ Generates a Pants monorepo of N small distributions, each depending on up to two
 lower-numbered ones (so each needs first-party pins), and the same N projects as plain
 directories with a hand-written pyproject.toml. Then, in the same run, times as whole
 processes: cold `graphpub package ::` (no `.graphpub/` cache, empty `dist/`), an unchanged
-second `graphpub package ::`, and `python -m build --no-isolation` run on each project
-directory in turn. Goals: cold at least 10x faster than the loop; unchanged rerun under 1 s.
+second `graphpub package ::`, `python -m build --no-isolation` run on each project
+directory in turn, and `uv build --all-packages --no-build-isolation` on the projects as one uv
+workspace (uv is a benchmark-only dependency: `pip install uv`). Goals: cold at least 10x
+faster than the loop; unchanged rerun under 1 s.
 
 With `--own N`: a Pants monorepo of N projects that describe themselves (generate_setup=False,
 each its own setuptools pyproject.toml), packaged by `graphpub package ::` against
@@ -22,6 +24,7 @@ the package index pip is configured with) and without. Goal: graphpub faster tha
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -185,6 +188,35 @@ def timed(command: list[str], cwd: Path | None = None) -> float:
     return time.perf_counter() - start
 
 
+UV_BUILD = "uv build --all-packages --no-build-isolation"
+
+
+def uv_build(projects: Path) -> tuple[float, list[str]]:
+    """`uv build --all-packages --no-build-isolation` on `projects` made a uv workspace (a
+    virtual root listing them), with this Python's hatchling: seconds, and the files built.
+    uv is a benchmark-only dependency (`pip install uv`)."""
+    uv = Path(sys.executable).parent / "uv"
+    command = str(uv) if uv.exists() else shutil.which("uv")
+    if not command:
+        raise SystemExit("uv is not installed: pip install uv (a benchmark-only dependency)")
+    (projects / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["d*"]\n', encoding="utf-8"
+    )
+    out = projects.parent / "uv-dist"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [command, *UV_BUILD.split()[1:], "--python", sys.executable, "--out-dir", str(out)],
+        cwd=projects,
+        env={**os.environ, "UV_OFFLINE": "1"},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    built = sorted(p.name for p in out.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+    return time.perf_counter() - start, built  # uv writes a .gitignore there too
+
+
 def graphpub() -> str:
     beside = Path(sys.executable).parent / "graphpub"
     return str(beside) if beside.exists() else shutil.which("graphpub") or "graphpub"
@@ -215,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     loop_start = time.perf_counter()
     out = projects.parent / "by-hand-dist"
     shutil.rmtree(out, ignore_errors=True)
-    for project in sorted(projects.iterdir()):
+    for project in sorted(p for p in projects.iterdir() if p.is_dir()):
         subprocess.run(
             [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(project)],
             check=True,
@@ -227,17 +259,26 @@ def main(argv: list[str] | None = None) -> int:
     if built != by_hand:
         print(f"different files: graphpub {len(built)}, by hand {len(by_hand)}", file=sys.stderr)
         return 2
+    uv_runs = [uv_build(projects) for _ in range(args.runs)]
+    uv_seconds, uv_built = statistics.median(t for t, _ in uv_runs), uv_runs[-1][1]
+    if built != uv_built:
+        print(f"different files: graphpub {len(built)}, uv {len(uv_built)}", file=sys.stderr)
+        return 2
     cold_median, warm_median = statistics.median(cold), statistics.median(warm)
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     speedup = loop / cold_median
     table = "\n".join(
         [
-            f"N = {args.n} distributions ({len(built)} files), graphpub runs {args.runs}, medians.",
+            f"N = {args.n} distributions ({len(built)} files), graphpub and uv runs {args.runs}, "
+            f"medians; load average after the run {load} (1/5/15 min) on {os.cpu_count()} cores.",
             "",
             "| process | wall (s) |",
             "|---|--:|",
             f"| `graphpub package ::`, cold | {cold_median:.2f} (min {min(cold):.2f}) |",
             f"| `graphpub package ::`, unchanged rerun | {warm_median:.2f} (min {min(warm):.2f}) |",
             f"| `python -m build --no-isolation` on each project, in turn (one run) | {loop:.2f} |",
+            f"| `{UV_BUILD}` on the same projects as a uv workspace | {uv_seconds:.2f} |",
+            f"| ratio of uv build to graphpub cold | {uv_seconds / cold_median:.1f}x |",
             "",
             "| goal | measured | result |",
             "|---|--:|---|",

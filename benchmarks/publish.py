@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Publishing benchmark: `graphpub publish ::` against the loop a user would script.
+"""Publishing benchmark: `graphpub publish ::` against `uv publish` and a by-hand loop.
 
 Usage::
 
-    python benchmarks/publish.py [--n 100] [--write]
+    python benchmarks/publish.py [--n 100] [--runs 5] [--loop-runs 1] [--write]
 
 Generates the packaging benchmark's monorepo of N distributions, each listing two local
 pypiservers (started here on 127.0.0.1, free ports, htpasswd auth), builds them once, then times
 as whole processes, in the same run: `graphpub publish ::` into empty servers; the same with
-everything already there (it must upload nothing); and, into empty servers again, one
-`twine upload` per distribution per repository. Each is repeated `--runs` times, with fresh
-servers, and the medians compared. Goals: at least 10x faster than the loop, a rerun under 2 s.
+everything already there (it must upload nothing); into empty servers again, `uv publish` of the
+same files, one process per repository, both at once (as a user would run them), then the same
+again with `--check-url` (the server's simple index: uv's rerun, uploading nothing); and, into
+empty servers again, one `twine upload` per distribution per repository. graphpub and uv are
+repeated `--runs` times, with fresh servers, and the medians compared; the twine loop (about a
+minute a run) `--loop-runs` times. Goals: the first upload at most uv's time, the rerun at most
+uv's `--check-url` rerun, at least 10x faster than the loop.
+
+uv is a benchmark-only dependency (`pip install uv`, or the `bench` extra): `uv` beside this
+Python, else on PATH.
 
 The htpasswd file holds apr1-MD5 hashes, Apache `htpasswd`'s default. With passlib's
 sha256_crypt (535,000 rounds) pypiserver spends 0.1 s checking the password of every request,
@@ -20,7 +27,10 @@ which then dominates both sides: that measures the server, not the uploader.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import platform
 import re
 import shutil
 import socket
@@ -100,6 +110,45 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def uv() -> str:
+    beside = Path(sys.executable).parent / "uv"
+    found = str(beside) if beside.exists() else shutil.which("uv")
+    if not found:
+        raise SystemExit("uv is not installed: pip install uv (a benchmark-only dependency)")
+    return found
+
+
+def uv_publish(files: list[Path], urls: list[str], env: dict[str, str], check: bool) -> float:
+    """`uv publish` of `files` to each of `urls`, one process per repository, all at once;
+    with `check`, `--check-url` the server's simple index (files there are skipped)."""
+    start = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [
+                uv(),
+                "publish",
+                "--publish-url",
+                url,
+                *(["--check-url", url + "simple/"] if check else []),
+                *map(str, files),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for url in urls
+    ]
+    failures = []
+    for process in processes:
+        _, err = process.communicate()
+        if process.returncode != 0:
+            failures.append(err.decode(errors="replace")[-500:])
+    elapsed = time.perf_counter() - start
+    if failures:
+        raise RuntimeError(f"uv publish failed: {failures[0]}")
+    return elapsed
+
+
 def upload_loop(files: list[Path], n: int, urls: list[str], env: dict[str, str]) -> float:
     """The loop a user would script: one `twine upload` per distribution per repository."""
     start = time.perf_counter()
@@ -148,73 +197,108 @@ def check_complete(work: Path, servers: int, files: list[Path]) -> None:
             raise RuntimeError(f"server {index} holds {len(held)} files, not {len(files)}")
 
 
+def stop(servers: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+    for process, _ in servers:
+        process.kill()
+        process.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--loop-runs", type=int, default=1)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--graphpub", default=None, help="the graphpub executable to time")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="graphpub-publish-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PIP_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PIP_", "UV_"))}
     env.update(TWINE_USERNAME=USER, TWINE_PASSWORD=PASSWORD, NO_PROXY="127.0.0.1")
+    env.update(UV_PUBLISH_USERNAME=USER, UV_PUBLISH_PASSWORD=PASSWORD)
     monorepo, _ = generate(args.n, BENCH_DIR / ".work" / f"publish-{args.n}")
     firsts: list[float] = []
     reruns: list[float] = []
+    uv_firsts: list[float] = []
+    uv_reruns: list[float] = []
     loops: list[float] = []
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
-        command = [graphpub(), "-C", str(monorepo)]
-        for _ in range(args.runs):
+        command = [args.graphpub or graphpub(), "-C", str(monorepo)]
+        for run in range(max(args.runs, args.loop_runs)):
             servers = [start_server(work / f"server{i}") for i in range(2)]
             urls = [url for _, url in servers]
             list_repositories(monorepo, urls)  # the servers' ports change every run
-            timed([*command, "package", "::"], env)  # both methods upload the same, built files
+            timed([*command, "package", "::"], env)  # every side uploads the same, built files
             files = sorted((monorepo / "dist").iterdir())
-            firsts.append(timed([*command, "publish", "::"], env))
-            check_complete(work, len(servers), files)
-            report = work / "rerun.json"
-            reruns.append(timed([*command, "publish", "::", "--output", str(report)], env))
-            if '"published"' in report.read_text(encoding="utf-8"):
-                raise RuntimeError("the rerun uploaded files that were already there")
-            for process, _ in servers:
-                process.kill()
-            servers = [start_server(work / f"server{i}") for i in range(2)]
-            loops.append(upload_loop(files, args.n, [url for _, url in servers], env))
-            check_complete(work, len(servers), files)
-            for process, _ in servers:
-                process.kill()
+            if run < args.runs:
+                firsts.append(timed([*command, "publish", "::"], env))
+                check_complete(work, len(servers), files)
+                report = work / "rerun.json"
+                reruns.append(timed([*command, "publish", "::", "--output", str(report)], env))
+                uploads = json.loads(report.read_text(encoding="utf-8"))["uploads"]
+                if any(u["status"] != "skipped" for u in uploads):
+                    raise RuntimeError("the rerun uploaded files that were already there")
+                stop(servers)
+                servers = [start_server(work / f"server{i}") for i in range(2)]
+                urls = [url for _, url in servers]
+                uv_firsts.append(uv_publish(files, urls, env, check=False))
+                check_complete(work, len(servers), files)
+                uv_reruns.append(uv_publish(files, urls, env, check=True))
+                check_complete(work, len(servers), files)
+                stop(servers)
+                servers = [start_server(work / f"server{i}") for i in range(2)]
+            if run < args.loop_runs:
+                loops.append(upload_loop(files, args.n, [url for _, url in servers], env))
+                check_complete(work, len(servers), files)
+            stop(servers)
             servers = []
     finally:
-        for process, _ in servers:
-            process.kill()
+        stop(servers)
         shutil.rmtree(work, ignore_errors=True)
-    first, rerun, loop = median(firsts), median(reruns), median(loops)
+    first, rerun = median(firsts), median(reruns)
+    loop = median(loops) if loops else math.nan  # --loop-runs 0: not timed
+    uv_first, uv_rerun = median(uv_firsts), median(uv_reruns)
     speedup = loop / first
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    version = subprocess.run([uv(), "--version"], capture_output=True, text=True).stdout.strip()
+    uv_command = "uv publish --publish-url URL FILES..."
     table = "\n".join(
         [
             f"N = {args.n} distributions ({len(files)} files) to 2 local pypiservers "
-            f"(htpasswd with Apache's default apr1-MD5 hashes); medians of {args.runs} runs.",
+            f"(htpasswd with Apache's default apr1-MD5 hashes); medians of {args.runs} runs "
+            f"(the twine loop: {args.loop_runs}). {version}, Python {platform.python_version()}; "
+            f"load average after the run {load} (1/5/15 min) on {os.cpu_count()} cores.",
             "",
-            "| process | wall (s) |",
-            "|---|--:|",
-            f"| `graphpub publish ::` into empty servers | {first:.2f} |",
-            f"| `graphpub publish ::` again, everything there | {rerun:.2f} |",
-            f"| `twine upload` per distribution per repository | {loop:.2f} |",
+            "| process | wall (s) | ratio to graphpub |",
+            "|---|--:|--:|",
+            f"| `graphpub publish ::` into empty servers | {first:.2f} | 1.00 |",
+            f"| `{uv_command}`, one per repository, both at once, into empty servers | "
+            f"{uv_first:.2f} | {uv_first / first:.2f} |",
+            f"| `graphpub publish ::` again, everything there | {rerun:.2f} | 1.00 |",
+            f"| `uv publish --check-url URL/simple/ ...` again, everything there | "
+            f"{uv_rerun:.2f} | {uv_rerun / rerun:.2f} |",
+            f"| `twine upload` per distribution per repository | {loop:.2f} | {loop / first:.1f} |",
             "",
             "| goal | measured | result |",
             "|---|--:|---|",
+            f"| first upload at most uv's time | {first / uv_first:.2f}x uv | "
+            f"{'PASS' if first <= uv_first else '**FAIL**'} |",
+            f"| rerun at most uv's `--check-url` rerun | {rerun / uv_rerun:.2f}x uv | "
+            f"{'PASS' if rerun <= uv_rerun else '**FAIL**'} |",
             f"| at least 10x faster than the loop | {speedup:.1f}x | "
             f"{'PASS' if speedup >= 10 else '**FAIL**'} |",
             f"| rerun under 2 s, uploading nothing | {rerun:.2f} s | "
             f"{'PASS' if rerun < 2 else '**FAIL**'} |",
             "",
-            f"Command: `python benchmarks/publish.py --n {args.n} --runs {args.runs} --write`",
+            f"Command: `python benchmarks/publish.py --n {args.n} --runs {args.runs} "
+            f"--loop-runs {args.loop_runs} --write`",
         ]
     )
     print(table)
     if args.write:
         write_section(START_MARK, END_MARK, "Publishing results", table)
-    return 0 if speedup >= 10 and rerun < 2 else 1
+    passed = (not loops or speedup >= 10) and rerun < 2 and first <= uv_first and rerun <= uv_rerun
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
+import json
 import os
 import runpy
 import signal
@@ -23,7 +25,9 @@ import socket
 import struct
 import sys
 import threading
+import traceback
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 _PR_SET_PDEATHSIG = 1
 
@@ -69,11 +73,27 @@ def watch_pipe() -> Iterator[int]:
 
 
 def guarded_command(
-    module: str, arguments: Sequence[str], watch_fd: int, meter_fd: int | None = None
+    module: str,
+    arguments: Sequence[str],
+    watch_fd: int,
+    meter_fd: int | None = None,
+    *,
+    fork_server_fd: int | None = None,
+    warm: Sequence[str] = (),
+    serving: str = "",
 ) -> list[str]:
     """The command line running `python -m module arguments...` so that it dies with this
     process; with `meter_fd`, reporting the bytes its HTTP connections move to that pipe
-    (`graphpub.upload_meter`)."""
+    (`graphpub.upload_meter`). With `fork_server_fd`, instead, a fork server
+    (`publish.forkserver`) that imports the modules `warm` names, then forks a child running
+    `python -m module arguments... MORE...` for each request on that socket (which gives
+    MORE); `serving` (the workspace's root) only says, in its command line, whose uploads it
+    runs."""
+    server = (
+        ["--fork-server", str(fork_server_fd), "--warm", ",".join(warm), "--serving", serving]
+        if fork_server_fd is not None
+        else []
+    )
     return [
         sys.executable,
         "-m",
@@ -83,6 +103,7 @@ def guarded_command(
         "--watch-fd",
         str(watch_fd),
         *(["--meter-fd", str(meter_fd)] if meter_fd is not None else []),
+        *server,
         "--",
         module,
         *arguments,
@@ -103,7 +124,8 @@ def reset_when_killed() -> None:
 
 def _main(argv: Sequence[str]) -> None:
     """`--parent PID --watch-fd FD [--meter-fd FD] -- MODULE ARGS...`: die with PID, then run
-    MODULE as `python -m MODULE ARGS...` would, its uploads reset if it dies (and metered)."""
+    MODULE as `python -m MODULE ARGS...` would, its uploads reset if it dies (and metered).
+    With `--fork-server FD --warm MODULES --serving ROOT`, be a fork server instead."""
     separator = list(argv).index("--")
     options = dict(zip(argv[:separator:2], argv[1:separator:2], strict=True))
     module, *arguments = argv[separator + 1 :]
@@ -113,8 +135,94 @@ def _main(argv: Sequence[str]) -> None:
         from graphpub.upload_meter import install
 
         install(int(options["--meter-fd"]))
+    if "--fork-server" in options:
+        server = int(options["--fork-server"])
+        _serve_forks(server, int(options["--watch-fd"]), module, arguments, options)
+        return
     sys.argv = [module, *arguments]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+def _serve_forks(
+    server_fd: int, watch_fd: int, module: str, common: list[str], options: dict[str, str]
+) -> None:
+    """The fork server (`publish.forkserver`): import the modules `--warm` lists, then for
+    each request on the socket `server_fd` (more arguments, and three descriptors: output,
+    meter, status), fork a child running `python -m module COMMON... MORE...`, and answer its
+    pid. At an empty request or the socket's end, return."""
+    for name in filter(None, options.get("--warm", "").split(",")):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
+    server = socket.socket(fileno=server_fd)
+    me = os.getpid()
+    while True:
+        try:
+            request, fds, _flags, _address = socket.recv_fds(server, 1 << 20, 3)
+        except OSError:
+            return
+        if not request:
+            return
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            server.close()
+            more = json.loads(request)["arguments"]
+            _forked(me, watch_fd, module, [*common, *more], *fds)
+        for fd in fds:
+            os.close(fd)
+        server.send(json.dumps({"pid": pid}).encode())
+
+
+def _forked(
+    server: int,
+    watch_fd: int,
+    module: str,
+    arguments: list[str],
+    out_fd: int,
+    meter_fd: int,
+    status_fd: int,
+) -> NoReturn:
+    """Run `python -m module arguments...` in this forked child, its output to `out_fd`, its
+    exit status written to `status_fd`; exit."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        die_with_parent(server, watch_fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.close(devnull)
+        os.close(out_fd)
+        from graphpub.upload_meter import install
+
+        install(meter_fd)
+        code = _run(module, arguments)
+    except BaseException:  # whatever it is, the parent hears of it
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        with contextlib.suppress(OSError):
+            os.write(status_fd, str(code).encode())
+        os._exit(code)
+
+
+def _run(module: str, arguments: list[str]) -> int:
+    """`python -m module arguments...` in this process; its exit status as Python gives it."""
+    sys.argv = [module, *arguments]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as e:
+        if e.code is None:
+            return 0
+        if isinstance(e.code, int):
+            return e.code
+        print(e.code, file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

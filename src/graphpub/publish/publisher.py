@@ -46,6 +46,7 @@ from graphpub.publish.directory import (
     publish_to_directory,
 )
 from graphpub.publish.filenames import parse_filename, pin, satisfies
+from graphpub.publish.forkserver import ForkedProcess, ForkServer, ForkServerError
 from graphpub.publish.index import IndexFile, existing_files, sha256_of
 from graphpub.publish.index_client import IndexClient, IndexLimits, IndexReadError
 from graphpub.publish.order import dependency_order, natural_key, upload_order
@@ -65,6 +66,7 @@ from graphpub.rules.distribution import Distribution
 from graphpub.secrets import Secrets
 
 _T = TypeVar("_T")
+_JobT = TypeVar("_JobT", bound="_Job")
 
 
 class PublishError(GraphpubError):
@@ -262,14 +264,14 @@ def _usable(
 
 def _needs(address: Address, held: Mapping[Address, Contents]) -> list[Address]:
     """The distributions `address` requires, transitively."""
-    found: list[Address] = []
+    found: dict[Address, None] = {}  # ordered, and a set: long chains are common
     frontier = list(held[address].depends_on)
     while frontier:
         current = frontier.pop()
         if current not in found and current in held:
-            found.append(current)
+            found[current] = None
             frontier.extend(held[current].depends_on)
-    return found
+    return list(found)
 
 
 def _check_there(
@@ -415,6 +417,30 @@ _UPLOADING = re.compile(r"Uploading (\S+\.(?:whl|tar\.gz|zip))\s*$", re.MULTILIN
 _LOG_RECORD = re.compile(r"^(ERROR|WARNING|INFO|DEBUG|CRITICAL)\s+(.*)$")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A distribution that needs an upload here: its files in upload order, and their states."""
+
+    address: Address
+    paths: tuple[Path, ...]
+    states: Mapping[Path, _State]
+
+    @property
+    def missing(self) -> list[Path]:
+        return [p for p in self.paths if self.states[p].status == "absent"]
+
+
+# What the fork server imports once for all the twine processes it forks (twine's own modules,
+# for its command line: `python -m twine` is still what each runs).
+_TWINE_MODULES = ("twine.cli", "twine.commands.upload", "twine.package", "twine.repository")
+
+
+# Index pages read at once per repository (the connections its session keeps alive).
+_INDEX_READERS = 8
+# Twine processes at once per repository, for distributions that do not need one another.
+_LANES = 2
+
+
 @dataclass
 class _TwineRun:
     code: int
@@ -449,27 +475,125 @@ class _RepositoryUpload:
         self.client = _index_client(repository, self.config, self.credentials)
         self.publisher = "graphpub" if repository.is_directory else "twine"
         self.outcomes: dict[Address, Outcome] = {}
+        self.planned: set[Address] = set()
+        self.prefetched: dict[Address, dict[Path, _State] | Exception] = {}
+        """What was read ahead of each distribution's turn (or why it could not be)."""
+        self._lock = threading.Lock()
+        self._needed: dict[Address, list[Address]] = {}
+        self._forks: ForkServer | None = None
+        self._forks_failed = False
         self.unusable: Outcome | None = None
         """The first failure that made the repository unusable."""
 
     def run(self, addresses: Sequence[Address]) -> list[Outcome]:
+        """In rounds: every distribution whose dependencies are decided here is decided (or,
+        if it needs an upload, joins the round's batch, as does one that needs an upload and
+        whose undecided dependencies are in the batch before it); then the batch goes up in
+        lanes, each one distribution after the other in dependency order (`_upload_lane`)."""
+        self.planned = set(addresses)
         try:
-            for address in addresses:
-                outcome = self._one(address)
-                self.outcomes[address] = outcome
-                self.on_outcome(outcome)
+            pending = list(addresses)
+            while pending:
+                self._prefetch(pending)
+                batch: list[_Job] = []
+                waiting: list[Address] = []
+                for address in pending:
+                    undecided = self._undecided(address)
+                    if undecided and not (
+                        undecided <= {job.address for job in batch} and self._joins(address)
+                    ):
+                        waiting.append(address)
+                        continue
+                    decided = self._one(address)
+                    if isinstance(decided, _Job):
+                        batch.append(decided)
+                    else:
+                        self._record(address, decided)
+                if batch:
+                    waiting = self._upload_batch(batch) + waiting
+                elif len(waiting) == len(pending):
+                    raise AssertionError("no distribution can go: a dependency cycle")
+                pending = [a for a in addresses if a in set(waiting)]
         finally:
             if self.client is not None:
                 self.client.close()
-        return list(self.outcomes.values())
+            if self._forks is not None:
+                self._forks.close()
+        return [self.outcomes[a] for a in addresses]
+
+    def _needs(self, address: Address) -> list[Address]:
+        """`_needs(address)`, worked out once."""
+        found = self._needed.get(address)
+        if found is None:
+            found = self._needed[address] = _needs(address, self.held)
+        return found
+
+    def _record(self, address: Address, outcome: Outcome) -> None:
+        with self._lock:
+            self.outcomes[address] = outcome
+            self.on_outcome(outcome)
+
+    def _undecided(self, address: Address) -> set[Address]:
+        """The distributions `address` needs that go here and are not decided yet."""
+        with self._lock:
+            return {d for d in self._needs(address) if d in self.planned and d not in self.outcomes}
+
+    def _joins(self, address: Address) -> bool:
+        """Whether `address` certainly needs an upload (read ahead, some of it missing, none
+        of it in conflict, nothing it needs failed), so it can join the batch its undecided
+        dependencies are in: their lane starts it once they are decided, if none failed."""
+        states = self.prefetched.get(address)
+        return (
+            isinstance(states, dict)
+            and self.unusable is None
+            and not self.options.dry_run
+            and not self.repository.is_directory
+            and all(s.status in ("absent", "same", "same content") for s in states.values())
+            and any(s.status == "absent" for s in states.values())
+            and not any(self._status(d) in FAILURES for d in self._needs(address))
+        )
+
+    # ------------------------------------------------------------------ reading ahead
+
+    def _prefetch(self, addresses: Sequence[Address]) -> None:
+        """Read what the repository holds of each of `addresses` not read yet, concurrently
+        over the client's kept-alive connections. The first is read alone: a repository that
+        cannot be used answers that once, not once per distribution. A failure is kept and
+        met when its distribution's turn comes, as if read then."""
+        if self.client is None or self.unusable is not None:
+            return
+        unread = [a for a in addresses if a not in self.prefetched and a not in self.outcomes]
+        if len(unread) < 2:
+            return
+        first, *rest = unread
+        if not self._read_ahead(first):
+            return
+        with ThreadPoolExecutor(max_workers=min(_INDEX_READERS, len(rest))) as pool:
+            futures = [pool.submit(self._read_ahead, a) for a in rest]
+            for future in futures:
+                if not future.result():  # unusable: what has not started is not read
+                    for other in futures:
+                        other.cancel()
+                    break
+
+    def _read_ahead(self, address: Address) -> bool:
+        """Read `address`'s states into `prefetched`; False when the repository could not be
+        read at all."""
+        try:
+            self.prefetched[address] = self._states(address, upload_order(self.artifacts[address]))
+        except _CannotCompare as e:
+            self.prefetched[address] = e
+        except _Unreachable as e:
+            self.prefetched[address] = e
+            return False
+        return True
 
     # ------------------------------------------------------------------ one distribution
 
-    def _one(self, address: Address) -> Outcome:
+    def _one(self, address: Address) -> Outcome | _Job:
+        """The outcome of `address` here, or the upload it needs (`_Job`)."""
         paths = upload_order(self.artifacts[address])
-        blocking = next(
-            (d for d in _needs(address, self.held) if self._status(d) in FAILURES), None
-        )
+        blocking = next((d for d in self._needs(address) if self._status(d) in FAILURES), None)
         if blocking is not None:
             root = self.outcomes[blocking].cause if self._status(blocking) == BLOCKED else None
             return self._outcome(
@@ -482,7 +606,10 @@ class _RepositoryUpload:
         if self.unusable is not None:
             return self._shares_failure(address, paths, self.unusable)
         try:
-            states = self._states(address, paths)
+            read = self.prefetched.pop(address, None)
+            if isinstance(read, Exception):
+                raise read
+            states = read if read is not None else self._states(address, paths)
         except _Unreachable as e:
             return self._repository_unusable(address, paths, e)
         except _CannotCompare as e:
@@ -504,7 +631,7 @@ class _RepositoryUpload:
             return self._outcome(address, PLANNED, files)
         if self.repository.is_directory:
             return self._copy(address, paths, states)
-        return self._upload(address, paths, states)
+        return _Job(address, tuple(paths), states)
 
     def _status(self, address: Address) -> str | None:
         outcome = self.outcomes.get(address)
@@ -715,8 +842,33 @@ class _RepositoryUpload:
 
     # ------------------------------------------------------------------ twine
 
+    def _upload_batch(self, batch: Sequence[_Job]) -> list[Address]:
+        """Upload `batch` (in dependency order): distributions that need none of one another
+        in separate lanes, at most _LANES twine processes at once. The distributions a lane
+        did not start, to be decided again."""
+        lanes = _lanes(batch, lambda job: set(self._needs(job.address)))
+        if len(lanes) == 1:
+            return self._upload_lane(lanes[0])
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            left = list(pool.map(self._upload_lane, lanes))
+        return [address for lane in left for address in lane]
+
+    def _upload_lane(self, jobs: Sequence[_Job]) -> list[Address]:
+        """`jobs` one after the other, each distribution with a twine process of its own (twine
+        uploads wheels first, so one process for two distributions could start the second's
+        wheel before the first's sdist is there). After a failure, the jobs not started are
+        returned, to be decided again."""
+        for index, job in enumerate(jobs):
+            if index and (self._status(jobs[index - 1].address) in FAILURES or self.unusable):
+                return [later.address for later in jobs[index:]]
+            self._record(job.address, self._upload(job.address, job.paths, job.states))
+        return []
+
     def _upload(
-        self, address: Address, paths: Sequence[Path], states: Mapping[Path, _State]
+        self,
+        address: Address,
+        paths: Sequence[Path],
+        states: Mapping[Path, _State],
     ) -> Outcome:
         """The missing files with twine, in order. After a failure: a refusal as existing is
         checked again under the same rule; a transient failure is retried with backoff; a
@@ -872,17 +1024,25 @@ class _RepositoryUpload:
             ]
         else:
             command += ["--repository-url", self.repository.url]
-        command += [*config.twine_args, *map(str, files)]
+        command += config.twine_args
+        # The meter's pipe: its read end belongs to the thread reading it, which closes it at
+        # the end of stream (never this thread, which could close a reused number).
+        meter_read, meter_write = os.pipe()
+        try:
+            forked = self._forked(command, [str(f) for f in files], meter_write)
+        except BaseException:
+            os.close(meter_read)
+            os.close(meter_write)
+            raise
+        if forked is not None:
+            os.close(meter_write)  # the child's now: its end of stream is the child's exit
+            return self._watch_twine(forked, meter_read)
         with watch_pipe() as watch_fd:
-            # The meter's pipe: its read end belongs to the thread reading it, which closes it
-            # at the end of stream (never this thread, which could close a reused number).
-            meter_read, meter_write = os.pipe()
             try:
                 process = subprocess.Popen(
-                    guarded_command("twine", command, watch_fd, meter_write),
+                    guarded_command("twine", [*command, *map(str, files)], watch_fd, meter_write),
                     pass_fds=(watch_fd, meter_write),
-                    # Plain text to parse: twine wraps its messages, colours them on a terminal.
-                    env={**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"},
+                    env=self._twine_environment(),
                     stdin=None if self.options.interactive else subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -891,10 +1051,48 @@ class _RepositoryUpload:
                 os.close(meter_read)
                 raise
             finally:
-                os.close(meter_write)  # the child's now: its end of stream is the child's exit
+                os.close(meter_write)
             return self._watch_twine(process, meter_read)
 
-    def _watch_twine(self, process: subprocess.Popen[bytes], meter_fd: int) -> _TwineRun:
+    def _twine_environment(self) -> dict[str, str]:
+        # Plain text to parse: twine wraps its messages, colours them on a terminal.
+        return {**self.environment, "COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb"}
+
+    def _forked(
+        self, command: Sequence[str], files: Sequence[str], meter_fd: int
+    ) -> ForkedProcess | None:
+        """`python -m twine command... files...` forked from the repository's fork server
+        (started at its first upload with `command`, the same for all); None when it must be
+        a process of its own: interactive (twine may ask on the terminal), or the fork server
+        cannot (then none is used again)."""
+        if self.options.interactive:
+            return None
+        with self._lock:
+            if self._forks_failed:
+                return None
+            if self._forks is None:
+                try:
+                    self._forks = ForkServer(
+                        "twine",
+                        command,
+                        _TWINE_MODULES,
+                        self._twine_environment(),
+                        str(self.config.root),
+                    )
+                except OSError:
+                    self._forks_failed = True
+                    return None
+            forks = self._forks
+        try:
+            return forks.start(files, meter_fd)
+        except ForkServerError:
+            with self._lock:
+                self._forks_failed = True
+            return None
+
+    def _watch_twine(
+        self, process: subprocess.Popen[bytes] | ForkedProcess, meter_fd: int
+    ) -> _TwineRun:
         """Read twine's output and the bytes its uploads move (`upload_meter`) as they come;
         kill it when neither has moved for upload_timeout, or a file takes longer than
         upload_deadline."""
@@ -956,6 +1154,29 @@ class _RepositoryUpload:
                 "(upload_deadline)"
             )
         return _TwineRun(code, output, started, timed_out, over_deadline)
+
+
+def _lanes(jobs: Sequence[_JobT], needs: Callable[[_JobT], set[Address]]) -> list[list[_JobT]]:
+    """`jobs` (in dependency order) in at most _LANES lists, each in the same order: jobs
+    that need one another, directly or through others of `jobs`, in the same list."""
+    group: dict[Address, int] = {}  # the address to its group (the first job's index)
+    members: dict[int, list[_JobT]] = {}
+    for index, job in enumerate(jobs):
+        joined = sorted({group[d] for d in needs(job) if d in group})
+        home = joined[0] if joined else index
+        members.setdefault(home, [])
+        for other in joined[1:]:  # this job ties groups together
+            for moved in members.pop(other):
+                group[moved.address] = home
+                members[home].append(moved)
+        members[home].append(job)
+        group[job.address] = home
+    position = {job.address: index for index, job in enumerate(jobs)}
+    groups = sorted(members.values(), key=lambda g: -len(g))
+    lanes: list[list[_JobT]] = [[] for _ in range(min(_LANES, len(groups)))]
+    for members_of in groups:  # the largest first, each to the lane with least so far
+        min(lanes, key=len).extend(members_of)
+    return [sorted(lane, key=lambda job: position[job.address]) for lane in lanes]
 
 
 def _wait(seconds: float) -> float | None:

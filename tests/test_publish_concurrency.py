@@ -1,0 +1,161 @@
+"""Publishing with reads ahead and overlapping uploads keeps the order dependencies need.
+
+Against a real pypiserver behind tests.recordingproxy, which records what the server got and
+when: a distribution's files reach the server only after every file of the distributions it
+needs was taken; the index reads of many projects share a few kept-alive connections and go
+at once; a distribution that fails blocks the ones needing it, and the others still go.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphpub.publish import publisher
+from tests.conftest import Runner
+from tests.recordingproxy import RecordingProxy
+from tests.servers import (  # noqa: F401  (fixtures)
+    IndexServer,
+    pypi_server_fixture,
+    simple_index_files,
+)
+
+# c needs b needs a; x, y, z need nothing; w needs a and x (two groups tied together).
+NEEDS: Mapping[str, Sequence[str]] = {
+    "a": (),
+    "b": ("a",),
+    "c": ("b",),
+    "w": ("a", "x"),
+    "x": (),
+    "y": (),
+    "z": (),
+}
+
+
+def monorepo(root: Path, prefix: str, repository: str, needs: Mapping[str, Sequence[str]]) -> Path:
+    """A Pants monorepo of one distribution `PREFIX-NAME` per key of `needs`, each importing
+    the packages it needs, all going to `repository`."""
+    root.mkdir(parents=True)
+    (root / "pants.toml").write_text(
+        '[source]\nroot_patterns = ["/"]\n\n[python]\ninterpreter_constraints = [">=3.9"]\n',
+        encoding="utf-8",
+    )
+    (root / "graphpub.toml").write_text("retry_backoff = 0.05\n", encoding="utf-8")
+    for name, needed in needs.items():
+        package = root / name
+        package.mkdir()
+        imports = "".join(f"import {n}\n" for n in needed)
+        (package / "__init__.py").write_text(f"{imports}NAME = {name!r}\n", encoding="utf-8")
+        (package / "BUILD").write_text(
+            "python_sources()\n"
+            f'python_distribution(name="dist", dependencies=[":{name}"],\n'
+            f'    provides=python_artifact(name="{prefix}-{name}", version="1.0"),\n'
+            f'    repositories=["{repository}"])\n',
+            encoding="utf-8",
+        )
+    return root
+
+
+def files_of(prefix: str, name: str) -> set[str]:
+    stem = f"{prefix}_{name}-1.0"
+    return {f"{stem}-py3-none-any.whl", f"{stem}.tar.gz"}
+
+
+def publish(run: Runner, root: Path) -> tuple[int, str, list[dict[str, Any]]]:
+    report = root / "report.json"
+    code, out, err = run(["publish", "::", "--output", str(report)], root=root)
+    return code, out + err, json.loads(report.read_text(encoding="utf-8"))["uploads"]
+
+
+def by_target(uploads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {u["target"].split(":")[0].strip("/"): u for u in uploads}
+
+
+@pytest.fixture
+def proxy(pypi_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingProxy]:
+    """In front of the session's pypiserver; each upload held 0.2 s, so that uploads made at
+    once are in flight together."""
+    monkeypatch.setenv("TWINE_USERNAME", pypi_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", pypi_server.password)
+    with RecordingProxy(("127.0.0.1", pypi_server.port), hold_uploads=0.2) as recording:
+        yield recording
+
+
+def test_dependents_reach_the_server_after_what_they_need(
+    tmp_path: Path, run: Runner, proxy: RecordingProxy, pypi_server: IndexServer
+) -> None:
+    root = monorepo(tmp_path / "repo", "order", proxy.url, NEEDS)
+    code, out, uploads = publish(run, root)
+    assert code == 0, out
+    assert {u["status"] for u in uploads} == {"published"}
+    taken = {e.upload: e for e in proxy.uploads()}
+    assert set(taken) == set().union(*(files_of("order", n) for n in NEEDS))
+    assert set(taken) <= simple_index_files(pypi_server)
+    for name, needed in NEEDS.items():
+        first_sent = min(taken[f].arrived for f in files_of("order", name))
+        for other in needed:
+            last_taken = max(taken[f].answered for f in files_of("order", other))
+            assert last_taken < first_sent, f"{name} started before {other} was there"
+    # Distributions that need none of one another went up at once.
+    assert proxy.most_in_flight["POST"] > 1
+
+
+def test_the_reads_of_many_projects_share_kept_alive_connections(
+    tmp_path: Path, run: Runner, pypi_server: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWINE_USERNAME", pypi_server.username)
+    monkeypatch.setenv("TWINE_PASSWORD", pypi_server.password)
+    count = 3 * publisher._INDEX_READERS
+    with RecordingProxy(("127.0.0.1", pypi_server.port), hold_reads=0.05) as proxy:
+        needs = {f"n{i}": () for i in range(count)}
+        root = monorepo(tmp_path / "repo", "reads", proxy.url, needs)
+        code, out, _ = publish(run, root)
+        assert code == 0, out
+        proxy.reset()
+        code, out, uploads = publish(run, root)  # everything there: reads only
+        assert code == 0, out
+        assert {u["status"] for u in uploads} == {"skipped"}
+        reads = [e for e in proxy.exchanges if e.method == "GET"]
+        assert len(reads) == count
+        assert {e.path for e in reads} == {f"/simple/reads-n{i}/" for i in range(count)}
+        # Reused: at most one connection per reader of the index, not one per project.
+        assert 1 <= proxy.connections <= publisher._INDEX_READERS
+        assert proxy.most_in_flight["GET"] > 1  # read at once, not one after the other
+
+
+def test_a_failure_blocks_its_dependents_and_the_others_go_on(
+    tmp_path: Path, run: Runner, proxy: RecordingProxy, pypi_server: IndexServer
+) -> None:
+    root = monorepo(tmp_path / "repo", "fails", proxy.url, NEEDS)
+    # The index refuses a's wheel (the first file of the first distribution) and y's (an
+    # independent one in the middle of its twine process's files).
+    proxy.refuse = {"fails_a-1.0-py3-none-any.whl", "fails_y-1.0-py3-none-any.whl"}
+    code, out, uploads = publish(run, root)
+    assert code == 1, out
+    outcomes = by_target(uploads)
+    statuses = {name: outcomes[name]["status"] for name in NEEDS}
+    assert statuses == {
+        "a": "failed",
+        "b": "blocked",
+        "c": "blocked",
+        "w": "blocked",
+        "x": "published",
+        "y": "failed",
+        "z": "published",
+    }
+    assert outcomes["c"]["cause"] == outcomes["w"]["cause"] == "a:dist"
+    held = simple_index_files(pypi_server)
+    for name in ("x", "z"):
+        assert files_of("fails", name) <= held
+    for name in ("a", "b", "c", "w", "y"):
+        assert not files_of("fails", name) & held, name
+    taken = {e.upload for e in proxy.uploads()}
+    assert not taken & set().union(*(files_of("fails", n) for n in ("b", "c", "w")))
+    # The report lists every distribution once, each after those it needs.
+    order = [u["target"].split(":")[0].strip("/") for u in uploads]
+    assert sorted(order) == sorted(NEEDS)
+    assert all(order.index(n) < order.index(name) for name in NEEDS for n in NEEDS[name])
