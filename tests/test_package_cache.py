@@ -113,6 +113,26 @@ def test_an_edited_build_file_is_the_only_package_evaluated_again(
     assert "//a:a2" in listed(run, root)
 
 
+def test_packages_taken_from_the_cache_are_written_back_whole(
+    tmp_path: Path, run: Runner, evaluated: list[str]
+) -> None:
+    """A warm run keeps the packages it took unpickled, not their pickled bytes too; when it
+    writes the cache (one package changed), it pickles them again: the next run takes every
+    package from the cache, with the same answer."""
+    root = bazel_repo(tmp_path)
+    cold = listed(run, root)
+    wait_for_writers(root)
+    (root / "c/two.txt").write_text("")
+    aged(root)
+    assert rerun(run, root, evaluated) == ["c"]
+    wait_for_writers(root)
+    assert rerun(run, root, evaluated) == []
+    assert listed(run, root) == cold
+    code, out, err = run(["peek", "//a:a", "//b:b2"], root=root)
+    assert code == 0, err
+    assert '"//b"' in out
+
+
 def test_a_bzl_file_loaded_through_another_is_an_input(
     tmp_path: Path, run: Runner, evaluated: list[str]
 ) -> None:

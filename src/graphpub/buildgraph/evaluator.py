@@ -377,7 +377,7 @@ class Evaluator:
         were."""
         assert self._cache is not None
         entry = self._cache.get(directory, self.tree.listing)
-        if entry is None:
+        if entry is None or not entry.package:  # (released: evaluated and dropped since)
             return None
         try:
             package: Package = unpickled(entry)
@@ -385,6 +385,7 @@ class Evaluator:
             return None
         for key, message in entry.warnings:
             self.warn(message, key=key)
+        self._cache.release(directory)
         return package
 
     def _note_package(self, directory: str) -> None:
