@@ -205,21 +205,24 @@ def test_dry_run_names_the_credential_variables_and_uploads_nothing(
     assert simple_index_files(private_server) == files
 
 
+def demo_publish(root: Path) -> list[str]:
+    """The README's quick start: the demo at `root` into its directory index, `@pypi`."""
+    return ["publish", "--pypirc", str(root / "local.pypirc"), "--to", "@pypi", "src/python:demo"]
+
+
+def publish_demo(tmp_path: Path, run: Runner) -> tuple[Path, str]:
+    """A copy of the demo, published by `demo_publish`; its root and what graphpub printed."""
+    root = tmp_path / "demo"
+    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
+    code, out, err = run(demo_publish(root), root=root)
+    assert code == 0, out + err
+    return root, out
+
+
 def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
     tmp_path: Path, run: Runner, credentials: None
 ) -> None:
-    root = tmp_path / "demo"
-    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
-    command = [
-        "publish",
-        "--pypirc",
-        str(root / "local.pypirc"),
-        "--to",
-        "@pypi",
-        "src/python:demo",
-    ]
-    code, out, err = run(command, root=root)
-    assert code == 0, out + err
+    root, out = publish_demo(tmp_path, run)
     index = root / "dist" / "index"
     # In upload order: the dependency first, then a count line and where to install from.
     assert out.splitlines() == [
@@ -238,7 +241,7 @@ def test_readme_quick_start_publishes_the_demo_into_a_directory_index(
     assert sorted(p.name for p in index.iterdir() if p.is_dir()) == ["demo", "demo-greeting"]
     assert (index / MARKER).is_file()  # made by graphpub: it may write there again
     assert not (root / "dist" / "private-index").exists()
-    code, out, _ = run(command, root=root)
+    code, out, _ = run(demo_publish(root), root=root)
     assert code == 0
     assert out.splitlines()[-2:] == [
         "@pypi: 0 published, 2 skipped, 0 failed, 0 blocked (of 2 distributions)",
@@ -529,18 +532,7 @@ def test_install_hint_cannot_be_satisfied_by_a_public_project(
     index (here a --find-links directory standing in for PyPI) has a demo-greeting 99.0."""
     import shlex
 
-    root = tmp_path / "demo"
-    shutil.copytree(TESTDATA / "demo", root, ignore=shutil.ignore_patterns("dist", ".graphpub"))
-    command = [
-        "publish",
-        "--pypirc",
-        str(root / "local.pypirc"),
-        "--to",
-        "@pypi",
-        "src/python:demo",
-    ]
-    code, out, err = run(command, root=root)
-    assert code == 0, out + err
+    _, out = publish_demo(tmp_path, run)
     [hint] = [line for line in out.splitlines() if line.startswith("Install from @pypi: ")]
     words = shlex.split(hint.removeprefix("Install from @pypi: "))
     assert words[:2] == ["pip", "install"]
