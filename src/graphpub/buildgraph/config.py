@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import posixpath
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ import pathspec
 from graphpub.buildgraph.address import Address, AddressStyle
 from graphpub.buildgraph.buckconfig import Buck2Project, read_buck2_project
 from graphpub.buildgraph.cells import Cells
+from graphpub.buildgraph.confined import OutsideRootError, inside_root_path
 from graphpub.buildgraph.toml_lines import key_lines
 from graphpub.errors import ConfigError, SourceLocation
 from graphpub.secrets import DEFAULT_SECRET_ENV
@@ -613,14 +613,16 @@ def _file_in_root(
     value = _optional_string(table, key, source)
     if value is None:
         return None
-    normalized = posixpath.normpath(value.replace("\\", "/"))
-    if posixpath.isabs(normalized) or normalized == ".." or normalized.startswith("../"):
+    try:
+        normalized = inside_root_path(value, what=key)
+    except OutsideRootError as e:
+        why = "is outside the build root" if e.reason == "outside" else "is not a file name"
         raise ConfigKeyError(
-            f"{key}: {value!r} is outside the build root",
+            f"{key}: {value!r} {why}",
             (key,),
             location=source,
             hint="name a file of the repository, relative to its root",
-        )
+        ) from None
     if not (root / normalized).is_file():
         raise ConfigKeyError(
             f"{key}: {value} does not exist",
