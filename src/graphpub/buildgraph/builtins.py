@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from graphpub.buildgraph import starlark_errors
-from graphpub.buildgraph.address import parse_address
+from graphpub.buildgraph.address import Address, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.files import GlobPatternError
 from graphpub.buildgraph.host import canonical_condition, host_conditions
@@ -38,6 +38,7 @@ class NativeBuiltins:
     def __init__(self, evaluator: Evaluator) -> None:
         self._evaluator = evaluator
         self._config = evaluator.config
+        self._given: frozenset[Address] | None = None
 
     def functions(self) -> dict[str, Callable[..., object]]:
         return {
@@ -122,9 +123,8 @@ class NativeBuiltins:
             wanted = parse_address(key, relative_to=state.directory).directory_address
         except AddressError:
             return False
-        for active in self._config.conditions:
-            if parse_address(active).directory_address == wanted:
-                return True
+        if wanted in self._given_conditions():
+            return True
         if wanted.directory == state.directory:
             setting = state.package.targets.get(wanted) or state.package.setting_hints.get(wanted)
             if setting is None:
@@ -146,15 +146,29 @@ class NativeBuiltins:
             key_, _, value_ = str(values["define"]).partition("=")
             required[key_] = value_
         constraints = [str(c) for c in setting.fields.get("constraint_values") or ()]
-        given = {canonical_condition(c) for c in self._config.conditions}
         return (
             bool(required or constraints)
             and all(defines.get(k) == v for k, v in required.items())
-            and all(
-                canonical_condition(c) in host_conditions() or canonical_condition(c) in given
-                for c in constraints
-            )
+            and all(self._constraint_holds(c, setting.address.directory) for c in constraints)
         )
+
+    def _constraint_holds(self, label: str, directory: str) -> bool:
+        """A constraint value the host has, or one of the conditions given."""
+        if canonical_condition(label) in host_conditions():
+            return True
+        try:
+            wanted = parse_address(label, relative_to=directory).directory_address
+        except AddressError:
+            return False
+        return wanted in self._given_conditions()
+
+    def _given_conditions(self) -> frozenset[Address]:
+        """The --condition / `conditions` labels, parsed once."""
+        if self._given is None:
+            self._given = frozenset(
+                parse_address(c).directory_address for c in self._config.conditions
+            )
+        return self._given
 
     def package(self, **kwargs: object) -> None:
         state = self._current("package()")
