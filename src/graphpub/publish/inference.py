@@ -245,13 +245,17 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     python_targets = [
         t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
     ]
+
+    def modules_for(target: Target, path: str) -> list[str]:
+        known = modules_of.get((target.address, path))  # (.py / .pyi: module_owners saw it)
+        return known if known is not None else file_modules(target, path, roots)
+
     # (target, file, its module, whether it is a package's __init__), worked out once.
     files = [
         (target, path, modules[0], posixpath.basename(path).startswith("__init__."))
         for target in python_targets
         for path in graph.owned_files(target)
-        if _is_python_file(target, path)
-        and (modules := modules_of.get((target.address, path)) or file_modules(target, path, roots))
+        if _is_python_file(target, path) and (modules := modules_for(target, path))
     ]
     root = str(graph.config.root)
     cache.prefetch(
