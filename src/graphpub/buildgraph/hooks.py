@@ -22,7 +22,8 @@ shapes the distribution, so they date it (`publish/epochs.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,21 +75,28 @@ class StarlarkHooks:
         path = inside_root_path(path, what="hook file")
         self._reads = [path]
         module = self._module(path, function)
-        budget = self._limits.start(path)
         plain = [dict(a.fields) if isinstance(a, Struct) else a for a in arguments]
         structs = [i for i, a in enumerate(arguments) if isinstance(a, Struct)]
-        try:
+        with self._evaluating(path, caller):
             value = module.call_with(self._options, _CALL, function, plain, structs).value
+        return HookResult(value, tuple(dict.fromkeys(self._reads)))
+
+    @contextmanager
+    def _evaluating(self, path: str, caller: str | None) -> Iterator[None]:
+        """Within the file's time and memory budget; starlark's errors (and its panics)
+        as the file's, at its line."""
+        budget = self._limits.start(path)
+        try:
+            yield
         except sl.StarlarkError as e:
             raise self._error(str(e), path, budget.exceeded, caller) from None
         except BaseException as e:
-            if type(e).__name__ != "PanicException":
+            if type(e).__name__ != "PanicException":  # pyo3's, for a panic in starlark-rust
                 raise
             raise self._limits.panic_error(path, e) from None
         finally:
             self._limits.end(budget)
             self._reraise_interrupt()
-        return HookResult(value, tuple(dict.fromkeys(self._reads)))
 
     def _module(self, path: str, function: str) -> Any:
         if (path, function) in self._modules:
@@ -111,16 +119,10 @@ class StarlarkHooks:
         globals_ = sl.Globals.extended_by(
             [sl.LibraryExtension.StructType, sl.LibraryExtension.Json]
         )
-        budget = self._limits.start(path)
-        try:
+        with self._evaluating(path, None):
             # One line first, as build files have theirs: locations say the file's own lines.
             ast = sl.parse(path, "\n" + source + _caller(function), sl.Dialect.extended())
             sl.eval_with(self._options, module, ast, globals_)
-        except sl.StarlarkError as e:
-            raise self._error(str(e), path, budget.exceeded, None) from None
-        finally:
-            self._limits.end(budget)
-            self._reraise_interrupt()
         frozen = module.freeze()
         self._modules[path, function] = frozen
         return frozen
