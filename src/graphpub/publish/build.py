@@ -67,6 +67,10 @@ class Artifact:
 DistKind = Literal["sdist", "wheel"]
 
 
+# An isolated environment: a backend's requirements, and the tools installed apart.
+EnvironmentKey = tuple[tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Backend:
     """The PEP 517 backend of a project that describes itself, and how to get it."""
@@ -84,7 +88,7 @@ class Backend:
     wins."""
 
     @property
-    def environment_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def environment_key(self) -> EnvironmentKey:
         return self.requires, self.tools
 
 

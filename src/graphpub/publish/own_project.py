@@ -46,6 +46,7 @@ from graphpub.publish.build import (
     MAX_PACKAGED_FILE_BYTES,
     Backend,
     BuildError,
+    EnvironmentKey,
     Staged,
     _finish,
     build_all,
@@ -211,6 +212,11 @@ def _tools(graph: BuildGraph, view: Distribution) -> tuple[str, ...]:
 
 
 _PURELIB = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+_FROM_THE_INDEX = (
+    "pip installs them from your package index (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, "
+    "pip.conf), which must serve them; or install them beside graphpub and pass "
+    "--no-build-isolation"
+)
 
 
 class BackendEnvironments:
@@ -221,7 +227,7 @@ class BackendEnvironments:
     def __init__(self, projects: Sequence[Staged], jobs: int = 1) -> None:
         self._projects = [p for p in projects if p.backend is not None]
         self._jobs = jobs
-        self._environments: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+        self._environments: dict[EnvironmentKey, Any] = {}
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> BackendEnvironments:
@@ -271,7 +277,7 @@ class BackendEnvironments:
                 if backend.tools:
                     self._install_apart(environment, backend.tools, project)
                 self._environments[backend.environment_key] = environment
-        wanted: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Staged, set[str]]] = {}
+        wanted: dict[EnvironmentKey, tuple[Staged, set[str]]] = {}
         for project, asked in zip(isolated, self._ask_all(isolated), strict=True):
             assert project.backend is not None
             _, found = wanted.setdefault(project.backend.environment_key, (project, set()))
@@ -330,8 +336,6 @@ class BackendEnvironments:
         """Install `requirements` into a directory of their own, found after the
         environment's site-packages (a `.pth` file): what the backend's requirements pin
         wins, as the first PEX on Pants' PEX_PATH does."""
-        from build import BuildException
-
         apart = Path(environment.path) / "tools"
         try:
             purelib = subprocess.run(
@@ -351,14 +355,12 @@ class BackendEnvironments:
                 text=True,
                 check=True,
             )
-        except (BuildException, subprocess.CalledProcessError, OSError) as e:
+        except (subprocess.CalledProcessError, OSError) as e:
             raise BuildError(
                 f"installing what {project.label} is built with besides its backend "
                 f"({', '.join(requirements)}) failed: " + _failure_text(e),
                 location=project.location,
-                hint="pip installs them from your package index (PIP_INDEX_URL, "
-                "PIP_EXTRA_INDEX_URL, pip.conf), which must serve them; or install them "
-                "beside graphpub and pass --no-build-isolation",
+                hint=_FROM_THE_INDEX,
             ) from None
         (Path(purelib) / "graphpub-tools.pth").write_text(f"{apart}\n", encoding="utf-8")
 
@@ -374,9 +376,7 @@ class BackendEnvironments:
                 f"({', '.join(requirements)}) into an isolated environment failed: "
                 + _failure_text(e),
                 location=project.location,
-                hint="pip installs them from your package index (PIP_INDEX_URL, "
-                "PIP_EXTRA_INDEX_URL, pip.conf), which must serve them; or install them "
-                "beside graphpub and pass --no-build-isolation",
+                hint=_FROM_THE_INDEX,
             ) from None
 
 
