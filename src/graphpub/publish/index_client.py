@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import io
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -215,7 +216,7 @@ class IndexClient:
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large()
         written = 0
-        for chunk in response.iter_content(_CHUNK):
+        for chunk in response.iter_content(_CHUNK):  # decompressed: what it takes to hold
             written += len(chunk)
             if written > limit:
                 raise self._too_large()
@@ -263,16 +264,9 @@ class IndexClient:
         return Page(url, response.headers.get("Content-Type", ""), self._body(response))
 
     def _body(self, response: requests.Response) -> bytes:
-        limit = self.limits.max_bytes
-        declared = response.headers.get("Content-Length", "").strip()
-        if declared.isdigit() and int(declared) > limit:
-            raise self._too_large()
-        body = bytearray()
-        for chunk in response.iter_content(_CHUNK):  # decompressed: the memory it takes
-            body += chunk
-            if len(body) > limit:
-                raise self._too_large()
-        return bytes(body)
+        body = io.BytesIO()
+        self._copy_body(response, body)
+        return body.getvalue()
 
     def _too_large(self) -> IndexReadError:
         return IndexReadError(
