@@ -1,4 +1,5 @@
-"""A keep-alive HTTP/1.1 proxy in front of a real index that records what crosses it.
+"""A keep-alive HTTP/1.1 proxy in front of a real index that records what crosses it (or an
+HTTP/1.0 one, closing every connection).
 
 Every request is forwarded to the upstream (a pypiserver) on a connection of its own; the
 client's side stays open between requests, so the proxy sees how many connections a client
@@ -36,7 +37,11 @@ class RecordingProxy:
     """`with RecordingProxy(("127.0.0.1", port)) as proxy:` then use `proxy.url`."""
 
     def __init__(
-        self, upstream: tuple[str, int], hold_reads: float = 0.0, hold_uploads: float = 0.0
+        self,
+        upstream: tuple[str, int],
+        hold_reads: float = 0.0,
+        hold_uploads: float = 0.0,
+        keep_alive: bool = True,
     ) -> None:
         self.upstream = upstream
         self.hold = {"GET": hold_reads, "POST": hold_uploads}
@@ -52,7 +57,9 @@ class RecordingProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive unless the client closes
+            # Keep-alive unless the client closes; else HTTP/1.0, closing every connection
+            # after its answer, as wsgiref's server (pypiserver's default) does.
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
 
             def setup(self) -> None:
                 super().setup()

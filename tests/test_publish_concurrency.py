@@ -125,6 +125,21 @@ def test_the_reads_of_many_projects_share_kept_alive_connections(
         # Reused: at most one connection per reader of the index, not one per project.
         assert 1 <= proxy.connections <= publisher._INDEX_READERS
         assert proxy.most_in_flight["GET"] > 1  # read at once, not one after the other
+        with RecordingProxy(
+            ("127.0.0.1", pypi_server.port), hold_reads=0.05, keep_alive=False
+        ) as closing:
+            # The same index behind a server closing every connection (HTTP/1.0, as wsgiref's):
+            # fewer reads at once, so that their connection attempts stay within a small
+            # listen backlog (more are dropped, and TCP tries again only a second later).
+            for build in root.glob("*/BUILD"):
+                text = build.read_text(encoding="utf-8")
+                build.write_text(text.replace(proxy.url, closing.url), encoding="utf-8")
+            code, out, uploads = publish(run, root)
+            assert code == 0, out
+            assert {u["status"] for u in uploads} == {"skipped"}
+            assert closing.connections == count  # one per read: nothing kept alive
+            limit = publisher._INDEX_READERS_WITHOUT_KEEP_ALIVE
+            assert 1 < closing.most_in_flight["GET"] <= limit < publisher._INDEX_READERS
 
 
 def test_a_failure_blocks_its_dependents_and_the_others_go_on(

@@ -534,10 +534,8 @@ def _built(
     quiet: bool = False,
 ) -> dict[Address, list[Artifact]]:
     """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
-    from rich.console import Console
-    from rich.progress import Progress
-
     from graphpub.publish.build import build_all, stage
+    from graphpub.publish.build_cache import build_cache
     from graphpub.publish.epochs import source_date_epochs
     from graphpub.publish.inference import source_roots
 
@@ -546,16 +544,23 @@ def _built(
         stage(graph, held[a], config.root / "dist", epochs[a], roots, isolated)
         for a in sorted(held)
     ]
-    from graphpub.workdir import work_directory
-
-    cache = work_directory(config.root, "cache")
+    cache = build_cache(config.root)
     if quiet or not sys.stderr.isatty():
         if not quiet:
             sys.stderr.write(f"packaging {plural(len(staged), 'distribution')}\n")
-        return build_all(staged, cache, graph.jobs)
+        return build_all(staged, cache, graph.jobs, warn=graph.warn)
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("packaging", total=len(staged))
-        return build_all(staged, cache, graph.jobs, on_built=lambda _p: progress.advance(task))
+        return build_all(
+            staged,
+            cache,
+            graph.jobs,
+            on_built=lambda _p: progress.advance(task),
+            warn=graph.warn,
+        )
 
 
 @contextmanager
@@ -564,9 +569,6 @@ def _upload_progress(
 ) -> Iterator[Callable[[Outcome], None]]:
     """What `publish` calls with each outcome: a progress bar per repository on a terminal,
     else a plain line per file."""
-    from rich.console import Console
-    from rich.progress import Progress
-
     if quiet:
         yield lambda _outcome: None
         return
@@ -578,6 +580,9 @@ def _upload_progress(
 
         yield plain
         return
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(console=Console(stderr=True), transient=True) as progress:
         tasks = {
             name: progress.add_task(f"uploading to {name}", total=len(addresses))

@@ -149,7 +149,7 @@ def canonical(value: Any) -> Any:
     return (type(value).__name__, repr(value))
 
 
-def _graphpub_fingerprint() -> list[tuple[str, int, int]]:
+def graphpub_fingerprint() -> list[tuple[str, int, int]]:
     """graphpub's own files (code, catalogs, prelude): a change to any is a new graphpub."""
     base = Path(graphpub.__file__).parent
     found = []
@@ -173,7 +173,7 @@ def configuration_key(config: object, extra: Iterable[tuple[str, bytes]] = ()) -
         (
             FORMAT,
             graphpub.__version__,
-            _graphpub_fingerprint(),
+            graphpub_fingerprint(),
             getattr(starlark, "__version__", ""),
             sys.version,
             platform.system(),

@@ -6,6 +6,10 @@ a generated PEP 621 `pyproject.toml` saying what Pants' generated setup.py says;
 in-process, with SOURCE_DATE_EPOCH fixed so the same inputs give the same bytes. A project
 that describes itself (Pants `generate_setup=False`) is staged as Pants stages it and built by
 its own backend (publish.own_project).
+
+Staging works out the project in memory and its key (everything the build reads); the files
+are written (`lay_out`) only for a project the cache of builds (publish.build_cache) does not
+hold, so an unchanged distribution costs reading its sources, not rewriting its project.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from importlib.metadata import version as installed_version
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
+from hatchling.__about__ import __version__ as HATCHLING_VERSION
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
@@ -40,14 +44,15 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.errors import GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 from graphpub.publish import bazel_wheel, buck2_wheel
+from graphpub.publish.build_cache import BuildCache, CorruptEntry
 from graphpub.publish.inference import BUCK2_KINDS, source_root_of, source_roots
 from graphpub.publish.ownership import Contents
 from graphpub.publish.vcs_version import generated_file
 from graphpub.publish.wheel_archive import WheelPlan
 from graphpub.rules.distribution import Distribution, is_target_reference
+from graphpub.workdir import NAME as WORK_DIRECTORY
 from graphpub.workdir import work_directory
 
-HATCHLING_VERSION = installed_version("hatchling")
 # Files packaged are read whole; beyond this size something is wrong (a device, a disk image).
 MAX_PACKAGED_FILE_BYTES = 1 << 32
 _CONTENT_TYPES = {".md": "text/markdown", ".rst": "text/x-rst"}
@@ -93,18 +98,43 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class StagedFile:
+    """A file of a staged project: read again from the repository (`source`, whose sha256
+    must still be the one staged), or made by graphpub (`data`)."""
+
+    path: str
+    """Where it goes, relative to the layout's root."""
+    sha256: str
+    source: str | None = None
+    """Root-relative path in the repository."""
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The files of a staged project, written into `root` only when it is built."""
+
+    root: Path
+    repository: Path
+    files: tuple[StagedFile, ...] = ()
+    directories: tuple[str, ...] = ()
+    """Made even if no file goes into them (the directory a backend runs in)."""
+
+
+@dataclass(frozen=True)
 class Staged:
-    """A distribution laid out for its backend, and the key of everything its build reads."""
+    """A distribution staged for its backend, and the key of everything its build reads."""
 
     address: Address
     label: str
     location: SourceLocation
     directory: Path
-    """Where the backend runs: the staged project's directory."""
+    """Where the backend runs: the staged project's directory (once laid out)."""
     destination: Path
     kinds: tuple[tuple[DistKind, dict[str, Any]], ...]
     environment: Mapping[str, str]
     key: str
+    layout: Layout
     backend: Backend | None = None
     """None: graphpub's generated project, built by hatchling in-process."""
     wheel: WheelPlan | None = None
@@ -135,49 +165,93 @@ def stage(
 
         return stage_own_project(graph, contents, output, epoch, isolated)
     _validate(contents, graph.config)
-    directory = stage_directory(graph, view)
-    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
+    root = str(graph.config.root)
     payload: dict[str, bytes] = {}
+    sources: dict[str, str] = {}  # staged path to the repository's, for files read from it
     for path in contents.files:
-        payload[_staged_path(graph, contents, path, roots)] = read_inside_root(
-            str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
+        staged = _staged_path(graph, contents, path, roots)
+        payload[staged] = read_inside_root(
+            root, path, MAX_PACKAGED_FILE_BYTES, location=view.location
         )
+        sources[staged] = path
     for address in contents.generated:
         made = generated_file(graph, graph.target(address))
-        payload[_staged_path(graph, contents, made.path, roots)] = made.text.encode()
+        staged = _staged_path(graph, contents, made.path, roots)
+        payload[staged] = made.text.encode()
+        sources.pop(staged, None)
     licenses: list[str] = []
     scripts: dict[str, bytes] = {}
     if view.kind == "python_distribution":
-        _add_package_inits(graph, contents, payload, roots)
+        _add_package_inits(graph, contents, payload, sources, roots)
         scripts = _take_scripts(graph, view, payload)
-        licenses = _add_package_data(graph, contents, payload, roots)
-    for staged, data in sorted({**payload, **scripts}.items()):
-        digest.update(f"{staged}\0{len(data)}\0".encode() + data)
-        destination = directory / staged
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
-    readme = _long_description(graph, contents, directory)
+        licenses = _add_package_data(graph, contents, payload, sources, roots)
+    files = {
+        staged: _staged_file(staged, data, sources.get(staged))
+        for staged, data in sorted({**payload, **scripts}.items())
+    }
+    readme = _long_description(graph, contents)
     if readme:
-        digest.update((directory / readme).read_bytes())
+        files[readme.path] = readme
     tag = wheel_tag(view, fields)
-    pyproject = _pyproject(graph, contents, readme, sorted(payload), tag, licenses, sorted(scripts))
-    (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    name = readme.path if readme else None
+    pyproject = _pyproject(graph, contents, name, sorted(payload), tag, licenses, sorted(scripts))
+    files["pyproject.toml"] = _staged_file("pyproject.toml", pyproject.encode())
     if tag:
-        (directory / TAG_HOOK).write_text(_TAG_HOOK_SOURCE, encoding="utf-8")
-    return _finish(view, fields, directory, output, epoch, digest, pyproject)
+        files[TAG_HOOK] = _staged_file(TAG_HOOK, _TAG_HOOK_SOURCE.encode())
+    directory = stage_directory(graph, view)
+    layout = Layout(directory, graph.config.root, tuple(files.values()))
+    digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
+    return _finish(view, fields, layout, directory, output, epoch, digest)
+
+
+def _staged_file(path: str, data: bytes, source: str | None = None) -> StagedFile:
+    """`data`, to go to `path`: read again from `source` when laid out, else kept."""
+    digest = hashlib.sha256(data).hexdigest()
+    return StagedFile(path, digest, source, None if source is not None else data)
 
 
 def stage_directory(graph: BuildGraph, view: Distribution) -> Path:
-    """A clean directory to stage `view`'s project in."""
-    directory = work_directory(graph.config.root, "stage") / _safe(view.address.render())
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    return directory
+    """Where `view`'s project is laid out (cleaned first): `.graphpub/stage/ADDRESS`."""
+    return graph.config.root / WORK_DIRECTORY / "stage" / _safe(view.address.render())
+
+
+def lay_out(project: Staged) -> None:
+    """Write `project`'s files into a clean directory, for its backend. A file read from the
+    repository must still be what was staged (its key says so): else a BuildError."""
+    layout = project.layout
+    work_directory(layout.repository, "stage")  # with its .gitignore
+    if layout.root.exists():
+        shutil.rmtree(layout.root)
+    layout.root.mkdir(parents=True)
+    for file in layout.files:
+        data = file.data
+        if data is None:
+            assert file.source is not None
+            data = read_inside_root(
+                str(layout.repository),
+                file.source,
+                MAX_PACKAGED_FILE_BYTES,
+                location=project.location,
+            )
+            if hashlib.sha256(data).hexdigest() != file.sha256:
+                raise BuildError(
+                    f"{file.source} changed while {project.label} was being packaged",
+                    location=project.location,
+                    hint="run the command again",
+                )
+        destination = layout.root / file.path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+    for directory in layout.directories:
+        (layout.root / directory).mkdir(parents=True, exist_ok=True)
 
 
 def _add_package_inits(
-    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+    graph: BuildGraph,
+    contents: Contents,
+    payload: dict[str, bytes],
+    sources: dict[str, str],
+    roots: list[str],
 ) -> None:
     """Pants adds every `__init__.py` that exists above a Python file it packages, up to the
     file's source root, whether or not a target owns it."""
@@ -198,6 +272,7 @@ def _add_package_inits(
                         MAX_PACKAGED_FILE_BYTES,
                         location=view.location,
                     )
+                    sources[staged] = candidate
             directory = posixpath.dirname(directory)
 
 
@@ -227,7 +302,11 @@ def _take_scripts(
 
 
 def _add_package_data(
-    graph: BuildGraph, contents: Contents, payload: dict[str, bytes], roots: list[str]
+    graph: BuildGraph,
+    contents: Contents,
+    payload: dict[str, bytes],
+    sources: dict[str, str],
+    roots: list[str],
 ) -> list[str]:
     """Pants' `files` a closure has are package data where they lie inside one of the
     distribution's packages (a directory holding Python code), as resources are; elsewhere
@@ -241,6 +320,7 @@ def _add_package_data(
             payload[staged] = read_inside_root(
                 str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
             )
+            sources[staged] = path
     licenses = sorted(p for p in payload if _is_license(p) and not _in_package(p, packages))
     for staged in [p for p in payload if not p.endswith((".py", ".pyi"))]:
         if not _in_package(staged, packages) and staged not in licenses:
@@ -277,15 +357,16 @@ def _root_of(path: str, roots: list[str]) -> str:
 def _finish(
     view: Distribution,
     fields: Mapping[str, Any],
+    layout: Layout,
     directory: Path,
     output: Path,
     epoch: int,
     digest: Any,
-    *keyed: str,
+    *,
     backend: Backend | None = None,
 ) -> Staged:
     """The Staged project: what to build, with which settings and environment, and the key
-    of all its build reads (`digest` holds the files; `keyed` adds more text)."""
+    of all its build reads (`digest` started, with the layout's files added here)."""
     every: tuple[DistKind, ...] = ("sdist", "wheel")
     kinds = tuple(
         (kind, dict(fields.get(f"{kind}_config_settings") or {}))
@@ -298,7 +379,9 @@ def _finish(
         # would refuse one its trove-classifiers release does not know yet.
         environment["HATCH_METADATA_CLASSIFIERS_NO_VERIFY"] = "1"
     backend_key = dataclasses.asdict(backend) if backend else None
-    digest.update(json.dumps([*keyed, kinds, environment, backend_key], sort_keys=True).encode())
+    files = [(f.path, f.sha256) for f in layout.files]
+    keyed = [files, list(layout.directories), kinds, environment, backend_key]
+    digest.update(json.dumps(keyed, sort_keys=True).encode())
     return Staged(
         address=view.address,
         label=view.label,
@@ -308,6 +391,7 @@ def _finish(
         kinds=kinds,
         environment=environment,
         key=digest.hexdigest(),
+        layout=layout,
         backend=backend,
     )
 
@@ -344,7 +428,7 @@ def _wheel_rule(
         return dataclasses.replace(
             project, kinds=(("sdist", {}), ("wheel", {})), wheel=wheel, key=digest.hexdigest()
         )
-    directory = work_directory(graph.config.root, "stage", _safe(view.address.render()))
+    directory = stage_directory(graph, view)
     return Staged(
         address=view.address,
         label=view.label,
@@ -354,6 +438,7 @@ def _wheel_rule(
         kinds=(("wheel", {}),),
         environment={"SOURCE_DATE_EPOCH": str(epoch)},
         key=digest.hexdigest(),
+        layout=Layout(directory, graph.config.root),
         wheel=wheel,
     )
 
@@ -412,22 +497,86 @@ def _validate(contents: Contents, config: Config) -> None:
 
 def build_all(
     staged: Sequence[Staged],
-    cache: Path,
+    cache: BuildCache,
     jobs: int,
     on_built: Callable[[Staged], None] = lambda _project: None,
+    *,
+    warn: Callable[[str], None],
 ) -> dict[Address, list[Artifact]]:
-    """Build what the cache does not hold yet, `jobs` at a time; every artifact new to the
-    cache passes `twine check` (`--strict` for graphpub's own metadata) before it is reported
-    built."""
-    missing = [s for s in staged if not (cache / s.key).is_dir()]
+    """Build what the cache does not hold yet, `jobs` at a time, and copy every build into
+    its destination (`dist/`); a new build passes `twine check` (`--strict` for graphpub's
+    own metadata) before it enters the cache. A corrupt or foreign entry is `warn`ed about
+    and built again."""
+    held: dict[str, dict[str, str]] = {}
+    missing: dict[str, Staged] = {}  # one build per key
     for project in staged:
-        if project not in missing:
+        if project.key in held or project.key in missing:
+            continue
+        try:
+            found = cache.held(project.key)
+        except CorruptEntry as e:
+            warn(
+                f"{project.label}: its cached build {e.path} is not one graphpub made whole "
+                f"({e.reason}): building it again"
+            )
+            found = None
+        if found is None:
+            missing[project.key] = project
+        else:
+            held[project.key] = found
+    for project in staged:
+        if project.key in held:
             on_built(project)
     if missing:
-        from graphpub.publish.own_project import BackendEnvironments, build_own_project
+        held.update(_build(list(missing.values()), cache, jobs, on_built))
+    results: dict[Address, list[Artifact]] = {}
+    for project in staged:
+        project.destination.mkdir(parents=True, exist_ok=True)
+        artifacts = []
+        for name in sorted(held[project.key]):
+            try:
+                data = cache.read(project.key, name, held[project.key])
+            except CorruptEntry as e:
+                raise BuildError(
+                    f"{project.label}: its cached build {e.path} changed while it was used "
+                    f"({e.reason})",
+                    location=project.location,
+                    hint="run the command again",
+                ) from None
+            target = project.destination / name
+            if not _holds(target, data):
+                target.write_bytes(data)
+            artifacts.append(Artifact(target, len(data), hashlib.sha256(data).hexdigest()))
+        results[project.address] = artifacts
+    return results
 
-        workers = max(1, min(jobs, len(missing)))
-        failures: dict[str, str | None] = {}
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether `path` is a file holding `data` already."""
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _build(
+    missing: Sequence[Staged],
+    cache: BuildCache,
+    jobs: int,
+    on_built: Callable[[Staged], None],
+) -> dict[str, dict[str, str]]:
+    """Lay out and build `missing`, check the builds, and put them in the cache: each key's
+    files (name to sha256)."""
+    from graphpub.publish.own_project import BackendEnvironments, build_own_project
+
+    for project in missing:
+        lay_out(project)
+    workers = max(1, min(jobs, len(missing)))
+    failures: dict[str, str | None] = {}
+    temporaries = {project.key: cache.temporary(project.key) for project in missing}
+    try:
         with (
             BackendEnvironments([p for p in missing if p.backend], jobs) as environments,
             ProcessPoolExecutor(
@@ -438,9 +587,14 @@ def build_all(
             ) as pool,
         ):
             running = {
-                pool.submit(build_own_project, p, cache, environments.runtime_for(p))
+                pool.submit(
+                    build_own_project,
+                    p,
+                    temporaries[p.key],
+                    environments.runtime_for(p),
+                )
                 if p.backend
-                else pool.submit(_build_into_cache, p, cache): p
+                else pool.submit(_build_project, p, temporaries[p.key]): p
                 for p in missing
             }
             for future in as_completed(running):
@@ -456,32 +610,22 @@ def build_all(
                 )
         # graphpub's own metadata must be what PyPI accepts without a warning; a wheel rule's
         # wheel and a project that describes itself are checked as twine checks any upload.
-        new = [(s, f) for s in missing for f in sorted((cache / s.key).iterdir())]
+        new = [(p, f) for p in missing for f in sorted(temporaries[p.key].iterdir())]
         for strict in (True, False):
-            _twine_check([f for s, f in new if _strictly_checked(s, f) == strict], strict=strict)
-    results: dict[Address, list[Artifact]] = {}
-    for project in staged:
-        project.destination.mkdir(parents=True, exist_ok=True)
-        artifacts = []
-        for built in sorted((cache / project.key).iterdir()):
-            data = built.read_bytes()
-            target = project.destination / built.name
-            if not target.exists() or target.read_bytes() != data:
-                shutil.copyfile(built, target)
-            artifacts.append(Artifact(target, len(data), hashlib.sha256(data).hexdigest()))
-        results[project.address] = artifacts
-    return results
+            _twine_check([f for p, f in new if _strictly_checked(p, f) == strict], strict=strict)
+        return {p.key: cache.commit(temporaries[p.key], p.key) for p in missing}
+    finally:
+        for temporary in temporaries.values():  # what was not committed: never reused
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _build_into_cache(project: Staged, cache: Path) -> str | None:
+def _build_project(project: Staged, temporary: Path) -> str | None:
     """In a worker process: run hatchling's PEP 517 hooks in-process (no interpreter to
-    start per hook), into a temporary directory renamed into the cache when complete."""
+    start per hook) into `temporary`; the error text if it fails."""
     import hatchling.build as backend
 
-    temporary = cache / f"{project.key}.{os.getpid()}.tmp"
     saved_environment, saved_cwd = dict(os.environ), os.getcwd()
     try:
-        temporary.mkdir(parents=True, exist_ok=True)
         os.environ.update(project.environment)
         os.chdir(project.directory)
         for kind, settings in project.kinds:
@@ -490,10 +634,8 @@ def _build_into_cache(project: Staged, cache: Path) -> str | None:
                 continue
             hook = backend.build_sdist if kind == "sdist" else backend.build_wheel
             hook(str(temporary), settings or None)
-        os.replace(temporary, cache / project.key)
         return None
     except Exception as e:  # a backend's error: reported for its distribution
-        shutil.rmtree(temporary, ignore_errors=True)
         return f"{type(e).__name__}: {e}"
     finally:
         os.chdir(saved_cwd)
@@ -535,8 +677,6 @@ def _twine_check(files: Sequence[Path], *, strict: bool) -> None:
         failed = [
             line for line in result.stdout.splitlines() if "FAILED" in line or "ERROR" in line
         ]
-        for file in files:
-            shutil.rmtree(file.parent, ignore_errors=True)  # never reuse an unchecked build
         raise BuildError(
             f"twine check{' --strict' if strict else ''} failed: "
             + ("; ".join(failed) or result.stdout.strip()),
@@ -591,7 +731,8 @@ def _wheel_rule_path(graph: BuildGraph, contents: Contents, path: str) -> str:
     return next(destination for destination, source in placed.files if source == path)
 
 
-def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str | None:
+def _long_description(graph: BuildGraph, contents: Contents) -> StagedFile | None:
+    """The README the project's metadata takes its long description from."""
     view = contents.distribution
     written = view.metadata.get("long_description_path")
     explicit = view.metadata.get("long_description")
@@ -607,8 +748,7 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
         content_type = str(view.metadata.get("long_description_content_type") or "")
         suffixes = {v: k for k, v in _CONTENT_TYPES.items()}
         name = "README" + suffixes.get(content_type.partition(";")[0].strip(), ".txt")
-        (stage / name).write_text(str(explicit), encoding="utf-8")
-        return name
+        return _staged_file(name, str(explicit).encode())
     relative = written
     if written is None and view.metadata.get("description_file"):
         written = str(view.metadata["description_file"])
@@ -617,8 +757,7 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
         # PyPI shows a long description on every project page, and `twine check --strict`
         # fails without one: say what the distribution is, in plain text.
         text = str(view.metadata.get("description") or view.metadata.get("summary") or view.name)
-        (stage / "README.txt").write_text(text + "\n", encoding="utf-8")
-        return "README.txt"
+        return _staged_file("README.txt", (text + "\n").encode())
     target = graph.target(view.address)
     data = read_inside_root(
         str(graph.config.root),
@@ -629,8 +768,7 @@ def _long_description(graph: BuildGraph, contents: Contents, stage: Path) -> str
     )
     suffix = posixpath.splitext(str(relative))[1]
     name = "README" + (suffix if suffix in _CONTENT_TYPES else ".txt")
-    (stage / name).write_bytes(data)
-    return name
+    return _staged_file(name, data, str(relative))
 
 
 # hatchling's custom build hook file: it sets the wheel's tag (build_data["tag"]), which

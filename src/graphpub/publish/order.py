@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
-import networkx as nx
 
 from graphpub.buildgraph.address import Address
 
@@ -26,11 +25,32 @@ def dependency_order(
     depends_on: Mapping[Address, Sequence[Address]], label: Callable[[Address], str]
 ) -> list[Address]:
     """Every address of `depends_on` after the ones it depends on; among those free to go,
-    in the natural order of their labels."""
-    graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from(depends_on)
-    graph.add_edges_from((d, a) for a, ds in depends_on.items() for d in ds if d in depends_on)
-    return list(nx.lexicographical_topological_sort(graph, key=lambda a: natural_key(label(a))))
+    in the natural order of their labels (then as given). A cycle is a ValueError."""
+    position = {address: index for index, address in enumerate(depends_on)}
+    waiting = dict.fromkeys(depends_on, 0)  # how many of its dependencies are not placed yet
+    dependents: dict[Address, list[Address]] = {a: [] for a in depends_on}
+    for address, needed in depends_on.items():
+        for dependency in dict.fromkeys(needed):  # a dependency listed twice counts once
+            if dependency in waiting:
+                waiting[address] += 1
+                dependents[dependency].append(address)
+
+    def entry(address: Address) -> tuple[tuple[tuple[int, int | str], ...], int, Address]:
+        return natural_key(label(address)), position[address], address
+
+    free = [entry(a) for a, count in waiting.items() if count == 0]
+    heapq.heapify(free)
+    order = []
+    while free:
+        address = heapq.heappop(free)[2]
+        order.append(address)
+        for dependent in dependents[address]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(free, entry(dependent))
+    if len(order) != len(waiting):
+        raise ValueError("the dependencies form a cycle")
+    return order
 
 
 def upload_order(paths: Sequence[Path]) -> list[Path]:

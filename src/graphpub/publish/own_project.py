@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -47,16 +46,19 @@ from graphpub.publish.build import (
     Backend,
     BuildError,
     EnvironmentKey,
+    Layout,
     Staged,
+    StagedFile,
     _finish,
     build_all,
+    lay_out,
     stage_directory,
 )
+from graphpub.publish.build_cache import build_cache
 from graphpub.publish.ownership import Contents
 from graphpub.publish.vcs_version import generated_file
 from graphpub.rules.distribution import Distribution
 from graphpub.secrets import is_secret_name
-from graphpub.workdir import work_directory
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,42 +85,53 @@ class Reported:
 def stage_own_project(
     graph: BuildGraph, contents: Contents, output: Path, epoch: int, isolated: bool
 ) -> Staged:
-    """Lay out the project as Pants' chroot has it, and find its backend."""
+    """Stage the project as Pants' chroot has it, and find its backend."""
     view = contents.distribution
     target = graph.target(view.address)
-    root = stage_directory(graph, view)
+    root = str(graph.config.root)
     digest = hashlib.sha256(f"{__version__}\0own\0".encode())
-    files: dict[str, bytes] = {}
+    files: dict[str, StagedFile] = {}
+    read: dict[str, bytes] = {}  # what the backend is found in
     for path in contents.files:
-        files[path] = read_inside_root(
-            str(graph.config.root), path, MAX_PACKAGED_FILE_BYTES, location=view.location
-        )
+        data = read_inside_root(root, path, MAX_PACKAGED_FILE_BYTES, location=view.location)
+        files[path] = StagedFile(path, hashlib.sha256(data).hexdigest(), source=path)
+        read[path] = data
     for address in contents.generated:
         generated = generated_file(graph, graph.target(address))
-        files[generated.path] = generated.text.encode()
-    for path, data in sorted(files.items()):
-        digest.update(f"{path}\0{len(data)}\0".encode() + data)
-        destination = root / path
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
-    directory = root / view.address.directory if view.address.directory else root
-    directory.mkdir(parents=True, exist_ok=True)
-    backend = _backend(graph, contents, directory, isolated)
-    return _finish(view, target.fields, directory, output, epoch, digest, backend=backend)
+        data = generated.text.encode()
+        files[generated.path] = StagedFile(
+            generated.path, hashlib.sha256(data).hexdigest(), data=data
+        )
+        read[generated.path] = data
+    where = view.address.directory
+    layout = Layout(
+        stage_directory(graph, view),
+        graph.config.root,
+        tuple(files[path] for path in sorted(files)),
+        (where,) if where else (),
+    )
+    directory = layout.root / where if where else layout.root
+    backend = _backend(graph, contents, read, isolated)
+    return _finish(view, target.fields, layout, directory, output, epoch, digest, backend=backend)
 
 
-def _backend(graph: BuildGraph, contents: Contents, directory: Path, isolated: bool) -> Backend:
+def _backend(
+    graph: BuildGraph, contents: Contents, files: Mapping[str, bytes], isolated: bool
+) -> Backend:
     """The project's `[build-system]`, as Pants reads it (a table without `build-backend` or
     `requires` is an error), else setuptools' legacy backend, which needs a setup.py or
-    setup.cfg."""
+    setup.cfg; `files`: the staged files, by root-relative path."""
     view = contents.distribution
     where = view.address.directory or "."
-    pyproject = directory / "pyproject.toml"
-    relative = f"{view.address.directory}/pyproject.toml".lstrip("/")
+
+    def staged(name: str) -> str:
+        return f"{view.address.directory}/{name}".lstrip("/")
+
+    relative = staged("pyproject.toml")
     secret_env = graph.config.secret_env
-    if pyproject.is_file():
+    if relative in files:
         try:
-            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            document = tomllib.loads(files[relative].decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise BuildError(
                 f"{relative}: invalid TOML: {e}", location=SourceLocation(relative)
@@ -145,11 +158,11 @@ def _backend(graph: BuildGraph, contents: Contents, directory: Path, isolated: b
                 tuple(secret_env),
                 tools=_tools(graph, view),
             )
-    if not any((directory / name).is_file() for name in ("setup.py", "setup.cfg")):
+    if not any(staged(name) in files for name in ("setup.py", "setup.cfg")):
         on_disk = [
             name
             for name in ("pyproject.toml", "setup.py", "setup.cfg")
-            if graph.tree_has_file(f"{view.address.directory}/{name}".lstrip("/"))
+            if graph.tree_has_file(staged(name))
         ]
         raise BuildError(
             f"{view.label} builds the project of {where} (generate_setup=False), but no "
@@ -435,29 +448,24 @@ def _extra_requires(
 
 
 def build_own_project(
-    project: Staged, cache: Path, runtime: tuple[str, dict[str, str]]
+    project: Staged, temporary: Path, runtime: tuple[str, dict[str, str]]
 ) -> str | None:
-    """In a worker process: build `project` with its backend into a temporary directory,
-    renamed into the cache when complete; the error text if it fails."""
+    """In a worker process: build `project` with its backend into `temporary`; the error
+    text if it fails."""
     from build import BuildBackendException, BuildException, ProjectBuilder
 
     python, extra = runtime
-    temporary = cache / f"{project.key}.{os.getpid()}.tmp"
     try:
-        temporary.mkdir(parents=True, exist_ok=True)
         builder = ProjectBuilder(
             project.directory, python_executable=python, runner=HookRunner(project, extra)
         )
         with quiet_backend():
             for kind, settings in project.kinds:
                 builder.build(kind, temporary, settings or None)
-        os.replace(temporary, cache / project.key)
         return None
     except (BuildException, BuildBackendException) as e:
-        shutil.rmtree(temporary, ignore_errors=True)
         return _failure_text(e)
     except Exception as e:  # an unexpected failure of the backend's process
-        shutil.rmtree(temporary, ignore_errors=True)
         return f"{type(e).__name__}: {e}"
 
 
@@ -507,18 +515,18 @@ def describe_projects(
     wheels they build (`build`: they are built, into the cache), else from PEP 517's
     prepare_metadata_for_build_wheel. `epochs`: each one's SOURCE_DATE_EPOCH (the one it is
     built with later, so that those builds come from the cache)."""
-    cache = work_directory(graph.config.root, "cache")
+    cache = build_cache(graph.config.root)
     staged = [
         stage_own_project(graph, c, output, epochs[c.distribution.address], isolated)
         for c in projects
     ]
     if build:
-        built = build_all(staged, cache, jobs)
+        built = build_all(staged, cache, jobs, warn=graph.warn)
         reported = {
             s.address: _built_metadata(s, [a.path for a in built[s.address]]) for s in staged
         }
     else:
-        reported = _prepared_metadata(staged, cache, jobs)
+        reported = _prepared_metadata(staged, cache.directory, jobs)
     described = {}
     for contents in projects:
         found = reported[contents.distribution.address]
@@ -593,6 +601,8 @@ def _prepared_metadata(
     if not pending:
         return found
     cache.mkdir(parents=True, exist_ok=True)
+    for project in pending:
+        lay_out(project)
     with quiet_backend(), BackendEnvironments(pending, jobs) as environments:
         for project in pending:
             python, extra = environments.runtime_for(project)

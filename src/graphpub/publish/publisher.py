@@ -437,6 +437,11 @@ _TWINE_MODULES = ("twine.cli", "twine.commands.upload", "twine.package", "twine.
 
 # Index pages read at once per repository (the connections its session keeps alive).
 _INDEX_READERS = 8
+# ... from a server that closes each connection after its answer (HTTP/1.0, as the
+# single-threaded servers of Python's wsgiref and socketserver do): each read then connects
+# anew, and connection attempts beyond the server's listen backlog (5 for socketserver) are
+# dropped, to be tried again by TCP a second later.
+_INDEX_READERS_WITHOUT_KEEP_ALIVE = 4
 # Twine processes at once per repository, for distributions that do not need one another.
 _LANES = 2
 
@@ -558,8 +563,9 @@ class _RepositoryUpload:
     def _prefetch(self, addresses: Sequence[Address]) -> None:
         """Read what the repository holds of each of `addresses` not read yet, concurrently
         over the client's kept-alive connections. The first is read alone: a repository that
-        cannot be used answers that once, not once per distribution. A failure is kept and
-        met when its distribution's turn comes, as if read then."""
+        cannot be used answers that once, not once per distribution, and says whether it
+        keeps connections alive (else fewer are read at once). A failure is kept and met
+        when its distribution's turn comes, as if read then."""
         if self.client is None or self.unusable is not None:
             return
         unread = [a for a in addresses if a not in self.prefetched and a not in self.outcomes]
@@ -568,7 +574,8 @@ class _RepositoryUpload:
         first, *rest = unread
         if not self._read_ahead(first):
             return
-        with ThreadPoolExecutor(max_workers=min(_INDEX_READERS, len(rest))) as pool:
+        readers = _INDEX_READERS if self.client.keeps_alive else _INDEX_READERS_WITHOUT_KEEP_ALIVE
+        with ThreadPoolExecutor(max_workers=min(readers, len(rest))) as pool:
             futures = [pool.submit(self._read_ahead, a) for a in rest]
             for future in futures:
                 if not future.result():  # unusable: what has not started is not read
