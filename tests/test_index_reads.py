@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +264,32 @@ def test_a_trickled_answer_ends_at_the_deadline(head_too: bool) -> None:
     assert error.reason == "no complete answer within 1 s (index_timeout)"
     assert error.transient
     assert elapsed < LIMITS.timeout + SLACK
+
+
+def test_an_abandoned_client_ends_its_reads_at_once() -> None:
+    """A publish that does not go on (its build failed) abandons the reads it began: the one
+    under way ends now, not at index_timeout, and no other starts."""
+    with ScriptedServer() as server, reader(server, IndexLimits(600.0, 1 << 20)) as client:
+        server.route("/simple/", trickle(head_too=True))
+        failures: list[IndexReadError] = []
+
+        def read() -> None:
+            with pytest.raises(IndexReadError) as caught:
+                existing_files(client, f"{server.url}simple/", "p")
+            failures.append(caught.value)
+
+        reading = threading.Thread(target=read, daemon=True)
+        reading.start()
+        deadline = time.monotonic() + SLACK
+        while not server.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.seen  # the read is under way
+        client.abort()
+        reading.join(SLACK)
+        assert not reading.is_alive() and len(failures) == 1
+        with pytest.raises(IndexReadError, match="abandoned"):
+            existing_files(client, f"{server.url}simple/", "q")
+        assert len(server.seen) == 1
 
 
 def test_the_deadline_holds_over_tls(tmp_path: Path) -> None:

@@ -9,13 +9,14 @@ at once; a distribution that fails blocks the ones needing it, and the others st
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphpub.publish import publisher
+from graphpub.publish import build, publisher
 from tests.conftest import Runner
 from tests.recordingproxy import RecordingProxy
 from tests.servers import (  # noqa: F401  (fixtures)
@@ -140,6 +141,44 @@ def test_the_reads_of_many_projects_share_kept_alive_connections(
             assert closing.connections == count  # one per read: nothing kept alive
             limit = publisher._INDEX_READERS_WITHOUT_KEEP_ALIVE
             assert 1 < closing.most_in_flight["GET"] <= limit < publisher._INDEX_READERS
+
+
+def test_the_indexes_are_read_while_the_distributions_are_built(
+    tmp_path: Path,
+    run: Runner,
+    proxy: RecordingProxy,
+    pypi_server: IndexServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pages are read from the start, on threads of their own: building waits here
+    until the index has been asked, which it would wait for in vain if reading began only
+    after it; a build that fails abandons the reads, and nothing is uploaded."""
+    root = monorepo(tmp_path / "repo", "early", proxy.url, {"a": (), "b": ("a",)})
+    real_build_all = build.build_all
+    asked: list[bool] = []
+
+    def build_all_once_asked(*args: Any, **kwargs: Any) -> Any:
+        end = time.monotonic() + 30
+        while not any(e.method == "GET" for e in proxy.exchanges) and time.monotonic() < end:
+            time.sleep(0.01)
+        asked.append(any(e.method == "GET" for e in proxy.exchanges))
+        return real_build_all(*args, **kwargs)
+
+    monkeypatch.setattr(build, "build_all", build_all_once_asked)
+    code, out, uploads = publish(run, root)
+    assert code == 0, out
+    assert asked == [True]
+    assert {u["status"] for u in uploads} == {"published"}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise build.BuildError("building b:dist failed: (a test)")
+
+    monkeypatch.setattr(build, "build_all", failing)
+    (root / "a" / "__init__.py").write_text("NAME = 'changed'\n", encoding="utf-8")
+    proxy.reset()
+    code, _, err = run(["publish", "::"], root=root)
+    assert code == 1 and "building b:dist failed: (a test)" in err
+    assert not proxy.uploads()
 
 
 def test_a_failure_blocks_its_dependents_and_the_others_go_on(

@@ -634,7 +634,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     from graphpub.publish.exfiltration import check_distributions
     from graphpub.publish.install_hint import install_hint
     from graphpub.publish.ownership import contents
-    from graphpub.publish.publisher import Options, plan, publish
+    from graphpub.publish.publisher import Options, Publication, plan
 
     report_out = out
     if args.format == "json":  # the report replaces the lines
@@ -662,14 +662,21 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     graph.check_complete(sorted(needed))
-    built = _built(
-        graph, config, {a: held[a] for a in needed}, _isolated(args, config), quiet=args.quiet > 0
-    )
-    artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
-    views = {a: held[a].distribution for a in needed}
-    check_distributions(graph, views, artifacts, args.secrets)
-    with _upload_progress(the_plan, artifacts, quiet=args.quiet > 0) as on_outcome:
-        outcomes = publish(graph, the_plan, artifacts, held, options, on_outcome)
+    # The indexes are read while the distributions are built and checked; nothing is
+    # uploaded before both are done.
+    with Publication(graph, the_plan, held, options) as publication:
+        built = _built(
+            graph,
+            config,
+            {a: held[a] for a in needed},
+            _isolated(args, config),
+            quiet=args.quiet > 0,
+        )
+        artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
+        views = {a: held[a].distribution for a in needed}
+        check_distributions(graph, views, artifacts, args.secrets)
+        with _upload_progress(the_plan, artifacts, quiet=args.quiet > 0) as on_outcome:
+            outcomes = publication.publish(artifacts, on_outcome)
     extra = []
     if args.dry_run:
         from graphpub.publish.order import natural_key

@@ -40,7 +40,7 @@ class Deadline:
 
     def __enter__(self) -> Deadline:
         self._end = time.monotonic() + self.seconds
-        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer = threading.Timer(self.seconds, self.expire)
         self._timer.daemon = True
         self._timer.start()
         _running.deadline = self
@@ -82,7 +82,9 @@ class Deadline:
             else:
                 self._handles.append(handle)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The deadline, now: the exchange's connections are shut down (unless its answer is
+        complete already)."""
         with self._lock:
             if self._finished:
                 return  # the answer was complete: its connection may go back to the pool

@@ -20,6 +20,7 @@ import base64
 import contextlib
 import http.client
 import io
+import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -155,6 +156,9 @@ class IndexClient:
         self.keeps_alive = True
         """Whether the index kept the connection of its last page alive (HTTP/1.1 without
         `Connection: close`)."""
+        self._lock = threading.Lock()
+        self._running: set[Deadline] = set()
+        self._aborted = False
 
     def __enter__(self) -> IndexClient:
         return self
@@ -170,11 +174,20 @@ class IndexClient:
     def close(self) -> None:
         self._session.close()
 
+    def abort(self) -> None:
+        """End every read under way at once (their connections shut down), and refuse any
+        other: what was being read is no longer wanted."""
+        with self._lock:
+            self._aborted = True
+            running = list(self._running)
+        for deadline in running:
+            deadline.expire()
+
     def get(self, url: str, accept: str) -> Page | None:
         """The page at `url`; None when the index does not hold it: 404 or 410, or a redirect
         to another origin. IndexReadError when it cannot be read."""
         url = _without_userinfo(url)
-        with Deadline(self.limits.timeout) as deadline, self._reading(deadline):
+        with self._reading() as deadline:
             page = self._follow(url, accept, deadline)
         return page
 
@@ -184,13 +197,28 @@ class IndexClient:
         another host, as PyPI's are), the credentials sent only to the index's own, and never
         from https to http. IndexReadError when it cannot be read whole."""
         url = _without_userinfo(url)
-        with Deadline(self.limits.timeout) as deadline, self._reading(deadline):
+        with self._reading() as deadline:
             self._fetch(url, into, deadline)
 
     @contextlib.contextmanager
-    def _reading(self, deadline: Deadline) -> Iterator[None]:
-        """A read within `deadline`: its errors as IndexReadError, "too slow" once the deadline
-        has passed (what was read may then be cut short, even without an error)."""
+    def _reading(self) -> Iterator[Deadline]:
+        """A read within a new deadline of index_timeout: its errors as IndexReadError, "too
+        slow" once the deadline has passed (what was read may then be cut short, even
+        without an error)."""
+        with Deadline(self.limits.timeout) as deadline:
+            with self._lock:
+                if self._aborted:
+                    raise IndexReadError("the read was abandoned", transient=False)
+                self._running.add(deadline)
+            try:
+                with self._errors(deadline):
+                    yield deadline
+            finally:
+                with self._lock:
+                    self._running.discard(deadline)
+
+    @contextlib.contextmanager
+    def _errors(self, deadline: Deadline) -> Iterator[None]:
         try:
             yield
         except IndexReadError:

@@ -359,22 +359,52 @@ def publish(
     """Upload per the plan, repositories concurrently; one Outcome per distribution and
     repository, in upload order. `on_outcome` hears of each as it is decided (from the
     repositories' threads)."""
-    outcomes: list[Outcome] = [
-        Outcome(view.label, "", SKIPPED, reason=reason) for view, reason in the_plan.skipped
-    ]
-    with ThreadPoolExecutor(max_workers=max(1, len(the_plan.uploads))) as pool:
-        futures = [
-            pool.submit(
-                _RepositoryUpload(
-                    graph, the_plan.repositories[name], artifacts, held, options, on_outcome
-                ).run,
-                addresses,
-            )
-            for name, addresses in the_plan.uploads.items()
+    with Publication(graph, the_plan, held, options) as publication:
+        return publication.publish(artifacts, on_outcome)
+
+
+class Publication:
+    """A publish per `the_plan`, begun before its distributions are built: each repository's
+    index is read from the start (the pages of the projects it gets, on threads of its own),
+    while the caller builds and checks what will go. `publish` then uploads; leaving the
+    `with` block without it abandons the reads."""
+
+    def __init__(
+        self, graph: BuildGraph, the_plan: Plan, held: Mapping[Address, Contents], options: Options
+    ) -> None:
+        self.the_plan = the_plan
+        self.uploads = {
+            name: _RepositoryUpload(graph, the_plan.repositories[name], held, options)
+            for name in the_plan.uploads
+        }
+        for name, upload in self.uploads.items():
+            upload.read_ahead(the_plan.uploads[name])
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(self, *_exc_info: object) -> None:
+        for upload in self.uploads.values():
+            upload.close()
+
+    def publish(
+        self,
+        artifacts: Mapping[Address, Sequence[Path]],
+        on_outcome: Callable[[Outcome], None] = lambda _outcome: None,
+    ) -> list[Outcome]:
+        """See `publish`: `artifacts` are each distribution's built files."""
+        outcomes: list[Outcome] = [
+            Outcome(view.label, "", SKIPPED, reason=reason)
+            for view, reason in self.the_plan.skipped
         ]
-        for future in futures:
-            outcomes.extend(future.result())
-    return outcomes
+        with ThreadPoolExecutor(max_workers=max(1, len(self.uploads))) as pool:
+            futures = [
+                pool.submit(upload.run, self.the_plan.uploads[name], artifacts, on_outcome)
+                for name, upload in self.uploads.items()
+            ]
+            for future in futures:
+                outcomes.extend(future.result())
+        return outcomes
 
 
 class _Unreachable(Exception):
@@ -462,18 +492,16 @@ class _RepositoryUpload:
         self,
         graph: BuildGraph,
         repository: Repository,
-        artifacts: Mapping[Address, Sequence[Path]],
         held: Mapping[Address, Contents],
         options: Options,
-        on_outcome: Callable[[Outcome], None],
     ) -> None:
         self.graph = graph
         self.config = graph.config
         self.repository = repository
-        self.artifacts = artifacts
+        self.artifacts: Mapping[Address, Sequence[Path]] = {}
         self.held = held
         self.options = options
-        self.on_outcome = on_outcome
+        self.on_outcome: Callable[[Outcome], None] = lambda _outcome: None
         self.environment, _ = twine_environment(repository, options.environ)
         self.secrets = options.secrets
         self.credentials = look_up(repository, options.environ, self.secrets)
@@ -483,6 +511,11 @@ class _RepositoryUpload:
         self.planned: set[Address] = set()
         self.prefetched: dict[Address, dict[Path, _State] | Exception] = {}
         """What was read ahead of each distribution's turn (or why it could not be)."""
+        self.pages: dict[Address, dict[str, IndexFile] | _Unreachable] = {}
+        """What the index listed of each distribution's project, read before the
+        distributions were built (`read_ahead`), or why it could not be read."""
+        self._reading: threading.Thread | None = None
+        self._abandoned = threading.Event()
         self._lock = threading.Lock()
         self._needed: dict[Address, list[Address]] = {}
         self._forks: ForkServer | None = None
@@ -490,12 +523,68 @@ class _RepositoryUpload:
         self.unusable: Outcome | None = None
         """The first failure that made the repository unusable."""
 
-    def run(self, addresses: Sequence[Address]) -> list[Outcome]:
+    def read_ahead(self, addresses: Sequence[Address]) -> None:
+        """Start reading the index's pages of `addresses`' projects, on a thread of its own
+        (as `_prefetch` reads: the first alone, then several at once); `run` takes them."""
+        if self.client is None or not addresses:
+            return
+        self._reading = threading.Thread(
+            target=self._read_pages,
+            args=(list(addresses),),
+            name=f"graphpub-read-{self.repository.name}",
+            daemon=True,
+        )
+        self._reading.start()
+
+    def close(self) -> None:
+        """Abandon what is still being read (a publish that does not go on), and let the
+        index's connections go."""
+        self._abandoned.set()
+        if self.client is not None:
+            self.client.abort()
+            self.client.close()
+
+    def _read_pages(self, addresses: Sequence[Address]) -> None:
+        first, *rest = addresses
+        if not self._read_page(first) or not rest:
+            return
+        assert self.client is not None
+        readers = _INDEX_READERS if self.client.keeps_alive else _INDEX_READERS_WITHOUT_KEEP_ALIVE
+        with ThreadPoolExecutor(max_workers=min(readers, len(rest))) as pool:
+            futures = [pool.submit(self._read_page, a) for a in rest]
+            for future in futures:
+                if not future.result():  # unusable or abandoned: what has not started is not read
+                    for other in futures:
+                        other.cancel()
+                    break
+
+    def _read_page(self, address: Address) -> bool:
+        """Read `address`'s page into `pages`; False when the repository could not be read at
+        all, or the publish was abandoned."""
+        if self._abandoned.is_set():
+            return False
+        try:
+            self.pages[address] = self._listed(address)
+        except _Unreachable as e:
+            self.pages[address] = e
+            return False
+        return True
+
+    def run(
+        self,
+        addresses: Sequence[Address],
+        artifacts: Mapping[Address, Sequence[Path]],
+        on_outcome: Callable[[Outcome], None],
+    ) -> list[Outcome]:
         """In rounds: every distribution whose dependencies are decided here is decided (or,
         if it needs an upload, joins the round's batch, as does one that needs an upload and
         whose undecided dependencies are in the batch before it); then the batch goes up in
-        lanes, each one distribution after the other in dependency order (`_upload_lane`)."""
+        lanes, each one distribution after the other in dependency order (`_upload_lane`).
+        `artifacts`: each distribution's built files."""
+        self.artifacts, self.on_outcome = artifacts, on_outcome
         self.planned = set(addresses)
+        if self._reading is not None:
+            self._reading.join()  # the pages read ahead, if all went well
         try:
             pending = list(addresses)
             while pending:
@@ -736,13 +825,23 @@ class _RepositoryUpload:
     # ------------------------------------------------------------------ what is there
 
     def _states(self, address: Address, paths: Sequence[Path]) -> dict[Path, _State]:
-        """Each file of the distribution against what the repository holds of its project."""
+        """Each file of the distribution against what the repository holds of its project
+        (as read ahead, else read now)."""
         project = self.held[address].distribution.name
-        there = self._retrying(
+        there = self.pages.pop(address, None)
+        if isinstance(there, _Unreachable):
+            raise there
+        if there is None:
+            there = self._listed(address)
+        return {path: self._state(path, there.get(path.name), project) for path in paths}
+
+    def _listed(self, address: Address) -> dict[str, IndexFile]:
+        """The files the repository lists for `address`'s project."""
+        project = self.held[address].distribution.name
+        return self._retrying(
             lambda: _existing(self.repository, project, self.config.index_urls, self.client),
             "cannot read the index",
         )
-        return {path: self._state(path, there.get(path.name), project) for path in paths}
 
     def _state(self, path: Path, listed: IndexFile | None, project: str) -> _State:
         ours = sha256_of(path)
