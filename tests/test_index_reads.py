@@ -266,6 +266,26 @@ def test_a_trickled_answer_ends_at_the_deadline(head_too: bool) -> None:
     assert elapsed < LIMITS.timeout + SLACK
 
 
+def test_one_thread_keeps_the_deadlines_of_all_reads() -> None:
+    """Not a thread per read (as a threading.Timer each would be): one for the client,
+    which ends once the client is closed and no read is under way."""
+    with ScriptedServer() as server:
+        server.route("/simple/", page(b'<a href="x-1.0.tar.gz">x</a>'))
+        before = {t.name for t in threading.enumerate()}
+        client = reader(server)
+        for index in range(20):
+            existing_files(client, f"{server.url}simple/", f"p{index}")
+        started = [
+            t
+            for t in threading.enumerate()
+            if t.name not in before and "process_request" not in t.name  # the server's
+        ]
+        assert [t.name for t in started] == ["graphpub-deadlines"]
+        client.close()
+        started[0].join(SLACK)
+        assert not started[0].is_alive()
+
+
 def test_an_abandoned_client_ends_its_reads_at_once() -> None:
     """A publish that does not go on (its build failed) abandons the reads it began: the one
     under way ends now, not at index_timeout, and no other starts."""

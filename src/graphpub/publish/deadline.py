@@ -3,14 +3,19 @@ headers, and the body, however slowly a server trickles them.
 
 requests' timeout bounds each socket operation, not the exchange: a server that sends one
 byte a second never trips it. Here every connection of a `WatchedAdapter` tells the
-`Deadline` running in its thread which socket it uses; when the deadline passes, a timer
-thread shuts that socket down, which ends at once whatever read, write or TLS handshake is
-blocked on it. The reader then sees a broken connection and asks `Deadline.expired` why.
+`Deadline` running in its thread which socket it uses; when the deadline passes, the
+`Watchdog`'s thread shuts that socket down, which ends at once whatever read, write or TLS
+handshake is blocked on it. The reader then sees a broken connection and asks
+`Deadline.expired` why. One watchdog thread serves every deadline of a client: a thread per
+exchange (as `threading.Timer` makes) costs more than reading a page from a nearby index.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import math
 import socket
 import threading
 import time
@@ -27,22 +32,21 @@ _running = threading.local()
 
 
 class Deadline:
-    """`seconds` from entering the `with` block; connections used inside it are watched."""
+    """`seconds` from entering the `with` block, kept by `watchdog`; connections used inside
+    it are watched."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, watchdog: Watchdog) -> None:
         self.seconds = seconds
-        self._end = 0.0
+        self.end = 0.0
+        self._watchdog = watchdog
         self._lock = threading.Lock()
         self._handles: list[socket.socket] = []
         self._expired = False
         self._finished = False
-        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> Deadline:
-        self._end = time.monotonic() + self.seconds
-        self._timer = threading.Timer(self.seconds, self.expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self.end = time.monotonic() + self.seconds
+        self._watchdog.keep(self)
         _running.deadline = self
         return self
 
@@ -55,12 +59,15 @@ class Deadline:
         _running.deadline = None
         with self._lock:
             self._finished = True
-        if self._timer is not None:
-            self._timer.cancel()
+
+    @property
+    def finished(self) -> bool:
+        with self._lock:
+            return self._finished
 
     def remaining(self) -> float:
         """Seconds left, for the per-operation timeouts (never 0: that would mean no wait)."""
-        return max(self._end - time.monotonic(), 0.001)
+        return max(self.end - time.monotonic(), 0.001)
 
     @property
     def expired(self) -> bool:
@@ -91,6 +98,68 @@ class Deadline:
             self._expired = True
             for handle in self._handles:
                 _shut(handle)
+
+
+class Watchdog:
+    """One thread expiring each `Deadline` it keeps at its end. It runs while any deadline it
+    keeps is unfinished; `close` lets it end once none is."""
+
+    # Finished deadlines are dropped as they come first; beyond this many kept, all at once.
+    _TIDY_ABOVE = 1024
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._kept: list[tuple[float, int, Deadline]] = []  # a heap, by end
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def keep(self, deadline: Deadline) -> None:
+        """Expire `deadline` at its end (unless it is finished by then)."""
+        if math.isinf(deadline.end):
+            return  # no limit
+        with self._condition:
+            if len(self._kept) > self._TIDY_ABOVE:
+                self._kept = [entry for entry in self._kept if not entry[2].finished]
+                heapq.heapify(self._kept)
+            heapq.heappush(self._kept, (deadline.end, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="graphpub-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._kept[0][2] is deadline:
+                self._condition.notify()  # earlier than the one it waits for
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                due = self._next_due()
+                if due is None:
+                    return
+            due.expire()
+
+    def _next_due(self) -> Deadline | None:
+        """Wait for the first deadline to come (None: closed, and none is left to keep)."""
+        while True:
+            while self._kept and self._kept[0][2].finished:
+                heapq.heappop(self._kept)
+            if not self._kept:
+                if self._closed:
+                    self._thread = None  # a deadline kept after this starts another
+                    return None
+                self._condition.wait()
+                continue
+            end = self._kept[0][0]
+            now = time.monotonic()
+            if end <= now:
+                return heapq.heappop(self._kept)[2]
+            self._condition.wait(min(end - now, threading.TIMEOUT_MAX))
 
 
 def _shut(handle: socket.socket) -> None:

@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from graphpub.publish.deadline import Deadline, WatchedAdapter
+from graphpub.publish.deadline import Deadline, Watchdog, WatchedAdapter
 
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -159,6 +159,7 @@ class IndexClient:
         self._lock = threading.Lock()
         self._running: set[Deadline] = set()
         self._aborted = False
+        self._watchdog = Watchdog()
 
     def __enter__(self) -> IndexClient:
         return self
@@ -173,6 +174,7 @@ class IndexClient:
 
     def close(self) -> None:
         self._session.close()
+        self._watchdog.close()
 
     def abort(self) -> None:
         """End every read under way at once (their connections shut down), and refuse any
@@ -205,7 +207,7 @@ class IndexClient:
         """A read within a new deadline of index_timeout: its errors as IndexReadError, "too
         slow" once the deadline has passed (what was read may then be cut short, even
         without an error)."""
-        with Deadline(self.limits.timeout) as deadline:
+        with Deadline(self.limits.timeout, self._watchdog) as deadline:
             with self._lock:
                 if self._aborted:
                     raise IndexReadError("the read was abandoned", transient=False)
