@@ -332,7 +332,7 @@ def _write_addresses(
     out: TextIO,
 ) -> None:
     """One address a line, sorted; with --format json, a list of {address, kind}."""
-    rendered = sorted((config.render(a), graph.target(a).kind) for a in addresses)
+    rendered = sorted((config.render(a), graph.kind(a)) for a in addresses)
     if args.format == "json":
         json.dump([{"address": a, "kind": k} for a, k in rendered], out, indent=2)
         out.write("\n")
@@ -348,13 +348,12 @@ def _filtered(
 
     tests = []
     if args.filter_target_type:
-        known = {s.kind for s in default_rules().schemas()} | {t.kind for t in graph.targets()}
+        known = {s.kind for s in default_rules().schemas()}
+        known |= {graph.kind(a) for a in graph.addresses()}
         tests.append(target_type_filter(args.filter_target_type, known))
     if args.filter_address_regex:
         tests.append(address_regex_filter(args.filter_address_regex))
-    return [
-        a for a in addresses if all(test(config.render(a), graph.target(a).kind) for test in tests)
-    ]
+    return [a for a in addresses if all(test(config.render(a), graph.kind(a)) for test in tests)]
 
 
 # The publish stage and rich are imported by the commands that use them: `list` on a large

@@ -76,6 +76,9 @@ class BuildGraph:
         self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules
         self._targets: dict[Address, Target] = {}
+        # Without edges: the targets of packages the cache holds unchanged, by address, as
+        # (package directory, kind), until something needs more of one than that (`target`).
+        self._indexed: dict[Address, tuple[str, str]] = {}
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -109,7 +112,7 @@ class BuildGraph:
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
         pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
-        self._evaluator.take_cached([d for d, _ in pending])
+        self._evaluator.take_cached([d for d, _ in pending], lazily=not self.edges)
         evaluate_packages(
             self._evaluator,
             [d for d, _ in pending if not self._evaluator.is_package_known(d)],
@@ -121,6 +124,11 @@ class BuildGraph:
         while pending:
             directory, required = pending.pop()
             if directory in seen:
+                continue
+            index = None if self.edges else self._evaluator.index(directory)
+            if index is not None:
+                seen.add(directory)
+                self._indexed.update((address, (directory, kind)) for address, kind in index)
                 continue
             package = self._package(directory, required)
             if directory not in self._evaluator.failures:
@@ -524,13 +532,37 @@ class BuildGraph:
             raise RuntimeError("this graph was loaded without edges (BuildGraph(edges=False))")
 
     def __contains__(self, address: object) -> bool:
-        return address in self._targets
+        return address in self._targets or address in self._indexed
 
     def target(self, address: Address) -> Target:
-        return self._targets[address]
+        found = self._targets.get(address)
+        if found is None and address in self._indexed:
+            self._open(self._indexed[address][0])
+            found = self._targets.get(address)
+        if found is None:
+            raise KeyError(address)
+        return found
 
     def targets(self) -> list[Target]:
+        for directory in {directory for directory, _ in self._indexed.values()}:
+            self._open(directory)
         return list(self._targets.values())
+
+    def addresses(self) -> list[Address]:
+        """The addresses of the loaded targets (without unpickling those the cache holds)."""
+        return [*self._targets, *self._indexed]
+
+    def kind(self, address: Address) -> str:
+        """A loaded target's kind (its rule's name)."""
+        found = self._targets.get(address)
+        return found.kind if found is not None else self._indexed[address][1]
+
+    def _open(self, directory: str) -> None:
+        """Take the targets of a package held by its index from the package itself."""
+        package = self._evaluator.package(directory)
+        for target in package.targets.values() if package is not None else ():
+            self._targets[target.address] = target
+            self._indexed.pop(target.address, None)
 
     def package_targets(self, directory: str) -> list[Target]:
         package = self._evaluator.package(directory)
@@ -652,6 +684,8 @@ class BuildGraph:
             self.ensure_loaded(directory, needed=False)
             if directory in self.failures:
                 continue  # what needs an owner it may hold gets its error (`failure_above`)
+            if self._indexed:
+                self._open(directory)
             for target in self.package_targets(directory):
                 address = target.address
                 if address.file or address.generated or path not in self.owned_files(target):

@@ -242,21 +242,17 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     if isinstance(spec, AddressSpec):
         return {spec.address} if spec.address in graph else set()
     if isinstance(spec, DirectorySpec):
-        return {
-            t.address
-            for t in graph.targets()
-            if not t.address.repository and t.address.residence == spec.directory
-        }
+        return {a for a in graph.addresses() if not a.repository and a.residence == spec.directory}
     if isinstance(spec, RecursiveSpec):
         prefix = spec.directory + "/"
         return {
-            target.address
-            for target in graph.targets()
-            if not target.address.repository  # specs select this repository's targets
+            address
+            for address in graph.addresses()
+            if not address.repository  # specs select this repository's targets
             and (
                 not spec.directory
-                or target.address.residence == spec.directory
-                or target.address.residence.startswith(prefix)
+                or address.residence == spec.directory
+                or address.residence.startswith(prefix)
             )
         }
     owners: set[Address] = set()
