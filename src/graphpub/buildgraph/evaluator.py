@@ -308,7 +308,6 @@ class Evaluator:
         self._cache = cache
         self.tree.stamps = cache.directory_times = {}
         self.tree.remembered = cache.listings
-        self.tree.on_listing = self._note_listing
 
     @property
     def cache(self) -> PackageCache | None:
@@ -360,8 +359,7 @@ class Evaluator:
         chain, self._load_chain = self._load_chain, []
         recording = Inputs()
         recorded_at = now_ns()
-        if self._cache is not None:
-            self._recording.append(recording)
+        self._record(recording)
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
@@ -371,8 +369,7 @@ class Evaluator:
         finally:
             self.limits.address_space.end()
             self._load_chain = chain
-            if self._cache is not None:
-                self._recording.pop()
+            self._end_record()
         self._packages[directory] = package
         if self._cache is not None:
             self._cache.put(directory, recording, recorded_at, self._time_of)
@@ -400,6 +397,19 @@ class Evaluator:
     def _give_warnings(self, entry: Entry) -> None:
         for key, message in entry.warnings:
             self.warn(message, key=key)
+
+    def _record(self, recording: Inputs) -> None:
+        """Note what is read from now on (until `_end_record`) in `recording` as well, for
+        the package cache."""
+        if self._cache is not None:
+            self._recording.append(recording)
+            self.tree.on_listing = self._note_listing
+
+    def _end_record(self) -> None:
+        if self._cache is not None:
+            self._recording.pop()
+            if not self._recording:  # (a walk outside any evaluation is told nothing)
+                self.tree.on_listing = None
 
     def _note_package(self, directory: str) -> None:
         for recording in self._recording:
@@ -1048,13 +1058,11 @@ class Evaluator:
         # What this file reads (itself and all it loads) is read once: each package loading
         # it later gets that as inputs of its own.
         recording = Inputs()
-        if self._cache is not None:
-            self._recording.append(recording)
+        self._record(recording)
         try:
             return self._evaluated_bzl(path, where, recording)
         finally:
-            if self._cache is not None:
-                self._recording.pop()
+            self._end_record()
 
     def _evaluated_bzl(self, path: str, where: SourceLocation, recording: Inputs) -> Any:
         try:

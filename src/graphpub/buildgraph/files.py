@@ -248,11 +248,12 @@ class FileTree:
         """Every directory at or below `directory` not ignored, with its listing; symlinks
         are followed once and never into a loop."""
         seen_links: set[str] = set()
+        if self.is_ignored(directory):
+            return
         stack = [directory]
+        ignored = self._ignored
         while stack:
             current = stack.pop()
-            if self.is_ignored(current):
-                continue
             listing = self.listing(current)
             if listing is None:
                 continue
@@ -261,7 +262,11 @@ class FileTree:
                 child = f"{current}/{name}" if current else name
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
-                stack.append(child)
+                # (`is_ignored`, knowing that the directory above is not.)
+                if child not in ignored:
+                    ignored[child] = self._ignore.matches_dir(child) or self._is_apart(child)
+                if not ignored[child]:
+                    stack.append(child)
 
     def _first_visit(self, link: str, seen_real: set[str]) -> bool:
         """Whether a walk may enter a symlinked directory: never into one of its own

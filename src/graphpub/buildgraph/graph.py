@@ -107,7 +107,7 @@ class BuildGraph:
         is the command's error. Otherwise (a command that looks at the whole repository, a
         package above a spec's) it is a warning and the command goes on without it, unless
         `strict`; what needs such a package later gets its error then."""
-        with _gc_paused():
+        with gc_paused():
             self._load(directories, needed or self.strict)
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
@@ -206,6 +206,10 @@ class BuildGraph:
     def use_cache(self) -> None:
         """Keep evaluated packages in `.graphpub/packages/` and take them from there while
         nothing they were made from changed (`package_cache`)."""
+        with gc_paused():
+            self._use_cache()
+
+    def _use_cache(self) -> None:
         extra = []
         macros = self._evaluator.macro_files()
         if macros is None:
@@ -699,9 +703,10 @@ class BuildGraph:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading makes many long-lived objects and no cyclic garbage: the cyclic collector would
-    only rescan them again and again (about a quarter of the load time)."""
+def gc_paused() -> Iterator[None]:
+    """Loading (reading the package cache, walking the tree, evaluating) makes many
+    long-lived objects and no cyclic garbage: the cyclic collector would only rescan them
+    again and again (about a quarter of the load time)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -18,7 +18,7 @@ from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.config import Dialect
-from graphpub.buildgraph.graph import BuildGraph, ancestors
+from graphpub.buildgraph.graph import BuildGraph, ancestors, gc_paused
 from graphpub.errors import AddressError, GraphpubError, SpecError
 
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
@@ -156,7 +156,8 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
     """The addresses the specs select, sorted; a spec that matches nothing is an error, and
     so is a build file that fails where a selected target is or one it depends on."""
     specs = parse_specs(texts, graph)
-    needed, above = _directories_to_load(specs, graph)
+    with gc_paused():  # (walking a large tree makes as many objects as loading it)
+        needed, above = _directories_to_load(specs, graph)
     graph.load(needed)
     graph.load(above, needed=False)
     selected: set[Address] = set()
