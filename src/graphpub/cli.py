@@ -332,12 +332,13 @@ def _write_addresses(
     out: TextIO,
 ) -> None:
     """One address a line, sorted; with --format json, a list of {address, kind}."""
-    rendered = sorted((config.render(a), graph.kind(a)) for a in addresses)
+    render = config.render
     if args.format == "json":
+        rendered = sorted((render(a), graph.kind(a)) for a in addresses)
         json.dump([{"address": a, "kind": k} for a, k in rendered], out, indent=2)
         out.write("\n")
     else:
-        out.write("".join(address + "\n" for address, _ in rendered))
+        out.write("".join(f"{address}\n" for address in sorted([render(a) for a in addresses])))
 
 
 def _filtered(
