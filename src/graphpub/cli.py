@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
-from graphpub.buildgraph.specs import resolve_specs
+from graphpub.buildgraph.specs import resolve_specs, select_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import plural, render_error, shortened
 from graphpub.errors import GraphpubError, UsageError
@@ -319,8 +319,8 @@ def _config(args: argparse.Namespace) -> Config:
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     if args.changed_since is not None:
         addresses = _changed(args, graph)
-    else:
-        addresses = resolve_specs(args.specs, graph)
+    else:  # (in no order: written sorted as rendered)
+        addresses = list(select_specs(args.specs, graph))
     _write_addresses(args, graph, config, _filtered(args, graph, config, addresses), out)
 
 

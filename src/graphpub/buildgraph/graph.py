@@ -76,9 +76,9 @@ class BuildGraph:
         self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules
         self._targets: dict[Address, Target] = {}
-        # Without edges: the targets of packages the cache holds unchanged, by address, as
-        # (package directory, kind), until something needs more of one than that (`target`).
-        self._indexed: dict[Address, tuple[str, str]] = {}
+        # Without edges: the kinds of the targets of packages the cache holds unchanged, by
+        # address, until something needs more of one than that (`target`).
+        self._indexed: dict[Address, str] = {}
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -128,7 +128,7 @@ class BuildGraph:
             index = None if self.edges else self._evaluator.index(directory)
             if index is not None:
                 seen.add(directory)
-                self._indexed.update((address, (directory, kind)) for address, kind in index)
+                self._indexed.update(index)
                 continue
             package = self._package(directory, required)
             if directory not in self._evaluator.failures:
@@ -541,14 +541,14 @@ class BuildGraph:
     def target(self, address: Address) -> Target:
         found = self._targets.get(address)
         if found is None and address in self._indexed:
-            self._open(self._indexed[address][0])
+            self._open(address.directory)
             found = self._targets.get(address)
         if found is None:
             raise KeyError(address)
         return found
 
     def targets(self) -> list[Target]:
-        for directory in {directory for directory, _ in self._indexed.values()}:
+        for directory in {address.directory for address in self._indexed}:
             self._open(directory)
         return list(self._targets.values())
 
@@ -559,7 +559,7 @@ class BuildGraph:
     def kind(self, address: Address) -> str:
         """A loaded target's kind (its rule's name)."""
         found = self._targets.get(address)
-        return found.kind if found is not None else self._indexed[address][1]
+        return found.kind if found is not None else self._indexed[address]
 
     def _open(self, directory: str) -> None:
         """Take the targets of a package held by its index from the package itself."""

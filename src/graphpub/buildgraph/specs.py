@@ -155,6 +155,11 @@ def _directory(path: str, text: str) -> str:
 def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
     """The addresses the specs select, sorted; a spec that matches nothing is an error, and
     so is a build file that fails where a selected target is or one it depends on."""
+    return sorted(select_specs(texts, graph), key=attrgetter("key"))
+
+
+def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
+    """`resolve_specs`, in no order (for a command that orders them otherwise)."""
     specs = parse_specs(texts, graph)
     with gc_paused():  # (walking a large tree makes as many objects as loading it)
         needed, above = _directories_to_load(specs, graph)
@@ -174,9 +179,8 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
             what = "matches no target" if not excluded else "excludes nothing the specs select"
             graph.warn(f"the exclude -{spec.text} {what}", key=f"exclude {spec.text}")
         selected -= excluded
-    ordered = sorted(selected, key=attrgetter("key"))
-    graph.check_complete(ordered)
-    return ordered
+    graph.check_complete(selected)
+    return selected
 
 
 def _holds_a_failed_package(spec: Spec, graph: BuildGraph) -> bool:
