@@ -88,6 +88,7 @@ class FileTree:
         self._with_links: set[str] = set()
         self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
+        self._walks: dict[str, list[tuple[str, Listing]]] = {}
 
     def is_ignored(self, directory: str) -> bool:
         """Whether a directory is outside this build: it or one above it is matched by
@@ -244,9 +245,16 @@ class FileTree:
         """Every package directory at or below `directory`, in sorted order."""
         return sorted(d for d, listing in self.walk(directory) if listing.build_files)
 
-    def walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
+    def walk(self, directory: str) -> list[tuple[str, Listing]]:
         """Every directory at or below `directory` not ignored, with its listing; symlinks
-        are followed once and never into a loop."""
+        are followed once and never into a loop. (Walked once a run, as each listing is
+        read once: several steps of a command walk the whole tree.)"""
+        walked = self._walks.get(directory)
+        if walked is None:
+            walked = self._walks[directory] = list(self._walk(directory))
+        return walked
+
+    def _walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
         seen_links: set[str] = set()
         if self.is_ignored(directory):
             return

@@ -331,7 +331,9 @@ class PackageCache:
         package is pickled anew from the evaluator's."""
         entry = self._entries.get(directory)
         if entry is not None and entry.package:
-            self._entries[directory] = dataclasses.replace(entry, package=b"")
+            # (Not dataclasses.replace: a fifth of the time, for every package of a warm run.)
+            fields = (entry.recorded_ns, entry.files, entry.dirs, entry.env, entry.packages)
+            self._entries[directory] = Entry(*fields, entry.warnings, entry.targets, b"")
             self._released.add(directory)
 
     def _is_valid(

@@ -1,4 +1,10 @@
-"""The modules a Python file imports, read with `ast`, cached by the file's content hash."""
+"""The modules a Python file imports, read with `ast`, cached by the file's content hash.
+
+Which content a file has is known without reading it again while its size and modification
+time are those recorded (unless it was modified within `RACY_NS` of being recorded, when a
+change in the same tick would not show), as git's index does: a warm `dependencies ::` then
+reads no source file.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,15 @@ import ast
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
+from graphpub.buildgraph.files import RACY_NS
 from graphpub.workdir import NAME as WORK_DIRECTORY
 from graphpub.workdir import work_directory
 
@@ -73,25 +82,56 @@ class ImportCache:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._path = root / WORK_DIRECTORY / "imports.json"
+        self._stats_path = root / WORK_DIRECTORY / "import-keys.json"
         self._entries: dict[str, list[list[object]]] = {}
         self._keys: dict[tuple[str, str, bool], str] = {}
         self._dirty = False
-        try:
-            entries = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = {}
-        self._entries = entries if isinstance(entries, dict) else {}
+        self._entries = _read_json(self._path)
+        # Root-relative path: [size, modification time in ns, when recorded in ns, module,
+        # is_package, key] (`prefetch`).
+        self._stats: dict[str, list[object]] = _read_json(self._stats_path)
+        self._stats_dirty = False
 
     def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
         missing: list[tuple[str, bytes, str, bool]] = []
+        root = f"{self._root}/"
         for path, module, is_package in files:
+            name = str(path)
+            relative = name[len(root) :] if name.startswith(root) else name
             try:
-                data = _read(path)
+                status = os.stat(name)
+            except OSError:
+                continue
+            known = self._stats.get(relative)
+            if (
+                isinstance(known, list)
+                and len(known) == 6
+                and known[:2] == [status.st_size, status.st_mtime_ns]
+                and known[3:5] == [module, is_package]
+                and isinstance(known[2], int)
+                and isinstance(known[5], str)
+                and status.st_mtime_ns < known[2] - RACY_NS
+                and known[5] in self._entries
+            ):
+                self._keys[(name, module, is_package)] = str(known[5])
+                continue
+            try:
+                data = _read(name)
             except OSError:
                 continue
             key = _key(data, module, is_package)
-            self._keys[(str(path), module, is_package)] = key
+            self._keys[(name, module, is_package)] = key
+            recorded = time.time_ns()
+            self._stats[relative] = [
+                status.st_size,
+                status.st_mtime_ns,
+                recorded,
+                module,
+                is_package,
+                key,
+            ]
+            self._stats_dirty = True
             if key not in self._entries:
                 missing.append((key, data, module, is_package))
         if not missing:
@@ -125,13 +165,28 @@ class ImportCache:
         return found
 
     def save(self) -> None:
-        if not self._dirty:
-            return
-        work_directory(self._root)
-        temporary = self._path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self._entries), encoding="utf-8")
-        os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
-        self._dirty = False
+        if self._dirty:
+            _write_json(self._root, self._path, self._entries)
+            self._dirty = False
+        if self._stats_dirty:
+            _write_json(self._root, self._stats_path, self._stats)
+            self._stats_dirty = False
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cache file's mapping; empty if missing, corrupt or of another shape."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_json(root: Path, path: Path, entries: object) -> None:
+    work_directory(root)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(entries), encoding="utf-8")
+    os.replace(temporary, path)  # atomic: concurrent runs never see half a file
 
 
 def _read(path: str | Path) -> bytes:
