@@ -367,6 +367,8 @@ def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
     command does not need it (inference reads the whole repository) is only a warning."""
     if getattr(args, "changed_since", None) is not None:
         return _changed(args, graph)
+    if args.infer:  # (inference looks at the whole repository: its edges may be kept)
+        graph.adopt_snapshot()
     addresses = resolve_specs(args.specs, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies

@@ -18,6 +18,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,21 @@ from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.graph_snapshot import (
+    GraphSnapshot,
+    Inference,
+    read_snapshot,
+    snapshot_path,
+    write_snapshot,
+)
 from graphpub.buildgraph.hooks import StarlarkHooks
-from graphpub.buildgraph.package_cache import PackageCache, configuration_key, digest
+from graphpub.buildgraph.package_cache import (
+    CACHE_DIRECTORY,
+    PackageCache,
+    configuration_key,
+    digest,
+    listing_digest,
+)
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import (
@@ -38,6 +52,7 @@ from graphpub.errors import (
     locate_keyword,
     locate_quoted,
 )
+from graphpub.workdir import work_directory
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -89,6 +104,14 @@ class BuildGraph:
         self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
+        # The repository's edges kept from an earlier run (`adopt_snapshot`), whether every
+        # package is loaded (`load_all`), and how many warnings were given here (resolving,
+        # inferring): a snapshot is written only of a whole, warning-free graph.
+        self._adopted: GraphSnapshot | None = None
+        self._snapshot_tried = False
+        self._whole = False
+        self._warnings_given = 0
+        self._inference: Inference | None = None
         self._hooks: StarlarkHooks | None = None
 
     @property
@@ -226,6 +249,7 @@ class BuildGraph:
         by a detached process, the command not waiting for it)."""
         cache = self._evaluator.cache
         if cache is not None:
+            self._save_snapshot()
             packages = self._evaluator.packages
             cache.save(
                 self.tree.listings_to_remember(),
@@ -239,6 +263,105 @@ class BuildGraph:
         """Load every package, for a command that looks at the whole repository (inference's
         module map, `dependents`, ownership): one that fails is a warning (`load`)."""
         self.load(self.tree.packages_under(""), needed=False)
+        self._whole = True
+
+    # ---------------------------------------------------------------- the graph snapshot
+
+    def adopt_snapshot(self) -> bool:
+        """Take the whole repository's edges from the snapshot an earlier run wrote, if
+        nothing they came from changed (`graph_snapshot`), before loading anything: every
+        package is then held by its targets' index, unpickled when a command needs more of a
+        target than its address, kind and dependencies. For a command that looks at the whole
+        repository anyway (one that infers dependencies)."""
+        cache = self._evaluator.cache
+        if self._snapshot_tried or not self.edges or cache is None or self._in_graph:
+            return False
+        self._snapshot_tried = True
+        secret = cache.secret
+        snapshot = read_snapshot(snapshot_path(cache.path), secret) if secret else None
+        if snapshot is None:
+            return False
+        directories = self.tree.packages_under("")
+        if len(directories) != len(snapshot.packages) or not self._tree_unchanged():
+            return False
+        self._evaluator.take_cached(directories, lazily=True)
+        indexes = []
+        for directory in directories:
+            index = self._evaluator.index(directory)
+            if index is None or cache.recorded_ns(directory) != snapshot.packages.get(directory):
+                return False
+            indexes.append(index)
+        if not self._tree_unchanged():  # (checking the entries may have listed some anew)
+            return False
+        for index in indexes:
+            self._indexed.update(index)
+        self._in_graph.update(directories)
+        for target in snapshot.external:
+            self._targets[target.address] = target
+        self._dependencies = {source: list(ds) for source, ds in snapshot.dependencies.items()}
+        self._whole = True
+        self._adopted = snapshot
+        return True
+
+    def _tree_unchanged(self) -> bool:
+        """Whether every directory listed anew in this run lists what it did in the last."""
+        remembered = self.tree.remembered
+        return all(
+            directory in remembered
+            and listing_digest(remembered[directory][2])
+            == listing_digest(self.tree.listing(directory))
+            for directory in self.tree.listed_now
+        )
+
+    @property
+    def warnings_given(self) -> int:
+        """How many warnings were given here (resolving, inferring) so far."""
+        return self._warnings_given
+
+    def adopted_inference(self) -> Inference | None:
+        """The inferred edges of the snapshot taken, and the files they came from (which the
+        caller checks)."""
+        return self._adopted.inference if self._adopted is not None else None
+
+    def record_inference(self, inference: Inference) -> None:
+        """Inferred edges to keep in the next snapshot (given no warning was)."""
+        self._inference = inference
+
+    def _save_snapshot(self) -> None:
+        cache = self._evaluator.cache
+        secret = cache.secret if cache is not None else None
+        if (
+            cache is None
+            or secret is None
+            or not self._whole
+            or self._warnings_given
+            or self._evaluator.failures
+            or self._incomplete
+            or (self._adopted is not None and self._inference is None)  # nothing new
+        ):
+            return
+        packages: dict[str, int] = {}
+        for directory in self._in_graph:
+            recorded = cache.recorded_ns(directory)
+            if recorded is None:
+                if self._evaluator.is_package_known(directory):
+                    return  # a package the cache does not keep: nothing to check it by
+                continue  # (a directory loaded without a build file)
+            packages[directory] = recorded
+        inference = self._inference or self.adopted_inference()
+        snapshot = GraphSnapshot(
+            packages,
+            tuple(t for a, t in self._targets.items() if a.repository),
+            self._dependencies,
+            inference,
+        )
+        try:
+            work_directory(self.config.root, *PurePath(CACHE_DIRECTORY).parts[1:])
+            write_snapshot(snapshot_path(cache.path), snapshot, secret)
+        except OSError as error:
+            self.warn(f"the graph snapshot cannot be written ({error})")
+        except Exception:  # a value that cannot be pickled: no snapshot, as for a package
+            return
 
     def ensure_loaded(self, directory: str, *, needed: bool = True) -> None:
         """Load the package in `directory` (and its dependencies) if not loaded yet."""
@@ -340,13 +463,13 @@ class BuildGraph:
                 self._dependencies[address] = []
             return [self._targets[address].address]
         address = dependency.directory_address
-        found = self._targets.get(address)
+        found = self._lookup(address)
         if found is not None:
             # The target's own Address object: dict lookups of an identical object skip __eq__.
             return [found.address]
         if self.tree_has_file(dependency.path):
             return self._file_owners(dependency, referrer)
-        generator = self._targets.get(address.base)
+        generator = self._lookup(address.base)
         if generator is not None and address.base != address:
             # A generated target (`dir#name`, `dir:t@k=v`) of a rule that generates none yet.
             return [generator.address]
@@ -523,6 +646,7 @@ class BuildGraph:
             import networkx as nx
 
             graph = nx.DiGraph()
+            self.targets()  # (each package held by its index unpickled)
             graph.add_nodes_from((a, {"target": t}) for a, t in self._targets.items())
             graph.add_edges_from((a, d) for a, ds in self._dependencies.items() for d in ds)
             graph.add_edges_from(
@@ -539,12 +663,16 @@ class BuildGraph:
         return address in self._targets or address in self._indexed
 
     def target(self, address: Address) -> Target:
+        found = self._lookup(address)
+        if found is None:
+            raise KeyError(address)
+        return found
+
+    def _lookup(self, address: Address) -> Target | None:
         found = self._targets.get(address)
         if found is None and address in self._indexed:
             self._open(address.directory)
             found = self._targets.get(address)
-        if found is None:
-            raise KeyError(address)
         return found
 
     def targets(self) -> list[Target]:
@@ -592,7 +720,7 @@ class BuildGraph:
         self._need_edges()
         excluded: set[Address] = set()
         for address in addresses:
-            target = self._targets.get(address)
+            target = self._lookup(address)
             if target is None:
                 continue
             for dependency in target.dependencies:
@@ -609,7 +737,7 @@ class BuildGraph:
                     excluded.update(
                         d
                         for d in self._dependencies.get(named, ())
-                        if self._targets[d].generator == named
+                        if self.target(d).generator == named
                     )
         return excluded
 
@@ -638,6 +766,7 @@ class BuildGraph:
 
     def warn(self, message: str, key: str | None = None) -> None:
         """A warning for the user, once per key."""
+        self._warnings_given += 1
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:

@@ -264,6 +264,24 @@ class PackageCache:
     def enabled(self) -> bool:
         return self._secret is not None
 
+    @property
+    def path(self) -> Path:
+        """The file of this configuration's entries."""
+        return self._path
+
+    @property
+    def secret(self) -> bytes | None:
+        """The user's key authenticating graphpub's files (None: nothing is cached)."""
+        return self._secret
+
+    def recorded_ns(self, directory: str) -> int | None:
+        """When the entry of a package this run took from the cache, or evaluated and keeps,
+        was recorded: which evaluation of it that is. None if it has no such entry."""
+        if not self._valid.get(directory):
+            return None
+        entry = self._fresh.get(directory) or self._entries.get(directory)
+        return entry.recorded_ns if entry is not None else None
+
     # ------------------------------------------------------------------ reading
 
     def _read(self) -> dict[str, Entry]:

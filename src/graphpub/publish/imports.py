@@ -95,43 +95,16 @@ class ImportCache:
     def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
         missing: list[tuple[str, bytes, str, bool]] = []
-        root = f"{self._root}/"
         for path, module, is_package in files:
             name = str(path)
-            relative = name[len(root) :] if name.startswith(root) else name
-            try:
-                status = os.stat(name)
-            except OSError:
-                continue
-            known = self._stats.get(relative)
-            if (
-                isinstance(known, list)
-                and len(known) == 6
-                and known[:2] == [status.st_size, status.st_mtime_ns]
-                and known[3:5] == [module, is_package]
-                and isinstance(known[2], int)
-                and isinstance(known[5], str)
-                and status.st_mtime_ns < known[2] - RACY_NS
-                and known[5] in self._entries
-            ):
-                self._keys[(name, module, is_package)] = str(known[5])
+            known = self._known_key(name, module, is_package)
+            if known is not None:
+                self._keys[(name, module, is_package)] = known
                 continue
             try:
-                data = _read(name)
+                data, key = self._read_key(name, module, is_package)
             except OSError:
                 continue
-            key = _key(data, module, is_package)
-            self._keys[(name, module, is_package)] = key
-            recorded = time.time_ns()
-            self._stats[relative] = [
-                status.st_size,
-                status.st_mtime_ns,
-                recorded,
-                module,
-                is_package,
-                key,
-            ]
-            self._stats_dirty = True
             if key not in self._entries:
                 missing.append((key, data, module, is_package))
         if not missing:
@@ -143,6 +116,68 @@ class ImportCache:
             parsed = [_parse_entry(item) for item in missing]
         self._entries.update(parsed)
         self._dirty = True
+
+    def _relative(self, path: str) -> str:
+        root = f"{self._root}/"
+        return path[len(root) :] if path.startswith(root) else path
+
+    def _known_key(self, path: str, module: str, is_package: bool) -> str | None:
+        """The content key of a file whose size and time are those recorded with it (and
+        not recent enough for a change in the same tick to hide), without reading it."""
+        known = self._stats.get(self._relative(path))
+        if not (isinstance(known, list) and len(known) == 6):
+            return None
+        size, mtime, recorded, known_module, known_package, key = known
+        if not (isinstance(recorded, int) and isinstance(key, str) and key in self._entries):
+            return None
+        if [known_module, known_package] != [module, is_package]:
+            return None
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        if [status.st_size, status.st_mtime_ns] != [size, mtime]:
+            return None
+        return key if status.st_mtime_ns < recorded - RACY_NS else None
+
+    def _read_key(self, path: str, module: str, is_package: bool) -> tuple[bytes, str]:
+        """A file's content and content key, recorded with its size and time."""
+        status = os.stat(path)
+        data = _read(path)
+        key = _key(data, module, is_package)
+        self._keys[(path, module, is_package)] = key
+        recorded = time.time_ns()
+        self._stats[self._relative(path)] = [
+            status.st_size,
+            status.st_mtime_ns,
+            recorded,
+            module,
+            is_package,
+            key,
+        ]
+        self._stats_dirty = True
+        return data, key
+
+    def used(self) -> tuple[tuple[str, str, bool, str], ...]:
+        """The files prefetched, root-relative, with their modules and content keys."""
+        return tuple(
+            (self._relative(path), module, is_package, key)
+            for (path, module, is_package), key in self._keys.items()
+        )
+
+    def unchanged(self, files: Iterable[tuple[str, str, bool, str]]) -> bool:
+        """Whether each file (root-relative) has the content key given (`used`)."""
+        for relative, module, is_package, key in files:
+            path = f"{self._root}/{relative}"
+            known = self._known_key(path, module, is_package)
+            if known is None:
+                try:
+                    known = self._read_key(path, module, is_package)[1]
+                except OSError:
+                    return False
+            if known != key:
+                return False
+        return True
 
     def imports(self, path: str | Path, module: str, is_package: bool) -> list[ImportedModule]:
         key = self._keys.get((str(path), module, is_package))
