@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO
 
 from gen_monorepo import DIALECTS, expected_listed, expected_targets, generate
+from installed import as_installed
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -417,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     dialects = DIALECTS if args.dialect == "both" else (args.dialect,)
     graphpub = args.graphpub or find_graphpub()
+    as_installed(graphpub)
     gen = generate(args.n, dialects=dialects)
     print(f"monorepo: {gen.out} ({args.n} packages, graphpub: {graphpub})", file=sys.stderr)
     try:

@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from installed import as_installed
+
 BENCH_DIR = Path(__file__).resolve().parent
 README = BENCH_DIR / "README.md"
 START_MARK = "<!-- package-results:start -->"
@@ -229,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--own", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
+    as_installed(graphpub())
     if args.own:
         table, passed = own_projects(args.own, args.runs)
         print(table)

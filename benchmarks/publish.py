@@ -42,6 +42,7 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
+from installed import as_installed
 from package import BENCH_DIR, generate, graphpub, write_section
 
 START_MARK = "<!-- publish-results:start -->"
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--graphpub", default=None, help="the graphpub executable to time")
     args = parser.parse_args(argv)
+    as_installed(args.graphpub or graphpub())
     work = Path(tempfile.mkdtemp(prefix="graphpub-publish-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PIP_", "UV_"))}
     env.update(TWINE_USERNAME=USER, TWINE_PASSWORD=PASSWORD, NO_PROXY="127.0.0.1")

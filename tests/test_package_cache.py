@@ -308,6 +308,62 @@ def test_graphpubs_version_is_an_input(
     assert rerun(run, root, evaluated) == ["a", "b", "c", "tools"]
 
 
+@pytest.fixture
+def unpickled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories of the packages taken from the cache and unpickled, in order."""
+    directories: list[str] = []
+    original = evaluator_module.unpickled
+
+    def counted(entry):  # type: ignore[no-untyped-def]
+        package = original(entry)
+        directories.append(package.directory)
+        return package
+
+    monkeypatch.setattr(evaluator_module, "unpickled", counted)
+    return directories
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list", "::"],
+        ["list", "--format", "json", "::"],
+        ["list", "--filter-target-type", "py_library", "::"],
+        ["list", "--filter-address-regex", "b2$", "::", "-c::"],
+        ["list", "a:", "b::"],
+    ],
+    ids=["all", "json", "type-filter", "regex-exclude", "directories"],
+)
+def test_a_warm_list_answers_from_the_targets_index_without_unpickling(
+    tmp_path: Path, run: Runner, evaluated: list[str], unpickled: list[str], command: list[str]
+) -> None:
+    """`list` needs the targets' addresses and kinds, which the cache keeps beside each
+    pickled package: a warm one unpickles none, and answers as a run without the cache."""
+    root = bazel_repo(tmp_path)
+    uncached = run(["--no-cache", *command], root=root)
+    assert uncached[0] == 0, uncached[2]
+    listed(run, root)
+    wait_for_writers(root)
+    evaluated.clear()
+    unpickled.clear()
+    assert run(command, root=root) == uncached
+    assert evaluated == [] and unpickled == []
+
+
+def test_a_warm_list_of_a_file_unpickles_only_the_packages_that_may_own_it(
+    tmp_path: Path, run: Runner, evaluated: list[str], unpickled: list[str]
+) -> None:
+    root = bazel_repo(tmp_path)
+    uncached = run(["--no-cache", "list", "c/one.txt"], root=root)
+    assert uncached[0] == 0 and lines(uncached[1]) == ["//c:c"], uncached[2]
+    listed(run, root)
+    wait_for_writers(root)
+    evaluated.clear()
+    unpickled.clear()
+    assert run(["list", "c/one.txt"], root=root) == uncached
+    assert evaluated == [] and unpickled == ["c"]
+
+
 def test_warnings_of_a_cached_package_are_given_again(
     tmp_path: Path, run: Runner, evaluated: list[str]
 ) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
-from graphpub.buildgraph.specs import resolve_specs
+from graphpub.buildgraph.specs import resolve_specs, select_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import plural, render_error, shortened
 from graphpub.errors import GraphpubError, UsageError
@@ -319,8 +319,8 @@ def _config(args: argparse.Namespace) -> Config:
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     if args.changed_since is not None:
         addresses = _changed(args, graph)
-    else:
-        addresses = resolve_specs(args.specs, graph)
+    else:  # (in no order: written sorted as rendered)
+        addresses = list(select_specs(args.specs, graph))
     _write_addresses(args, graph, config, _filtered(args, graph, config, addresses), out)
 
 
@@ -332,12 +332,13 @@ def _write_addresses(
     out: TextIO,
 ) -> None:
     """One address a line, sorted; with --format json, a list of {address, kind}."""
-    rendered = sorted((config.render(a), graph.target(a).kind) for a in addresses)
+    render = config.render
     if args.format == "json":
+        rendered = sorted((render(a), graph.kind(a)) for a in addresses)
         json.dump([{"address": a, "kind": k} for a, k in rendered], out, indent=2)
         out.write("\n")
     else:
-        out.write("".join(address + "\n" for address, _ in rendered))
+        out.write("".join(f"{address}\n" for address in sorted([render(a) for a in addresses])))
 
 
 def _filtered(
@@ -348,13 +349,12 @@ def _filtered(
 
     tests = []
     if args.filter_target_type:
-        known = {s.kind for s in default_rules().schemas()} | {t.kind for t in graph.targets()}
+        known = {s.kind for s in default_rules().schemas()}
+        known |= {graph.kind(a) for a in graph.addresses()}
         tests.append(target_type_filter(args.filter_target_type, known))
     if args.filter_address_regex:
         tests.append(address_regex_filter(args.filter_address_regex))
-    return [
-        a for a in addresses if all(test(config.render(a), graph.target(a).kind) for test in tests)
-    ]
+    return [a for a in addresses if all(test(config.render(a), graph.kind(a)) for test in tests)]
 
 
 # The publish stage and rich are imported by the commands that use them: `list` on a large
@@ -367,6 +367,8 @@ def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
     command does not need it (inference reads the whole repository) is only a warning."""
     if getattr(args, "changed_since", None) is not None:
         return _changed(args, graph)
+    if args.infer:  # (inference looks at the whole repository: its edges may be kept)
+        graph.adopt_snapshot()
     addresses = resolve_specs(args.specs, graph)
     if args.infer:
         from graphpub.publish.inference import infer_dependencies

@@ -25,7 +25,7 @@ class AddressStyle(Enum):
     BAZEL = "bazel"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, init=False)
 class Address:
     """One target: its package directory (root-relative, `""` for the root) and name.
 
@@ -45,8 +45,25 @@ class Address:
     # is computed from is not kept: at 150,000 targets it would cost 13 MB.)
     _hash: int = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash(self.key))
+    def __init__(
+        self,
+        directory: str,
+        name: str,
+        file: str = "",
+        generated: str = "",
+        parameters: tuple[tuple[str, str], ...] = (),
+        repository: str = "",
+    ) -> None:
+        # (Written out rather than generated: every target of the repository makes one, and
+        # the generated one's __post_init__ builds `key` again for the hash.)
+        assign = object.__setattr__
+        assign(self, "directory", directory)
+        assign(self, "name", name)
+        assign(self, "file", file)
+        assign(self, "generated", generated)
+        assign(self, "parameters", parameters)
+        assign(self, "repository", repository)
+        assign(self, "_hash", hash((repository, directory, name, file, generated, parameters)))
 
     @property
     def key(self) -> tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]:
@@ -112,6 +129,8 @@ class Address:
         return posixpath.join(self.directory, self.file) if self.file else ""
 
     def render(self, style: AddressStyle = AddressStyle.PANTS) -> str:
+        # (Written for speed: `list` renders every address of the repository.)
+        directory, name, file = self.directory, self.name, self.file
         suffix = ""
         if self.generated:
             suffix += f"#{self.generated}"
@@ -119,17 +138,19 @@ class Address:
             suffix += "@" + ",".join(f"{k}={v}" for k, v in self.parameters)
         if style is AddressStyle.BAZEL or self.repository:
             prefix = f"@{self.repository}//" if self.repository else "//"
-            if self.file:
-                return f"{prefix}{self.file_path}:{self.name}{suffix}"
-            return f"{prefix}{self.directory}:{self.name}{suffix}"
-        if self.file:
-            name = "" if self.is_default_name else f":{self.name}"
-            return f"{self.file_path}{name}{suffix}"
-        if not self.directory:
-            return f"//:{self.name}{suffix}"
-        if self.is_default_name:
-            return self.directory + suffix
-        return f"{self.directory}:{self.name}{suffix}"
+            if file:
+                return f"{prefix}{self.file_path}:{name}{suffix}"
+            return f"{prefix}{directory}:{name}{suffix}"
+        # (default_target_name, inline)
+        is_default_name = name == directory[directory.rfind("/") + 1 :] if directory else not name
+        if file:
+            path = f"{directory}/{file}" if directory else file
+            return f"{path}{suffix}" if is_default_name else f"{path}:{name}{suffix}"
+        if not directory:
+            return f"//:{name}{suffix}"
+        if is_default_name:
+            return directory + suffix
+        return f"{directory}:{name}{suffix}"
 
     def __str__(self) -> str:
         return self.render()

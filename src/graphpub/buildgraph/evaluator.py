@@ -37,6 +37,7 @@ from graphpub.buildgraph.package_cache import (
     Entry,
     Inputs,
     PackageCache,
+    TargetIndex,
     digest,
     now_ns,
     unpickled,
@@ -126,6 +127,10 @@ class Package:
         fields = (self.directory, self.build_files, self.targets, self.settings)
         hints = self.setting_hints if self.setting_hints else _NO_HINTS
         return (Package, (*fields, self.deferred_conditions, hints, self.imitated))
+
+    def index(self) -> TargetIndex:
+        """Its targets' addresses and kinds, which the package cache keeps beside it."""
+        return tuple((address, target.kind) for address, target in self.targets.items())
 
 
 @dataclass
@@ -278,6 +283,9 @@ class Evaluator:
         self._load_chain: list[str] = []
         self._stack: list[PackageState] = []
         self._packages: dict[str, Package] = {}
+        # Packages the cache holds unchanged whose targets only an index has been asked of
+        # yet (`take_cached(lazily=True)`): unpickled when more is asked of them.
+        self._unopened: dict[str, Entry] = {}
         self._pending: BaseException | None = None
         self._warned: set[str] = set()
         self._macros = PantsMacros(config.build_file_prelude_globs, tree, self._read)
@@ -300,7 +308,6 @@ class Evaluator:
         self._cache = cache
         self.tree.stamps = cache.directory_times = {}
         self.tree.remembered = cache.listings
-        self.tree.on_listing = self._note_listing
 
     @property
     def cache(self) -> PackageCache | None:
@@ -352,8 +359,7 @@ class Evaluator:
         chain, self._load_chain = self._load_chain, []
         recording = Inputs()
         recorded_at = now_ns()
-        if self._cache is not None:
-            self._recording.append(recording)
+        self._record(recording)
         self.limits.address_space.begin()
         try:
             package = self._load_package(directory, build_files)
@@ -363,8 +369,7 @@ class Evaluator:
         finally:
             self.limits.address_space.end()
             self._load_chain = chain
-            if self._cache is not None:
-                self._recording.pop()
+            self._end_record()
         self._packages[directory] = package
         if self._cache is not None:
             self._cache.put(directory, recording, recorded_at, self._time_of)
@@ -376,17 +381,35 @@ class Evaluator:
         """The package from the cache, its warnings given again, if its inputs are as they
         were."""
         assert self._cache is not None
-        entry = self._cache.get(directory, self.tree.listing)
-        if entry is None or not entry.package:  # (released: evaluated and dropped since)
-            return None
+        entry = self._unopened.pop(directory, None)
+        if entry is None:
+            entry = self._cache.get(directory, self.tree.listing)
+            if entry is None or not entry.package:  # (released: evaluated and dropped since)
+                return None
+            self._give_warnings(entry)
         try:
             package: Package = unpickled(entry)
         except Exception:  # (signed, so graphpub's own: a package of an older graphpub)
             return None
-        for key, message in entry.warnings:
-            self.warn(message, key=key)
         self._cache.release(directory)
         return package
+
+    def _give_warnings(self, entry: Entry) -> None:
+        for key, message in entry.warnings:
+            self.warn(message, key=key)
+
+    def _record(self, recording: Inputs) -> None:
+        """Note what is read from now on (until `_end_record`) in `recording` as well, for
+        the package cache."""
+        if self._cache is not None:
+            self._recording.append(recording)
+            self.tree.on_listing = self._note_listing
+
+    def _end_record(self) -> None:
+        if self._cache is not None:
+            self._recording.pop()
+            if not self._recording:  # (a walk outside any evaluation is told nothing)
+                self.tree.on_listing = None
 
     def _note_package(self, directory: str) -> None:
         for recording in self._recording:
@@ -475,17 +498,34 @@ class Evaluator:
 
     def is_package_known(self, directory: str) -> bool:
         """Whether `directory` is a package already evaluated."""
-        return directory in self._packages
+        return directory in self._packages or directory in self._unopened
 
-    def take_cached(self, directories: Sequence[str]) -> None:
+    def take_cached(self, directories: Sequence[str], *, lazily: bool = False) -> None:
         """Take the packages among `directories` that the cache holds unchanged (before
-        evaluating the rest, in as many processes as it takes)."""
+        evaluating the rest, in as many processes as it takes). `lazily`: without unpickling
+        them yet, for a command that may need no more than their targets' index (`index`)."""
         cache = self._cache
         if cache is None:
             return
         for directory in directories:
-            if directory not in self._packages and cache.get(directory, self.tree.listing):
+            if directory in self._packages or directory in self._unopened:
+                continue
+            entry = cache.get(directory, self.tree.listing)
+            if entry is None or not entry.package:
+                continue
+            if not lazily:
                 self.package(directory)
+            elif self.tree.is_package(directory) and unsafe_character(directory) is None:
+                # (What `package` checks before it looks in the cache; one that fails those
+                # is left to it, and so to its error.)
+                self._give_warnings(entry)
+                self._unopened[directory] = entry
+
+    def index(self, directory: str) -> TargetIndex | None:
+        """The addresses and kinds of the targets of a package taken lazily and not opened
+        since; None for any other."""
+        entry = self._unopened.get(directory)
+        return entry.targets if entry is not None else None
 
     def evaluate_many(
         self, directories: Sequence[str], *, keep_going: bool = False
@@ -1018,13 +1058,11 @@ class Evaluator:
         # What this file reads (itself and all it loads) is read once: each package loading
         # it later gets that as inputs of its own.
         recording = Inputs()
-        if self._cache is not None:
-            self._recording.append(recording)
+        self._record(recording)
         try:
             return self._evaluated_bzl(path, where, recording)
         finally:
-            if self._cache is not None:
-                self._recording.pop()
+            self._end_record()
 
     def _evaluated_bzl(self, path: str, where: SourceLocation, recording: Inputs) -> Any:
         try:

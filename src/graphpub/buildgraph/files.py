@@ -88,6 +88,7 @@ class FileTree:
         self._with_links: set[str] = set()
         self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
+        self._walks: dict[str, list[tuple[str, Listing]]] = {}
 
     def is_ignored(self, directory: str) -> bool:
         """Whether a directory is outside this build: it or one above it is matched by
@@ -244,15 +245,23 @@ class FileTree:
         """Every package directory at or below `directory`, in sorted order."""
         return sorted(d for d, listing in self.walk(directory) if listing.build_files)
 
-    def walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
+    def walk(self, directory: str) -> list[tuple[str, Listing]]:
         """Every directory at or below `directory` not ignored, with its listing; symlinks
-        are followed once and never into a loop."""
+        are followed once and never into a loop. (Walked once a run, as each listing is
+        read once: several steps of a command walk the whole tree.)"""
+        walked = self._walks.get(directory)
+        if walked is None:
+            walked = self._walks[directory] = list(self._walk(directory))
+        return walked
+
+    def _walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
         seen_links: set[str] = set()
+        if self.is_ignored(directory):
+            return
         stack = [directory]
+        ignored = self._ignored
         while stack:
             current = stack.pop()
-            if self.is_ignored(current):
-                continue
             listing = self.listing(current)
             if listing is None:
                 continue
@@ -261,7 +270,11 @@ class FileTree:
                 child = f"{current}/{name}" if current else name
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
-                stack.append(child)
+                # (`is_ignored`, knowing that the directory above is not.)
+                if child not in ignored:
+                    ignored[child] = self._ignore.matches_dir(child) or self._is_apart(child)
+                if not ignored[child]:
+                    stack.append(child)
 
     def _first_visit(self, link: str, seen_real: set[str]) -> bool:
         """Whether a walk may enter a symlinked directory: never into one of its own

@@ -18,6 +18,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,21 @@ from graphpub.buildgraph.config import Config, Dialect
 from graphpub.buildgraph.confined import read_inside_root
 from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
 from graphpub.buildgraph.files import FileTree, GlobPatternError
+from graphpub.buildgraph.graph_snapshot import (
+    GraphSnapshot,
+    Inference,
+    read_snapshot,
+    snapshot_path,
+    write_snapshot,
+)
 from graphpub.buildgraph.hooks import StarlarkHooks
-from graphpub.buildgraph.package_cache import PackageCache, configuration_key, digest
+from graphpub.buildgraph.package_cache import (
+    CACHE_DIRECTORY,
+    PackageCache,
+    configuration_key,
+    digest,
+    listing_digest,
+)
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
 from graphpub.errors import (
@@ -38,6 +52,7 @@ from graphpub.errors import (
     locate_keyword,
     locate_quoted,
 )
+from graphpub.workdir import work_directory
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -76,6 +91,9 @@ class BuildGraph:
         self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules
         self._targets: dict[Address, Target] = {}
+        # Without edges: the kinds of the targets of packages the cache holds unchanged, by
+        # address, until something needs more of one than that (`target`).
+        self._indexed: dict[Address, str] = {}
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -86,6 +104,14 @@ class BuildGraph:
         self._networkx: nx.DiGraph | None = None
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
+        # The repository's edges kept from an earlier run (`adopt_snapshot`), whether every
+        # package is loaded (`load_all`), and how many warnings were given here (resolving,
+        # inferring): a snapshot is written only of a whole, warning-free graph.
+        self._adopted: GraphSnapshot | None = None
+        self._snapshot_tried = False
+        self._whole = False
+        self._warnings_given = 0
+        self._inference: Inference | None = None
         self._hooks: StarlarkHooks | None = None
 
     @property
@@ -104,12 +130,12 @@ class BuildGraph:
         is the command's error. Otherwise (a command that looks at the whole repository, a
         package above a spec's) it is a warning and the command goes on without it, unless
         `strict`; what needs such a package later gets its error then."""
-        with _gc_paused():
+        with gc_paused():
             self._load(directories, needed or self.strict)
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
         pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
-        self._evaluator.take_cached([d for d, _ in pending])
+        self._evaluator.take_cached([d for d, _ in pending], lazily=not self.edges)
         evaluate_packages(
             self._evaluator,
             [d for d, _ in pending if not self._evaluator.is_package_known(d)],
@@ -121,6 +147,11 @@ class BuildGraph:
         while pending:
             directory, required = pending.pop()
             if directory in seen:
+                continue
+            index = None if self.edges else self._evaluator.index(directory)
+            if index is not None:
+                seen.add(directory)
+                self._indexed.update(index)
                 continue
             package = self._package(directory, required)
             if directory not in self._evaluator.failures:
@@ -198,6 +229,10 @@ class BuildGraph:
     def use_cache(self) -> None:
         """Keep evaluated packages in `.graphpub/packages/` and take them from there while
         nothing they were made from changed (`package_cache`)."""
+        with gc_paused():
+            self._use_cache()
+
+    def _use_cache(self) -> None:
         extra = []
         macros = self._evaluator.macro_files()
         if macros is None:
@@ -214,6 +249,7 @@ class BuildGraph:
         by a detached process, the command not waiting for it)."""
         cache = self._evaluator.cache
         if cache is not None:
+            self._save_snapshot()
             packages = self._evaluator.packages
             cache.save(
                 self.tree.listings_to_remember(),
@@ -227,6 +263,105 @@ class BuildGraph:
         """Load every package, for a command that looks at the whole repository (inference's
         module map, `dependents`, ownership): one that fails is a warning (`load`)."""
         self.load(self.tree.packages_under(""), needed=False)
+        self._whole = True
+
+    # ---------------------------------------------------------------- the graph snapshot
+
+    def adopt_snapshot(self) -> bool:
+        """Take the whole repository's edges from the snapshot an earlier run wrote, if
+        nothing they came from changed (`graph_snapshot`), before loading anything: every
+        package is then held by its targets' index, unpickled when a command needs more of a
+        target than its address, kind and dependencies. For a command that looks at the whole
+        repository anyway (one that infers dependencies)."""
+        cache = self._evaluator.cache
+        if self._snapshot_tried or not self.edges or cache is None or self._in_graph:
+            return False
+        self._snapshot_tried = True
+        secret = cache.secret
+        snapshot = read_snapshot(snapshot_path(cache.path), secret) if secret else None
+        if snapshot is None:
+            return False
+        directories = self.tree.packages_under("")
+        if len(directories) != len(snapshot.packages) or not self._tree_unchanged():
+            return False
+        self._evaluator.take_cached(directories, lazily=True)
+        indexes = []
+        for directory in directories:
+            index = self._evaluator.index(directory)
+            if index is None or cache.recorded_ns(directory) != snapshot.packages.get(directory):
+                return False
+            indexes.append(index)
+        if not self._tree_unchanged():  # (checking the entries may have listed some anew)
+            return False
+        for index in indexes:
+            self._indexed.update(index)
+        self._in_graph.update(directories)
+        for target in snapshot.external:
+            self._targets[target.address] = target
+        self._dependencies = {source: list(ds) for source, ds in snapshot.dependencies.items()}
+        self._whole = True
+        self._adopted = snapshot
+        return True
+
+    def _tree_unchanged(self) -> bool:
+        """Whether every directory listed anew in this run lists what it did in the last."""
+        remembered = self.tree.remembered
+        return all(
+            directory in remembered
+            and listing_digest(remembered[directory][2])
+            == listing_digest(self.tree.listing(directory))
+            for directory in self.tree.listed_now
+        )
+
+    @property
+    def warnings_given(self) -> int:
+        """How many warnings were given here (resolving, inferring) so far."""
+        return self._warnings_given
+
+    def adopted_inference(self) -> Inference | None:
+        """The inferred edges of the snapshot taken, and the files they came from (which the
+        caller checks)."""
+        return self._adopted.inference if self._adopted is not None else None
+
+    def record_inference(self, inference: Inference) -> None:
+        """Inferred edges to keep in the next snapshot (given no warning was)."""
+        self._inference = inference
+
+    def _save_snapshot(self) -> None:
+        cache = self._evaluator.cache
+        secret = cache.secret if cache is not None else None
+        if (
+            cache is None
+            or secret is None
+            or not self._whole
+            or self._warnings_given
+            or self._evaluator.failures
+            or self._incomplete
+            or (self._adopted is not None and self._inference is None)  # nothing new
+        ):
+            return
+        packages: dict[str, int] = {}
+        for directory in self._in_graph:
+            recorded = cache.recorded_ns(directory)
+            if recorded is None:
+                if self._evaluator.is_package_known(directory):
+                    return  # a package the cache does not keep: nothing to check it by
+                continue  # (a directory loaded without a build file)
+            packages[directory] = recorded
+        inference = self._inference or self.adopted_inference()
+        snapshot = GraphSnapshot(
+            packages,
+            tuple(t for a, t in self._targets.items() if a.repository),
+            self._dependencies,
+            inference,
+        )
+        try:
+            work_directory(self.config.root, *PurePath(CACHE_DIRECTORY).parts[1:])
+            write_snapshot(snapshot_path(cache.path), snapshot, secret)
+        except OSError as error:
+            self.warn(f"the graph snapshot cannot be written ({error})")
+        except Exception:  # a value that cannot be pickled: no snapshot, as for a package
+            return
 
     def ensure_loaded(self, directory: str, *, needed: bool = True) -> None:
         """Load the package in `directory` (and its dependencies) if not loaded yet."""
@@ -328,13 +463,13 @@ class BuildGraph:
                 self._dependencies[address] = []
             return [self._targets[address].address]
         address = dependency.directory_address
-        found = self._targets.get(address)
+        found = self._lookup(address)
         if found is not None:
             # The target's own Address object: dict lookups of an identical object skip __eq__.
             return [found.address]
         if self.tree_has_file(dependency.path):
             return self._file_owners(dependency, referrer)
-        generator = self._targets.get(address.base)
+        generator = self._lookup(address.base)
         if generator is not None and address.base != address:
             # A generated target (`dir#name`, `dir:t@k=v`) of a rule that generates none yet.
             return [generator.address]
@@ -511,6 +646,7 @@ class BuildGraph:
             import networkx as nx
 
             graph = nx.DiGraph()
+            self.targets()  # (each package held by its index unpickled)
             graph.add_nodes_from((a, {"target": t}) for a, t in self._targets.items())
             graph.add_edges_from((a, d) for a, ds in self._dependencies.items() for d in ds)
             graph.add_edges_from(
@@ -524,13 +660,41 @@ class BuildGraph:
             raise RuntimeError("this graph was loaded without edges (BuildGraph(edges=False))")
 
     def __contains__(self, address: object) -> bool:
-        return address in self._targets
+        return address in self._targets or address in self._indexed
 
     def target(self, address: Address) -> Target:
-        return self._targets[address]
+        found = self._lookup(address)
+        if found is None:
+            raise KeyError(address)
+        return found
+
+    def _lookup(self, address: Address) -> Target | None:
+        found = self._targets.get(address)
+        if found is None and address in self._indexed:
+            self._open(address.directory)
+            found = self._targets.get(address)
+        return found
 
     def targets(self) -> list[Target]:
+        for directory in {address.directory for address in self._indexed}:
+            self._open(directory)
         return list(self._targets.values())
+
+    def addresses(self) -> list[Address]:
+        """The addresses of the loaded targets (without unpickling those the cache holds)."""
+        return [*self._targets, *self._indexed]
+
+    def kind(self, address: Address) -> str:
+        """A loaded target's kind (its rule's name)."""
+        found = self._targets.get(address)
+        return found.kind if found is not None else self._indexed[address]
+
+    def _open(self, directory: str) -> None:
+        """Take the targets of a package held by its index from the package itself."""
+        package = self._evaluator.package(directory)
+        for target in package.targets.values() if package is not None else ():
+            self._targets[target.address] = target
+            self._indexed.pop(target.address, None)
 
     def package_targets(self, directory: str) -> list[Target]:
         package = self._evaluator.package(directory)
@@ -556,7 +720,7 @@ class BuildGraph:
         self._need_edges()
         excluded: set[Address] = set()
         for address in addresses:
-            target = self._targets.get(address)
+            target = self._lookup(address)
             if target is None:
                 continue
             for dependency in target.dependencies:
@@ -573,7 +737,7 @@ class BuildGraph:
                     excluded.update(
                         d
                         for d in self._dependencies.get(named, ())
-                        if self._targets[d].generator == named
+                        if self.target(d).generator == named
                     )
         return excluded
 
@@ -602,6 +766,7 @@ class BuildGraph:
 
     def warn(self, message: str, key: str | None = None) -> None:
         """A warning for the user, once per key."""
+        self._warnings_given += 1
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:
@@ -652,6 +817,8 @@ class BuildGraph:
             self.ensure_loaded(directory, needed=False)
             if directory in self.failures:
                 continue  # what needs an owner it may hold gets its error (`failure_above`)
+            if self._indexed:
+                self._open(directory)
             for target in self.package_targets(directory):
                 address = target.address
                 if address.file or address.generated or path not in self.owned_files(target):
@@ -665,9 +832,10 @@ class BuildGraph:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading makes many long-lived objects and no cyclic garbage: the cyclic collector would
-    only rescan them again and again (about a quarter of the load time)."""
+def gc_paused() -> Iterator[None]:
+    """Loading (reading the package cache, walking the tree, evaluating) makes many
+    long-lived objects and no cyclic garbage: the cyclic collector would only rescan them
+    again and again (about a quarter of the load time)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -18,7 +18,7 @@ from operator import attrgetter
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.config import Dialect
-from graphpub.buildgraph.graph import BuildGraph, ancestors
+from graphpub.buildgraph.graph import BuildGraph, ancestors, gc_paused
 from graphpub.errors import AddressError, GraphpubError, SpecError
 
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
@@ -155,8 +155,14 @@ def _directory(path: str, text: str) -> str:
 def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
     """The addresses the specs select, sorted; a spec that matches nothing is an error, and
     so is a build file that fails where a selected target is or one it depends on."""
+    return sorted(select_specs(texts, graph), key=attrgetter("key"))
+
+
+def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
+    """`resolve_specs`, in no order (for a command that orders them otherwise)."""
     specs = parse_specs(texts, graph)
-    needed, above = _directories_to_load(specs, graph)
+    with gc_paused():  # (walking a large tree makes as many objects as loading it)
+        needed, above = _directories_to_load(specs, graph)
     graph.load(needed)
     graph.load(above, needed=False)
     selected: set[Address] = set()
@@ -173,9 +179,8 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
             what = "matches no target" if not excluded else "excludes nothing the specs select"
             graph.warn(f"the exclude -{spec.text} {what}", key=f"exclude {spec.text}")
         selected -= excluded
-    ordered = sorted(selected, key=attrgetter("key"))
-    graph.check_complete(ordered)
-    return ordered
+    graph.check_complete(selected)
+    return selected
 
 
 def _holds_a_failed_package(spec: Spec, graph: BuildGraph) -> bool:
@@ -242,21 +247,17 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
     if isinstance(spec, AddressSpec):
         return {spec.address} if spec.address in graph else set()
     if isinstance(spec, DirectorySpec):
-        return {
-            t.address
-            for t in graph.targets()
-            if not t.address.repository and t.address.residence == spec.directory
-        }
+        return {a for a in graph.addresses() if not a.repository and a.residence == spec.directory}
     if isinstance(spec, RecursiveSpec):
         prefix = spec.directory + "/"
         return {
-            target.address
-            for target in graph.targets()
-            if not target.address.repository  # specs select this repository's targets
+            address
+            for address in graph.addresses()
+            if not address.repository  # specs select this repository's targets
             and (
                 not spec.directory
-                or target.address.residence == spec.directory
-                or target.address.residence.startswith(prefix)
+                or address.residence == spec.directory
+                or address.residence.startswith(prefix)
             )
         }
     owners: set[Address] = set()

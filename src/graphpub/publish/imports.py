@@ -1,4 +1,10 @@
-"""The modules a Python file imports, read with `ast`, cached by the file's content hash."""
+"""The modules a Python file imports, read with `ast`, cached by the file's content hash.
+
+Which content a file has is known without reading it again while its size and modification
+time are those recorded (unless it was modified within `RACY_NS` of being recorded, when a
+change in the same tick would not show), as git's index does: a warm `dependencies ::` then
+reads no source file.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,15 @@ import ast
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
+from graphpub.buildgraph.files import RACY_NS
 from graphpub.workdir import NAME as WORK_DIRECTORY
 from graphpub.workdir import work_directory
 
@@ -73,25 +82,29 @@ class ImportCache:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._path = root / WORK_DIRECTORY / "imports.json"
+        self._stats_path = root / WORK_DIRECTORY / "import-keys.json"
         self._entries: dict[str, list[list[object]]] = {}
         self._keys: dict[tuple[str, str, bool], str] = {}
         self._dirty = False
-        try:
-            entries = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = {}
-        self._entries = entries if isinstance(entries, dict) else {}
+        self._entries = _read_json(self._path)
+        # Root-relative path: [size, modification time in ns, when recorded in ns, module,
+        # is_package, key] (`prefetch`).
+        self._stats: dict[str, list[object]] = _read_json(self._stats_path)
+        self._stats_dirty = False
 
     def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
         missing: list[tuple[str, bytes, str, bool]] = []
         for path, module, is_package in files:
+            name = str(path)
+            known = self._known_key(name, module, is_package)
+            if known is not None:
+                self._keys[(name, module, is_package)] = known
+                continue
             try:
-                data = _read(path)
+                data, key = self._read_key(name, module, is_package)
             except OSError:
                 continue
-            key = _key(data, module, is_package)
-            self._keys[(str(path), module, is_package)] = key
             if key not in self._entries:
                 missing.append((key, data, module, is_package))
         if not missing:
@@ -103,6 +116,68 @@ class ImportCache:
             parsed = [_parse_entry(item) for item in missing]
         self._entries.update(parsed)
         self._dirty = True
+
+    def _relative(self, path: str) -> str:
+        root = f"{self._root}/"
+        return path[len(root) :] if path.startswith(root) else path
+
+    def _known_key(self, path: str, module: str, is_package: bool) -> str | None:
+        """The content key of a file whose size and time are those recorded with it (and
+        not recent enough for a change in the same tick to hide), without reading it."""
+        known = self._stats.get(self._relative(path))
+        if not (isinstance(known, list) and len(known) == 6):
+            return None
+        size, mtime, recorded, known_module, known_package, key = known
+        if not (isinstance(recorded, int) and isinstance(key, str) and key in self._entries):
+            return None
+        if [known_module, known_package] != [module, is_package]:
+            return None
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        if [status.st_size, status.st_mtime_ns] != [size, mtime]:
+            return None
+        return key if status.st_mtime_ns < recorded - RACY_NS else None
+
+    def _read_key(self, path: str, module: str, is_package: bool) -> tuple[bytes, str]:
+        """A file's content and content key, recorded with its size and time."""
+        status = os.stat(path)
+        data = _read(path)
+        key = _key(data, module, is_package)
+        self._keys[(path, module, is_package)] = key
+        recorded = time.time_ns()
+        self._stats[self._relative(path)] = [
+            status.st_size,
+            status.st_mtime_ns,
+            recorded,
+            module,
+            is_package,
+            key,
+        ]
+        self._stats_dirty = True
+        return data, key
+
+    def used(self) -> tuple[tuple[str, str, bool, str], ...]:
+        """The files prefetched, root-relative, with their modules and content keys."""
+        return tuple(
+            (self._relative(path), module, is_package, key)
+            for (path, module, is_package), key in self._keys.items()
+        )
+
+    def unchanged(self, files: Iterable[tuple[str, str, bool, str]]) -> bool:
+        """Whether each file (root-relative) has the content key given (`used`)."""
+        for relative, module, is_package, key in files:
+            path = f"{self._root}/{relative}"
+            known = self._known_key(path, module, is_package)
+            if known is None:
+                try:
+                    known = self._read_key(path, module, is_package)[1]
+                except OSError:
+                    return False
+            if known != key:
+                return False
+        return True
 
     def imports(self, path: str | Path, module: str, is_package: bool) -> list[ImportedModule]:
         key = self._keys.get((str(path), module, is_package))
@@ -125,13 +200,28 @@ class ImportCache:
         return found
 
     def save(self) -> None:
-        if not self._dirty:
-            return
-        work_directory(self._root)
-        temporary = self._path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self._entries), encoding="utf-8")
-        os.replace(temporary, self._path)  # atomic: concurrent runs never see half a file
-        self._dirty = False
+        if self._dirty:
+            _write_json(self._root, self._path, self._entries)
+            self._dirty = False
+        if self._stats_dirty:
+            _write_json(self._root, self._stats_path, self._stats)
+            self._stats_dirty = False
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cache file's mapping; empty if missing, corrupt or of another shape."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_json(root: Path, path: Path, entries: object) -> None:
+    work_directory(root)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(entries), encoding="utf-8")
+    os.replace(temporary, path)  # atomic: concurrent runs never see half a file
 
 
 def _read(path: str | Path) -> bytes:

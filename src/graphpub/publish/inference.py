@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from graphpub.buildgraph.address import Address, Exclusion, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
+from graphpub.buildgraph.graph_snapshot import Inference
 from graphpub.buildgraph.target import Target
 from graphpub.publish.imports import ImportCache, module_names
 from graphpub.rules.requirements import REQUIREMENT_KIND, normalize_project
@@ -237,6 +238,11 @@ def requirement_modules(target: Target) -> tuple[list[str], list[str]]:
 def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     """Load the whole repository, infer every Python target's dependencies from its imports,
     and add them to the graph. Returns the inferred edges, by target."""
+    adopted = graph.adopted_inference()
+    if adopted is not None and ImportCache(graph.config.root).unchanged(adopted.files):
+        graph.add_inferred(adopted.edges)  # (the repository's edges kept: `graph_snapshot`)
+        return adopted.edges
+    warnings = graph.warnings_given
     graph.load_all()
     roots = source_roots(graph)
     modules_of: dict[tuple[Address, str], list[str]] = {}
@@ -300,6 +306,8 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
                 inferred[target.address] = edges
     cache.save()
     graph.add_inferred(inferred)
+    if graph.warnings_given == warnings:  # (a warning would not be given again)
+        graph.record_inference(Inference(inferred, cache.used()))
     return inferred
 
 

@@ -1,0 +1,103 @@
+"""The whole repository's dependency edges, kept between runs beside the package cache.
+
+A command that infers dependencies looks at every target of the repository: it unpickles every
+package, resolves every dependency and works out every import. While nothing those came from
+changed, the next such command takes the edges from here instead, and unpickles only the
+packages whose targets it needs more of than their addresses (`dependencies ::` needs none).
+
+What the edges came from, and how each is known to be unchanged:
+- every package: the package cache took each from its entry, unchanged (its build files, the
+  `.bzl` files it loaded, the listings its globs read, `env()`), and the entry is the one the
+  edges were worked out from (its recording time);
+- the set of packages, and every file a dependency may name: no directory of the tree was
+  listed anew in this run (each listing is the one remembered, by the directory's time);
+- the config, `--define` and the rest: the file is named by the package cache's configuration
+  key;
+- each imported module: the file's content key (`publish.imports`), by the file's size and
+  time or, if those changed, its content.
+
+A run that warned about anything while resolving or inferring writes none (the warnings would
+not be given again). The file is signed and written atomically, as the package cache's is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphpub.buildgraph.address import Address
+from graphpub.buildgraph.target import Target
+
+_MAGIC = b"graphpub-graph\n"
+_DIGEST_SIZE = 32
+FORMAT = 1
+
+InferenceFile = tuple[str, str, bool, str]
+"""A file inference read: root-relative path, its module, whether a package's `__init__`, its
+content key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """The edges inferred from imports, and the files they came from."""
+
+    edges: dict[Address, list[Address]]
+    files: tuple[InferenceFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphSnapshot:
+    packages: dict[str, int]
+    """Package directory: the recording time of its cache entry."""
+    external: tuple[Target, ...]
+    """Targets of other repositories dependencies named (`@pypi//requests`), made then."""
+    dependencies: dict[Address, list[Address]]
+    """Every target's explicit dependencies, resolved (a generator's generated targets too)."""
+    inference: Inference | None
+
+
+def snapshot_path(packages_file: Path) -> Path:
+    """The snapshot of the configuration whose package cache is in `packages_file`."""
+    return packages_file.with_suffix(".graph")
+
+
+def read_snapshot(path: Path, secret: bytes) -> GraphSnapshot | None:
+    """The snapshot in `path`; None if there is none, or it is not one graphpub wrote for this
+    user, or it is of another format."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + _DIGEST_SIZE
+    expected = hmac.new(secret, memoryview(data)[head:], hashlib.blake2b).digest()
+    if not data.startswith(_MAGIC) or not hmac.compare_digest(
+        data[len(_MAGIC) : head], expected[:_DIGEST_SIZE]
+    ):
+        return None
+    try:
+        form, snapshot = pickle.loads(memoryview(data)[head:])
+    except Exception:  # signed, so graphpub's own: of an older graphpub
+        return None
+    return snapshot if form == FORMAT and isinstance(snapshot, GraphSnapshot) else None
+
+
+def write_snapshot(path: Path, snapshot: GraphSnapshot, secret: bytes) -> None:
+    """Write it whole or not at all (a concurrent run reads the old file or the new one)."""
+    body = pickle.dumps((FORMAT, snapshot), protocol=pickle.HIGHEST_PROTOCOL)
+    signature = hmac.new(secret, body, hashlib.blake2b).digest()[:_DIGEST_SIZE]
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(_MAGIC + signature)
+            file.write(body)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
