@@ -77,7 +77,10 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c[:2]))
 def test_a_warm_run_takes_the_edges_and_answers_as_without_caches(
-    root: Path, run: Runner, evaluated: list[str], command: list[str]
+    root: Path,
+    run: Runner,
+    evaluated: list[str],  # noqa: F811 (the fixture imported above)
+    command: list[str],
 ) -> None:
     expected = answer(run, root, "--no-cache", *command)
     assert expected[0] == 0, expected[2]
@@ -89,7 +92,9 @@ def test_a_warm_run_takes_the_edges_and_answers_as_without_caches(
 
 
 def test_dependencies_of_the_whole_repository_unpickle_no_package(
-    root: Path, run: Runner, unpickled: list[str]
+    root: Path,
+    run: Runner,
+    unpickled: list[str],  # noqa: F811 (the fixture imported above)
 ) -> None:
     warm(run, root)
     unpickled.clear()
@@ -132,7 +137,9 @@ def test_a_run_that_warned_keeps_no_snapshot_and_warns_again(tmp_path: Path, run
 
 
 def test_a_foreign_or_damaged_snapshot_is_not_taken(
-    root: Path, run: Runner, evaluated: list[str]
+    root: Path,
+    run: Runner,
+    evaluated: list[str],  # noqa: F811 (the fixture imported above)
 ) -> None:
     expected = answer(run, root, "--no-cache", "dependencies", "::")
     warm(run, root)
