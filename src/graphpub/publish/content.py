@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from packaging.metadata import parse_email
-
 # Core metadata and RECORD are read whole to be parsed: more than this is no metadata.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 _CHUNK = 1 << 20
@@ -244,6 +242,10 @@ def _record_paths(data: bytes) -> frozenset[str]:
 def _metadata(data: bytes) -> tuple[object, ...]:
     """Core metadata as parsed fields: each field's values, multi-valued ones as a set (their
     order carries no meaning), the description with its trailing blank lines dropped."""
+    # Imported here: a publish compares contents only when a file of the same name is there
+    # with other bytes, and the module costs its start 15 ms.
+    from packaging.metadata import parse_email
+
     raw, unparsed = parse_email(data)
     fields: list[tuple[str, object]] = []
     for key, value in {**raw, **unparsed}.items():
