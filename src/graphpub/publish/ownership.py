@@ -293,7 +293,7 @@ class _Owners:
         loose = sorted(
             {
                 f
-                for t in map(graph.target, sorted(closure))
+                for t in map(graph.target, closure)  # a set, sorted once made
                 if t.kind in LOOSE_FILE_KINDS
                 for f in graph.owned_files(t)
             }
