@@ -13,8 +13,11 @@ same files, one process per repository, both at once (as a user would run them),
 again with `--check-url` (the server's simple index: uv's rerun, uploading nothing); and, into
 empty servers again, one `twine upload` per distribution per repository. graphpub and uv are
 repeated `--runs` times, with fresh servers, and the medians compared; the twine loop (about a
-minute a run) `--loop-runs` times. Goals: the first upload at most uv's time, the rerun at most
-uv's `--check-url` rerun, at least 10x faster than the loop.
+minute a run) `--loop-runs` times. Besides the wall time, each measure has the CPU time (user
+and system) of the processes timed and that the two servers spent meanwhile (from /proc): on a
+shared machine the wall time moves with the load, what each side costs much less. Goals: the
+first upload at most uv's time, the rerun at most uv's `--check-url` rerun, at least 10x
+faster than the loop.
 
 uv is a benchmark-only dependency (`pip install uv`, or the `bench` extra): `uv` beside this
 Python, else on PATH.
@@ -32,6 +35,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -39,6 +43,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
@@ -100,15 +106,59 @@ def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("pypiserver did not start")
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{command[:4]} failed: {result.stderr.decode()[-500:]}")
-    return elapsed
+Servers = Sequence[tuple[subprocess.Popen[bytes], str]]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one timed run took: wall seconds, the CPU seconds (user + system) of the processes
+    timed, and those the servers spent meanwhile."""
+
+    wall: float
+    cpu: float
+    servers: float
+
+
+def children_cpu() -> float:
+    """User + system seconds of the child processes ended so far (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def servers_cpu(servers: Servers) -> float:
+    """User + system seconds the servers have spent; NaN where /proc cannot tell."""
+    total = 0.0
+    for process, _ in servers:
+        try:
+            stat = Path(f"/proc/{process.pid}/stat").read_text(encoding="ascii")
+        except OSError:
+            return math.nan
+        fields = stat.rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measured(run: Callable[[], None], servers: Servers) -> Cost:
+    """The cost of `run()`, which starts processes and waits for them all."""
+    cpu, served, start = children_cpu(), servers_cpu(servers), time.perf_counter()
+    run()
+    wall = time.perf_counter() - start
+    return Cost(wall, children_cpu() - cpu, servers_cpu(servers) - served)
+
+
+def medians(costs: Sequence[Cost]) -> Cost:
+    return Cost(*(median(getattr(c, f) for c in costs) for f in ("wall", "cpu", "servers")))
+
+
+def timed(command: list[str], env: dict[str, str], servers: Servers = ()) -> Cost:
+    def run() -> None:
+        result = subprocess.run(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[:4]} failed: {result.stderr.decode()[-500:]}")
+
+    return measured(run, servers)
 
 
 def uv() -> str:
@@ -119,10 +169,13 @@ def uv() -> str:
     return found
 
 
-def uv_publish(files: list[Path], urls: list[str], env: dict[str, str], check: bool) -> float:
-    """`uv publish` of `files` to each of `urls`, one process per repository, all at once;
-    with `check`, `--check-url` the server's simple index (files there are skipped)."""
-    start = time.perf_counter()
+def uv_publish(files: list[Path], servers: Servers, env: dict[str, str], check: bool) -> Cost:
+    """`uv publish` of `files` to each of the servers, one process per repository, all at
+    once; with `check`, `--check-url` the server's simple index (files there are skipped)."""
+    return measured(lambda: _uv_publish(files, [u for _, u in servers], env, check), servers)
+
+
+def _uv_publish(files: list[Path], urls: list[str], env: dict[str, str], check: bool) -> None:
     processes = [
         subprocess.Popen(
             [
@@ -144,10 +197,8 @@ def uv_publish(files: list[Path], urls: list[str], env: dict[str, str], check: b
         _, err = process.communicate()
         if process.returncode != 0:
             failures.append(err.decode(errors="replace")[-500:])
-    elapsed = time.perf_counter() - start
     if failures:
         raise RuntimeError(f"uv publish failed: {failures[0]}")
-    return elapsed
 
 
 def upload_loop(files: list[Path], n: int, urls: list[str], env: dict[str, str]) -> float:
@@ -218,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     env.update(TWINE_USERNAME=USER, TWINE_PASSWORD=PASSWORD, NO_PROXY="127.0.0.1")
     env.update(UV_PUBLISH_USERNAME=USER, UV_PUBLISH_PASSWORD=PASSWORD)
     monorepo, _ = generate(args.n, BENCH_DIR / ".work" / f"publish-{args.n}")
-    firsts: list[float] = []
-    reruns: list[float] = []
-    uv_firsts: list[float] = []
-    uv_reruns: list[float] = []
+    firsts: list[Cost] = []
+    reruns: list[Cost] = []
+    uv_firsts: list[Cost] = []
+    uv_reruns: list[Cost] = []
     loops: list[float] = []
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
@@ -233,19 +284,20 @@ def main(argv: list[str] | None = None) -> int:
             timed([*command, "package", "::"], env)  # every side uploads the same, built files
             files = sorted((monorepo / "dist").iterdir())
             if run < args.runs:
-                firsts.append(timed([*command, "publish", "::"], env))
+                firsts.append(timed([*command, "publish", "::"], env, servers))
                 check_complete(work, len(servers), files)
                 report = work / "rerun.json"
-                reruns.append(timed([*command, "publish", "::", "--output", str(report)], env))
+                rerun_command = [*command, "publish", "::", "--output", str(report)]
+                reruns.append(timed(rerun_command, env, servers))
                 uploads = json.loads(report.read_text(encoding="utf-8"))["uploads"]
                 if any(u["status"] != "skipped" for u in uploads):
                     raise RuntimeError("the rerun uploaded files that were already there")
                 stop(servers)
                 servers = [start_server(work / f"server{i}") for i in range(2)]
                 urls = [url for _, url in servers]
-                uv_firsts.append(uv_publish(files, urls, env, check=False))
+                uv_firsts.append(uv_publish(files, servers, env, check=False))
                 check_complete(work, len(servers), files)
-                uv_reruns.append(uv_publish(files, urls, env, check=True))
+                uv_reruns.append(uv_publish(files, servers, env, check=True))
                 check_complete(work, len(servers), files)
                 stop(servers)
                 servers = [start_server(work / f"server{i}") for i in range(2)]
@@ -257,13 +309,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(servers)
         shutil.rmtree(work, ignore_errors=True)
-    first, rerun = median(firsts), median(reruns)
+    costs = {
+        "first": medians(firsts),
+        "uv_first": medians(uv_firsts),
+        "rerun": medians(reruns),
+        "uv_rerun": medians(uv_reruns),
+    }
+    first, rerun = costs["first"].wall, costs["rerun"].wall
+    uv_first, uv_rerun = costs["uv_first"].wall, costs["uv_rerun"].wall
     loop = median(loops) if loops else math.nan  # --loop-runs 0: not timed
-    uv_first, uv_rerun = median(uv_firsts), median(uv_reruns)
     speedup = loop / first
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     version = subprocess.run([uv(), "--version"], capture_output=True, text=True).stdout.strip()
     uv_command = "uv publish --publish-url URL FILES..."
+
+    def row(what: str, cost: Cost, versus: float) -> str:
+        return (
+            f"| {what} | {cost.wall:.2f} | {cost.cpu:.2f} | {cost.servers:.2f} | "
+            f"{cost.wall / versus:.2f} |"
+        )
+
     table = "\n".join(
         [
             f"N = {args.n} distributions ({len(files)} files) to 2 local pypiservers "
@@ -271,15 +336,23 @@ def main(argv: list[str] | None = None) -> int:
             f"(the twine loop: {args.loop_runs}). {version}, Python {platform.python_version()}; "
             f"load average after the run {load} (1/5/15 min) on {os.cpu_count()} cores.",
             "",
-            "| process | wall (s) | ratio to graphpub |",
-            "|---|--:|--:|",
-            f"| `graphpub publish ::` into empty servers | {first:.2f} | 1.00 |",
-            f"| `{uv_command}`, one per repository, both at once, into empty servers | "
-            f"{uv_first:.2f} | {uv_first / first:.2f} |",
-            f"| `graphpub publish ::` again, everything there | {rerun:.2f} | 1.00 |",
-            f"| `uv publish --check-url URL/simple/ ...` again, everything there | "
-            f"{uv_rerun:.2f} | {uv_rerun / rerun:.2f} |",
-            f"| `twine upload` per distribution per repository | {loop:.2f} | {loop / first:.1f} |",
+            "| process | wall (s) | CPU, user + sys (s) | servers' CPU (s) | wall, ratio to "
+            "graphpub |",
+            "|---|--:|--:|--:|--:|",
+            row("`graphpub publish ::` into empty servers", costs["first"], first),
+            row(
+                f"`{uv_command}`, one per repository, both at once, into empty servers",
+                costs["uv_first"],
+                first,
+            ),
+            row("`graphpub publish ::` again, everything there", costs["rerun"], rerun),
+            row(
+                "`uv publish --check-url URL/simple/ ...` again, everything there",
+                costs["uv_rerun"],
+                rerun,
+            ),
+            f"| `twine upload` per distribution per repository | {loop:.2f} | | | "
+            f"{loop / first:.1f} |",
             "",
             "| goal | measured | result |",
             "|---|--:|---|",
