@@ -6,6 +6,7 @@ and built again; an unchanged distribution is not laid out again; only checked b
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Callable
@@ -64,6 +65,7 @@ def edit(root: Path, path: str, old: str, new: str) -> None:
 @pytest.fixture
 def repo(tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # the user's key
     root = make_repo(tmp_path, FILES)
     package(run, root)
     return root
@@ -86,6 +88,10 @@ FILE_CHANGES: dict[str, tuple[Callable[[Path], None], int]] = {
             'name = "dist",',
             'name = "dist", wheel_config_settings = {"--build-option": ["--python-tag=py39"]},',
         ),
+        1,
+    ),
+    "the build's environment (env_vars)": (
+        lambda r: edit(r, "lib/BUILD", 'name = "dist",', 'name = "dist", env_vars = ["LANG=C"],'),
         1,
     ),
     "the interpreter constraints (pants.toml)": (
@@ -165,6 +171,26 @@ def test_an_unchanged_distribution_is_not_laid_out_again(
     assert laid_out == ["lib:dist"]
 
 
+def test_a_source_changed_while_it_is_packaged_is_an_error(
+    repo: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key says what was read when staging: the project is laid out only with the same
+    bytes, never with others under that key."""
+    edit(repo, "lib/__init__.py", "1", "5")
+    lay_out = build_module.lay_out
+
+    def changing_first(project: build_module.Staged) -> None:
+        edit(repo, "lib/__init__.py", "5", "6")
+        lay_out(project)
+
+    monkeypatch.setattr(build_module, "lay_out", changing_first)
+    held = entries(repo)
+    code, out, err = run(["package", "--quiet", "::"], root=repo)
+    assert (code, out) == (1, "")
+    assert "lib/__init__.py changed while lib:dist was being packaged" in err
+    assert entries(repo) == held
+
+
 def entry_of(root: Path, name: str) -> Path:
     """The entry holding the file `name`."""
     cache = root / ".graphpub" / "cache"
@@ -187,6 +213,22 @@ def manifest_of_another_entry(entry: Path) -> None:
     manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
     manifest["entry"] = "0" * 64
     (entry / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def signed_with(key: bytes) -> Callable[[Path], None]:
+    """The entry made whole again, with other bytes, as someone else would make it: its
+    manifest right in every other way, signed with `key`."""
+
+    def resign(entry: Path) -> None:
+        same_size_other_bytes(entry)
+        manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+        for name, record in manifest["files"].items():
+            record["sha256"] = hashlib.sha256((entry / name).read_bytes()).hexdigest()
+        signed = json.dumps([entry.name, manifest["files"]], sort_keys=True).encode()
+        manifest["signature"] = hmac.new(key, signed, "sha256").hexdigest() if key else ""
+        (entry / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    return resign
 
 
 def link_instead_of_file(entry: Path) -> None:
@@ -212,6 +254,10 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "a manifest that is not JSON": lambda e: (e / MANIFEST).write_bytes(b"\x00{"),
     "a manifest of another shape": lambda e: (e / MANIFEST).write_text("[1]", encoding="utf-8"),
     "another entry's manifest": manifest_of_another_entry,
+    "whole, but signed with another user's key (or came with the repository)": signed_with(
+        b"someone else's key, 32 bytes long"
+    ),
+    "whole, but not signed": signed_with(b""),
     "a link instead of a file": link_instead_of_file,
     "a file in its place": replaced_by_a_file,
 }
@@ -242,6 +288,7 @@ def test_a_build_failing_twine_check_never_enters_the_cache(
 ) -> None:
     held = entries(repo)
     edit(repo, "lib/__init__.py", "1", "4")
+    checking = build_module._twine_check
 
     def failing(files: list[Path], *, strict: bool) -> None:
         if files:
@@ -253,7 +300,7 @@ def test_a_build_failing_twine_check_never_enters_the_cache(
     cache = repo / ".graphpub" / "cache"
     assert entries(repo) == held
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
-    monkeypatch.undo()
+    monkeypatch.setattr(build_module, "_twine_check", checking)
     package(run, repo)
     assert len(entries(repo) - held) == 1
 
@@ -266,8 +313,11 @@ def made(cache: BuildCache, files: dict[str, bytes]) -> Path:
     return directory
 
 
+KEY = b"this user's key, 32 bytes or more"
+
+
 def test_an_entry_another_run_made_meanwhile_is_kept(tmp_path: Path) -> None:
-    cache = BuildCache(tmp_path / "cache", "toolchain")
+    cache = BuildCache(tmp_path / "cache", "toolchain", KEY)
     files = {"a-1.0-py3-none-any.whl": b"wheel", "a-1.0.tar.gz": b"sdist"}
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     first, second = made(cache, files), made(cache, files)
@@ -281,7 +331,7 @@ def test_an_entry_another_run_made_meanwhile_is_kept(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_entry_is_replaced_by_a_commit(tmp_path: Path) -> None:
-    cache = BuildCache(tmp_path / "cache", "toolchain")
+    cache = BuildCache(tmp_path / "cache", "toolchain", KEY)
     files = {"a-1.0-py3-none-any.whl": b"wheel"}
     cache.commit(made(cache, files), "key")
     (cache.entry("key") / MANIFEST).unlink()
@@ -292,6 +342,14 @@ def test_a_corrupt_entry_is_replaced_by_a_commit(tmp_path: Path) -> None:
 
 
 def test_entries_are_apart_per_toolchain(tmp_path: Path) -> None:
-    one, other = BuildCache(tmp_path, "one"), BuildCache(tmp_path, "other")
+    one, other = BuildCache(tmp_path, "one", KEY), BuildCache(tmp_path, "other", KEY)
     assert one.entry("key") != other.entry("key")
     assert one.entry("key") != one.entry("other key")
+
+
+def test_without_a_key_nothing_is_taken_from_the_cache(tmp_path: Path) -> None:
+    files = {"a-1.0-py3-none-any.whl": b"wheel"}
+    keyed = BuildCache(tmp_path / "cache", "toolchain", KEY)
+    keyed.commit(made(keyed, files), "key")
+    assert keyed.held("key") is not None
+    assert BuildCache(keyed.directory, "toolchain", None).held("key") is None

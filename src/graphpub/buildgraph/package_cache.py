@@ -199,7 +199,7 @@ def configuration_key(config: object, extra: Iterable[tuple[str, bytes]] = ()) -
     return hashlib.blake2b(parts.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
-def _user_key() -> bytes | None:
+def user_cache_key() -> bytes | None:
     """This user's key authenticating cache files, made on first use; None if there is no
     private place for it (then nothing is cached)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -244,7 +244,7 @@ class PackageCache:
         self._path = self._directory / f"{key}.pickle"
         self._root = str(root)
         self._warn = warn
-        self._secret = user_key if user_key is not None else _user_key()
+        self._secret = user_key if user_key is not None else user_cache_key()
         self._entries: dict[str, Entry] = {}
         self.listings: dict[str, tuple[int, int, Listing]] = {}
         """Directory listings of the last run (`FileTree.remembered`)."""

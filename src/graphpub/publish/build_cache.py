@@ -4,18 +4,22 @@ everything its build reads) and of the toolchain that built it (graphpub's versi
 own files, hatchling's and packaging's versions, the Python and the platform).
 
 An entry holds a manifest (`MANIFEST`: the entry's name, each file's name, size and sha256),
-written once the files have passed `twine check`, and appears whole: it is made in a
-directory of its own, renamed into place. A run stopped midway leaves a `.tmp` directory,
-never an entry. An entry is taken only as its manifest says: every file there and no other,
-each a regular file of the size and sha256 listed. Anything else (no manifest, another
-entry's, a file missing, changed or added, a link) is a corrupt or foreign entry: the caller
-warns, builds the project again, and the new entry replaces it.
+written once the files have passed `twine check` and signed with the user's own key (the
+package cache's, outside the repository: `package_cache.user_cache_key`), and appears whole:
+it is made in a directory of its own, renamed into place. A run stopped midway leaves a
+`.tmp` directory, never an entry. An entry is taken only as its manifest says: every file
+there and no other, each a regular file of the size and sha256 listed, and the manifest signed
+with the user's key. Anything else (no manifest, another entry's, a file missing, changed or
+added, a link, an entry that came with the repository or from another user) is a corrupt or
+foreign entry: the caller warns, builds the project again, and the new entry replaces it.
+Without a key (no private place for it) nothing is taken from the cache.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import platform
@@ -32,7 +36,7 @@ import packaging
 from hatchling.__about__ import __version__ as hatchling_version
 
 import graphpub
-from graphpub.buildgraph.package_cache import graphpub_fingerprint
+from graphpub.buildgraph.package_cache import graphpub_fingerprint, user_cache_key
 from graphpub.workdir import work_directory
 
 MANIFEST = "graphpub-build.json"
@@ -53,10 +57,12 @@ class CorruptEntry(Exception):
 
 @dataclass(frozen=True)
 class BuildCache:
-    """The cache in `directory`, for builds made by `toolchain` (`toolchain_digest()`)."""
+    """The cache in `directory`, for builds made by `toolchain` (`toolchain_digest()`),
+    its manifests signed with `secret` (None: nothing is taken from it)."""
 
     directory: Path
     toolchain: str
+    secret: bytes | None
 
     def entry(self, key: str) -> Path:
         """Where the build of the project keyed `key` is kept."""
@@ -66,6 +72,8 @@ class BuildCache:
     def held(self, key: str) -> dict[str, str] | None:
         """The files of `key`'s entry (name to sha256), each checked against the manifest;
         None when there is no entry; CorruptEntry when it is not one."""
+        if self.secret is None:
+            return None  # no key: nothing from the cache can be told to be this user's
         entry = self.entry(key)
         try:
             names = sorted(os.listdir(entry))
@@ -73,7 +81,7 @@ class BuildCache:
             return None
         except OSError as e:  # a file of that name, unreadable, ...
             raise CorruptEntry(entry, e.strerror or type(e).__name__) from None
-        listed = _manifest(entry)
+        listed = _manifest(entry, self.secret)
         if sorted([*listed, MANIFEST]) != names:
             raise CorruptEntry(entry, "it holds other files than its manifest lists")
         found = {}
@@ -116,9 +124,11 @@ class BuildCache:
             with _open_regular(path) as file:
                 files[path.name] = _digest(file)
         entry = self.entry(key)
+        listed = {name: {"size": s, "sha256": d} for name, (s, d) in files.items()}
         manifest = {
             "entry": entry.name,
-            "files": {name: {"size": s, "sha256": d} for name, (s, d) in files.items()},
+            "files": listed,
+            "signature": _signature(self.secret, entry.name, listed),
         }
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for _attempt in range(3):
@@ -138,8 +148,8 @@ class BuildCache:
 
 
 def build_cache(root: Path) -> BuildCache:
-    """The cache of builds of the repository at `root`, for this toolchain."""
-    return BuildCache(work_directory(root, "cache"), toolchain_digest())
+    """The cache of builds of the repository at `root`, for this toolchain and user."""
+    return BuildCache(work_directory(root, "cache"), toolchain_digest(), user_cache_key())
 
 
 def toolchain_digest() -> str:
@@ -158,9 +168,17 @@ def toolchain_digest() -> str:
     return hashlib.sha256(parts.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _manifest(entry: Path) -> dict[str, tuple[int, str]]:
+def _signature(secret: bytes | None, entry: str, files: Mapping[str, object]) -> str:
+    """The HMAC of a manifest's entry name and files with `secret` ("" without one)."""
+    if secret is None:
+        return ""
+    signed = json.dumps([entry, files], sort_keys=True).encode()
+    return hmac.new(secret, signed, "sha256").hexdigest()
+
+
+def _manifest(entry: Path, secret: bytes) -> dict[str, tuple[int, str]]:
     """The manifest of `entry`: file name to (size, sha256); CorruptEntry if it is missing,
-    not one, or another entry's."""
+    not one, another entry's, or not signed with `secret`."""
     try:
         with _open_regular(entry / MANIFEST) as file:
             data = file.read(_MAX_MANIFEST_BYTES + 1)
@@ -177,6 +195,12 @@ def _manifest(entry: Path) -> dict[str, tuple[int, str]]:
         raise CorruptEntry(entry, "its manifest is not one")
     if document.get("entry") != entry.name:
         raise CorruptEntry(entry, "its manifest is another entry's")
+    signature = document.get("signature")
+    if not (
+        isinstance(signature, str)
+        and hmac.compare_digest(signature, _signature(secret, entry.name, files))
+    ):
+        raise CorruptEntry(entry, "its manifest is not signed with this user's key")
     listed = {}
     for name, record in files.items():
         size = record.get("size") if isinstance(record, dict) else None
