@@ -117,6 +117,11 @@ def test_the_reads_of_many_projects_share_kept_alive_connections(
         code, out, _ = publish(run, root)
         assert code == 0, out
         proxy.reset()
+
+        def no_fork_server(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError("a twine fork server started with nothing to upload")
+
+        monkeypatch.setattr(publisher, "ForkServer", no_fork_server)
         code, out, uploads = publish(run, root)  # everything there: reads only
         assert code == 0, out
         assert {u["status"] for u in uploads} == {"skipped"}
