@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from graphpub.publish import build, publisher
+from graphpub.publish import build, exfiltration, publisher
 from tests.conftest import Runner
 from tests.recordingproxy import RecordingProxy
 from tests.servers import (  # noqa: F401  (fixtures)
@@ -148,42 +148,59 @@ def test_the_reads_of_many_projects_share_kept_alive_connections(
             assert 1 < closing.most_in_flight["GET"] <= limit < publisher._INDEX_READERS
 
 
-def test_the_indexes_are_read_while_the_distributions_are_built(
+def test_the_indexes_are_read_while_the_builds_are_checked_never_while_building(
     tmp_path: Path,
     run: Runner,
     proxy: RecordingProxy,
     pypi_server: IndexServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The pages are read from the start, on threads of their own: building waits here
-    until the index has been asked, which it would wait for in vain if reading began only
-    after it; a build that fails abandons the reads, and nothing is uploaded."""
+    """The pages are read on threads of their own from the moment nothing is left to build:
+    the exfiltration check waits here until the index has been asked, which it would wait for
+    in vain if reading began only after it; no build worker is forked once reading has begun
+    (a process with threads forks children that may inherit their locks held). A build that
+    fails uploads nothing."""
     root = monorepo(tmp_path / "repo", "early", proxy.url, {"a": (), "b": ("a",)})
-    real_build_all = build.build_all
-    asked: list[bool] = []
 
-    def build_all_once_asked(*args: Any, **kwargs: Any) -> Any:
+    def asked() -> bool:
+        return any(e.method == "GET" for e in proxy.exchanges)
+
+    real_check, real_build = exfiltration.check_distributions, build._build
+    checked_after_reads: list[bool] = []
+    built_after_reads: list[bool] = []
+
+    def check_once_asked(*args: Any, **kwargs: Any) -> None:
         end = time.monotonic() + 30
-        while not any(e.method == "GET" for e in proxy.exchanges) and time.monotonic() < end:
+        while not asked() and time.monotonic() < end:
             time.sleep(0.01)
-        asked.append(any(e.method == "GET" for e in proxy.exchanges))
-        return real_build_all(*args, **kwargs)
+        checked_after_reads.append(asked())
+        real_check(*args, **kwargs)
 
-    monkeypatch.setattr(build, "build_all", build_all_once_asked)
-    code, out, uploads = publish(run, root)
+    def building(*args: Any, **kwargs: Any) -> Any:
+        built_after_reads.append(asked())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(exfiltration, "check_distributions", check_once_asked)
+    monkeypatch.setattr(build, "_build", building)
+    code, out, uploads = publish(run, root)  # builds both
     assert code == 0, out
-    assert asked == [True]
     assert {u["status"] for u in uploads} == {"published"}
+    proxy.reset()
+    code, out, uploads = publish(run, root)  # builds nothing
+    assert code == 0, out
+    assert {u["status"] for u in uploads} == {"skipped"}
+    assert checked_after_reads == [True, True]
+    assert built_after_reads == [False]
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise build.BuildError("building b:dist failed: (a test)")
 
-    monkeypatch.setattr(build, "build_all", failing)
+    monkeypatch.setattr(build, "_build", failing)
     (root / "a" / "__init__.py").write_text("NAME = 'changed'\n", encoding="utf-8")
     proxy.reset()
     code, _, err = run(["publish", "::"], root=root)
     assert code == 1 and "building b:dist failed: (a test)" in err
-    assert not proxy.uploads()
+    assert not proxy.exchanges  # nothing read, nothing uploaded
 
 
 def test_a_failure_blocks_its_dependents_and_the_others_go_on(

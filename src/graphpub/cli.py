@@ -534,8 +534,10 @@ def _built(
     held: Mapping[Address, Contents],
     isolated: bool,
     quiet: bool = False,
+    on_ready: Callable[[], None] = lambda: None,
 ) -> dict[Address, list[Artifact]]:
-    """Stage and build `held` (address to Contents), with a progress bar on a terminal."""
+    """Stage and build `held` (address to Contents), with a progress bar on a terminal;
+    `on_ready` as `build_all` calls it."""
     from graphpub.publish.build import build_all, stage
     from graphpub.publish.build_cache import build_cache
     from graphpub.publish.epochs import source_date_epochs
@@ -550,7 +552,7 @@ def _built(
     if quiet or not sys.stderr.isatty():
         if not quiet:
             sys.stderr.write(f"packaging {plural(len(staged), 'distribution')}\n")
-        return build_all(staged, cache, graph.jobs, warn=graph.warn)
+        return build_all(staged, cache, graph.jobs, warn=graph.warn, on_ready=on_ready)
     from rich.console import Console
     from rich.progress import Progress
 
@@ -562,6 +564,7 @@ def _built(
             graph.jobs,
             on_built=lambda _p: progress.advance(task),
             warn=graph.warn,
+            on_ready=on_ready,
         )
 
 
@@ -664,8 +667,9 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
     the_plan = plan(graph, selected, held, skip, options)
     needed = {a for addresses in the_plan.uploads.values() for a in addresses}
     graph.check_complete(sorted(needed))
-    # The indexes are read while the distributions are built and checked; nothing is
-    # uploaded before both are done.
+    # The indexes are read from the moment nothing is left to build (no build worker is
+    # forked from a process whose threads read), while the builds are copied out and
+    # checked; nothing is uploaded before both are done.
     with Publication(graph, the_plan, held, options) as publication:
         built = _built(
             graph,
@@ -673,6 +677,7 @@ def _publish(args: argparse.Namespace, graph: BuildGraph, config: Config, out: T
             {a: held[a] for a in needed},
             _isolated(args, config),
             quiet=args.quiet > 0,
+            on_ready=publication.start_reading,
         )
         artifacts = {a: [artifact.path for artifact in built[a]] for a in needed}
         views = {a: held[a].distribution for a in needed}

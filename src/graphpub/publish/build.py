@@ -502,11 +502,13 @@ def build_all(
     on_built: Callable[[Staged], None] = lambda _project: None,
     *,
     warn: Callable[[str], None],
+    on_ready: Callable[[], None] = lambda: None,
 ) -> dict[Address, list[Artifact]]:
     """Build what the cache does not hold yet, `jobs` at a time, and copy every build into
     its destination (`dist/`); a new build passes `twine check` (`--strict` for graphpub's
     own metadata) before it enters the cache. A corrupt or foreign entry is `warn`ed about
-    and built again."""
+    and built again. `on_ready` is called once nothing is left to build (after the cache
+    lookups, or after the builds): no process is forked after it, so threads may start."""
     held: dict[str, dict[str, str]] = {}
     missing: dict[str, Staged] = {}  # one build per key
     for project in staged:
@@ -529,6 +531,7 @@ def build_all(
             on_built(project)
     if missing:
         held.update(_build(list(missing.values()), cache, jobs, on_built))
+    on_ready()
     results: dict[Address, list[Artifact]] = {}
     for project in staged:
         project.destination.mkdir(parents=True, exist_ok=True)

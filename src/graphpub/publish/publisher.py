@@ -364,10 +364,10 @@ def publish(
 
 
 class Publication:
-    """A publish per `the_plan`, begun before its distributions are built: each repository's
-    index is read from the start (the pages of the projects it gets, on threads of its own),
-    while the caller builds and checks what will go. `publish` then uploads; leaving the
-    `with` block without it abandons the reads."""
+    """A publish per `the_plan`, begun before its distributions are built: once the caller
+    says so (`start_reading`), each repository's index is read (the pages of the projects it
+    gets, on threads of its own) while the caller goes on checking what will go. `publish`
+    then uploads; leaving the `with` block without it abandons the reads."""
 
     def __init__(
         self, graph: BuildGraph, the_plan: Plan, held: Mapping[Address, Contents], options: Options
@@ -377,8 +377,15 @@ class Publication:
             name: _RepositoryUpload(graph, the_plan.repositories[name], held, options)
             for name in the_plan.uploads
         }
+        self._reading = False
+
+    def start_reading(self) -> None:
+        """Start reading the indexes (once): from now on this process has threads."""
+        if self._reading:
+            return
+        self._reading = True
         for name, upload in self.uploads.items():
-            upload.read_ahead(the_plan.uploads[name])
+            upload.read_ahead(self.the_plan.uploads[name])
 
     def __enter__(self) -> Publication:
         return self
@@ -393,6 +400,7 @@ class Publication:
         on_outcome: Callable[[Outcome], None] = lambda _outcome: None,
     ) -> list[Outcome]:
         """See `publish`: `artifacts` are each distribution's built files."""
+        self.start_reading()
         outcomes: list[Outcome] = [
             Outcome(view.label, "", SKIPPED, reason=reason)
             for view, reason in self.the_plan.skipped
