@@ -13,12 +13,7 @@ import pytest
 from graphpub.buildgraph.package_cache import CACHE_DIRECTORY
 from tests.conftest import Runner, lines, make_repo
 from tests.test_inference import AMBIGUITY_WARNING, AMBIGUOUS
-from tests.test_package_cache import (  # noqa: F401 (fixtures)
-    aged,
-    evaluated,
-    unpickled,
-    wait_for_writers,
-)
+from tests.test_package_cache import aged, wait_for_writers
 
 # (The suite runs without the caches; `evaluated` turns them on, with a key of the test's own.)
 pytestmark = pytest.mark.usefixtures("evaluated")
