@@ -5,6 +5,7 @@ cache does after each kind of change."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from graphpub.buildgraph.package_cache import CACHE_DIRECTORY
 from tests.conftest import Runner, lines, make_repo
+from tests.test_environments import ENVIRONMENTS
 from tests.test_inference import AMBIGUITY_WARNING, AMBIGUOUS
 from tests.test_package_cache import aged, wait_for_writers
 
@@ -116,14 +118,32 @@ def test_each_kind_of_change_gives_the_answer_of_a_run_without_caches(
         assert answer(run, root, *command) == answer(run, root, "--no-cache", *command)
 
 
-def test_a_run_that_warned_keeps_no_snapshot_and_warns_again(tmp_path: Path, run: Runner) -> None:
+def test_the_warnings_of_inferring_are_given_again_with_the_edges_kept(
+    tmp_path: Path, run: Runner, unpickled: list[str]
+) -> None:
     root = aged(make_repo(tmp_path, {"pants.toml": "", **AMBIGUOUS}))
-    for _ in range(3):
-        code, out, err = answer(run, root, "dependencies", "app/main.py")
-        assert (code, lines(out), lines(err)) == (0, ["lib/other.py"], [AMBIGUITY_WARNING])
-        wait_for_writers(root)
-        aged(root)
-    assert snapshots(root) == []
+    expected = answer(run, root, "--no-cache", "dependencies", "::")
+    assert expected[0] == 0 and lines(expected[2]) == [AMBIGUITY_WARNING], expected
+    warm(run, root)
+    unpickled.clear()
+    assert answer(run, root, "dependencies", "::") == expected
+    assert snapshots(root) and unpickled == []  # (the edges, and the warning, kept)
+
+
+def test_the_warnings_of_resolving_are_given_again_with_the_edges_kept(
+    tmp_path: Path, run: Runner, unpickled: list[str]
+) -> None:
+    """A dependency on what a macro graphpub only imitates may make is left out with a
+    warning while resolving: a run taking the edges gives it again."""
+    root = tmp_path / "repo"
+    shutil.copytree(ENVIRONMENTS / "bazel_imitated", root)
+    aged(root)
+    expected = answer(run, root, "--no-cache", "dependencies", "::")
+    assert expected[0] == 0 and "fastmath.so" in expected[2], expected
+    warm(run, root)
+    unpickled.clear()
+    assert answer(run, root, "dependencies", "::") == expected
+    assert snapshots(root) and unpickled == []
 
 
 def test_a_foreign_or_damaged_snapshot_is_not_taken(

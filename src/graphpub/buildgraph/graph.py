@@ -107,12 +107,13 @@ class BuildGraph:
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
         # The repository's edges kept from an earlier run (`adopt_snapshot`), whether every
-        # package is loaded (`load_all`), and how many warnings were given here (resolving,
-        # inferring): a snapshot is written only of a whole, warning-free graph.
+        # package is loaded (`load_all`), and the warnings resolving gave, which a snapshot
+        # keeps to give them again (`capturing_warnings`).
         self._adopted: GraphSnapshot | None = None
         self._snapshot_tried = False
         self._whole = False
-        self._warnings_given = 0
+        self._resolution_warnings: list[tuple[str, str]] = []
+        self._captured: list[list[tuple[str, str]]] = []
         self._inference: Inference | None = None
         self._adopted_inference: Inference | None = None
         self._hooks: StarlarkHooks | None = None
@@ -182,8 +183,9 @@ class BuildGraph:
             self._targets[target.address] = target
         if not self.edges:
             return
-        for target, required in added:
-            self._dependencies[target.address] = self._resolved_dependencies(target, required)
+        with self.capturing_warnings(self._resolution_warnings):
+            for target, required in added:
+                self._dependencies[target.address] = self._resolved_dependencies(target, required)
         for target, _ in added:
             if target.generator is not None:
                 # Pants: a target generator depends on every target it generates.
@@ -309,9 +311,13 @@ class BuildGraph:
         self._dependencies = addressed(addresses, enumerate(snapshot.dependencies))
         if snapshot.inferred is not None:
             inferred = addressed(addresses, snapshot.inferred)
-            self._adopted_inference = Inference(inferred, snapshot.inference_files)
+            self._adopted_inference = Inference(
+                inferred, snapshot.inference_files, snapshot.inference_warnings
+            )
         self._whole = True
         self._adopted = snapshot
+        for key, message in snapshot.warnings:
+            self.warn(message, key=key)
         return True
 
     def _tree_unchanged(self) -> bool:
@@ -324,10 +330,15 @@ class BuildGraph:
             for directory in self.tree.listed_now
         )
 
-    @property
-    def warnings_given(self) -> int:
-        """How many warnings were given here (resolving, inferring) so far."""
-        return self._warnings_given
+    @contextmanager
+    def capturing_warnings(self, sink: list[tuple[str, str]]) -> Iterator[None]:
+        """Note in `sink` too the warnings given here meanwhile, as (key, message), for a
+        snapshot to give them again."""
+        self._captured.append(sink)
+        try:
+            yield
+        finally:
+            self._captured.pop()
 
     def adopted_inference(self) -> Inference | None:
         """The inferred edges of the snapshot taken, and the files they came from (which the
@@ -345,7 +356,6 @@ class BuildGraph:
             cache is None
             or secret is None
             or not self._whole
-            or self._warnings_given
             or self._evaluator.failures
             or self._incomplete
             or (self._adopted is not None and self._inference is None)  # nothing new
@@ -374,8 +384,10 @@ class BuildGraph:
             tuple(packages),
             external,
             edges[0],
+            tuple(self._adopted.warnings if self._adopted else self._resolution_warnings),
             edges[1],
             inference.files if inference is not None else (),
+            inference.warnings if inference is not None else (),
         )
         try:
             work_directory(self.config.root, *PurePath(CACHE_DIRECTORY).parts[1:])
@@ -788,7 +800,8 @@ class BuildGraph:
 
     def warn(self, message: str, key: str | None = None) -> None:
         """A warning for the user, once per key."""
-        self._warnings_given += 1
+        for sink in self._captured:
+            sink.append((message if key is None else key, message))
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:

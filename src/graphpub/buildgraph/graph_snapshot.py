@@ -16,8 +16,9 @@ What the edges came from, and how each is known to be unchanged:
 - each imported module: the file's content key (`publish.imports`), by the file's size and
   time or, if those changed, its content.
 
-A run that warned about anything while resolving or inferring writes none (the warnings would
-not be given again). The file is signed and written atomically, as the package cache's is.
+The warnings resolving and inferring gave are kept with the edges and given again with them. A
+run in which a package failed, or a dependency could not be resolved, writes none. The file is
+signed and written atomically, as the package cache's is.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from graphpub.buildgraph.target import Target
 
 _MAGIC = b"graphpub-graph\n"
 _DIGEST_SIZE = 32
-FORMAT = 2
+FORMAT = 3
 
 InferenceFile = tuple[str, str, bool, str]
 """A file inference read: root-relative path, its module, whether a package's `__init__`, its
@@ -50,6 +51,8 @@ class Inference:
 
     edges: dict[Address, list[Address]]
     files: tuple[InferenceFile, ...]
+    warnings: tuple[tuple[str, str], ...]
+    """What inferring warned about, as (key, message): given again with the edges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +67,12 @@ class GraphSnapshot:
     """Targets of other repositories dependencies named (`@pypi//requests`), made then."""
     dependencies: tuple[tuple[int, ...], ...]
     """Each target's explicit dependencies, resolved (a generator's generated targets too)."""
+    warnings: tuple[tuple[str, str], ...]
+    """What resolving them warned about, as (key, message): given again when they are taken."""
     inferred: tuple[tuple[int, tuple[int, ...]], ...] | None
     """The targets dependencies were inferred for, and those dependencies."""
     inference_files: tuple[InferenceFile, ...]
+    inference_warnings: tuple[tuple[str, str], ...]
 
 
 def numbered(
