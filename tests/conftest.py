@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graphpub.buildgraph import BuildGraph, load_config
+from graphpub.buildgraph import evaluator as evaluator_module
 from graphpub.cli import main
 from graphpub.rules import default_rules
 from tests.spawner import Spawner
@@ -157,3 +158,35 @@ def _no_package_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     testdata with graphpub's code or rules patched, which the cache's key cannot see.
     tests/test_package_cache.py turns it on."""
     monkeypatch.setenv("GRAPHPUB_NO_CACHE", "1")
+
+
+@pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
+    """The package cache on (the suite runs without it), with a key of this test's own; the
+    directories of the packages evaluated (not taken from the cache), in order."""
+    monkeypatch.delenv("GRAPHPUB_NO_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    directories: list[str] = []
+    original = evaluator_module.Evaluator._load_package
+
+    def counted(self: evaluator_module.Evaluator, directory: str, build_files: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        directories.append(directory)
+        return original(self, directory, build_files)
+
+    monkeypatch.setattr(evaluator_module.Evaluator, "_load_package", counted)
+    yield directories
+
+
+@pytest.fixture
+def unpickled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories of the packages taken from the cache and unpickled, in order."""
+    directories: list[str] = []
+    original = evaluator_module.unpickled
+
+    def counted(entry):  # type: ignore[no-untyped-def]
+        package = original(entry)
+        directories.append(package.directory)
+        return package
+
+    monkeypatch.setattr(evaluator_module, "unpickled", counted)
+    return directories

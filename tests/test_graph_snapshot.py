@@ -5,6 +5,7 @@ cache does after each kind of change."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,13 +13,9 @@ import pytest
 
 from graphpub.buildgraph.package_cache import CACHE_DIRECTORY
 from tests.conftest import Runner, lines, make_repo
+from tests.test_environments import ENVIRONMENTS
 from tests.test_inference import AMBIGUITY_WARNING, AMBIGUOUS
-from tests.test_package_cache import (  # noqa: F401 (fixtures)
-    aged,
-    evaluated,
-    unpickled,
-    wait_for_writers,
-)
+from tests.test_package_cache import aged, wait_for_writers
 
 # (The suite runs without the caches; `evaluated` turns them on, with a key of the test's own.)
 pytestmark = pytest.mark.usefixtures("evaluated")
@@ -77,10 +74,7 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c[:2]))
 def test_a_warm_run_takes_the_edges_and_answers_as_without_caches(
-    root: Path,
-    run: Runner,
-    evaluated: list[str],  # noqa: F811 (the fixture imported above)
-    command: list[str],
+    root: Path, run: Runner, evaluated: list[str], command: list[str]
 ) -> None:
     expected = answer(run, root, "--no-cache", *command)
     assert expected[0] == 0, expected[2]
@@ -92,9 +86,7 @@ def test_a_warm_run_takes_the_edges_and_answers_as_without_caches(
 
 
 def test_dependencies_of_the_whole_repository_unpickle_no_package(
-    root: Path,
-    run: Runner,
-    unpickled: list[str],  # noqa: F811 (the fixture imported above)
+    root: Path, run: Runner, unpickled: list[str]
 ) -> None:
     warm(run, root)
     unpickled.clear()
@@ -126,20 +118,36 @@ def test_each_kind_of_change_gives_the_answer_of_a_run_without_caches(
         assert answer(run, root, *command) == answer(run, root, "--no-cache", *command)
 
 
-def test_a_run_that_warned_keeps_no_snapshot_and_warns_again(tmp_path: Path, run: Runner) -> None:
+def test_the_warnings_of_inferring_are_given_again_with_the_edges_kept(
+    tmp_path: Path, run: Runner, unpickled: list[str]
+) -> None:
     root = aged(make_repo(tmp_path, {"pants.toml": "", **AMBIGUOUS}))
-    for _ in range(3):
-        code, out, err = answer(run, root, "dependencies", "app/main.py")
-        assert (code, lines(out), lines(err)) == (0, ["lib/other.py"], [AMBIGUITY_WARNING])
-        wait_for_writers(root)
-        aged(root)
-    assert snapshots(root) == []
+    expected = answer(run, root, "--no-cache", "dependencies", "::")
+    assert expected[0] == 0 and lines(expected[2]) == [AMBIGUITY_WARNING], expected
+    warm(run, root)
+    unpickled.clear()
+    assert answer(run, root, "dependencies", "::") == expected
+    assert snapshots(root) and unpickled == []  # (the edges, and the warning, kept)
+
+
+def test_the_warnings_of_resolving_are_given_again_with_the_edges_kept(
+    tmp_path: Path, run: Runner, unpickled: list[str]
+) -> None:
+    """A dependency on what a macro graphpub only imitates may make is left out with a
+    warning while resolving: a run taking the edges gives it again."""
+    root = tmp_path / "repo"
+    shutil.copytree(ENVIRONMENTS / "bazel_imitated", root)
+    aged(root)
+    expected = answer(run, root, "--no-cache", "dependencies", "::")
+    assert expected[0] == 0 and "fastmath.so" in expected[2], expected
+    warm(run, root)
+    unpickled.clear()
+    assert answer(run, root, "dependencies", "::") == expected
+    assert snapshots(root) and unpickled == []
 
 
 def test_a_foreign_or_damaged_snapshot_is_not_taken(
-    root: Path,
-    run: Runner,
-    evaluated: list[str],  # noqa: F811 (the fixture imported above)
+    root: Path, run: Runner, evaluated: list[str]
 ) -> None:
     expected = answer(run, root, "--no-cache", "dependencies", "::")
     warm(run, root)

@@ -11,13 +11,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import graphpub
-from graphpub.buildgraph import evaluator as evaluator_module
 from graphpub.buildgraph.package_cache import CACHE_DIRECTORY
 from tests.conftest import Runner, lines, make_repo, peek
 
@@ -31,23 +29,6 @@ BAZEL_FILES = {
     "tools/names.bzl": 'BASE = ["b"]\n',
     "c/one.txt": "",
 }
-
-
-@pytest.fixture
-def evaluated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
-    """The package cache on (the suite runs without it), with a key of this test's own; the
-    directories of the packages evaluated (not taken from the cache), in order."""
-    monkeypatch.delenv("GRAPHPUB_NO_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
-    directories: list[str] = []
-    original = evaluator_module.Evaluator._load_package
-
-    def counted(self: evaluator_module.Evaluator, directory: str, build_files: tuple[str, ...]):  # type: ignore[no-untyped-def]
-        directories.append(directory)
-        return original(self, directory, build_files)
-
-    monkeypatch.setattr(evaluator_module.Evaluator, "_load_package", counted)
-    yield directories
 
 
 def aged(root: Path) -> Path:
@@ -306,21 +287,6 @@ def test_graphpubs_version_is_an_input(
     listed(run, root)
     monkeypatch.setattr(graphpub, "__version__", "999.0")
     assert rerun(run, root, evaluated) == ["a", "b", "c", "tools"]
-
-
-@pytest.fixture
-def unpickled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The directories of the packages taken from the cache and unpickled, in order."""
-    directories: list[str] = []
-    original = evaluator_module.unpickled
-
-    def counted(entry):  # type: ignore[no-untyped-def]
-        package = original(entry)
-        directories.append(package.directory)
-        return package
-
-    monkeypatch.setattr(evaluator_module, "unpickled", counted)
-    return directories
 
 
 @pytest.mark.parametrize(

@@ -361,15 +361,21 @@ def _filtered(
 # repository starts in a third of the time without them.
 
 
-def _selected(args: argparse.Namespace, graph: BuildGraph) -> list[Address]:
-    """The targets the specs select, with the dependencies their imports imply (unless
-    --no-infer). The specs' packages are loaded first, so that a build file failing where a
-    command does not need it (inference reads the whole repository) is only a warning."""
+def _selected(
+    args: argparse.Namespace, graph: BuildGraph, *, ordered: bool = True
+) -> list[Address]:
+    """The targets the specs select (sorted, unless not `ordered`), with the dependencies
+    their imports imply (unless --no-infer). The specs' packages are loaded first, so that a
+    build file failing where a command does not need it (inference reads the whole
+    repository) is only a warning."""
     if getattr(args, "changed_since", None) is not None:
         return _changed(args, graph)
     if args.infer:  # (inference looks at the whole repository: its edges may be kept)
         graph.adopt_snapshot()
-    addresses = resolve_specs(args.specs, graph)
+    if ordered:
+        addresses = resolve_specs(args.specs, graph)
+    else:
+        addresses = list(select_specs(args.specs, graph))
     if args.infer:
         from graphpub.publish.inference import infer_dependencies
 
@@ -737,7 +743,7 @@ def _neighbours(
     walk: Callable[[BuildGraph, list[Address], bool], set[Address]],
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-        roots = _selected(args, graph)
+        roots = _selected(args, graph, ordered=False)  # (what it reaches is written sorted)
         _write_addresses(args, graph, config, walk(graph, roots, args.transitive), out)
 
     return run

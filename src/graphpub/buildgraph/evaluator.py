@@ -521,6 +521,12 @@ class Evaluator:
                 self._give_warnings(entry)
                 self._unopened[directory] = entry
 
+    def target_index(self, directory: str) -> TargetIndex | None:
+        """The addresses and kinds of the targets of a package taken or evaluated; None if
+        it is neither."""
+        package = self._packages.get(directory)
+        return package.index() if package is not None else self.index(directory)
+
     def index(self, directory: str) -> TargetIndex | None:
         """The addresses and kinds of the targets of a package taken lazily and not opened
         since; None for any other."""

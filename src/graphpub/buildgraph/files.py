@@ -107,7 +107,8 @@ class FileTree:
     def _is_apart(self, directory: str) -> bool:
         listing = self.listing(directory)
         return listing is not None and (
-            listing.is_virtualenv or self.other_root(directory) is not None
+            listing.is_virtualenv
+            or (bool(listing.root_markers) and self.other_root(directory) is not None)
         )
 
     def excluded_by(self, directory: str) -> tuple[str, str] | None:

@@ -30,6 +30,8 @@ from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.graph_snapshot import (
     GraphSnapshot,
     Inference,
+    addressed,
+    numbered,
     read_snapshot,
     snapshot_path,
     write_snapshot,
@@ -105,13 +107,15 @@ class BuildGraph:
         self._owned: dict[Address, tuple[str, ...]] = {}
         self._in_graph: set[str] = set()
         # The repository's edges kept from an earlier run (`adopt_snapshot`), whether every
-        # package is loaded (`load_all`), and how many warnings were given here (resolving,
-        # inferring): a snapshot is written only of a whole, warning-free graph.
+        # package is loaded (`load_all`), and the warnings resolving gave, which a snapshot
+        # keeps to give them again (`capturing_warnings`).
         self._adopted: GraphSnapshot | None = None
         self._snapshot_tried = False
         self._whole = False
-        self._warnings_given = 0
+        self._resolution_warnings: list[tuple[str, str]] = []
+        self._captured: list[list[tuple[str, str]]] = []
         self._inference: Inference | None = None
+        self._adopted_inference: Inference | None = None
         self._hooks: StarlarkHooks | None = None
 
     @property
@@ -179,8 +183,9 @@ class BuildGraph:
             self._targets[target.address] = target
         if not self.edges:
             return
-        for target, required in added:
-            self._dependencies[target.address] = self._resolved_dependencies(target, required)
+        with self.capturing_warnings(self._resolution_warnings):
+            for target, required in added:
+                self._dependencies[target.address] = self._resolved_dependencies(target, required)
         for target, _ in added:
             if target.generator is not None:
                 # Pants: a target generator depends on every target it generates.
@@ -285,22 +290,34 @@ class BuildGraph:
         if len(directories) != len(snapshot.packages) or not self._tree_unchanged():
             return False
         self._evaluator.take_cached(directories, lazily=True)
+        walked = set(directories)
         indexes = []
-        for directory in directories:
+        for directory, recorded in snapshot.packages:
             index = self._evaluator.index(directory)
-            if index is None or cache.recorded_ns(directory) != snapshot.packages.get(directory):
+            if index is None or directory not in walked or cache.recorded_ns(directory) != recorded:
                 return False
             indexes.append(index)
         if not self._tree_unchanged():  # (checking the entries may have listed some anew)
+            return False
+        addresses = [address for index in indexes for address, _ in index]
+        addresses.extend(target.address for target in snapshot.external)
+        if len(addresses) != len(snapshot.dependencies):
             return False
         for index in indexes:
             self._indexed.update(index)
         self._in_graph.update(directories)
         for target in snapshot.external:
             self._targets[target.address] = target
-        self._dependencies = {source: list(ds) for source, ds in snapshot.dependencies.items()}
+        self._dependencies = addressed(addresses, enumerate(snapshot.dependencies))
+        if snapshot.inferred is not None:
+            inferred = addressed(addresses, snapshot.inferred)
+            self._adopted_inference = Inference(
+                inferred, snapshot.inference_files, snapshot.inference_warnings
+            )
         self._whole = True
         self._adopted = snapshot
+        for key, message in snapshot.warnings:
+            self.warn(message, key=key)
         return True
 
     def _tree_unchanged(self) -> bool:
@@ -313,15 +330,20 @@ class BuildGraph:
             for directory in self.tree.listed_now
         )
 
-    @property
-    def warnings_given(self) -> int:
-        """How many warnings were given here (resolving, inferring) so far."""
-        return self._warnings_given
+    @contextmanager
+    def capturing_warnings(self, sink: list[tuple[str, str]]) -> Iterator[None]:
+        """Note in `sink` too the warnings given here meanwhile, as (key, message), for a
+        snapshot to give them again."""
+        self._captured.append(sink)
+        try:
+            yield
+        finally:
+            self._captured.pop()
 
     def adopted_inference(self) -> Inference | None:
         """The inferred edges of the snapshot taken, and the files they came from (which the
         caller checks)."""
-        return self._adopted.inference if self._adopted is not None else None
+        return self._adopted_inference
 
     def record_inference(self, inference: Inference) -> None:
         """Inferred edges to keep in the next snapshot (given no warning was)."""
@@ -334,26 +356,38 @@ class BuildGraph:
             cache is None
             or secret is None
             or not self._whole
-            or self._warnings_given
             or self._evaluator.failures
             or self._incomplete
             or (self._adopted is not None and self._inference is None)  # nothing new
         ):
             return
-        packages: dict[str, int] = {}
-        for directory in self._in_graph:
+        packages: list[tuple[str, int]] = []
+        addresses: list[Address] = []
+        for directory in sorted(self._in_graph):
             recorded = cache.recorded_ns(directory)
-            if recorded is None:
+            index = self._evaluator.target_index(directory)
+            if recorded is None or index is None:
                 if self._evaluator.is_package_known(directory):
                     return  # a package the cache does not keep: nothing to check it by
                 continue  # (a directory loaded without a build file)
-            packages[directory] = recorded
-        inference = self._inference or self.adopted_inference()
+            packages.append((directory, recorded))
+            addresses.extend(address for address, _ in index)
+        external = tuple(t for a, t in self._targets.items() if a.repository)
+        addresses.extend(target.address for target in external)
+        inference = self._inference or self._adopted_inference
+        edges = numbered(
+            addresses, self._dependencies, inference.edges if inference is not None else None
+        )
+        if edges is None:
+            return
         snapshot = GraphSnapshot(
-            packages,
-            tuple(t for a, t in self._targets.items() if a.repository),
-            self._dependencies,
-            inference,
+            tuple(packages),
+            external,
+            edges[0],
+            tuple(self._adopted.warnings if self._adopted else self._resolution_warnings),
+            edges[1],
+            inference.files if inference is not None else (),
+            inference.warnings if inference is not None else (),
         )
         try:
             work_directory(self.config.root, *PurePath(CACHE_DIRECTORY).parts[1:])
@@ -766,7 +800,8 @@ class BuildGraph:
 
     def warn(self, message: str, key: str | None = None) -> None:
         """A warning for the user, once per key."""
-        self._warnings_given += 1
+        for sink in self._captured:
+            sink.append((message if key is None else key, message))
         self._evaluator.warn(message, key)
 
     def dependents(self, addresses: Iterable[Address], *, transitive: bool) -> set[Address]:

@@ -16,8 +16,9 @@ What the edges came from, and how each is known to be unchanged:
 - each imported module: the file's content key (`publish.imports`), by the file's size and
   time or, if those changed, its content.
 
-A run that warned about anything while resolving or inferring writes none (the warnings would
-not be given again). The file is signed and written atomically, as the package cache's is.
+The warnings resolving and inferring gave are kept with the edges and given again with them. A
+run in which a package failed, or a dependency could not be resolved, writes none. The file is
+signed and written atomically, as the package cache's is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import hmac
 import os
 import pickle
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +38,7 @@ from graphpub.buildgraph.target import Target
 
 _MAGIC = b"graphpub-graph\n"
 _DIGEST_SIZE = 32
-FORMAT = 1
+FORMAT = 3
 
 InferenceFile = tuple[str, str, bool, str]
 """A file inference read: root-relative path, its module, whether a package's `__init__`, its
@@ -49,17 +51,56 @@ class Inference:
 
     edges: dict[Address, list[Address]]
     files: tuple[InferenceFile, ...]
+    warnings: tuple[tuple[str, str], ...]
+    """What inferring warned about, as (key, message): given again with the edges."""
 
 
 @dataclass(frozen=True, slots=True)
 class GraphSnapshot:
-    packages: dict[str, int]
-    """Package directory: the recording time of its cache entry."""
+    """The edges by number: the targets of each package in `packages` in its index's order
+    (`package_cache.TargetIndex`), then `external`'s. (By number, the snapshot holds no
+    address of its own: reading it makes no object per target.)"""
+
+    packages: tuple[tuple[str, int], ...]
+    """Package directory, and the recording time of its cache entry."""
     external: tuple[Target, ...]
     """Targets of other repositories dependencies named (`@pypi//requests`), made then."""
-    dependencies: dict[Address, list[Address]]
-    """Every target's explicit dependencies, resolved (a generator's generated targets too)."""
-    inference: Inference | None
+    dependencies: tuple[tuple[int, ...], ...]
+    """Each target's explicit dependencies, resolved (a generator's generated targets too)."""
+    warnings: tuple[tuple[str, str], ...]
+    """What resolving them warned about, as (key, message): given again when they are taken."""
+    inferred: tuple[tuple[int, tuple[int, ...]], ...] | None
+    """The targets dependencies were inferred for, and those dependencies."""
+    inference_files: tuple[InferenceFile, ...]
+    inference_warnings: tuple[tuple[str, str], ...]
+
+
+def numbered(
+    addresses: Sequence[Address],
+    dependencies: Mapping[Address, Sequence[Address]],
+    inferred: Mapping[Address, Sequence[Address]] | None,
+) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, tuple[int, ...]], ...] | None] | None:
+    """The edges by the numbers of `addresses`; None if they name any other target."""
+    number = {address: position for position, address in enumerate(addresses)}
+    if len(number) != len(addresses) or not dependencies.keys() <= number.keys():
+        return None
+    try:
+        explicit = tuple(tuple(number[d] for d in dependencies.get(a, ())) for a in addresses)
+        implied = (
+            tuple((number[s], tuple(number[d] for d in ds)) for s, ds in inferred.items())
+            if inferred is not None
+            else None
+        )
+    except KeyError:
+        return None
+    return explicit, implied
+
+
+def addressed(
+    addresses: Sequence[Address], edges: Iterable[tuple[int, Iterable[int]]]
+) -> dict[Address, list[Address]]:
+    """Numbered edges, by address again."""
+    return {addresses[source]: [addresses[d] for d in ds] for source, ds in edges}
 
 
 def snapshot_path(packages_file: Path) -> Path:

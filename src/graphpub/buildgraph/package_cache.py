@@ -367,35 +367,46 @@ class PackageCache:
         if directory in self._fresh:
             return True
         visiting.add(directory)
-        valid = (
-            all(self._file_unchanged(p, s, m, d, entry.recorded_ns) for p, s, m, d in entry.files)
-            and all(
-                d is not None and self._dir_unchanged(p, m, d, entry.recorded_ns, listing_of)
-                for p, m, d in entry.dirs
-            )
-            and all(_env_digest(os.environ.get(n)) == d for n, d in entry.env)
-            and all(
-                other in visiting or self._other_valid(other, listing_of, visiting)
-                for other in entry.packages
-            )
-        )
-        self._valid[directory] = valid
+        self._valid[directory] = valid = self._inputs_unchanged(entry, listing_of, visiting)
         if not valid:
             self._entries.pop(directory, None)
             self._dropped.add(directory)
         return valid
+
+    def _inputs_unchanged(
+        self, entry: Entry, listing_of: Callable[[str], Listing | None], visiting: set[str]
+    ) -> bool:
+        # (Loops, not all() over generators: run for every package of every warm run.)
+        at = entry.recorded_ns
+        file_checks, dir_checks = self._file_checks, self._dir_checks
+        for path, size, mtime, seen in entry.files:
+            known = file_checks.get(path)
+            if known is None:
+                known = file_checks[path] = self._check_file(path, size, mtime, seen, at)
+            if not known:
+                return False
+        for path, mtime, seen_listing in entry.dirs:
+            if seen_listing is None:
+                return False
+            known = dir_checks.get(path)
+            if known is None:
+                known = self._check_dir(path, mtime, seen_listing, at, listing_of)
+                dir_checks[path] = known
+            if not known:
+                return False
+        for name, seen_value in entry.env:
+            if _env_digest(os.environ.get(name)) != seen_value:
+                return False
+        for other in entry.packages:
+            if other not in visiting and not self._other_valid(other, listing_of, visiting):
+                return False
+        return True
 
     def _other_valid(
         self, directory: str, listing_of: Callable[[str], Listing | None], visiting: set[str]
     ) -> bool:
         entry = self._fresh.get(directory) or self._entries.get(directory)
         return entry is not None and self._is_valid(directory, entry, listing_of, visiting)
-
-    def _file_unchanged(self, path: str, size: int, mtime: int, seen: bytes, at: int) -> bool:
-        known = self._file_checks.get(path)
-        if known is None:
-            known = self._file_checks[path] = self._check_file(path, size, mtime, seen, at)
-        return known
 
     def _check_file(self, path: str, size: int, mtime: int, seen: bytes, at: int) -> bool:
         absolute = os.path.join(self._root, path)
@@ -412,19 +423,6 @@ class PackageCache:
                 return digest(file.read()) == seen
         except OSError:
             return False
-
-    def _dir_unchanged(
-        self,
-        path: str,
-        mtime: int,
-        seen: bytes,
-        at: int,
-        listing_of: Callable[[str], Listing | None],
-    ) -> bool:
-        known = self._dir_checks.get(path)
-        if known is None:
-            known = self._dir_checks[path] = self._check_dir(path, mtime, seen, at, listing_of)
-        return known
 
     def _check_dir(
         self,

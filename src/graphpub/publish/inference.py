@@ -240,9 +240,22 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
     and add them to the graph. Returns the inferred edges, by target."""
     adopted = graph.adopted_inference()
     if adopted is not None and ImportCache(graph.config.root).unchanged(adopted.files):
-        graph.add_inferred(adopted.edges)  # (the repository's edges kept: `graph_snapshot`)
+        # (The repository's edges kept: `graph_snapshot`.)
+        for key, message in adopted.warnings:
+            graph.warn(message, key=key)
+        graph.add_inferred(adopted.edges)
         return adopted.edges
-    warnings = graph.warnings_given
+    given: list[tuple[str, str]] = []
+    with graph.capturing_warnings(given):
+        inferred, files = _inferred(graph)
+    graph.record_inference(Inference(inferred, files, tuple(given)))
+    return inferred
+
+
+def _inferred(
+    graph: BuildGraph,
+) -> tuple[dict[Address, list[Address]], tuple[tuple[str, str, bool, str], ...]]:
+    """`infer_dependencies` without a snapshot: the edges, and the files they came from."""
     graph.load_all()
     roots = source_roots(graph)
     modules_of: dict[tuple[Address, str], list[str]] = {}
@@ -306,9 +319,7 @@ def infer_dependencies(graph: BuildGraph) -> dict[Address, list[Address]]:
                 inferred[target.address] = edges
     cache.save()
     graph.add_inferred(inferred)
-    if graph.warnings_given == warnings:  # (a warning would not be given again)
-        graph.record_inference(Inference(inferred, cache.used()))
-    return inferred
+    return inferred, cache.used()
 
 
 def _entry_point_dependencies(
