@@ -88,6 +88,9 @@ class FileTree:
         self._with_links: set[str] = set()
         self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
+        # Listings (and their tuples of names) are read-only: equal ones are kept once.
+        self._shared_names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._shared_listings: dict[Listing, Listing] = {}
 
     def is_ignored(self, directory: str) -> bool:
         """Whether a directory is outside this build: it or one above it is matched by
@@ -189,14 +192,20 @@ class FileTree:
             prefix = f"{directory}/" if directory else ""
             files = [name for name in files if not self._file_ignore.matches(prefix + name)]
         markers = _ROOT_MARKERS.intersection(files)
-        return Listing(
-            tuple(files),
-            tuple(dirs),
-            self._build_files(directory, files),
+        listing = Listing(
+            self._shared(tuple(files)),
+            self._shared(tuple(dirs)),
+            self._shared(self._build_files(directory, files)),
             frozenset(symlinked_dirs) if symlinked_dirs else _NONE,
             is_virtualenv="pyvenv.cfg" in files,
             root_markers=markers if markers else _NONE,
         )
+        return self._shared_listings.setdefault(listing, listing)
+
+    def _shared(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The one tuple of these names this tree keeps: many directories hold the same
+        entries (`__init__.py` and a BUILD file), and listings are kept for the whole load."""
+        return self._shared_names.setdefault(names, names)
 
     def listings_to_remember(self) -> dict[str, tuple[int, int, Listing]]:
         """The listings an earlier run gave and those read in this one, for the next run: not
@@ -258,7 +267,8 @@ class FileTree:
                 continue
             yield current, listing
             for name in listing.dirs:
-                child = f"{current}/{name}" if current else name
+                # (Interned: the same directory is named by labels, `//a/b:c`, as their path.)
+                child = sys.intern(f"{current}/{name}" if current else name)
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
                 stack.append(child)

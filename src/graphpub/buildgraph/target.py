@@ -3,14 +3,19 @@
 `buildgraph` knows no rule by heart: a `RuleSet` names the symbols a build file may call and
 makes the targets. `GenericRuleSet` is the mechanism with no schema behind it: a call records a
 target of its kind, with its `deps` / `dependencies` as edges.
+
+A repository holds hundreds of thousands of targets, all in memory at once: a target keeps its
+field values in a tuple, their names in a `FieldShape` shared by every target given the same
+fields (most targets of a rule), and the strings and string lists that repeat across targets
+(file names, labels, a kind) once each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass, field
 from sys import intern
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
 from graphpub.buildgraph.cells import Cells
@@ -22,33 +27,158 @@ DEPENDENCY_FIELDS = ("deps", "dependencies")
 SOURCE_FIELDS = ("srcs", "sources", "source")
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Target:
-    """One target: its address, kind, validated fields and the call that made it."""
+class FieldShape:
+    """The names of a target's fields, in order, and where each value is: one object for
+    every target given the same fields. Made by `field_shape` only (one per set of names)."""
 
+    __slots__ = ("names", "positions")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.positions = {name: position for position, name in enumerate(names)}
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (field_shape, (self.names,))  # shared again where it is unpickled
+
+    def __repr__(self) -> str:
+        return f"FieldShape({self.names!r})"
+
+
+# The shapes made so far, by their names: like `sys.intern`, a table that only grows, bounded by
+# the distinct sets of field names the rules and build files use (a few hundred).
+_SHAPES: dict[tuple[str, ...], FieldShape] = {}
+
+
+def field_shape(names: tuple[str, ...]) -> FieldShape:
+    """The one shape of these field names."""
+    shape = _SHAPES.get(names)
+    if shape is None:
+        names = tuple([intern(name) for name in names])
+        shape = _SHAPES[names] = FieldShape(names)
+    return shape
+
+
+class Fields(Mapping[str, "FieldValue"]):
+    """A target's fields, read-only: values by position in a shape shared between targets."""
+
+    __slots__ = ("_shape", "_values")
+
+    def __init__(self, shape: FieldShape, values: tuple[FieldValue, ...]) -> None:
+        self._shape = shape
+        self._values = values
+
+    @staticmethod
+    def of(fields: Mapping[str, FieldValue]) -> Fields:
+        """`fields` (already frozen values) in compact form."""
+        if isinstance(fields, Fields):
+            return fields
+        return Fields(field_shape(tuple(fields)), tuple(fields.values()))
+
+    def __getitem__(self, name: str) -> FieldValue:
+        return self._values[self._shape.positions[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        position = self._shape.positions.get(name)
+        return default if position is None else self._values[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._shape.positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shape.names)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Fields) and other._shape is self._shape:
+            return self._values == other._values
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]  # (as a dict's: values may be unhashable)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Fields, (self._shape, self._values))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+_NO_FIELDS = Fields(field_shape(()), ())
+
+
+class Target:
+    """One target: its address, kind, validated fields and the call that made it.
+
+    Read-only. (A class of its own rather than a frozen dataclass: `fields` is a view of the
+    compact values kept, not an attribute.)"""
+
+    __slots__ = (
+        "_shape",
+        "_values",
+        "address",
+        "dependencies",
+        "generator",
+        "kind",
+        "location",
+        "sources",
+    )
     address: Address
     kind: str
-    fields: Mapping[str, FieldValue]
+    _shape: FieldShape
+    _values: tuple[FieldValue, ...]
     location: SourceLocation
-    dependencies: tuple[AddressInput, ...] = ()
-    sources: tuple[str, ...] = ()
+    dependencies: tuple[AddressInput, ...]
+    sources: tuple[str, ...]
     """Source entries as declared, package-relative: files, glob patterns, `!` excludes.
 
     Expanded only when files are needed (`BuildGraph.owned_files`), as Pants does."""
-    generator: Address | None = None
+    generator: Address | None
+
+    def __init__(
+        self,
+        address: Address,
+        kind: str,
+        fields: Mapping[str, FieldValue],
+        location: SourceLocation,
+        dependencies: tuple[AddressInput, ...] = (),
+        sources: tuple[str, ...] = (),
+        generator: Address | None = None,
+    ) -> None:
+        compact = fields if isinstance(fields, Fields) else Fields.of(fields)
+        assign = object.__setattr__
+        assign(self, "address", address)
+        assign(self, "kind", intern(kind))
+        assign(self, "_shape", compact._shape)
+        assign(self, "_values", compact._values)
+        assign(self, "location", location)
+        assign(self, "dependencies", dependencies)
+        assign(self, "sources", sources)
+        assign(self, "generator", generator)
+
+    @property
+    def fields(self) -> Fields:
+        """The validated field values by name (a read-only mapping)."""
+        return Fields(self._shape, self._values)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __hash__(self) -> int:
         return hash(self.address)
 
     def __reduce__(self) -> tuple[object, ...]:
-        # By position: a third of the time of a slotted dataclass's default (the package
-        # cache unpickles every target of a warm run).
+        # By position, the shape shared (the package cache unpickles every target of a warm run).
         return (
-            Target,
+            _target,
             (
                 self.address,
                 self.kind,
-                self.fields,
+                self._shape,
+                self._values,
                 self.location,
                 self.dependencies,
                 self.sources,
@@ -63,15 +193,46 @@ class Target:
             self.location,
             self.dependencies,
             self.sources,
-            dict(self.fields),
+            self.fields,
         ) == (
             other.address,
             other.kind,
             other.location,
             other.dependencies,
             other.sources,
-            dict(other.fields),
+            other.fields,
         )
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(address={self.address!r}, kind={self.kind!r}, fields={self.fields!r}, "
+            f"location={self.location!r}, dependencies={self.dependencies!r}, "
+            f"sources={self.sources!r}, generator={self.generator!r})"
+        )
+
+
+def _target(
+    address: Address,
+    kind: str,
+    shape: FieldShape,
+    values: tuple[FieldValue, ...],
+    location: SourceLocation,
+    dependencies: tuple[AddressInput, ...],
+    sources: tuple[str, ...],
+    generator: Address | None,
+) -> Target:
+    """A target unpickled (its parts already compact)."""
+    target = Target.__new__(Target)
+    assign = object.__setattr__
+    assign(target, "address", address)
+    assign(target, "kind", kind)
+    assign(target, "_shape", shape)
+    assign(target, "_values", values)
+    assign(target, "location", location)
+    assign(target, "dependencies", dependencies)
+    assign(target, "sources", sources)
+    assign(target, "generator", generator)
+    return target
 
 
 class FrozenDict(dict[str, Any]):
@@ -84,7 +245,15 @@ class FrozenDict(dict[str, Any]):
     __ior__ = _refuse  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (FrozenDict, (dict(self),))
+        return (FrozenDict, (dict(self),)) if self else (_empty_frozen_dict, ())
+
+
+_EMPTY_FROZEN_DICT = FrozenDict()
+
+
+def _empty_frozen_dict() -> FrozenDict:
+    """An empty FrozenDict unpickled: the one there is (read-only, so shared)."""
+    return _EMPTY_FROZEN_DICT
 
 
 def thaw(value: FieldValue) -> FieldValue:
@@ -104,7 +273,7 @@ _INTERNED_LENGTH = 200
 
 def freeze(value: FieldValue) -> FieldValue:
     """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
-    if isinstance(value, list):
+    if isinstance(value, list) or type(value) is tuple:
         if all(isinstance(v, _SCALARS) for v in value):
             # The same few strings (`util.py`, `//common:lib`) in thousands of targets: one each.
             return tuple([intern(v) if type(v) is str else v for v in value])
