@@ -34,7 +34,6 @@ from graphpub.buildgraph.edits import ColumnMap, Edited
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.labels import BUILTIN_REPOSITORIES, LoadLabels, repository_of
 from graphpub.buildgraph.package_cache import (
-    Entry,
     Inputs,
     PackageCache,
     digest,
@@ -516,7 +515,7 @@ class Evaluator:
         self,
         packages: Mapping[str, Package],
         failures: Mapping[str, GraphpubError],
-        cached: Mapping[str, Entry] | None = None,
+        cached: Mapping[str, bytes] | None = None,
     ) -> None:
         """Take packages another process evaluated, the failures it met, and its entries for
         the package cache."""

@@ -84,7 +84,7 @@ class FileTree:
         # Listings of an earlier run (the package cache), by directory: (its modification
         # time then, when it was listed, the listing), taken again while its time is unchanged.
         self.remembered: Mapping[str, tuple[int, int, Listing]] = {}
-        self.listed_now: set[str] = set()
+        self._listed_anew = False
         self._with_links: set[str] = set()
         self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
@@ -166,7 +166,7 @@ class FileTree:
             # (Unless changed in the tick it was listed in, when its time may not show it.)
             if known is not None and known[0] == modified >= 0 and modified < known[1] - RACY_NS:
                 return known[2]
-            self.listed_now.add(directory)
+            self._listed_anew = True
         try:
             with os.scandir(absolute) as entries:
                 for entry in entries:
@@ -207,17 +207,25 @@ class FileTree:
         entries (`__init__.py` and a BUILD file), and listings are kept for the whole load."""
         return self._shared_names.setdefault(names, names)
 
+    @property
+    def listed_now(self) -> bool:
+        """Whether a directory was listed in this run, not taken from `remembered`."""
+        return self._listed_anew
+
     def listings_to_remember(self) -> dict[str, tuple[int, int, Listing]]:
         """The listings an earlier run gave and those read in this one, for the next run: not
         those with symlinks, whose targets may change without the directory's time."""
         kept = dict(self.remembered)
         stamps = self.stamps or {}
-        for directory in self.listed_now:
+        for directory, stamp in stamps.items():
             listing = self._listings.get(directory)
-            if listing is None or directory in self._with_links or stamps.get(directory, -1) < 0:
+            known = self.remembered.get(directory)
+            if known is not None and listing is known[2]:
+                continue  # taken from the earlier run (what it read anew is another object)
+            if listing is None or directory in self._with_links or stamp < 0:
                 kept.pop(directory, None)
             else:
-                kept[directory] = (stamps[directory], self._started_ns, listing)
+                kept[directory] = (stamp, self._started_ns, listing)
         return kept
 
     def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
@@ -383,7 +391,8 @@ class FileTree:
                 check()
                 checked = len(entries)
             relative, depth = stack.pop()
-            directory = posixpath.join(package, relative) if relative else package
+            # (Interned: the package's inputs, for its cache entry, keep it.)
+            directory = sys.intern(posixpath.join(package, relative)) if relative else package
             if relative and (
                 self.is_ignored(directory) or (not cross_packages and self.is_package(directory))
             ):

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from graphpub.buildgraph.budget import PROGRESS_SIZE, read_progress, report_progress_of_process
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator, Package
-from graphpub.buildgraph.package_cache import Entry
 from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 
@@ -58,7 +57,7 @@ class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
     failures: dict[str, GraphpubError] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
-    cached: dict[str, Entry] = field(default_factory=dict)
+    cached: dict[str, bytes] = field(default_factory=dict)  # (`PackageCache.fresh`)
     error: BaseException | None = None
 
 
