@@ -192,20 +192,21 @@ class FileTree:
             prefix = f"{directory}/" if directory else ""
             files = [name for name in files if not self._file_ignore.matches(prefix + name)]
         markers = _ROOT_MARKERS.intersection(files)
+        # Listings are kept for the whole load, and many directories hold the same entries
+        # (`__init__.py` and a BUILD file): equal tuples of names, and equal listings, are
+        # kept once.
+        shared = self._shared_names.setdefault
+        names, subdirectories = tuple(files), tuple(dirs)
+        build_files = self._build_files(directory, files)
         listing = Listing(
-            self._shared(tuple(files)),
-            self._shared(tuple(dirs)),
-            self._shared(self._build_files(directory, files)),
+            shared(names, names),
+            shared(subdirectories, subdirectories),
+            shared(build_files, build_files),
             frozenset(symlinked_dirs) if symlinked_dirs else _NONE,
             is_virtualenv="pyvenv.cfg" in files,
             root_markers=markers if markers else _NONE,
         )
         return self._shared_listings.setdefault(listing, listing)
-
-    def _shared(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        """The one tuple of these names this tree keeps: many directories hold the same
-        entries (`__init__.py` and a BUILD file), and listings are kept for the whole load."""
-        return self._shared_names.setdefault(names, names)
 
     @property
     def listed_now(self) -> bool:

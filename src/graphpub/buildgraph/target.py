@@ -67,13 +67,6 @@ class Fields(Mapping[str, "FieldValue"]):
         self._shape = shape
         self._values = values
 
-    @staticmethod
-    def of(fields: Mapping[str, FieldValue]) -> Fields:
-        """`fields` (already frozen values) in compact form."""
-        if isinstance(fields, Fields):
-            return fields
-        return Fields(field_shape(tuple(fields)), tuple(fields.values()))
-
     def __getitem__(self, name: str) -> FieldValue:
         return self._values[self._shape.positions[name]]
 
@@ -102,9 +95,6 @@ class Fields(Mapping[str, "FieldValue"]):
 
     def __repr__(self) -> str:
         return repr(dict(self.items()))
-
-
-_NO_FIELDS = Fields(field_shape(()), ())
 
 
 class Target:
@@ -145,12 +135,17 @@ class Target:
         sources: tuple[str, ...] = (),
         generator: Address | None = None,
     ) -> None:
-        compact = fields if isinstance(fields, Fields) else Fields.of(fields)
+        if type(fields) is Fields:  # (not isinstance: an ABC's check costs a microsecond)
+            shape, values = fields._shape, fields._values
+        else:
+            names = tuple(fields)
+            shape = _SHAPES.get(names) or field_shape(names)
+            values = tuple(fields.values())
         assign = object.__setattr__
         assign(self, "address", address)
         assign(self, "kind", intern(kind))
-        assign(self, "_shape", compact._shape)
-        assign(self, "_values", compact._values)
+        assign(self, "_shape", shape)
+        assign(self, "_values", values)
         assign(self, "location", location)
         assign(self, "dependencies", dependencies)
         assign(self, "sources", sources)
@@ -273,7 +268,7 @@ _INTERNED_LENGTH = 200
 
 def freeze(value: FieldValue) -> FieldValue:
     """Lists become tuples and dicts read-only, so a Target cannot change after it is made."""
-    if isinstance(value, list) or type(value) is tuple:
+    if isinstance(value, list):
         if all(isinstance(v, _SCALARS) for v in value):
             # The same few strings (`util.py`, `//common:lib`) in thousands of targets: one each.
             return tuple([intern(v) if type(v) is str else v for v in value])

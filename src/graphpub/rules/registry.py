@@ -16,7 +16,6 @@ from typing import Any
 from graphpub.buildgraph.address import Address, AddressInput
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.target import (
-    Fields,
     FrozenDict,
     PackageContext,
     RuleCall,
@@ -138,7 +137,10 @@ class SchemaRuleSet:
 
     def shared_sources(self, sources: tuple[str, ...]) -> tuple[str, ...]:
         """The one tuple equal to `sources` that targets keep."""
-        return self._source_lists.setdefault(sources, sources)
+        try:
+            return self._source_lists.setdefault(sources, sources)
+        except TypeError:  # (a value no schema of graphpub's makes: one that is not hashable)
+            return sources
 
 
 class _Instantiation:
@@ -297,7 +299,8 @@ class _Instantiation:
             raise self.fail(f"'name' must be a non-empty string, got {name!r}")
         return sys.intern(name)  # `lib`, `tests`: the same few names in every package
 
-    def _validated(self, arguments: Mapping[str, Any]) -> Fields:
+    def _validated(self, arguments: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The fields checked and frozen (kept by each target made, in its compact form)."""
         values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
         for field_ in self.schema.required:
             if field_.name not in values:
@@ -318,7 +321,7 @@ class _Instantiation:
                         for key, fields in overrides.items()
                     }
                 )
-        return Fields.of(values)
+        return values
 
     def _checked(
         self,
@@ -355,11 +358,7 @@ class _Instantiation:
                 checked = freeze(field_.type.check(value))
             except FieldError as e:
                 raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
-            if (
-                field_.role is Role.SOURCES
-                and type(checked) is tuple
-                and all(type(v) is str for v in checked)
-            ):
+            if field_.role is Role.SOURCES and type(checked) is tuple:
                 checked = self.rule_set.shared_sources(checked)
             # The schema's own name as the key: one string for every target's field.
             values[field_.name] = checked
