@@ -100,24 +100,28 @@ class Fields(Mapping[str, "FieldValue"]):
 class Target:
     """One target: its address, kind, validated fields and the call that made it.
 
-    Read-only. (A class of its own rather than a frozen dataclass: `fields` is a view of the
-    compact values kept, not an attribute.)"""
+    Read-only. (A class of its own rather than a frozen dataclass: `fields` and `location`
+    are made from the compact parts kept, when asked for.)"""
 
     __slots__ = (
+        "_column",
+        "_line",
+        "_path",
         "_shape",
         "_values",
         "address",
         "dependencies",
         "generator",
         "kind",
-        "location",
         "sources",
     )
     address: Address
     kind: str
     _shape: FieldShape
     _values: tuple[FieldValue, ...]
-    location: SourceLocation
+    _path: str
+    _line: int
+    _column: int
     dependencies: tuple[AddressInput, ...]
     sources: tuple[str, ...]
     """Source entries as declared, package-relative: files, glob patterns, `!` excludes.
@@ -146,7 +150,10 @@ class Target:
         assign(self, "kind", intern(kind))
         assign(self, "_shape", shape)
         assign(self, "_values", values)
-        assign(self, "location", location)
+        # (Not the SourceLocation: one object of 56 bytes per target, for its error messages.)
+        assign(self, "_path", location.path)
+        assign(self, "_line", location.line)
+        assign(self, "_column", location.column)
         assign(self, "dependencies", dependencies)
         assign(self, "sources", sources)
         assign(self, "generator", generator)
@@ -155,6 +162,11 @@ class Target:
     def fields(self) -> Fields:
         """The validated field values by name (a read-only mapping)."""
         return Fields(self._shape, self._values)
+
+    @property
+    def location(self) -> SourceLocation:
+        """Where the call that made the target is."""
+        return SourceLocation(self._path, self._line, self._column)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -174,7 +186,9 @@ class Target:
                 self.kind,
                 self._shape,
                 self._values,
-                self.location,
+                self._path,
+                self._line,
+                self._column,
                 self.dependencies,
                 self.sources,
                 self.generator,
@@ -185,14 +199,14 @@ class Target:
         return isinstance(other, Target) and (
             self.address,
             self.kind,
-            self.location,
+            (self._path, self._line, self._column),
             self.dependencies,
             self.sources,
             self.fields,
         ) == (
             other.address,
             other.kind,
-            other.location,
+            (other._path, other._line, other._column),
             other.dependencies,
             other.sources,
             other.fields,
@@ -211,7 +225,9 @@ def _target(
     kind: str,
     shape: FieldShape,
     values: tuple[FieldValue, ...],
-    location: SourceLocation,
+    path: str,
+    line: int,
+    column: int,
     dependencies: tuple[AddressInput, ...],
     sources: tuple[str, ...],
     generator: Address | None,
@@ -220,10 +236,12 @@ def _target(
     target = Target.__new__(Target)
     assign = object.__setattr__
     assign(target, "address", address)
-    assign(target, "kind", kind)
+    assign(target, "kind", intern(kind))  # (each cached package pickled alone: its own copy)
     assign(target, "_shape", shape)
     assign(target, "_values", values)
-    assign(target, "location", location)
+    assign(target, "_path", path)
+    assign(target, "_line", line)
+    assign(target, "_column", column)
     assign(target, "dependencies", dependencies)
     assign(target, "sources", sources)
     assign(target, "generator", generator)
