@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from sys import intern
 
 from graphpub.buildgraph.cells import Cells
 from graphpub.errors import AddressError, SourceLocation, describe_character, unsafe_character
@@ -255,7 +256,8 @@ def parse_address(
             path = home if simple.group("anchor") else relative_to
         elif home and simple.group("anchor"):
             path = f"{home}/{path}"
-        return AddressInput(path=path, target=simple.group("name"), written=text)
+        # (Names repeat, `lib` in every package: one string each.)
+        return AddressInput(path=path, target=intern(simple.group("name")), written=text)
 
     written = text
     exclusion = Exclusion.NONE
@@ -369,7 +371,9 @@ def _parse_rooted(text: str) -> AddressInput | None:
     simple = _SIMPLE.fullmatch(text)
     if simple is None or simple.group("path") is None:
         return None
-    return AddressInput(path=simple.group("path"), target=simple.group("name"), written=text)
+    # Its directory is a package's (one string for both), its name one of a few.
+    path, name = intern(simple.group("path")), intern(simple.group("name"))
+    return AddressInput(path=path, target=name, written=text)
 
 
 def label_path(label: str, package: str) -> str:

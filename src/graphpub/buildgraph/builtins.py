@@ -128,6 +128,8 @@ class NativeBuiltins:
         if wanted.directory == state.directory:
             setting = state.package.targets.get(wanted) or state.package.setting_hints.get(wanted)
             if setting is None:
+                if state.package.deferred_conditions is None:
+                    state.package.deferred_conditions = set()
                 state.package.deferred_conditions.add(wanted)
         else:
             package = self._evaluator.package(wanted.directory)

@@ -105,6 +105,7 @@ _DUNDER = re.compile(r"\b__([a-z][a-z_]*[a-z])__\b")
 
 
 _NO_HINTS: Mapping[Address, Target] = FrozenDict()  # type: ignore[assignment]  # (read-only, pickles)
+_NO_SETTINGS: dict[str, Any] = FrozenDict()  # those of the many packages that set none
 
 
 @dataclass(slots=True)
@@ -115,8 +116,9 @@ class Package:
     build_files: tuple[str, ...]
     targets: dict[Address, Target] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
-    # select() keys naming this package's targets not defined yet when the select() ran.
-    deferred_conditions: set[Address] = field(default_factory=set)
+    # select() keys naming this package's targets not defined yet when the select() ran
+    # (None for none, as in most packages: an empty set takes 216 bytes).
+    deferred_conditions: set[Address] | None = None
     # A first evaluation's targets, so a second one sees config_settings declared late.
     setting_hints: Mapping[Address, Target] = field(default_factory=lambda: _NO_HINTS)
     # Whether a stand-in was called here: a macro of an ecosystem graphpub only imitates,
@@ -451,15 +453,17 @@ class Evaluator:
     def _load_package(self, directory: str, build_files: tuple[str, ...]) -> Package:
         package = self._evaluate_package(Package(directory, build_files))
         holds = self._builtins.setting_holds
-        if any(holds(package.targets.get(a)) for a in package.deferred_conditions):
+        if any(holds(package.targets.get(a)) for a in package.deferred_conditions or ()):
             # Bazel resolves select() after the whole package is read: look again, knowing
             # the config_settings that were declared after the select() naming them.
             package = self._evaluate_package(
                 Package(directory, build_files, setting_hints=package.targets)
             )
         # Only evaluation needs them: the package is kept, for the length of the command.
-        package.deferred_conditions.clear()
+        package.deferred_conditions = None
         package.setting_hints = _NO_HINTS
+        if not package.settings:
+            package.settings = _NO_SETTINGS
         return package
 
     def _evaluate_package(self, package: Package) -> Package:
@@ -558,7 +562,7 @@ class Evaluator:
         self,
         packages: Mapping[str, Package],
         failures: Mapping[str, GraphpubError],
-        cached: Mapping[str, Entry] | None = None,
+        cached: Mapping[str, bytes] | None = None,
     ) -> None:
         """Take packages another process evaluated, the failures it met, and its entries for
         the package cache."""

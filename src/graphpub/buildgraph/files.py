@@ -84,11 +84,14 @@ class FileTree:
         # Listings of an earlier run (the package cache), by directory: (its modification
         # time then, when it was listed, the listing), taken again while its time is unchanged.
         self.remembered: Mapping[str, tuple[int, int, Listing]] = {}
-        self.listed_now: set[str] = set()
+        self._listed_anew = False
         self._with_links: set[str] = set()
         self._started_ns = time.time_ns()
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._walks: dict[str, list[tuple[str, Listing]]] = {}
+        # Listings (and their tuples of names) are read-only: equal ones are kept once.
+        self._shared_names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._shared_listings: dict[Listing, Listing] = {}
 
     def is_ignored(self, directory: str) -> bool:
         """Whether a directory is outside this build: it or one above it is matched by
@@ -165,7 +168,7 @@ class FileTree:
             # (Unless changed in the tick it was listed in, when its time may not show it.)
             if known is not None and known[0] == modified >= 0 and modified < known[1] - RACY_NS:
                 return known[2]
-            self.listed_now.add(directory)
+            self._listed_anew = True
         try:
             with os.scandir(absolute) as entries:
                 for entry in entries:
@@ -191,26 +194,51 @@ class FileTree:
             prefix = f"{directory}/" if directory else ""
             files = [name for name in files if not self._file_ignore.matches(prefix + name)]
         markers = _ROOT_MARKERS.intersection(files)
-        return Listing(
-            tuple(files),
-            tuple(dirs),
-            self._build_files(directory, files),
+        # Listings are kept for the whole load, and many directories hold the same entries
+        # (`__init__.py` and a BUILD file): equal tuples of names, and equal listings, are
+        # kept once.
+        shared = self._shared_names.setdefault
+        names, subdirectories = tuple(files), tuple(dirs)
+        build_files = self._build_files(directory, files)
+        listing = Listing(
+            shared(names, names),
+            shared(subdirectories, subdirectories),
+            shared(build_files, build_files),
             frozenset(symlinked_dirs) if symlinked_dirs else _NONE,
             is_virtualenv="pyvenv.cfg" in files,
             root_markers=markers if markers else _NONE,
         )
+        return self._shared_listings.setdefault(listing, listing)
+
+    def listed_anew(self) -> list[str]:
+        """The directories listed in this run rather than taken from `remembered`."""
+        remembered, stamps = self.remembered, self.stamps or {}
+        return [
+            directory
+            for directory in stamps
+            if (known := remembered.get(directory)) is None
+            or self._listings.get(directory) is not known[2]
+        ]
+
+    @property
+    def listed_now(self) -> bool:
+        """Whether a directory was listed in this run, not taken from `remembered`."""
+        return self._listed_anew
 
     def listings_to_remember(self) -> dict[str, tuple[int, int, Listing]]:
         """The listings an earlier run gave and those read in this one, for the next run: not
         those with symlinks, whose targets may change without the directory's time."""
         kept = dict(self.remembered)
         stamps = self.stamps or {}
-        for directory in self.listed_now:
+        for directory, stamp in stamps.items():
             listing = self._listings.get(directory)
-            if listing is None or directory in self._with_links or stamps.get(directory, -1) < 0:
+            known = self.remembered.get(directory)
+            if known is not None and listing is known[2]:
+                continue  # taken from the earlier run (what it read anew is another object)
+            if listing is None or directory in self._with_links or stamp < 0:
                 kept.pop(directory, None)
             else:
-                kept[directory] = (stamps[directory], self._started_ns, listing)
+                kept[directory] = (stamp, self._started_ns, listing)
         return kept
 
     def _build_files(self, directory: str, files: list[str]) -> tuple[str, ...]:
@@ -268,7 +296,8 @@ class FileTree:
                 continue
             yield current, listing
             for name in listing.dirs:
-                child = f"{current}/{name}" if current else name
+                # (Interned: the same directory is named by labels, `//a/b:c`, as their path.)
+                child = sys.intern(f"{current}/{name}" if current else name)
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
                 # (`is_ignored`, knowing that the directory above is not.)
@@ -387,7 +416,8 @@ class FileTree:
                 check()
                 checked = len(entries)
             relative, depth = stack.pop()
-            directory = posixpath.join(package, relative) if relative else package
+            # (Interned: the package's inputs, for its cache entry, keep it.)
+            directory = sys.intern(posixpath.join(package, relative)) if relative else package
             if relative and (
                 self.is_ignored(directory) or (not cross_packages and self.is_package(directory))
             ):

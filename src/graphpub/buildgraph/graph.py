@@ -146,7 +146,7 @@ class BuildGraph:
             self.jobs,
             keep_going=not needed,
         )
-        added: list[tuple[Target, bool]] = []
+        added: list[tuple[Package, bool]] = []  # (by package: not a tuple per target)
         seen = self._in_graph
         while pending:
             directory, required = pending.pop()
@@ -160,12 +160,12 @@ class BuildGraph:
             package = self._package(directory, required)
             if directory not in self._evaluator.failures:
                 seen.add(directory)
-            if package is None:
+            if package is None or not package.targets:
+                continue
+            added.append((package, required))
+            if not self.edges:
                 continue
             for target in package.targets.values():
-                added.append((target, required))
-                if not self.edges:
-                    continue
                 for dependency in target.dependencies:
                     if dependency.repository or dependency.path in seen:
                         continue
@@ -179,17 +179,21 @@ class BuildGraph:
         if not added:
             return
         self._networkx = None
-        for target, _ in added:
-            self._targets[target.address] = target
+        for package, _ in added:
+            self._targets.update(package.targets)
         if not self.edges:
             return
         with self.capturing_warnings(self._resolution_warnings):
-            for target, required in added:
-                self._dependencies[target.address] = self._resolved_dependencies(target, required)
-        for target, _ in added:
-            if target.generator is not None:
-                # Pants: a target generator depends on every target it generates.
-                self._dependencies[target.generator].append(target.address)
+            for package, required in added:
+                for target in package.targets.values():
+                    self._dependencies[target.address] = self._resolved_dependencies(
+                        target, required
+                    )
+        for package, _ in added:
+            for target in package.targets.values():
+                if target.generator is not None:
+                    # Pants: a target generator depends on every target it generates.
+                    self._dependencies[target.generator].append(target.address)
         self._check_acyclic()
 
     def _package(self, directory: str, needed: bool) -> Package | None:
@@ -327,7 +331,7 @@ class BuildGraph:
             directory in remembered
             and listing_digest(remembered[directory][2])
             == listing_digest(self.tree.listing(directory))
-            for directory in self.tree.listed_now
+            for directory in self.tree.listed_anew()
         )
 
     @contextmanager

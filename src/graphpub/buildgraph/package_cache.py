@@ -248,7 +248,9 @@ class PackageCache:
         self._entries: dict[str, Entry] = {}
         self.listings: dict[str, tuple[int, int, Listing]] = {}
         """Directory listings of the last run (`FileTree.remembered`)."""
-        self._fresh: dict[str, Entry] = {}
+        self._fresh: dict[str, bytes] = {}
+        """The entries of the packages evaluated in this run, pickled (without the package):
+        as objects, at 50,000 packages, they took 30 MB until the cache was written."""
         self._dropped: set[str] = set()
         self._released: set[str] = set()
         """Entries whose package the evaluator holds unpickled, without their bytes."""
@@ -277,9 +279,13 @@ class PackageCache:
     def recorded_ns(self, directory: str) -> int | None:
         """When the entry of a package this run took from the cache, or evaluated and keeps,
         was recorded: which evaluation of it that is. None if it has no such entry."""
+        fresh = self._fresh.get(directory)
+        if fresh is not None:  # (kept pickled: unpickled for this only)
+            made: Entry = pickle.loads(fresh)
+            return made.recorded_ns
         if not self._valid.get(directory):
             return None
-        entry = self._fresh.get(directory) or self._entries.get(directory)
+        entry = self._entries.get(directory)
         return entry.recorded_ns if entry is not None else None
 
     # ------------------------------------------------------------------ reading
@@ -405,7 +411,9 @@ class PackageCache:
     def _other_valid(
         self, directory: str, listing_of: Callable[[str], Listing | None], visiting: set[str]
     ) -> bool:
-        entry = self._fresh.get(directory) or self._entries.get(directory)
+        if directory in self._fresh:
+            return True
+        entry = self._entries.get(directory)
         return entry is not None and self._is_valid(directory, entry, listing_of, visiting)
 
     def _check_file(self, path: str, size: int, mtime: int, seen: bytes, at: int) -> bool:
@@ -456,7 +464,7 @@ class PackageCache:
         it is handed on or written (`fresh`, `save`): not on the way to the answer."""
         if not inputs.cacheable:
             return
-        self._fresh[directory] = Entry(
+        entry = Entry(
             recorded_ns,
             tuple((p, *v) for p, v in sorted(inputs.files.items())),
             tuple((d, time_of(d), None) for d in sorted(inputs.dirs)),
@@ -466,16 +474,19 @@ class PackageCache:
             (),
             b"",
         )
-        self._valid[directory] = True
+        self._fresh[directory] = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
+        self._valid.pop(directory, None)  # (found changed before, if at all: now it is new)
 
-    def fresh(self, listing_of: Callable[[str], Listing | None]) -> dict[str, Entry]:
-        """The entries made in this process, complete (a worker hands them to its parent)."""
+    def fresh(self, listing_of: Callable[[str], Listing | None]) -> dict[str, bytes]:
+        """The entries made in this process, complete and pickled (a worker hands them to its
+        parent)."""
         self._digest_listings(listing_of)
         return self._fresh
 
     def _digest_listings(self, listing_of: Callable[[str], Listing | None]) -> None:
         digests: dict[str, bytes] = {}
-        for directory, entry in self._fresh.items():
+        for directory, pickled in self._fresh.items():
+            entry: Entry = pickle.loads(pickled)
             if not any(seen is None for _, _, seen in entry.dirs):
                 continue
             dirs = []
@@ -485,12 +496,14 @@ class PackageCache:
                     if seen is None:
                         seen = digests[path] = listing_digest(listing_of(path))
                 dirs.append((path, mtime, seen))
-            self._fresh[directory] = dataclasses.replace(entry, dirs=tuple(dirs))
+            complete = dataclasses.replace(entry, dirs=tuple(dirs))
+            self._fresh[directory] = pickle.dumps(complete, pickle.HIGHEST_PROTOCOL)
 
-    def adopt(self, entries: Mapping[str, Entry]) -> None:
-        for directory, entry in entries.items():
-            self._fresh.setdefault(directory, entry)
-            self._valid[directory] = True
+    def adopt(self, entries: Mapping[str, bytes]) -> None:
+        """Entries another process made (from `fresh`)."""
+        for directory, pickled in entries.items():
+            self._fresh.setdefault(directory, pickled)
+            self._valid.pop(directory, None)
 
     def save(
         self,
@@ -604,12 +617,12 @@ class PackageCache:
                 except Exception:  # as for a new entry: evaluated again next time
                     continue
             signed.write(pickle.dumps((directory, entry), protocol))
-        for directory, entry in self._fresh.items():
+        for directory, fresh in self._fresh.items():
             package = package_of(directory)
             if package is None:
                 continue
             try:
-                entry = _with_package(entry, package, protocol)
+                entry = _with_package(pickle.loads(fresh), package, protocol)
             except Exception:  # a value graphpub cannot keep: evaluated again next time
                 continue
             signed.write(pickle.dumps((directory, entry), protocol))

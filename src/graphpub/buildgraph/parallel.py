@@ -4,6 +4,10 @@ Starlark evaluation holds the GIL, so threads do not help. Forked workers do: ea
 evaluator as it is (rules, prelude, caches) at no start-up cost, evaluates its share of the
 packages and sends them back pickled; the parent evaluates a share itself meanwhile.
 
+The packages go in frames of `PACKAGES_PER_FRAME`, each a pickle of its own, which the parent
+unpickles as they arrive: neither process holds the whole payload, nor a pickle memo of every
+object sent (unpickling one pickle of 20,000 packages needed twice their final size).
+
 A worker keeps the file it evaluates, and that file's deadline, in memory shared with the
 parent: if the worker dies (starlark-rust overflowing its stack on a value nested too deeply,
 or aborting when an allocation fails), the parent reports that file; if it outlives the
@@ -18,6 +22,7 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +31,6 @@ from dataclasses import dataclass, field
 from graphpub.buildgraph.budget import PROGRESS_SIZE, read_progress, report_progress_of_process
 from graphpub.buildgraph.config import Config
 from graphpub.buildgraph.evaluator import Evaluator, Package
-from graphpub.buildgraph.package_cache import Entry
 from graphpub.errors import BuildFileError, GraphpubError, SourceLocation
 from graphpub.lifetime import die_with_parent
 
@@ -41,6 +45,11 @@ PARENT_SHARE_WEIGHT = 1.2
 # times), and is stopped. starlark stops itself within milliseconds of the deadline elsewhere.
 STOP_GRACE = 3.0
 _POLL_SECONDS = 0.5
+# Packages per frame a worker sends: small enough that a frame's pickle memo is (of the
+# objects unpickled) a small part, large enough that strings and tuples the packages share
+# are still sent once for many.
+PACKAGES_PER_FRAME = 256
+_FRAME_HEADER = struct.Struct("<Q")  # the length of the pickle that follows
 
 
 @dataclass
@@ -48,7 +57,7 @@ class _Result:
     packages: dict[str, Package] = field(default_factory=dict)
     failures: dict[str, GraphpubError] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
-    cached: dict[str, Entry] = field(default_factory=dict)
+    cached: dict[str, bytes] = field(default_factory=dict)  # (`PackageCache.fresh`)
     error: BaseException | None = None
 
 
@@ -125,22 +134,44 @@ def _fork(evaluator: Evaluator, share: Sequence[str], keep_going: bool) -> _Work
         if evaluator.cache is not None:  # the entries evaluated here, for the parent to keep
             fresh = evaluator.cache.fresh(evaluator.tree.listing)
             result.cached = {d: fresh[d] for d in result.packages if d in fresh}
-        try:
-            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as e:  # an unpicklable error: send what it says
-            result.error = RuntimeError(f"{type(result.error).__name__}: {result.error} ({e})")
-            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        # All pickled before any is written: the parent reads only once its own share is done.
+        frames = [_frame(_header_of(result))]
+        directories = list(result.packages)
+        for start in range(0, len(directories), PACKAGES_PER_FRAME):
+            chunk = directories[start : start + PACKAGES_PER_FRAME]
+            packages = {d: result.packages[d] for d in chunk}
+            cached = {d: result.cached[d] for d in chunk if d in result.cached}
+            frames.append(_frame(pickle.dumps((packages, cached), pickle.HIGHEST_PROTOCOL)))
         with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(payload)
+            for frame in frames:
+                pipe.write(frame)
     except BaseException:
         status = 1
     finally:
         os._exit(status)
 
 
+def _header_of(result: _Result) -> bytes:
+    """The pickled failures, warnings and error of a worker's result (its packages follow)."""
+    header = _Result(failures=result.failures, warnings=result.warnings, error=result.error)
+    try:
+        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as e:  # an unpicklable error: send what it says
+        header.error = RuntimeError(f"{type(result.error).__name__}: {result.error} ({e})")
+        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _frame(pickled: bytes) -> bytes:
+    return _FRAME_HEADER.pack(len(pickled)) + pickled
+
+
 def _collect(worker: _Worker, config: Config) -> _Result:
-    """A worker's result, read as it comes; the worker stopped if it stays stuck on a file."""
-    payload = bytearray()  # (grown in place: no second copy of megabytes of targets)
+    """A worker's result, unpickled frame by frame as it comes; the worker stopped if it stays
+    stuck on a file."""
+    buffer = bytearray()
+    frames: list[bytes] = []
+    result: _Result | None = None
+    broken = False
     grace = STOP_GRACE
     while True:
         ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
@@ -148,7 +179,16 @@ def _collect(worker: _Worker, config: Config) -> _Result:
             chunk = os.read(worker.read_fd, 1 << 20)
             if not chunk:
                 break
-            payload += chunk
+            buffer += chunk
+            frames.clear()
+            _take_frames(buffer, frames)
+            for frame in frames:
+                if broken:
+                    break
+                try:
+                    result = _add_frame(result, frame)
+                except Exception:  # cut short or garbled: the worker died while sending
+                    broken = True
             continue
         deadline, _ = read_progress(worker.progress)
         if deadline and time.monotonic() > deadline + grace and not worker.stopped:
@@ -156,13 +196,35 @@ def _collect(worker: _Worker, config: Config) -> _Result:
     os.close(worker.read_fd)
     worker.read_fd = -1
     _, status = os.waitpid(worker.pid, 0)
-    if status == 0 and payload:
-        try:
-            result: _Result = pickle.loads(payload)
-            return result
-        except Exception:  # cut short: the worker died while sending
-            pass
+    if status == 0 and result is not None and not broken and not buffer:
+        return result
     return _Result(error=_failure(worker, status, config))
+
+
+def _take_frames(buffer: bytearray, frames: list[bytes]) -> None:
+    """Move the complete frames at the start of `buffer` into `frames`."""
+    start, size = 0, _FRAME_HEADER.size
+    while len(buffer) - start >= size:
+        (length,) = _FRAME_HEADER.unpack_from(buffer, start)
+        if len(buffer) - start - size < length:
+            break
+        frames.append(bytes(buffer[start + size : start + size + length]))
+        start += size + length
+    del buffer[:start]
+
+
+def _add_frame(result: _Result | None, frame: bytes) -> _Result:
+    """`result` with one more frame of the worker's: the first is the header, the others
+    hold packages and their cache entries."""
+    if result is None:
+        header = pickle.loads(frame)
+        if not isinstance(header, _Result):
+            raise TypeError("not a worker's result")
+        return header
+    packages, cached = pickle.loads(frame)
+    result.packages.update(packages)
+    result.cached.update(cached)
+    return result
 
 
 def _stop(worker: _Worker) -> None:

@@ -170,7 +170,10 @@ def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
         matched = _match(spec, graph)
         if not matched and not _may_select_nothing(spec, graph):
             raise _no_match(spec, graph)
-        selected |= matched
+        if selected:
+            selected |= matched
+        else:
+            selected = matched  # (a set of its own: `::` matches every target, not copied)
     for spec in specs.excludes:
         excluded = _match(spec, graph)
         if not excluded & selected and not _holds_a_failed_package(spec, graph):

@@ -3,14 +3,19 @@
 `buildgraph` knows no rule by heart: a `RuleSet` names the symbols a build file may call and
 makes the targets. `GenericRuleSet` is the mechanism with no schema behind it: a call records a
 target of its kind, with its `deps` / `dependencies` as edges.
+
+A repository holds hundreds of thousands of targets, all in memory at once: a target keeps its
+field values in a tuple, their names in a `FieldShape` shared by every target given the same
+fields (most targets of a rule), and the strings and string lists that repeat across targets
+(file names, labels, a kind) once each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass, field
 from sys import intern
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from graphpub.buildgraph.address import Address, AddressInput, parse_address
 from graphpub.buildgraph.cells import Cells
@@ -22,34 +27,168 @@ DEPENDENCY_FIELDS = ("deps", "dependencies")
 SOURCE_FIELDS = ("srcs", "sources", "source")
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Target:
-    """One target: its address, kind, validated fields and the call that made it."""
+class FieldShape:
+    """The names of a target's fields, in order, and where each value is: one object for
+    every target given the same fields. Made by `field_shape` only (one per set of names)."""
 
+    __slots__ = ("names", "positions")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.positions = {name: position for position, name in enumerate(names)}
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (field_shape, (self.names,))  # shared again where it is unpickled
+
+    def __repr__(self) -> str:
+        return f"FieldShape({self.names!r})"
+
+
+# The shapes made so far, by their names: like `sys.intern`, a table that only grows, bounded by
+# the distinct sets of field names the rules and build files use (a few hundred).
+_SHAPES: dict[tuple[str, ...], FieldShape] = {}
+
+
+def field_shape(names: tuple[str, ...]) -> FieldShape:
+    """The one shape of these field names."""
+    shape = _SHAPES.get(names)
+    if shape is None:
+        names = tuple([intern(name) for name in names])
+        shape = _SHAPES[names] = FieldShape(names)
+    return shape
+
+
+class Fields(Mapping[str, "FieldValue"]):
+    """A target's fields, read-only: values by position in a shape shared between targets."""
+
+    __slots__ = ("_shape", "_values")
+
+    def __init__(self, shape: FieldShape, values: tuple[FieldValue, ...]) -> None:
+        self._shape = shape
+        self._values = values
+
+    def __getitem__(self, name: str) -> FieldValue:
+        return self._values[self._shape.positions[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        position = self._shape.positions.get(name)
+        return default if position is None else self._values[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._shape.positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shape.names)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Fields) and other._shape is self._shape:
+            return self._values == other._values
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]  # (as a dict's: values may be unhashable)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Fields, (self._shape, self._values))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class Target:
+    """One target: its address, kind, validated fields and the call that made it.
+
+    Read-only. (A class of its own rather than a frozen dataclass: `fields` and `location`
+    are made from the compact parts kept, when asked for.)"""
+
+    __slots__ = (
+        "_column",
+        "_line",
+        "_path",
+        "_shape",
+        "_values",
+        "address",
+        "dependencies",
+        "generator",
+        "kind",
+        "sources",
+    )
     address: Address
     kind: str
-    fields: Mapping[str, FieldValue]
-    location: SourceLocation
-    dependencies: tuple[AddressInput, ...] = ()
-    sources: tuple[str, ...] = ()
+    _shape: FieldShape
+    _values: tuple[FieldValue, ...]
+    _path: str
+    _line: int
+    _column: int
+    dependencies: tuple[AddressInput, ...]
+    sources: tuple[str, ...]
     """Source entries as declared, package-relative: files, glob patterns, `!` excludes.
 
     Expanded only when files are needed (`BuildGraph.owned_files`), as Pants does."""
-    generator: Address | None = None
+    generator: Address | None
+
+    def __init__(
+        self,
+        address: Address,
+        kind: str,
+        fields: Mapping[str, FieldValue],
+        location: SourceLocation,
+        dependencies: tuple[AddressInput, ...] = (),
+        sources: tuple[str, ...] = (),
+        generator: Address | None = None,
+    ) -> None:
+        if type(fields) is Fields:  # (not isinstance: an ABC's check costs a microsecond)
+            shape, values = fields._shape, fields._values
+        else:
+            names = tuple(fields)
+            shape = _SHAPES.get(names) or field_shape(names)
+            values = tuple(fields.values())
+        assign = object.__setattr__
+        assign(self, "address", address)
+        assign(self, "kind", intern(kind))
+        assign(self, "_shape", shape)
+        assign(self, "_values", values)
+        # (Not the SourceLocation: one object of 56 bytes per target, for its error messages.)
+        assign(self, "_path", location.path)
+        assign(self, "_line", location.line)
+        assign(self, "_column", location.column)
+        assign(self, "dependencies", dependencies)
+        assign(self, "sources", sources)
+        assign(self, "generator", generator)
+
+    @property
+    def fields(self) -> Fields:
+        """The validated field values by name (a read-only mapping)."""
+        return Fields(self._shape, self._values)
+
+    @property
+    def location(self) -> SourceLocation:
+        """Where the call that made the target is."""
+        return SourceLocation(self._path, self._line, self._column)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __hash__(self) -> int:
         return hash(self.address)
 
     def __reduce__(self) -> tuple[object, ...]:
-        # By position: a third of the time of a slotted dataclass's default (the package
-        # cache unpickles every target of a warm run).
+        # By position, the shape shared (the package cache unpickles every target of a warm run).
         return (
-            Target,
+            _target,
             (
                 self.address,
                 self.kind,
-                self.fields,
-                self.location,
+                self._shape,
+                self._values,
+                self._path,
+                self._line,
+                self._column,
                 self.dependencies,
                 self.sources,
                 self.generator,
@@ -60,18 +199,53 @@ class Target:
         return isinstance(other, Target) and (
             self.address,
             self.kind,
-            self.location,
+            (self._path, self._line, self._column),
             self.dependencies,
             self.sources,
-            dict(self.fields),
+            self.fields,
         ) == (
             other.address,
             other.kind,
-            other.location,
+            (other._path, other._line, other._column),
             other.dependencies,
             other.sources,
-            dict(other.fields),
+            other.fields,
         )
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(address={self.address!r}, kind={self.kind!r}, fields={self.fields!r}, "
+            f"location={self.location!r}, dependencies={self.dependencies!r}, "
+            f"sources={self.sources!r}, generator={self.generator!r})"
+        )
+
+
+def _target(
+    address: Address,
+    kind: str,
+    shape: FieldShape,
+    values: tuple[FieldValue, ...],
+    path: str,
+    line: int,
+    column: int,
+    dependencies: tuple[AddressInput, ...],
+    sources: tuple[str, ...],
+    generator: Address | None,
+) -> Target:
+    """A target unpickled (its parts already compact)."""
+    target = Target.__new__(Target)
+    assign = object.__setattr__
+    assign(target, "address", address)
+    assign(target, "kind", intern(kind))  # (each cached package pickled alone: its own copy)
+    assign(target, "_shape", shape)
+    assign(target, "_values", values)
+    assign(target, "_path", path)
+    assign(target, "_line", line)
+    assign(target, "_column", column)
+    assign(target, "dependencies", dependencies)
+    assign(target, "sources", sources)
+    assign(target, "generator", generator)
+    return target
 
 
 class FrozenDict(dict[str, Any]):
@@ -84,7 +258,15 @@ class FrozenDict(dict[str, Any]):
     __ior__ = _refuse  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (FrozenDict, (dict(self),))
+        return (FrozenDict, (dict(self),)) if self else (_empty_frozen_dict, ())
+
+
+_EMPTY_FROZEN_DICT = FrozenDict()
+
+
+def _empty_frozen_dict() -> FrozenDict:
+    """An empty FrozenDict unpickled: the one there is (read-only, so shared)."""
+    return _EMPTY_FROZEN_DICT
 
 
 def thaw(value: FieldValue) -> FieldValue:

@@ -69,6 +69,9 @@ class SchemaRuleSet:
         self._expanders = dict(expanders or {})
         # Pants: the `sources` an opaque target generator owns when its call names none.
         self._default_sources = dict(default_sources or {})
+        # Source lists repeat across targets (`["__init__.py"]`, `["util.py"]`): each is kept
+        # once, by the targets' fields and their `sources` alike.
+        self._source_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # ------------------------------------------------------------ RuleSet
 
@@ -131,6 +134,13 @@ class SchemaRuleSet:
 
     def expander(self, how: Generates) -> Expander:
         return self._expanders[how]
+
+    def shared_sources(self, sources: tuple[str, ...]) -> tuple[str, ...]:
+        """The one tuple equal to `sources` that targets keep."""
+        try:
+            return self._source_lists.setdefault(sources, sources)
+        except TypeError:  # (a value no schema of graphpub's makes: one that is not hashable)
+            return sources
 
 
 class _Instantiation:
@@ -219,12 +229,14 @@ class _Instantiation:
         fields = self._validated(arguments)
         address = Address(self.package.directory, name, parameters=parameters)
         dependencies = self._dependencies(fields, self.schema.fields_with_role(Role.DEPENDENCIES))
-        sources = _declared_sources(fields, self.schema.fields_with_role(Role.SOURCES))
+        sources = self.rule_set.shared_sources(
+            _declared_sources(fields, self.schema.fields_with_role(Role.SOURCES))
+        )
         companions = [
             Target(
                 address=Address(self.package.directory, name + suffix, parameters=parameters),
                 kind=kind,
-                fields=FrozenDict({"target": f":{name}"}),
+                fields={"target": f":{name}"},
                 location=self.call.location,
                 dependencies=(AddressInput.of(address),),
             )
@@ -257,10 +269,10 @@ class _Instantiation:
                     parameters=parameters,
                 ),
                 kind=generator.kind,
-                fields=FrozenDict(generated_fields),
+                fields=generated_fields,
                 location=self.call.location,
                 dependencies=dependencies_of(generated_fields),
-                sources=(suffix,) if per_file else (),
+                sources=self.rule_set.shared_sources((suffix,)) if per_file else (),
                 generator=address,
             )
             for suffix, generated_fields in self.rule_set.expander(generator.how)(
@@ -287,7 +299,8 @@ class _Instantiation:
             raise self.fail(f"'name' must be a non-empty string, got {name!r}")
         return sys.intern(name)  # `lib`, `tests`: the same few names in every package
 
-    def _validated(self, arguments: Mapping[str, Any]) -> FrozenDict:
+    def _validated(self, arguments: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The fields checked and frozen (kept by each target made, in its compact form)."""
         values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
         for field_ in self.schema.required:
             if field_.name not in values:
@@ -308,7 +321,7 @@ class _Instantiation:
                         for key, fields in overrides.items()
                     }
                 )
-        return FrozenDict(values)
+        return values
 
     def _checked(
         self,
@@ -342,10 +355,13 @@ class _Instantiation:
                     continue
                 raise self.fail(f"{where}unknown field '{key}'", hint=hint)
             try:
-                # The schema's own name as the key: one string for every target's field.
-                values[field_.name] = freeze(field_.type.check(value))
+                checked = freeze(field_.type.check(value))
             except FieldError as e:
                 raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
+            if field_.role is Role.SOURCES and type(checked) is tuple:
+                checked = self.rule_set.shared_sources(checked)
+            # The schema's own name as the key: one string for every target's field.
+            values[field_.name] = checked
         return values
 
     def _dependencies(

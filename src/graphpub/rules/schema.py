@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from sys import intern
 from typing import Any
 
 
@@ -66,6 +67,11 @@ def _string_list(value: Any) -> tuple[str, ...]:
             f"expected a list of strings, got {_describe(value)}",
             hint='write ["value"] even for a single value',
         )
+    try:
+        # The same strings (`util.py`, `//common:lib`) in thousands of targets: one each.
+        return tuple(map(intern, value))
+    except TypeError:  # (not a str, or a subclass of str, which is not interned)
+        pass
     for item in value:
         if not isinstance(item, str):
             raise FieldError(f"expected a list of strings, but one item is {_describe(item)}")
