@@ -174,8 +174,7 @@ def _collect(worker: _Worker, config: Config) -> _Result:
     broken = False
     grace = STOP_GRACE
     while True:
-        ready, _, _ = select.select([worker.read_fd], [], [], _POLL_SECONDS)
-        if ready:
+        if _readable(worker.read_fd, _POLL_SECONDS):
             chunk = os.read(worker.read_fd, 1 << 20)
             if not chunk:
                 break
@@ -199,6 +198,15 @@ def _collect(worker: _Worker, config: Config) -> _Result:
     if status == 0 and result is not None and not broken and not buffer:
         return result
     return _Result(error=_failure(worker, status, config))
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    """Whether `fd` can be read (or is closed) within `timeout` seconds. (poll, not select:
+    select refuses a descriptor above FD_SETSIZE, 1024, which a process holding many files
+    open is handed.)"""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(timeout * 1000))
 
 
 def _take_frames(buffer: bytearray, frames: list[bytes]) -> None:
@@ -347,7 +355,7 @@ def _wait(worker: _Worker) -> int:
     except (AttributeError, OSError):
         return os.waitpid(worker.pid, 0)[1]
     try:
-        while not select.select([pidfd], [], [], _POLL_SECONDS)[0]:
+        while not _readable(pidfd, _POLL_SECONDS):
             deadline, _ = read_progress(worker.progress)
             if deadline and time.monotonic() > deadline + STOP_GRACE:
                 _stop(worker)
