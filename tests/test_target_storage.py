@@ -123,11 +123,19 @@ def test_list_writes_every_address_of_a_large_package(tmp_path: Path, run: Runne
     assert lines(out) == sorted(f"//p:t{i}" for i in range(count))
 
 
-def _worker_sending(frames: list[bytes], exit_status: int = 0) -> parallel._Worker:
-    """A real child process that sends these bytes and exits, as a worker does."""
+def _worker_sending(
+    frames: list[bytes], exit_status: int = 0, lowest_fd: int = 0
+) -> parallel._Worker:
+    """A real child process that sends these bytes and exits, as a worker does (read through a
+    descriptor numbered `lowest_fd` or more)."""
+    import fcntl
     import mmap
 
     read_fd, write_fd = os.pipe()
+    if lowest_fd:
+        moved = fcntl.fcntl(read_fd, fcntl.F_DUPFD, lowest_fd)
+        os.close(read_fd)
+        read_fd = moved
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
         try:
@@ -151,8 +159,15 @@ def _frames(count: int) -> list[bytes]:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
-def test_a_workers_packages_arrive_frame_by_frame() -> None:
-    result = parallel._collect(_worker_sending(_frames(3)), None)  # type: ignore[arg-type]
+@pytest.mark.parametrize("lowest_fd", [0, 1100])
+def test_a_workers_packages_arrive_frame_by_frame(lowest_fd: int) -> None:
+    """(Also through a descriptor select() refuses, as a process holding many files has.)"""
+    import resource
+
+    if lowest_fd >= resource.getrlimit(resource.RLIMIT_NOFILE)[0]:
+        pytest.skip("the process may not hold that many files")
+    worker = _worker_sending(_frames(3), lowest_fd=lowest_fd)
+    result = parallel._collect(worker, None)  # type: ignore[arg-type]
     assert result.error is None
     assert (list(result.packages), result.warnings) == (["p0", "p1", "p2"], [("k", "a warning")])
     assert result.cached == {"p0": b"entry", "p1": b"entry", "p2": b"entry"}
