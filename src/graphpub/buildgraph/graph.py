@@ -18,7 +18,6 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from pathlib import PurePath
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -38,7 +37,6 @@ from graphpub.buildgraph.graph_snapshot import (
 )
 from graphpub.buildgraph.hooks import StarlarkHooks
 from graphpub.buildgraph.package_cache import (
-    CACHE_DIRECTORY,
     PackageCache,
     configuration_key,
     digest,
@@ -54,7 +52,6 @@ from graphpub.errors import (
     locate_keyword,
     locate_quoted,
 )
-from graphpub.workdir import work_directory
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -350,7 +347,7 @@ class BuildGraph:
         return self._adopted_inference
 
     def record_inference(self, inference: Inference) -> None:
-        """Inferred edges to keep in the next snapshot (given no warning was)."""
+        """Inferred edges to keep in the next snapshot, with the warnings inferring gave."""
         self._inference = inference
 
     def _save_snapshot(self) -> None:
@@ -394,7 +391,7 @@ class BuildGraph:
             inference.warnings if inference is not None else (),
         )
         try:
-            work_directory(self.config.root, *PurePath(CACHE_DIRECTORY).parts[1:])
+            cache.make_directory()
             write_snapshot(snapshot_path(cache.path), snapshot, secret)
         except OSError as error:
             self.warn(f"the graph snapshot cannot be written ({error})")

@@ -276,6 +276,10 @@ class PackageCache:
         """The user's key authenticating graphpub's files (None: nothing is cached)."""
         return self._secret
 
+    def make_directory(self) -> Path:
+        """The cache's directory, made (with graphpub's working directory) if missing."""
+        return work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
+
     def recorded_ns(self, directory: str) -> int | None:
         """When the entry of a package this run took from the cache, or evaluated and keeps,
         was recorded: which evaluation of it that is. None if it has no such entry."""
@@ -539,7 +543,7 @@ class PackageCache:
         if fcntl is None:
             return None
         try:
-            directory = work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
+            directory = self.make_directory()
         except OSError:
             return None
         lock = _open_lock(directory / _LOCK, os.O_WRONLY | os.O_CREAT)
@@ -578,7 +582,7 @@ class PackageCache:
         package_of: Callable[[str], Indexed | None],
     ) -> None:
         try:
-            work_directory(Path(self._root), *PurePath(CACHE_DIRECTORY).parts[1:])
+            self.make_directory()
             descriptor, temporary = tempfile.mkstemp(dir=self._directory, suffix=".tmp")
             try:
                 with os.fdopen(descriptor, "wb") as file:
