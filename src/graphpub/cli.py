@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
-from graphpub.buildgraph.specs import resolve_specs, select_specs
+from graphpub.buildgraph.specs import resolve_specs, select_rows, select_specs
 from graphpub.buildgraph.target import Target, thaw
+from graphpub.buildgraph.target_index import Row, TargetIndex
 from graphpub.diagnostics import plural, render_error, shortened
 from graphpub.errors import GraphpubError, UsageError
 from graphpub.rules import default_rules
@@ -317,11 +318,20 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
-    if args.changed_since is not None:
-        addresses = _changed(args, graph)
-    else:  # (in no order: written sorted as rendered)
-        addresses = list(select_specs(args.specs, graph))
-    _write_addresses(args, graph, config, _filtered(args, graph, config, addresses), out)
+    # (In no order: written sorted as rendered. Directories' specs are answered from the
+    # targets' index rows, the rendered addresses the package cache keeps.)
+    rows = None if args.changed_since is not None else select_rows(args.specs, graph)
+    if rows is None:
+        if args.changed_since is not None:
+            addresses: Iterable[Address] = _changed(args, graph)
+        else:
+            addresses = select_specs(args.specs, graph)
+        rows = list(TargetIndex.of(((a, graph.kind(a)) for a in addresses), config.render).rows)
+    listed = [(row[7], row[6]) for row in _filtered(args, graph, rows)]
+    if args.format == "json":
+        _write_json(sorted(listed), out)
+    else:
+        _write_lines(sorted(rendered for rendered, _ in listed), out)
 
 
 def _write_addresses(
@@ -334,13 +344,19 @@ def _write_addresses(
     """One address a line, sorted; with --format json, a list of {address, kind}."""
     render = config.render
     if args.format == "json":
-        rendered = sorted((render(a), graph.kind(a)) for a in addresses)
-        json.dump([{"address": a, "kind": k} for a, k in rendered], out, indent=2)
-        out.write("\n")
-        return
-    # The strings alone, written a batch at a time: `list ::` of 150,000 targets held
-    # three times their size at once otherwise.
-    lines = sorted(map(render, addresses))
+        _write_json(sorted((render(a), graph.kind(a)) for a in addresses), out)
+    else:
+        _write_lines(sorted(map(render, addresses)), out)
+
+
+def _write_json(listed: Iterable[tuple[str, str]], out: TextIO) -> None:
+    json.dump([{"address": a, "kind": k} for a, k in listed], out, indent=2)
+    out.write("\n")
+
+
+def _write_lines(lines: Sequence[str], out: TextIO) -> None:
+    # A batch at a time: `list ::` of 150,000 targets held three times their size at once
+    # otherwise.
     for start in range(0, len(lines), _LINES_PER_WRITE):
         out.write("\n".join(lines[start : start + _LINES_PER_WRITE]) + "\n")
 
@@ -348,20 +364,21 @@ def _write_addresses(
 _LINES_PER_WRITE = 4096
 
 
-def _filtered(
-    args: argparse.Namespace, graph: BuildGraph, config: Config, addresses: Sequence[Address]
-) -> list[Address]:
-    """`addresses` that pass --filter-target-type and --filter-address-regex."""
+def _filtered(args: argparse.Namespace, graph: BuildGraph, rows: list[Row]) -> list[Row]:
+    """The rows (`target_index.Row`) of the targets that pass --filter-target-type and
+    --filter-address-regex."""
     from graphpub.buildgraph.filters import address_regex_filter, target_type_filter
 
     tests = []
     if args.filter_target_type:
         known = {s.kind for s in default_rules().schemas()}
-        known |= {graph.kind(a) for a in graph.addresses()}
+        known |= {row[6] for row in graph.rows()}
         tests.append(target_type_filter(args.filter_target_type, known))
     if args.filter_address_regex:
         tests.append(address_regex_filter(args.filter_address_regex))
-    return [a for a in addresses if all(test(config.render(a), graph.kind(a)) for test in tests)]
+    if not tests:
+        return rows
+    return [row for row in rows if all(test(row[7], row[6]) for test in tests)]
 
 
 # The publish stage and rich are imported by the commands that use them: `list` on a large

@@ -37,7 +37,6 @@ from graphpub.buildgraph.package_cache import (
     Entry,
     Inputs,
     PackageCache,
-    TargetIndex,
     digest,
     now_ns,
     unpickled,
@@ -53,6 +52,7 @@ from graphpub.buildgraph.prelude import (
 )
 from graphpub.buildgraph.standins import STANDIN_FUNCTION, Use, definitions, uses
 from graphpub.buildgraph.target import FrozenDict, RuleCall, RuleSet, Target, generic_target
+from graphpub.buildgraph.target_index import TargetIndex
 from graphpub.errors import (
     AddressError,
     BuildFileError,
@@ -130,7 +130,7 @@ class Package:
         hints = self.setting_hints if self.setting_hints else _NO_HINTS
         return (Package, (*fields, self.deferred_conditions, hints, self.imitated))
 
-    def index(self) -> TargetIndex:
+    def index(self) -> tuple[tuple[Address, str], ...]:
         """Its targets' addresses and kinds, which the package cache keeps beside it."""
         return tuple((address, target.kind) for address, target in self.targets.items())
 
@@ -525,11 +525,14 @@ class Evaluator:
                 self._give_warnings(entry)
                 self._unopened[directory] = entry
 
-    def target_index(self, directory: str) -> TargetIndex | None:
+    def target_index(self, directory: str) -> tuple[tuple[Address, str], ...] | None:
         """The addresses and kinds of the targets of a package taken or evaluated; None if
         it is neither."""
         package = self._packages.get(directory)
-        return package.index() if package is not None else self.index(directory)
+        if package is not None:
+            return package.index()
+        index = self.index(directory)
+        return index.pairs() if index is not None else None
 
     def index(self, directory: str) -> TargetIndex | None:
         """The addresses and kinds of the targets of a package taken lazily and not opened

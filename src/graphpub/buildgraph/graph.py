@@ -44,6 +44,7 @@ from graphpub.buildgraph.package_cache import (
 )
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
+from graphpub.buildgraph.target_index import Row, TargetIndex
 from graphpub.errors import (
     BuildFileError,
     GraphError,
@@ -90,9 +91,11 @@ class BuildGraph:
         self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules
         self._targets: dict[Address, Target] = {}
-        # Without edges: the kinds of the targets of packages the cache holds unchanged, by
-        # address, until something needs more of one than that (`target`).
-        self._indexed: dict[Address, str] = {}
+        # Without edges (or from a graph snapshot): the packages the cache holds unchanged,
+        # by their targets' index, until something needs more of a target than its address
+        # and kind (`target`). Their addresses are made only when asked for (`_indexed`).
+        self._index_of: dict[str, TargetIndex] = {}
+        self._kinds: dict[Address, str] | None = None
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -152,7 +155,7 @@ class BuildGraph:
             index = None if self.edges else self._evaluator.index(directory)
             if index is not None:
                 seen.add(directory)
-                self._indexed.update(index)
+                self._add_index(directory, index)
                 continue
             package = self._package(directory, required)
             if directory not in self._evaluator.failures:
@@ -246,7 +249,9 @@ class BuildGraph:
         for path, text in macros.items():
             extra.append((path, digest(text.encode("utf-8"))))
         key = configuration_key(self.config, extra)
-        cache = PackageCache(self.config.root, key, lambda message: self.warn(message))
+        cache = PackageCache(
+            self.config.root, key, lambda message: self.warn(message), self.config.render
+        )
         if cache.enabled:
             self._evaluator.use_cache(cache)
 
@@ -304,8 +309,8 @@ class BuildGraph:
         addresses.extend(target.address for target in snapshot.external)
         if len(addresses) != len(snapshot.dependencies):
             return False
-        for index in indexes:
-            self._indexed.update(index)
+        for (directory, _), index in zip(snapshot.packages, indexes, strict=True):
+            self._add_index(directory, index)
         self._in_graph.update(directories)
         for target in snapshot.external:
             self._targets[target.address] = target
@@ -711,13 +716,36 @@ class BuildGraph:
         return found
 
     def targets(self) -> list[Target]:
-        for directory in {address.directory for address in self._indexed}:
+        for directory in list(self._index_of):
             self._open(directory)
         return list(self._targets.values())
 
     def addresses(self) -> list[Address]:
         """The addresses of the loaded targets (without unpickling those the cache holds)."""
         return [*self._targets, *self._indexed]
+
+    def rows(self) -> list[Row]:
+        """The loaded targets as their index's rows (`target_index.Row`): what `list`
+        needs, without making an address of those the cache holds."""
+        render = self.config.render
+        rows = [row for index in self._index_of.values() for row in index.rows]
+        rows.extend(TargetIndex.of(((a, t.kind) for a, t in self._targets.items()), render).rows)
+        return rows
+
+    @property
+    def _indexed(self) -> dict[Address, str]:
+        """The kinds of the targets held by their package's index, by address."""
+        kinds = self._kinds
+        if kinds is None:
+            kinds = self._kinds = {}
+            for index in self._index_of.values():
+                kinds.update(index.pairs())
+        return kinds
+
+    def _add_index(self, directory: str, index: TargetIndex) -> None:
+        self._index_of[directory] = index
+        if self._kinds is not None:
+            self._kinds.update(index.pairs())
 
     def kind(self, address: Address) -> str:
         """A loaded target's kind (its rule's name)."""
@@ -726,10 +754,13 @@ class BuildGraph:
 
     def _open(self, directory: str) -> None:
         """Take the targets of a package held by its index from the package itself."""
+        index = self._index_of.pop(directory, None)
+        if index is not None and self._kinds is not None:
+            for address, _ in index.pairs():
+                self._kinds.pop(address, None)
         package = self._evaluator.package(directory)
         for target in package.targets.values() if package is not None else ():
             self._targets[target.address] = target
-            self._indexed.pop(target.address, None)
 
     def package_targets(self, directory: str) -> list[Target]:
         package = self._evaluator.package(directory)
@@ -853,7 +884,7 @@ class BuildGraph:
             self.ensure_loaded(directory, needed=False)
             if directory in self.failures:
                 continue  # what needs an owner it may hold gets its error (`failure_above`)
-            if self._indexed:
+            if self._index_of:
                 self._open(directory)
             for target in self.package_targets(directory):
                 address = target.address

@@ -38,7 +38,7 @@ from graphpub.buildgraph.target import Target
 
 _MAGIC = b"graphpub-graph\n"
 _DIGEST_SIZE = 32
-FORMAT = 3
+FORMAT = 4
 
 InferenceFile = tuple[str, str, bool, str]
 """A file inference read: root-relative path, its module, whether a package's `__init__`, its
@@ -116,7 +116,7 @@ def read_snapshot(path: Path, secret: bytes) -> GraphSnapshot | None:
     except OSError:
         return None
     head = len(_MAGIC) + _DIGEST_SIZE
-    expected = hmac.new(secret, memoryview(data)[head:], hashlib.blake2b).digest()
+    expected = hmac.new(secret, memoryview(data)[head:], hashlib.sha256).digest()
     if not data.startswith(_MAGIC) or not hmac.compare_digest(
         data[len(_MAGIC) : head], expected[:_DIGEST_SIZE]
     ):
@@ -131,7 +131,7 @@ def read_snapshot(path: Path, secret: bytes) -> GraphSnapshot | None:
 def write_snapshot(path: Path, snapshot: GraphSnapshot, secret: bytes) -> None:
     """Write it whole or not at all (a concurrent run reads the old file or the new one)."""
     body = pickle.dumps((FORMAT, snapshot), protocol=pickle.HIGHEST_PROTOCOL)
-    signature = hmac.new(secret, body, hashlib.blake2b).digest()[:_DIGEST_SIZE]
+    signature = hmac.new(secret, body, hashlib.sha256).digest()[:_DIGEST_SIZE]
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, Protocol
 import graphpub
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.files import RACY_NS, Listing
+from graphpub.buildgraph.target_index import TargetIndex
 from graphpub.workdir import work_directory
 
 try:
@@ -48,7 +49,7 @@ try:
 except ImportError:  # Windows: no background writer (the file is written before exiting)
     fcntl = None  # type: ignore[assignment]
 
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"graphpub-packages\n"
 _DIGEST_SIZE = 32
 # Files of configurations no longer in use kept besides the current one (switching back and
@@ -101,14 +102,13 @@ class Inputs:
         self.cacheable = self.cacheable and other.cacheable
 
 
-TargetIndex = tuple[tuple[Address, str], ...]
-"""A package's targets as (address, kind): what listing them takes, without unpickling them."""
-
-
 class Indexed(Protocol):
     """A package, as the cache writes it: pickled, with its targets' index beside it."""
 
-    def index(self) -> TargetIndex: ...
+    def index(self) -> Iterable[tuple[Address, str]]: ...
+
+
+_NO_TARGETS = TargetIndex(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +238,12 @@ class PackageCache:
         root: Path,
         key: str,
         warn: Callable[[str], None],
+        render: Callable[[Address], str],
         user_key: bytes | None = None,
     ) -> None:
         self._directory = root / CACHE_DIRECTORY
+        self._render = render
+        """How the configuration writes addresses (`Config.render`): the index keeps them so."""
         self._path = self._directory / f"{key}.pickle"
         self._root = str(root)
         self._warn = warn
@@ -307,7 +310,7 @@ class PackageCache:
         assert self._secret is not None
         head = len(_MAGIC) + _DIGEST_SIZE
         signature = data[len(_MAGIC) : head]
-        signer = hmac.new(self._secret, memoryview(data)[head:], "blake2b")
+        signer = hmac.new(self._secret, memoryview(data)[head:], "sha256")
         expected = signer.digest()[:_DIGEST_SIZE]
         if not data.startswith(_MAGIC) or not hmac.compare_digest(signature, expected):
             self._foreign("was not written by graphpub for this user")
@@ -475,7 +478,7 @@ class PackageCache:
             tuple((n, _env_digest(v)) for n, v in sorted(inputs.env.items())),
             tuple(sorted(inputs.packages - {directory})),
             tuple(inputs.warnings),
-            (),
+            _NO_TARGETS,
             b"",
         )
         self._fresh[directory] = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
@@ -604,7 +607,7 @@ class PackageCache:
     ) -> None:
         assert self._secret is not None
         file.write(_MAGIC + bytes(_DIGEST_SIZE))  # the signature, once known
-        signed = _Signed(file, hmac.new(self._secret, digestmod="blake2b"))
+        signed = _Signed(file, hmac.new(self._secret, digestmod="sha256"))
         protocol = pickle.HIGHEST_PROTOCOL
         signed.write(pickle.dumps((FORMAT, dict(listings)), protocol))
         # Each record a pickle of its own (see _read), written as made: the packages are not
@@ -617,7 +620,7 @@ class PackageCache:
                 if package is None:
                     continue
                 try:
-                    entry = _with_package(entry, package, protocol)
+                    entry = _with_package(entry, package, protocol, self._render)
                 except Exception:  # as for a new entry: evaluated again next time
                     continue
             signed.write(pickle.dumps((directory, entry), protocol))
@@ -626,7 +629,7 @@ class PackageCache:
             if package is None:
                 continue
             try:
-                entry = _with_package(pickle.loads(fresh), package, protocol)
+                entry = _with_package(pickle.loads(fresh), package, protocol, self._render)
             except Exception:  # a value graphpub cannot keep: evaluated again next time
                 continue
             signed.write(pickle.dumps((directory, entry), protocol))
@@ -706,9 +709,12 @@ class _Signed:
         return self._file.write(data)
 
 
-def _with_package(entry: Entry, package: Indexed, protocol: int) -> Entry:
+def _with_package(
+    entry: Entry, package: Indexed, protocol: int, render: Callable[[Address], str]
+) -> Entry:
     pickled = pickle.dumps(package, protocol=protocol)
-    return dataclasses.replace(entry, targets=package.index(), package=pickled)
+    index = TargetIndex.of(package.index(), render)
+    return dataclasses.replace(entry, targets=index, package=pickled)
 
 
 def unpickled(entry: Entry) -> Any:

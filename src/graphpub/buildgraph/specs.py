@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import TypeVar
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph, ancestors, gc_paused
+from graphpub.buildgraph.target_index import Row, residence
 from graphpub.errors import AddressError, GraphpubError, SpecError
 
+_T = TypeVar("_T")
 _ALL_TARGET_NAMES = frozenset({"all", "*", "all-targets"})
 
 
@@ -161,13 +164,40 @@ def resolve_specs(texts: Sequence[str], graph: BuildGraph) -> list[Address]:
 def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
     """`resolve_specs`, in no order (for a command that orders them otherwise)."""
     specs = parse_specs(texts, graph)
+    _load_specs(specs, graph)
+    selected = _select(specs, graph, lambda spec: _match(spec, graph))
+    graph.check_complete(selected)
+    return selected
+
+
+def select_rows(texts: Sequence[str], graph: BuildGraph) -> list[Row] | None:
+    """`select_specs` for `list`: the selected targets as their index's rows (in no order),
+    making no address of a target the package cache holds; None, having loaded nothing, when
+    a spec is not a directory's (`dir:`, `dir::`, `::`): the others need addresses."""
+    specs = parse_specs(texts, graph)
+    every = (*specs.includes, *specs.excludes)
+    if not all(isinstance(spec, (DirectorySpec, RecursiveSpec)) for spec in every):
+        return None
+    _load_specs(specs, graph)
+    rows = graph.rows()
+    selected = _select(specs, graph, lambda spec: _match_rows(spec, rows))
+    graph.check_complete(Address(*rows[i][:6]) for i in selected)
+    return [rows[i] for i in selected]
+
+
+def _load_specs(specs: Specs, graph: BuildGraph) -> None:
     with gc_paused():  # (walking a large tree makes as many objects as loading it)
         needed, above = _directories_to_load(specs, graph)
     graph.load(needed)
     graph.load(above, needed=False)
-    selected: set[Address] = set()
+
+
+def _select(specs: Specs, graph: BuildGraph, match: Callable[[Spec], set[_T]]) -> set[_T]:
+    """What the includes match less what the excludes do, by `match` (to addresses, or to
+    rows by number)."""
+    selected: set[_T] = set()
     for spec in specs.includes:
-        matched = _match(spec, graph)
+        matched = match(spec)
         if not matched and not _may_select_nothing(spec, graph):
             raise _no_match(spec, graph)
         if selected:
@@ -175,14 +205,13 @@ def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
         else:
             selected = matched  # (a set of its own: `::` matches every target, not copied)
     for spec in specs.excludes:
-        excluded = _match(spec, graph)
+        excluded = match(spec)
         if not excluded & selected and not _holds_a_failed_package(spec, graph):
             # Pants accepts it silently; a typo would then exclude nothing, unnoticed. (A
             # package that fails has no targets to match: excluding it is the point.)
             what = "matches no target" if not excluded else "excludes nothing the specs select"
             graph.warn(f"the exclude -{spec.text} {what}", key=f"exclude {spec.text}")
         selected -= excluded
-    graph.check_complete(selected)
     return selected
 
 
@@ -271,6 +300,21 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
             if not spec.parameters or t.address.parameters == spec.parameters
         )
     return owners
+
+
+def _match_rows(spec: Spec, rows: Sequence[Row]) -> set[int]:
+    """`_match` of a directory's spec, to the numbers of `rows`."""
+    if isinstance(spec, DirectorySpec):
+        return {i for i, row in enumerate(rows) if not row[5] and residence(row) == spec.directory}
+    assert isinstance(spec, RecursiveSpec)
+    if not spec.directory:  # `::`: every target of this repository
+        return {i for i, row in enumerate(rows) if not row[5]}
+    prefix = spec.directory + "/"
+    return {
+        i
+        for i, row in enumerate(rows)
+        if not row[5] and ((r := residence(row)) == spec.directory or r.startswith(prefix))
+    }
 
 
 def _may_select_nothing(spec: Spec, graph: BuildGraph) -> bool:
