@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -314,6 +315,82 @@ def test_a_warm_list_answers_from_the_targets_index_without_unpickling(
     unpickled.clear()
     assert run(command, root=root) == uncached
     assert evaluated == [] and unpickled == []
+
+
+PANTS_FILES = {
+    "pants.toml": "",
+    "src/app/BUILD": 'python_sources(name = "lib", sources = ["*.py", "sub/*.py"])\n'
+    'resources(name = "data", sources = ["sub/deep/*.txt"])\n',
+    "src/app/main.py": "",
+    "src/app/sub/helper.py": "",
+    "src/app/sub/deep/table.txt": "",
+    "src/app/sub/deep/BUILD": 'files(name = "deep", sources = ["*.txt"])\n',
+    "src/other/BUILD": 'python_sources(dependencies = ["src/app/main.py"])\n',
+    "src/other/x.py": "",
+}
+
+
+APP = ["src/app/main.py:lib", "src/app:data", "src/app:lib"]
+SUB = ["src/app/sub/helper.py:lib"]
+DEEP = ["src/app/sub/deep", "src/app/sub/deep/table.txt"]
+OTHER = ["src/other", "src/other/x.py"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["list", "::"], APP + SUB + DEEP + OTHER),
+        # A target generated for a file lives in that file's directory, as in Pants.
+        (["list", "src/app/sub:"], SUB),
+        (["list", "src/app/sub::"], SUB + DEEP),
+        (["list", "src::", "-src/app/sub/deep:"], APP + SUB + OTHER),
+        (["list", "src/app:", "src/other:"], APP + OTHER),
+    ],
+    ids=["all", "residence", "recursive-below", "exclude", "two-directories"],
+)
+@pytest.mark.parametrize("edited", [False, True], ids=["unchanged", "one-package-evaluated"])
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_a_warm_pants_list_selects_from_the_index_as_from_the_targets(
+    tmp_path: Path,
+    run: Runner,
+    evaluated: list[str],
+    unpickled: list[str],
+    command: list[str],
+    expected: list[str],
+    edited: bool,
+    form: str,
+) -> None:
+    """Directories' specs are answered from the rows the index keeps (each target's address
+    rendered, its kind), a package evaluated in this run mixed with those the cache holds;
+    each selects what Pants does, as a run without the cache."""
+    root = aged(make_repo(tmp_path, PANTS_FILES))
+    listed(run, root)
+    wait_for_writers(root)
+    if edited:  # (evaluated again if the specs need it)
+        (root / "src/other/BUILD").write_text('python_sources(name = "renamed")\n')
+        expected = [f"{a}:renamed" if a in OTHER else a for a in expected]
+    command = [command[0], *(["--format", "json"] if form == "json" else []), *command[1:]]
+    uncached = run(["--no-cache", *command], root=root)
+    assert uncached[0] == 0, uncached[2]
+    evaluated.clear()
+    unpickled.clear()
+    warm = run(command, root=root)
+    assert warm == uncached
+    if form == "json":
+        records = json.loads(warm[1])
+        assert [r["address"] for r in records] == sorted(expected)
+        assert {r["kind"] for r in records} <= {
+            "python_source",
+            "python_sources",
+            "resources",
+            "file",
+            "files",
+        }
+    else:
+        assert lines(warm[1]) == sorted(expected)
+    needs_other = any(a.startswith("src/other") for a in expected)
+    assert evaluated == (["src/other"] if edited and needs_other else [])
+    assert unpickled == []
 
 
 def test_a_warm_list_of_a_file_unpickles_only_the_packages_that_may_own_it(

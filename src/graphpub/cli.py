@@ -335,18 +335,15 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
 
 
 def _write_addresses(
-    args: argparse.Namespace,
-    graph: BuildGraph,
-    config: Config,
-    addresses: Iterable[Address],
-    out: TextIO,
+    args: argparse.Namespace, graph: BuildGraph, addresses: Iterable[Address], out: TextIO
 ) -> None:
     """One address a line, sorted; with --format json, a list of {address, kind}."""
-    render = config.render
+    addresses = list(addresses)
+    rendered = graph.rendered(addresses)
     if args.format == "json":
-        _write_json(sorted((render(a), graph.kind(a)) for a in addresses), out)
+        _write_json(sorted(zip(rendered, map(graph.kind, addresses), strict=True)), out)
     else:
-        _write_lines(sorted(map(render, addresses)), out)
+        _write_lines(sorted(rendered), out)
 
 
 def _write_json(listed: Iterable[tuple[str, str]], out: TextIO) -> None:
@@ -768,7 +765,7 @@ def _neighbours(
 ) -> Callable[[argparse.Namespace, BuildGraph, Config, TextIO], None]:
     def run(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
         roots = _selected(args, graph, ordered=False)  # (what it reaches is written sorted)
-        _write_addresses(args, graph, config, walk(graph, roots, args.transitive), out)
+        _write_addresses(args, graph, walk(graph, roots, args.transitive), out)
 
     return run
 

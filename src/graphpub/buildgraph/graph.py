@@ -17,6 +17,7 @@ import os
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -96,6 +97,7 @@ class BuildGraph:
         # and kind (`target`). Their addresses are made only when asked for (`_indexed`).
         self._index_of: dict[str, TargetIndex] = {}
         self._kinds: dict[Address, str] | None = None
+        self._rendered: dict[Address, str] | None = None  # (`rendered`: made when first asked)
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -732,6 +734,18 @@ class BuildGraph:
         rows.extend(TargetIndex.of(((a, t.kind) for a, t in self._targets.items()), render).rows)
         return rows
 
+    def rendered(self, addresses: Iterable[Address]) -> list[str]:
+        """Each address as the repository's users write it (`Config.render`): as the package
+        cache kept it, for a target held by its package's index."""
+        known = self._rendered
+        if known is None:
+            known = self._rendered = {}
+            for index in self._index_of.values():
+                pairs, rows = index.pairs(), index.rows
+                known.update(zip([a for a, _ in pairs], [row[7] for row in rows], strict=True))
+        render = self.config.render
+        return [known.get(address) or render(address) for address in addresses]
+
     @property
     def _indexed(self) -> dict[Address, str]:
         """The kinds of the targets held by their package's index, by address."""
@@ -847,6 +861,8 @@ class BuildGraph:
         transitive: bool,
     ) -> set[Address]:
         roots = list(roots)
+        if not transitive:  # (in one pass at C speed: `dependencies ::` steps from every target)
+            return set(chain.from_iterable(map(step, roots)))
         found: set[Address] = set()
         frontier = list(roots)
         while frontier:
@@ -854,9 +870,8 @@ class BuildGraph:
             for neighbour in step(current):
                 if neighbour not in found:
                     found.add(neighbour)
-                    if transitive:
-                        frontier.append(neighbour)
-        return found - set(roots) if transitive else found
+                    frontier.append(neighbour)
+        return found - set(roots)
 
     def owned_files(self, target: Target) -> tuple[str, ...]:
         """Root-relative files a target owns: its source entries with globs expanded."""

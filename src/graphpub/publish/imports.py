@@ -167,8 +167,29 @@ class ImportCache:
 
     def unchanged(self, files: Iterable[tuple[str, str, bool, str]]) -> bool:
         """Whether each file (root-relative) has the content key given (`used`)."""
+        # (The common case, a file as recorded, checked inline: run for every file imported
+        # in the repository by every warm command that infers.)
+        stats, entries, root, stat = self._stats, self._entries, self._root, os.stat
         for relative, module, is_package, key in files:
-            path = f"{self._root}/{relative}"
+            path = f"{root}/{relative}"
+            recorded = stats.get(relative)
+            if (
+                type(recorded) is list
+                and len(recorded) == 6
+                and recorded[3:] == [module, is_package, key]
+                and type(recorded[2]) is int
+                and key in entries
+            ):
+                try:
+                    status = stat(path)
+                except OSError:
+                    return False
+                if (
+                    status.st_size == recorded[0]
+                    and status.st_mtime_ns == recorded[1]
+                    and status.st_mtime_ns < recorded[2] - RACY_NS
+                ):
+                    continue
             known = self._known_key(path, module, is_package)
             if known is None:
                 try:

@@ -469,8 +469,19 @@ class _Job:
 
 
 # What the fork server imports once for all the twine processes it forks (twine's own modules,
-# for its command line: `python -m twine` is still what each runs).
-_TWINE_MODULES = ("twine.cli", "twine.commands.upload", "twine.package", "twine.repository")
+# for its command line: `python -m twine` is still what each runs), and what an upload imports
+# on its way: rich's emoji table for its first message (15 ms), the zip and metadata readers
+# for the wheel's METADATA.
+_TWINE_MODULES = (
+    "twine.cli",
+    "twine.commands.upload",
+    "twine.package",
+    "twine.repository",
+    "rich._emoji_codes",
+    "importlib_metadata._adapters",
+    "zipp",
+    "encodings.cp437",
+)
 
 
 # Index pages read at once per repository (the connections its session keeps alive).
