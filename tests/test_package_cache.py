@@ -317,7 +317,7 @@ def test_a_warm_list_answers_from_the_targets_index_without_unpickling(
     assert evaluated == [] and unpickled == []
 
 
-PANTS_FILES = {
+LISTED_PANTS_FILES = {
     "pants.toml": "",
     "src/app/BUILD": 'python_sources(name = "lib", sources = ["*.py", "sub/*.py"])\n'
     'resources(name = "data", sources = ["sub/deep/*.txt"])\n',
@@ -363,7 +363,7 @@ def test_a_warm_pants_list_selects_from_the_index_as_from_the_targets(
     """Directories' specs are answered from the rows the index keeps (each target's address
     rendered, its kind), a package evaluated in this run mixed with those the cache holds;
     each selects what Pants does, as a run without the cache."""
-    root = aged(make_repo(tmp_path, PANTS_FILES))
+    root = aged(make_repo(tmp_path, LISTED_PANTS_FILES))
     listed(run, root)
     wait_for_writers(root)
     if edited:  # (evaluated again if the specs need it)
