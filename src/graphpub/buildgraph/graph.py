@@ -726,13 +726,14 @@ class BuildGraph:
         """The addresses of the loaded targets (without unpickling those the cache holds)."""
         return [*self._targets, *self._indexed]
 
-    def rows(self) -> list[Row]:
-        """The loaded targets as their index's rows (`target_index.Row`): what `list`
-        needs, without making an address of those the cache holds."""
-        render = self.config.render
-        rows = [row for index in self._index_of.values() for row in index.rows]
-        rows.extend(TargetIndex.of(((a, t.kind) for a, t in self._targets.items()), render).rows)
-        return rows
+    def index_rows(self) -> list[Row]:
+        """The rows (`target_index.Row`) of the loaded targets held by their package's
+        index: what `list` needs of them, without making their addresses."""
+        return [row for index in self._index_of.values() for row in index.rows]
+
+    def loaded_addresses(self) -> list[Address]:
+        """The addresses of the loaded targets not held by an index."""
+        return list(self._targets)
 
     def rendered(self, addresses: Iterable[Address]) -> list[str]:
         """Each address as the repository's users write it (`Config.render`): as the package
@@ -789,10 +790,12 @@ class BuildGraph:
         TransitiveTargets) leaves out what any target in it excludes with `!!`."""
         self._need_edges()
         roots = list(addresses)
+        if not transitive:  # (by C-level maps: `dependencies ::` looks at every target)
+            found = set(chain.from_iterable(map(self._dependencies.__getitem__, roots)))
+            found.update(chain.from_iterable(filter(None, map(self._inferred.get, roots))))
+            return found
         found = self._walk(roots, self._all_dependencies, transitive)
-        if transitive:
-            found -= self.transitive_excludes([*roots, *found])
-        return found
+        return found - self.transitive_excludes([*roots, *found])
 
     def transitive_excludes(self, addresses: Iterable[Address]) -> set[Address]:
         """What the `!!x` dependencies of `addresses` name: each target, and every target a

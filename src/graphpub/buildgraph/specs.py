@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TypeVar
@@ -167,22 +167,60 @@ def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
     _load_specs(specs, graph)
     selected = _select(specs, graph, lambda spec: _match(spec, graph))
     graph.check_complete(selected)
-    return selected
+    return selected if isinstance(selected, set) else set(selected)
 
 
-def select_rows(texts: Sequence[str], graph: BuildGraph) -> list[Row] | None:
-    """`select_specs` for `list`: the selected targets as their index's rows (in no order),
-    making no address of a target the package cache holds; None, having loaded nothing, when
-    a spec is not a directory's (`dir:`, `dir::`, `::`): the others need addresses."""
+def select_rows(texts: Sequence[str], graph: BuildGraph) -> Selected | None:
+    """`select_specs` for `list` (in no order): the selected targets the package cache holds
+    as their index's rows, making no address of them, and the addresses of the others; None,
+    having loaded nothing, when a spec is not a directory's (`dir:`, `dir::`, `::`): the
+    others need addresses."""
     specs = parse_specs(texts, graph)
     every = (*specs.includes, *specs.excludes)
     if not all(isinstance(spec, (DirectorySpec, RecursiveSpec)) for spec in every):
         return None
     _load_specs(specs, graph)
-    rows = graph.rows()
-    selected = _select(specs, graph, lambda spec: _match_rows(spec, rows))
-    graph.check_complete(Address(*rows[i][:6]) for i in selected)
-    return [rows[i] for i in selected]
+    rows, addresses = graph.index_rows(), graph.loaded_addresses()
+    apart = len(rows)  # (rows by number, then the addresses numbered on from there)
+
+    def match(spec: Spec) -> list[int]:
+        assert isinstance(spec, (DirectorySpec, RecursiveSpec))
+        if isinstance(spec, RecursiveSpec) and not spec.directory:  # `::`: all of this repository
+            found = [i for i, row in enumerate(rows) if not row[5]]
+            found += [apart + i for i, a in enumerate(addresses) if not a.repository]
+            return found
+        found = [i for i, row in enumerate(rows) if not row[5] and _holds(spec, residence(row))]
+        found += [
+            apart + i
+            for i, a in enumerate(addresses)
+            if not a.repository and _holds(spec, a.residence)
+        ]
+        return found
+
+    selected = _select(specs, graph, match)
+    graph.check_complete(
+        Address(*rows[i][:6]) if i < apart else addresses[i - apart] for i in selected
+    )
+    return Selected(
+        [rows[i] for i in selected if i < apart],
+        [addresses[i - apart] for i in selected if i >= apart],
+    )
+
+
+@dataclass(frozen=True)
+class Selected:
+    """Targets selected: those held by their package's index, as its rows; the others."""
+
+    rows: list[Row]
+    addresses: list[Address]
+
+
+def _holds(spec: DirectorySpec | RecursiveSpec, residence: str) -> bool:
+    """Whether a target living in `residence` is one of a directory's spec."""
+    if isinstance(spec, DirectorySpec):
+        return residence == spec.directory
+    directory = spec.directory
+    return not directory or residence == directory or residence.startswith(directory + "/")
 
 
 def _load_specs(specs: Specs, graph: BuildGraph) -> None:
@@ -192,20 +230,25 @@ def _load_specs(specs: Specs, graph: BuildGraph) -> None:
     graph.load(above, needed=False)
 
 
-def _select(specs: Specs, graph: BuildGraph, match: Callable[[Spec], set[_T]]) -> set[_T]:
+def _select(
+    specs: Specs, graph: BuildGraph, match: Callable[[Spec], Collection[_T]]
+) -> Collection[_T]:
     """What the includes match less what the excludes do, by `match` (to addresses, or to
-    rows by number)."""
+    targets by number)."""
+    if len(specs.includes) == 1 and not specs.excludes:  # (as matched: `::` is every target)
+        spec = specs.includes[0]
+        matched = match(spec)
+        if not matched and not _may_select_nothing(spec, graph):
+            raise _no_match(spec, graph)
+        return matched
     selected: set[_T] = set()
     for spec in specs.includes:
         matched = match(spec)
         if not matched and not _may_select_nothing(spec, graph):
             raise _no_match(spec, graph)
-        if selected:
-            selected |= matched
-        else:
-            selected = matched  # (a set of its own: `::` matches every target, not copied)
+        selected.update(matched)
     for spec in specs.excludes:
-        excluded = match(spec)
+        excluded = set(match(spec))
         if not excluded & selected and not _holds_a_failed_package(spec, graph):
             # Pants accepts it silently; a typo would then exclude nothing, unnoticed. (A
             # package that fails has no targets to match: excluding it is the point.)
@@ -300,21 +343,6 @@ def _match(spec: Spec, graph: BuildGraph) -> set[Address]:
             if not spec.parameters or t.address.parameters == spec.parameters
         )
     return owners
-
-
-def _match_rows(spec: Spec, rows: Sequence[Row]) -> set[int]:
-    """`_match` of a directory's spec, to the numbers of `rows`."""
-    if isinstance(spec, DirectorySpec):
-        return {i for i, row in enumerate(rows) if not row[5] and residence(row) == spec.directory}
-    assert isinstance(spec, RecursiveSpec)
-    if not spec.directory:  # `::`: every target of this repository
-        return {i for i, row in enumerate(rows) if not row[5]}
-    prefix = spec.directory + "/"
-    return {
-        i
-        for i, row in enumerate(rows)
-        if not row[5] and ((r := residence(row)) == spec.directory or r.startswith(prefix))
-    }
 
 
 def _may_select_nothing(spec: Spec, graph: BuildGraph) -> bool:

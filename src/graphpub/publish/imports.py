@@ -83,14 +83,21 @@ class ImportCache:
         self._root = root
         self._path = root / WORK_DIRECTORY / "imports.json"
         self._stats_path = root / WORK_DIRECTORY / "import-keys.json"
-        self._entries: dict[str, list[list[object]]] = {}
+        self._parsed: dict[str, list[list[object]]] | None = None
         self._keys: dict[tuple[str, str, bool], str] = {}
         self._dirty = False
-        self._entries = _read_json(self._path)
         # Root-relative path: [size, modification time in ns, when recorded in ns, module,
         # is_package, key] (`prefetch`).
         self._stats: dict[str, list[object]] = _read_json(self._stats_path)
         self._stats_dirty = False
+
+    @property
+    def _entries(self) -> dict[str, list[list[object]]]:
+        """The parsed imports by content key, read when first needed (checking that files
+        are unchanged does not: `unchanged`)."""
+        if self._parsed is None:
+            self._parsed = _read_json(self._path)
+        return self._parsed
 
     def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
@@ -169,7 +176,7 @@ class ImportCache:
         """Whether each file (root-relative) has the content key given (`used`)."""
         # (The common case, a file as recorded, checked inline: run for every file imported
         # in the repository by every warm command that infers.)
-        stats, entries, root, stat = self._stats, self._entries, self._root, os.stat
+        stats, root, stat = self._stats, self._root, os.stat
         for relative, module, is_package, key in files:
             path = f"{root}/{relative}"
             recorded = stats.get(relative)
@@ -178,7 +185,6 @@ class ImportCache:
                 and len(recorded) == 6
                 and recorded[3:] == [module, is_package, key]
                 and type(recorded[2]) is int
-                and key in entries
             ):
                 try:
                     status = stat(path)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from packaging.utils import canonicalize_name
-
 from graphpub.buildgraph.address import Address
 from graphpub.buildgraph.target import EXTERNAL_KIND, FrozenDict, Target
 from graphpub.errors import SourceLocation
@@ -20,6 +18,10 @@ REQUIREMENT_KIND = "python_requirement"
 
 def normalize_project(name: str) -> str:
     """A project's name as PEP 503 compares it, as pip and twine do: `Foo.Bar` is `foo-bar`."""
+    # (Imported here: packaging.utils brings packaging.tags, a twentieth of every command's
+    # start, for what only publishing and inference call.)
+    from packaging.utils import canonicalize_name
+
     return canonicalize_name(name)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from graphpub.rules.requirements import normalize_project
 
 
 def escaped_name(name: str) -> str:
     """The name part of a wheel's file name and dist-info directory (`My.Pkg` is `my_pkg`)."""
-    return canonicalize_name(name).replace("-", "_")
+    return normalize_project(name).replace("-", "_")
 
 
 def wheelmaker_version(version: str) -> str:
