@@ -1,5 +1,5 @@
-"""The targets' index the package cache keeps beside each package (`target_index`): its rows
-give back the very addresses and kinds, their rendering, and each target's residence."""
+"""The targets' index the package cache keeps beside each package (`target_index`): it gives
+back the very addresses and kinds, their rendering, and each target's residence."""
 
 from __future__ import annotations
 
@@ -25,19 +25,20 @@ addresses = st.builds(
 
 
 @given(st.lists(st.tuples(addresses, names), max_size=8))
-def test_rows_give_back_the_addresses_kinds_renderings_and_residences(
+def test_an_index_gives_back_the_addresses_kinds_renderings_and_residences(
     pairs: list[tuple[Address, str]],
 ) -> None:
     index = TargetIndex.of(pairs, lambda a: a.render(AddressStyle.BAZEL))
     again = pickle.loads(pickle.dumps(index))
     assert again.pairs() == tuple(pairs) and list(again) == pairs and len(again) == len(pairs)
-    for row, (address, kind) in zip(again.rows, pairs, strict=True):
-        assert row[6] == kind
-        assert row[7] == address.render(AddressStyle.BAZEL)
-        assert residence(row) == address.residence
+    assert again.kinds == tuple(kind for _, kind in pairs)
+    assert again.rendered == tuple(a.render(AddressStyle.BAZEL) for a, _ in pairs)
+    assert again.local == (not any(a.repository for a, _ in pairs))
+    assert [residence(f) for f in again.fields()] == [a.residence for a, _ in pairs]
 
 
-def test_addresses_are_made_once_and_only_when_asked_for() -> None:
+def test_addresses_are_read_and_made_once_and_only_when_asked_for() -> None:
     index = pickle.loads(pickle.dumps(TargetIndex.of([(Address("a", "b"), "k")], str)))
-    assert index._pairs is None  # unpickled: rows of strings, no address yet
+    assert index._fields is None and index._pairs is None  # unpickled: strings alone
+    assert index.rendered == ("a:b",) and index._fields is None  # (`str`: as Pants writes it)
     assert index.pairs() is index.pairs()

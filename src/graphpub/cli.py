@@ -318,22 +318,22 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     # (In no order: written sorted as rendered. Directories' specs are answered from the
-    # targets' index rows where the package cache holds them: their addresses rendered.)
+    # targets' indexes where the package cache holds them: their addresses rendered.)
     selected = None if args.changed_since is not None else select_rows(args.specs, graph)
     if selected is None:
         if args.changed_since is not None:
             addresses: Sequence[Address] = _changed(args, graph)
         else:
             addresses = list(select_specs(args.specs, graph))
-        selected = Selected([], list(addresses))
+        selected = Selected([], [], list(addresses))
     render = config.render
     if args.format == "text" and not (args.filter_target_type or args.filter_address_regex):
         # The strings alone: `list ::` of 150,000 targets peaks here.
-        lines = [row[7] for row in selected.rows]
+        lines = selected.rendered
         lines.extend(map(render, selected.addresses))
         _write_lines(sorted(lines), out)
         return
-    listed = [(row[7], row[6]) for row in selected.rows]
+    listed = list(zip(selected.rendered, selected.kinds, strict=True))
     listed.extend((render(a), graph.kind(a)) for a in selected.addresses)
     listed = _filtered(args, graph, listed)
     if args.format == "json":
@@ -379,7 +379,7 @@ def _filtered(
     tests = []
     if args.filter_target_type:
         known = {s.kind for s in default_rules().schemas()}
-        known |= {row[6] for row in graph.index_rows()}
+        known |= {kind for index in graph.indexes() for kind in index.kinds}
         known |= {graph.kind(a) for a in graph.loaded_addresses()}
         tests.append(target_type_filter(args.filter_target_type, known))
     if args.filter_address_regex:

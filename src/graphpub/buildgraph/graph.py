@@ -45,7 +45,7 @@ from graphpub.buildgraph.package_cache import (
 )
 from graphpub.buildgraph.parallel import evaluate_packages
 from graphpub.buildgraph.target import RuleSet, Target
-from graphpub.buildgraph.target_index import Row, TargetIndex
+from graphpub.buildgraph.target_index import TargetIndex
 from graphpub.errors import (
     BuildFileError,
     GraphError,
@@ -726,10 +726,10 @@ class BuildGraph:
         """The addresses of the loaded targets (without unpickling those the cache holds)."""
         return [*self._targets, *self._indexed]
 
-    def index_rows(self) -> list[Row]:
-        """The rows (`target_index.Row`) of the loaded targets held by their package's
-        index: what `list` needs of them, without making their addresses."""
-        return [row for index in self._index_of.values() for row in index.rows]
+    def indexes(self) -> list[TargetIndex]:
+        """The indexes of the packages whose loaded targets are held by them: what `list`
+        needs of those targets, without making their addresses."""
+        return list(self._index_of.values())
 
     def loaded_addresses(self) -> list[Address]:
         """The addresses of the loaded targets not held by an index."""
@@ -742,8 +742,8 @@ class BuildGraph:
         if known is None:
             known = self._rendered = {}
             for index in self._index_of.values():
-                pairs, rows = index.pairs(), index.rows
-                known.update(zip([a for a, _ in pairs], [row[7] for row in rows], strict=True))
+                held = [address for address, _ in index.pairs()]
+                known.update(zip(held, index.rendered, strict=True))
         render = self.config.render
         return [known.get(address) or render(address) for address in addresses]
 

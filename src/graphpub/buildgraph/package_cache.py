@@ -108,7 +108,7 @@ class Indexed(Protocol):
     def index(self) -> Iterable[tuple[Address, str]]: ...
 
 
-_NO_TARGETS = TargetIndex(())
+_NO_TARGETS = TargetIndex.of((), str)
 
 
 @dataclass(frozen=True, slots=True)

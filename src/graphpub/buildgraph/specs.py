@@ -14,13 +14,14 @@ import difflib
 import posixpath
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from typing import TypeVar
 
 from graphpub.buildgraph.address import Address, generator_of_file, parse_address
 from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph, ancestors, gc_paused
-from graphpub.buildgraph.target_index import Row, residence
+from graphpub.buildgraph.target_index import Fields, residence
 from graphpub.errors import AddressError, GraphpubError, SpecError
 
 _T = TypeVar("_T")
@@ -172,24 +173,31 @@ def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
 
 def select_rows(texts: Sequence[str], graph: BuildGraph) -> Selected | None:
     """`select_specs` for `list` (in no order): the selected targets the package cache holds
-    as their index's rows, making no address of them, and the addresses of the others; None,
-    having loaded nothing, when a spec is not a directory's (`dir:`, `dir::`, `::`): the
-    others need addresses."""
+    by their index's strings, making no address of them, and the addresses of the others;
+    None, having loaded nothing, when a spec is not a directory's (`dir:`, `dir::`, `::`):
+    the others need addresses."""
     specs = parse_specs(texts, graph)
     every = (*specs.includes, *specs.excludes)
     if not all(isinstance(spec, (DirectorySpec, RecursiveSpec)) for spec in every):
         return None
     _load_specs(specs, graph)
-    rows, addresses = graph.index_rows(), graph.loaded_addresses()
-    apart = len(rows)  # (rows by number, then the addresses numbered on from there)
+    indexes, addresses = graph.indexes(), graph.loaded_addresses()
+    # The targets by number: those of the indexes in turn, then the addresses.
+    rendered = list(chain.from_iterable(index.rendered for index in indexes))
+    kinds = list(chain.from_iterable(index.kinds for index in indexes))
+    apart = len(rendered)
+    fields: list[Fields] = []
 
     def match(spec: Spec) -> list[int]:
         assert isinstance(spec, (DirectorySpec, RecursiveSpec))
-        if isinstance(spec, RecursiveSpec) and not spec.directory:  # `::`: all of this repository
-            found = [i for i, row in enumerate(rows) if not row[5]]
+        if isinstance(spec, RecursiveSpec) and not spec.directory:  # `::`: this repository's
+            if all(index.local for index in indexes):
+                found = list(range(apart))
+            else:
+                found = [i for i, f in enumerate(every_field()) if not f[5]]
             found += [apart + i for i, a in enumerate(addresses) if not a.repository]
             return found
-        found = [i for i, row in enumerate(rows) if not row[5] and _holds(spec, residence(row))]
+        found = [i for i, f in enumerate(every_field()) if not f[5] and _holds(spec, residence(f))]
         found += [
             apart + i
             for i, a in enumerate(addresses)
@@ -197,21 +205,32 @@ def select_rows(texts: Sequence[str], graph: BuildGraph) -> Selected | None:
         ]
         return found
 
+    def every_field() -> list[Fields]:
+        if not fields:
+            fields.extend(f for index in indexes for f in index.fields())
+        return fields
+
     selected = _select(specs, graph, match)
     graph.check_complete(
-        Address(*rows[i][:6]) if i < apart else addresses[i - apart] for i in selected
+        Address(*every_field()[i]) if i < apart else addresses[i - apart] for i in selected
     )
+    if len(selected) == apart + len(addresses):  # (all of them: `::`, as a rule)
+        return Selected(rendered, kinds, addresses)
+    held = [i for i in selected if i < apart]
     return Selected(
-        [rows[i] for i in selected if i < apart],
+        [rendered[i] for i in held],
+        [kinds[i] for i in held],
         [addresses[i - apart] for i in selected if i >= apart],
     )
 
 
 @dataclass(frozen=True)
 class Selected:
-    """Targets selected: those held by their package's index, as its rows; the others."""
+    """Targets selected: those held by their package's index, by their addresses rendered
+    and their kinds (in the same order); the others, by address."""
 
-    rows: list[Row]
+    rendered: list[str]
+    kinds: list[str]
     addresses: list[Address]
 
 
