@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from graphpub import __version__
 from graphpub.buildgraph import Address, BuildGraph, Config, find_root, load_config
-from graphpub.buildgraph.specs import Selected, resolve_specs, select_rows, select_specs
+from graphpub.buildgraph.specs import Selected, resolve_specs, select_listed, select_specs
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.diagnostics import plural, render_error, shortened
 from graphpub.errors import GraphpubError, UsageError
@@ -319,7 +319,7 @@ def _config(args: argparse.Namespace) -> Config:
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
     # (In no order: written sorted as rendered. Directories' specs are answered from the
     # targets' indexes where the package cache holds them: their addresses rendered.)
-    selected = None if args.changed_since is not None else select_rows(args.specs, graph)
+    selected = None if args.changed_since is not None else select_listed(args.specs, graph)
     if selected is None:
         if args.changed_since is not None:
             addresses: Sequence[Address] = _changed(args, graph)

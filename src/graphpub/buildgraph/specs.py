@@ -171,7 +171,7 @@ def select_specs(texts: Sequence[str], graph: BuildGraph) -> set[Address]:
     return selected if isinstance(selected, set) else set(selected)
 
 
-def select_rows(texts: Sequence[str], graph: BuildGraph) -> Selected | None:
+def select_listed(texts: Sequence[str], graph: BuildGraph) -> Selected | None:
     """`select_specs` for `list` (in no order): the selected targets the package cache holds
     by their index's strings, making no address of them, and the addresses of the others;
     None, having loaded nothing, when a spec is not a directory's (`dir:`, `dir::`, `::`):
