@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graphpub.buildgraph.package_cache import CACHE_DIRECTORY
+from graphpub.buildgraph.package_cache import _KEPT_CONFIGURATIONS, CACHE_DIRECTORY
 from tests.conftest import Runner, lines, make_repo
 from tests.test_environments import ENVIRONMENTS
 from tests.test_inference import AMBIGUITY_WARNING, AMBIGUOUS
@@ -207,3 +207,16 @@ def test_a_package_removed_takes_its_edges_with_it(root: Path, run: Runner) -> N
     os.utime(root / "d", (time.time() - 30,) * 2)
     command = ["dependencies", "c/n.py"]
     assert answer(run, root, *command) == answer(run, root, "--no-cache", *command)
+
+
+def test_a_snapshot_goes_with_the_entries_of_its_configuration(root: Path, run: Runner) -> None:
+    """Only the newest configurations' entries are kept (`--define` values make others), and
+    a snapshot is kept only beside its configuration's entries."""
+    for value in range(_KEPT_CONFIGURATIONS + 3):
+        code, _, err = answer(run, root, "--define", f"round={value}", "dependencies", "::")
+        assert code == 0, err
+        wait_for_writers(root)
+    entries = {p.stem for p in (root / CACHE_DIRECTORY).glob("*.pickle")}
+    assert len(entries) == _KEPT_CONFIGURATIONS + 1
+    assert {p.stem for p in snapshots(root)} <= entries
+    assert len(snapshots(root)) >= _KEPT_CONFIGURATIONS
