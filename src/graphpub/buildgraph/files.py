@@ -330,15 +330,16 @@ class FileTree:
         `cross_packages`, for file specs on the command line). `check` is called now and then
         (per pattern, per thousand entries): it may raise to stop a glob that takes too long."""
         check = check or _no_check
-        # `./a.py` is `a.py` (Pants' globs take both).
-        exclude = [_here(p) for p in exclude]
-        include = [_here(p) for p in include]
-        # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read it:
-        # the directory and everything below it.
-        exclude = [
-            e for p in exclude for e in ((p[:-1], p + "**") if _names_a_directory(p) else (p,))
-        ]
-        include = [p[:-1] if _names_a_directory(p) else p for p in include]
+        if _any_to_normalize(include) or _any_to_normalize(exclude):
+            # `./a.py` is `a.py` (Pants' globs take both).
+            exclude = [_here(p) for p in exclude]
+            include = [_here(p) for p in include]
+            # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read
+            # it: the directory and everything below it.
+            exclude = [
+                e for p in exclude for e in ((p[:-1], p + "**") if _names_a_directory(p) else (p,))
+            ]
+            include = [p[:-1] if _names_a_directory(p) else p for p in include]
         exclude_matchers = []
         for pattern in exclude:
             check()
@@ -348,8 +349,8 @@ class FileTree:
         for pattern in include:
             check()
             if not _has_magic(pattern):  # a plain file name: one listing lookup, no walk
-                if self._is_package_file(package, pattern, cross_packages) and not any(
-                    m.fullmatch(pattern) for m in exclude_matchers
+                if self._is_package_file(package, pattern, cross_packages) and not (
+                    exclude_matchers and any(m.fullmatch(pattern) for m in exclude_matchers)
                 ):
                     results.add(pattern)
                 continue
@@ -371,8 +372,8 @@ class FileTree:
                     work = 0
                 if is_dir and exclude_directories:
                     continue
-                if matcher.fullmatch(relative) and not any(
-                    m.fullmatch(relative) for m in exclude_matchers
+                if matcher.fullmatch(relative) and not (
+                    exclude_matchers and any(m.fullmatch(relative) for m in exclude_matchers)
                 ):
                     results.add(relative)
         return sorted(results)
@@ -457,6 +458,14 @@ def _no_check() -> None:
     return None
 
 
+def _any_to_normalize(patterns: list[str]) -> bool:
+    """Whether any pattern starts with `./` or ends with `/` (few do)."""
+    for pattern in patterns:
+        if pattern.startswith("./") or pattern.endswith("/"):
+            return True
+    return False
+
+
 def _here(pattern: str) -> str:
     while pattern.startswith("./"):
         pattern = pattern[2:]
@@ -468,7 +477,7 @@ def _names_a_directory(pattern: str) -> bool:
 
 
 def _has_magic(segment: str) -> bool:
-    return any(ch in segment for ch in "*?[")
+    return "*" in segment or "?" in segment or "[" in segment
 
 
 def _compile_any(patterns: tuple[str, ...]) -> re.Pattern[str]:

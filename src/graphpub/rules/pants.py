@@ -552,10 +552,13 @@ def expand_per_source_file(
     package: PackageContext, fields: Mapping[str, Any], call: RuleCall
 ) -> Sequence[tuple[str, Mapping[str, Any]]]:
     """python_sources & co.: one target per file its `sources` globs match."""
-    entries = fields.get("sources") or ()
-    include = [e for e in entries if not e.startswith("!")]
-    exclude = [e[1:] for e in entries if e.startswith("!")]
-    shared = {k: v for k, v in fields.items() if k not in ("sources", "overrides")}
+    include, exclude = [], []
+    for entry in fields.get("sources") or ():
+        if entry.startswith("!"):
+            exclude.append(entry[1:])
+        else:
+            include.append(entry)
+    shared = {k: v for k, v in fields.items() if k != "sources" and k != "overrides"}
     overrides = _overrides(fields, call) if "overrides" in fields else {}
     paths = package.glob(include, exclude)
     if not overrides and "source" not in shared:

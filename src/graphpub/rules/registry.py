@@ -390,7 +390,7 @@ class _Instantiation:
         where: str = "",
     ) -> dict[str, Any]:
         """`values` with `arguments` added, each checked against its field in `schema`."""
-        if not isinstance(arguments, Mapping):
+        if type(arguments) is not dict and not isinstance(arguments, Mapping):
             raise self.fail(f"{where}expected a dict of field values, got {arguments!r:.60}")
         field_map = schema.field_map
         for key, value in arguments.items():
@@ -436,7 +436,9 @@ class _Instantiation:
         parsed = []
         for name in names:
             value = fields.get(name)
-            for entry in (value,) if isinstance(value, str) else value or ():
+            if not value:
+                continue
+            for entry in (value,) if isinstance(value, str) else value:
                 parsed.append(parse_in_package(entry, package, self.call.location))
         return tuple(parsed)
 
@@ -459,7 +461,7 @@ def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[
     declared: list[str] = []
     for name in names:
         value = fields.get(name)
-        if isinstance(value, Mapping):
+        if type(value) is not tuple and isinstance(value, Mapping):
             value = list(value.values())
         declared.extend(file_entries((value,) if isinstance(value, str) else value or ()))
     return tuple(declared)
