@@ -244,7 +244,8 @@ def parse_address(
     root-relative directories, for `cell//pkg:name`; as `Cells`, they also say what `//` means
     (the file's own cell) and which cells are external repositories.
     """
-    home = cells.home if isinstance(cells, Cells) else ""
+    # (`type` first: an ABC's isinstance check costs a microsecond, for every dependency.)
+    home = cells.home if type(cells) is Cells or isinstance(cells, Cells) else ""
     if not home and not text.startswith(":"):
         rooted = _parse_rooted(text)  # `//a/b:c` or `a/b:c`: the same wherever it is written
         if rooted is not None:

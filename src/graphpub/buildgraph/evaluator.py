@@ -258,7 +258,8 @@ class Evaluator:
             max_callstack_size=MAX_CALL_STACK, check_cancelled=self.limits.check_cancelled
         )
         self._root = str(tree.root)
-        self._labels = LoadLabels(config.cells, config.external_loads, config.bazel_module)
+        self._cells = config.cells  # (made anew each time it is asked for: once here)
+        self._labels = LoadLabels(self._cells, config.external_loads, config.bazel_module)
         self._rule_names = frozenset(rules.rule_names())
         self._builtins = NativeBuiltins(self)
         self._functions: dict[str, Callable[..., object]] = self._builtins.functions()
@@ -474,7 +475,7 @@ class Evaluator:
                 file_dialect(build_file, self.config.dialect),
                 self,
                 build_file,
-                cells=self.config.cells,
+                cells=self._cells,
             )
             self._stack.append(state)
             try:
@@ -1170,7 +1171,7 @@ class Evaluator:
 
     def _rule(self, encoded_call: str, *, opaque: bool = False) -> None:
         kind, stack, args, kwargs = _decode_call(encoded_call)
-        state = self.current(f"{kind}()")
+        state = self._stack[-1] if self._stack else self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
         if path == state.build_file:
             path = state.build_file  # one string per file, not one per target
