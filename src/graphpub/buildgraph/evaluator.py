@@ -337,7 +337,7 @@ class Evaluator:
         if directory in self._failures:  # each build file fails once, however often asked
             self._note_package(directory)
             raise self._failures[directory]
-        if any(state.directory == directory for state in self._stack):
+        if self._stack and directory in [state.package.directory for state in self._stack]:
             return None  # being evaluated: a select() looked back into its own package
         listing = self.tree.listing(directory)
         if listing is None or not listing.build_files or self.tree.is_ignored(directory):
