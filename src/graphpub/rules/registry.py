@@ -6,6 +6,7 @@ file target and a Buck2 test rule); rules with no schema fall back to opaque tar
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import itertools
@@ -182,7 +183,8 @@ class _Plan:
             generated = rule_set.schema_for(generator.kind, dialect)
             if generated is not None:
                 generated_dependency_fields = generated.fields_with_role(Role.DEPENDENCIES)
-            expander = rule_set.expander(generator.how)
+            with contextlib.suppress(KeyError):  # (then the call fails as it did before)
+                expander = rule_set.expander(generator.how)
         return _Plan(
             dialect,
             rule_set.defaults(schema),
@@ -309,8 +311,9 @@ class _Instantiation:
                 )
             )
         generator = self.schema.generator
-        if generator is None or plan.expander is None:
+        if generator is None:
             return made
+        expander = plan.expander or self.rule_set.expander(generator.how)
         dependency_fields = plan.generated_dependency_fields
         if self.package.dialect is not plan.dialect:
             # (A file of another dialect using this one's rule: its own schema of the kind
@@ -322,7 +325,7 @@ class _Instantiation:
         per_file = generator.how is Generates.PER_SOURCE_FILE
         shared = self.rule_set.shared_sources
         generated_kind = generator.kind
-        for suffix, generated_fields in plan.expander(self.package, fields, self.call):
+        for suffix, generated_fields in expander(self.package, fields, self.call):
             if all(generated_fields.get(f) is fields.get(f) for f in dependency_fields):
                 inherited = dependencies  # as most are: parsed once
             else:
