@@ -575,6 +575,11 @@ class Evaluator:
         for directory, error in failures.items():
             self._failures.setdefault(directory, error)
 
+    def load_prelude(self) -> None:
+        """Evaluate graphpub's prelude now, which every build file loads: before forking
+        workers, so that they share it rather than each evaluate it again."""
+        self._prelude_module()
+
     def report_progress(self, buffer: mmap.mmap) -> None:
         """See `Limits.report_progress`."""
         self.limits.report_progress(buffer)

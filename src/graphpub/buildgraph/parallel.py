@@ -80,6 +80,7 @@ def evaluate_packages(
         _raise_first([evaluator.evaluate_many(directories, keep_going=keep_going)])
         return
     shares = _shares(directories, jobs)
+    evaluator.load_prelude()
     workers: list[_Worker] = []
     try:
         for share in shares[1:]:
