@@ -361,6 +361,8 @@ def _filtered(
         tests.append(target_type_filter(args.filter_target_type, known))
     if args.filter_address_regex:
         tests.append(address_regex_filter(args.filter_address_regex))
+    if not tests:
+        return list(addresses)
     return [a for a in addresses if all(test(config.render(a), graph.kind(a)) for test in tests)]
 
 
