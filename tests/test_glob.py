@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +281,50 @@ def test_globs_across_packages_take_plain_names_inside_packages(tmp_path: Path) 
     for pattern in ("pkg/other/h.py", "pkg/other/*.py"):
         assert tree.glob("", [pattern], [], cross_packages=True) == ["pkg/other/h.py"]
         assert tree.glob("", [pattern], []) == []
+
+
+def test_a_large_tree_walked_in_two_processes_is_walked_as_in_one(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Enough subtrees for a walk to share its listing with a forked helper (`_list_in_two`),
+    # with what a walk skips or follows in them: ignored directories, a virtualenv, the root
+    # of another build, a symlink to a directory inside the root and one leaving it.
+    files = {"pants.toml": "", "BUILD": "python_sources()\n"}
+    for group in range(12):
+        for package in range(8):
+            base = f"pkgs/g{group}/p{package}"
+            files[f"{base}/BUILD"] = "python_sources()\n"
+            files[f"{base}/lib/__init__.py"] = ""
+            files[f"{base}/lib/deeper/more/m.py"] = ""
+    files["pkgs/g3/p1/.hidden/BUILD"] = "python_sources()\n"
+    files["pkgs/g4/p2/venv/pyvenv.cfg"] = ""
+    files["pkgs/g4/p2/venv/lib/BUILD"] = "python_sources()\n"
+    files["pkgs/g5/p3/other/pants.toml"] = ""
+    files["pkgs/g5/p3/other/BUILD"] = "python_sources()\n"
+    root = make_repo(tmp_path, files)
+    (root / "pkgs/g6/p4/linked").symlink_to(root / "pkgs/g7/p5/lib")
+    (root / "pkgs/g6/p5/outside").symlink_to(tmp_path)
+    config = load_config(root)
+    adopted: list[int] = []
+    adopt = FileTree._adopt_listings
+
+    def counting(tree: FileTree, listed: Any, links: Any, anew: bool) -> None:
+        adopted.append(len(listed))
+        adopt(tree, listed, links, anew)
+
+    monkeypatch.setattr(FileTree, "_adopt_listings", counting)
+    # (A thread another test left running makes a walk list alone: forking is only safe
+    # with one. The helper takes no lock of theirs.)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    trees = {}
+    for jobs in (1, 2):
+        tree = trees[jobs] = FileTree(config, jobs=jobs)
+        tree.stamps = {}
+        assert len(tree.packages_under("")) == 1 + 12 * 8
+    assert len(adopted) == 1 and adopted[0] > 12 * 8  # the helper listed its share
+    one, two = trees[1], trees[2]
+    assert two.walk("") == one.walk("")
+    assert two._listings == one._listings
+    assert two.stamps == one.stamps
+    assert two._with_links == one._with_links
+    assert two.listed_now and one.listed_now

@@ -57,14 +57,14 @@ class Address:
     ) -> None:
         # (Written out rather than generated: every target of the repository makes one, and
         # the generated one's __post_init__ builds `key` again for the hash.)
-        assign = object.__setattr__
-        assign(self, "directory", directory)
-        assign(self, "name", name)
-        assign(self, "file", file)
-        assign(self, "generated", generated)
-        assign(self, "parameters", parameters)
-        assign(self, "repository", repository)
-        assign(self, "_hash", hash((repository, directory, name, file, generated, parameters)))
+        # (Through the slots' descriptors: a third faster than object.__setattr__.)
+        _set_directory(self, directory)
+        _set_name(self, name)
+        _set_file(self, file)
+        _set_generated(self, generated)
+        _set_parameters(self, parameters)
+        _set_repository(self, repository)
+        _set_hash(self, hash((repository, directory, name, file, generated, parameters)))
 
     @property
     def key(self) -> tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]:
@@ -157,6 +157,15 @@ class Address:
         return self.render()
 
 
+_set_directory = Address.__dict__["directory"].__set__
+_set_name = Address.__dict__["name"].__set__
+_set_file = Address.__dict__["file"].__set__
+_set_generated = Address.__dict__["generated"].__set__
+_set_parameters = Address.__dict__["parameters"].__set__
+_set_repository = Address.__dict__["repository"].__set__
+_set_hash = Address.__dict__["_hash"].__set__
+
+
 def default_target_name(directory: str) -> str:
     """The name of an unnamed target, and of `//a/b`: the last directory component."""
     return posixpath.basename(directory) if directory else ""
@@ -244,9 +253,10 @@ def parse_address(
     root-relative directories, for `cell//pkg:name`; as `Cells`, they also say what `//` means
     (the file's own cell) and which cells are external repositories.
     """
-    home = cells.home if isinstance(cells, Cells) else ""
+    # (`type` first: an ABC's isinstance check costs a microsecond, for every dependency.)
+    home = cells.home if type(cells) is Cells or isinstance(cells, Cells) else ""
     if not home and not text.startswith(":"):
-        rooted = _parse_rooted(text)  # `//a/b:c` or `a/b:c`: the same wherever it is written
+        rooted = parse_rooted(text)  # `//a/b:c` or `a/b:c`: the same wherever it is written
         if rooted is not None:
             return rooted
     simple = _SIMPLE.fullmatch(text)
@@ -364,7 +374,7 @@ def parse_address(
 
 
 @functools.cache
-def _parse_rooted(text: str) -> AddressInput | None:
+def parse_rooted(text: str) -> AddressInput | None:
     """`//a/b:c` or `a/b:c` parsed, None for any other form. The same labels are written again
     and again (`//common:util` in a thousand build files): each is parsed once, and its
     (immutable) AddressInput shared. (Keyed by the string alone: a dict entry per label.)"""

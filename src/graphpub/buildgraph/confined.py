@@ -34,6 +34,7 @@ _KINDS = (
 )
 # Never build inputs, whatever the root: kernel interfaces whose "files" hold process state.
 _SYSTEM_TREES = ("/proc", "/sys", "/dev")
+_SYSTEM_PREFIXES = tuple(tree + os.sep for tree in _SYSTEM_TREES)
 
 
 class OutsideRootError(BuildFileError):
@@ -202,7 +203,7 @@ def _real(root: str) -> str:
 
 
 def _within(path: str, root: str) -> bool:
-    if any(path == tree or path.startswith(tree + os.sep) for tree in _SYSTEM_TREES):
+    if path in _SYSTEM_TREES or path.startswith(_SYSTEM_PREFIXES):
         return False
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 

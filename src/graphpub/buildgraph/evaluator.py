@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import json.scanner
 import mmap
 import os
 import posixpath
@@ -257,7 +258,8 @@ class Evaluator:
             max_callstack_size=MAX_CALL_STACK, check_cancelled=self.limits.check_cancelled
         )
         self._root = str(tree.root)
-        self._labels = LoadLabels(config.cells, config.external_loads, config.bazel_module)
+        self._cells = config.cells  # (made anew each time it is asked for: once here)
+        self._labels = LoadLabels(self._cells, config.external_loads, config.bazel_module)
         self._rule_names = frozenset(rules.rule_names())
         self._builtins = NativeBuiltins(self)
         self._functions: dict[str, Callable[..., object]] = self._builtins.functions()
@@ -335,7 +337,7 @@ class Evaluator:
         if directory in self._failures:  # each build file fails once, however often asked
             self._note_package(directory)
             raise self._failures[directory]
-        if any(state.directory == directory for state in self._stack):
+        if self._stack and directory in [state.package.directory for state in self._stack]:
             return None  # being evaluated: a select() looked back into its own package
         listing = self.tree.listing(directory)
         if listing is None or not listing.build_files or self.tree.is_ignored(directory):
@@ -473,7 +475,7 @@ class Evaluator:
                 file_dialect(build_file, self.config.dialect),
                 self,
                 build_file,
-                cells=self.config.cells,
+                cells=self._cells,
             )
             self._stack.append(state)
             try:
@@ -575,6 +577,11 @@ class Evaluator:
             self._packages.setdefault(directory, package)
         for directory, error in failures.items():
             self._failures.setdefault(directory, error)
+
+    def load_prelude(self) -> None:
+        """Evaluate graphpub's prelude now, which every build file loads: before forking
+        workers, so that they share it rather than each evaluate it again."""
+        self._prelude_module()
 
     def report_progress(self, buffer: mmap.mmap) -> None:
         """See `Limits.report_progress`."""
@@ -902,13 +909,18 @@ class Evaluator:
     def _is_user_file(self, path: str) -> bool:
         return not path.startswith("@")
 
-    def _guard(self, function: Callable[..., object], name: str = "") -> Callable[..., object]:
+    def _guard(
+        self, function: Callable[..., object], name: str = "", *, result_unused: bool = False
+    ) -> Callable[..., object]:
         """Keep an exception raised inside a callback, so it survives starlark's conversion;
-        a call with wrong arguments is the build file's error, not graphpub's."""
+        a call with wrong arguments is the build file's error, not graphpub's. `result_unused`:
+        the prelude never uses what the function returns, so it is not converted (starlark
+        turns a Python None into Starlark by way of JSON: an opaque object crosses as it is)."""
 
         def guarded(*args: object, **kwargs: object) -> object:
             try:
-                return function(*args, **kwargs)
+                result = function(*args, **kwargs)
+                return _UNUSED if result_unused else result
             except TypeError as e:
                 self._pending = e
                 if _raised_by_the_call(e, (guarded.__code__, _WITH_PACKAGE_CODE)):
@@ -944,9 +956,10 @@ class Evaluator:
             module = sl.Module()
             for name, function in self._functions.items():
                 module.add_callable(name, self._guard(function, name))
-            module.add_callable("_rule", self._guard(self._rule))
-            module.add_callable("_opaque", self._guard(self._opaque_rule))
-            module.add_callable("_imitated", self._guard(self._imitated))
+            # (Their results are never used: not converted back into Starlark either.)
+            module.add_callable("_rule", self._guard(self._rule, result_unused=True))
+            module.add_callable("_opaque", self._guard(self._opaque_rule, result_unused=True))
+            module.add_callable("_imitated", self._guard(self._imitated, result_unused=True))
             source = prelude_source(self._rule_names, self._extra_prelude)
             sl.eval(module, sl.parse(PRELUDE_LABEL, source, self._dialect), self._globals)
             self._prelude = module.freeze()
@@ -1165,8 +1178,8 @@ class Evaluator:
         self._rule(encoded_call, opaque=True)
 
     def _rule(self, encoded_call: str, *, opaque: bool = False) -> None:
-        kind, stack, args, kwargs = json.loads(encoded_call)
-        state = self.current(f"{kind}()")
+        kind, stack, args, kwargs = _decode_call(encoded_call)
+        state = self._stack[-1] if self._stack else self.current(f"{kind}()")
         path, line = starlark_errors.first_frame(stack) or (state.build_file, 0)
         if path == state.build_file:
             path = state.build_file  # one string per file, not one per target
@@ -1238,6 +1251,19 @@ class Evaluator:
 
 
 _WITH_PACKAGE_CODE = Evaluator._with_package.__code__
+# What a callback whose result the prelude ignores gives back (`_guard`).
+_UNUSED = sl.OpaquePythonObject(None)
+
+
+def _decode_call(encoded_call: str) -> Any:
+    """A rule call as the prelude encodes it (`json.encode`: always one valid JSON value),
+    without the checks json.loads makes of text from elsewhere."""
+    return _SCAN_JSON(encoded_call, 0)[0]
+
+
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]  # (typeshed types it as taking itself)
+)
 
 
 def _reraise(directory: str, error: GraphpubError) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
+import pickle
 import posixpath
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ import pathspec
 
 from graphpub.buildgraph.config import MAX_IGNORE_STARS_PER_SEGMENT, ROOT_MARKERS, Config, Dialect
 from graphpub.errors import ConfigError
+from graphpub.lifetime import die_with_parent
 
 # Where two build files of different systems sit in one directory, Bazel reads only
 # BUILD.bazel and Buck2 only BUCK.v2; every other combination merges (Pants BUILD + BUILD.pants).
@@ -62,8 +65,11 @@ class GlobPatternError(ValueError):
 class FileTree:
     """Cached, ignore-aware view of the files below the build root."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, jobs: int = 1) -> None:
         self.root = config.root
+        # Processes a walk of a large tree may use: with two or more, a forked helper lists
+        # about half of the directories meanwhile (`_list_in_two`).
+        self.jobs = jobs
         self._root_str = str(config.root)
         self._build_file = _compile_any(config.build_patterns)
         # Innermost first: a Buck2 cell inside another reads its own names.
@@ -280,8 +286,123 @@ class FileTree:
         read once: several steps of a command walk the whole tree.)"""
         walked = self._walks.get(directory)
         if walked is None:
+            self._list_in_two(directory)
             walked = self._walks[directory] = list(self._walk(directory))
         return walked
+
+    def _list_in_two(self, directory: str) -> None:
+        """Before a first walk of a large tree (a cold run: no listings remembered), list the
+        directories it enters in two processes: this one and a forked helper, each about half
+        of the subtrees a few levels down. The walk then finds them listed. (Listing is system
+        calls, most of a walk's time; a helper that fails only leaves its share unlisted.)"""
+        if (
+            self.jobs < 2
+            or self.remembered
+            or self.on_listing is not None  # (inside an evaluation, which records listings)
+            or not hasattr(os, "fork")
+            or threading.active_count() > 1  # (a fork copies other threads' locks, held)
+            or self.is_ignored(directory)
+        ):
+            return
+        subtrees = self._subtrees(directory)
+        if len(subtrees) < _MIN_SUBTREES_TO_SHARE:
+            return  # a small tree: a second process costs more than it saves
+        read_fd, write_fd = os.pipe()
+        parent = os.getpid()
+        known = set(self._listings)
+        helper = os.fork()
+        if helper == 0:  # the helper: lists its share, sends the listings, never returns
+            status = 0
+            try:
+                os.close(read_fd)
+                die_with_parent(parent)
+                for subtree in subtrees[1::2]:
+                    self._list_below(subtree)
+                stamps = self.stamps or {}
+                listed = {
+                    d: (listing, stamps.get(d))
+                    for d, listing in self._listings.items()
+                    if d not in known
+                }
+                links = {d for d in self._with_links if d not in known}
+                payload = pickle.dumps((listed, links, self._listed_anew), pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(payload)
+            except BaseException:
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        try:
+            for subtree in subtrees[0::2]:
+                self._list_below(subtree)
+            with os.fdopen(read_fd, "rb") as pipe:
+                read_fd = -1
+                payload = pipe.read()
+        finally:
+            if read_fd >= 0:  # (interrupted: the helper's write then fails, and it exits)
+                os.close(read_fd)
+            os.waitpid(helper, 0)
+        try:
+            listed, links, anew = pickle.loads(payload)
+        except Exception:  # (the helper died: the walk lists its share itself)
+            return
+        self._adopt_listings(listed, links, anew)
+
+    def _subtrees(self, directory: str) -> list[str]:
+        """The directories a walk from `directory` enters, a few levels down: as many as it
+        takes to share them out evenly (or all there are), listed on the way."""
+        level = [directory]
+        for _ in range(_MAX_SHARING_DEPTH):
+            below = []
+            for current in level:
+                listing = self.listing(current)
+                if listing is not None:
+                    below.extend(self._entered(current, listing))
+            if not below or len(below) >= _MIN_SUBTREES_TO_SHARE:
+                return below
+            level = below
+        return []
+
+    def _entered(self, current: str, listing: Listing) -> list[str]:
+        """The subdirectories of `current` a walk enters, but for symlinked ones (which only
+        the walk itself follows, once each)."""
+        entered = []
+        for name in listing.dirs:
+            if name in listing.symlinked_dirs:
+                continue
+            child = f"{current}/{name}" if current else name
+            if not self._ignore.matches_dir(child) and not self._is_apart(child):
+                entered.append(child)
+        return entered
+
+    def _list_below(self, directory: str) -> None:
+        """List `directory` and every directory below it that a walk enters."""
+        stack = [directory]
+        while stack:
+            current = stack.pop()
+            listing = self.listing(current)
+            if listing is not None:
+                stack.extend(self._entered(current, listing))
+
+    def _adopt_listings(
+        self,
+        listed: Mapping[str, tuple[Listing | None, int | None]],
+        links: set[str],
+        anew: bool,
+    ) -> None:
+        """Listings the helper read (`_list_in_two`), with their directories' times."""
+        shared_listing = self._shared_listings.setdefault
+        for directory, (listing, stamp) in listed.items():
+            if directory in self._listings:
+                continue
+            self._listings[directory] = (
+                listing if listing is None else shared_listing(listing, listing)
+            )
+            if stamp is not None and self.stamps is not None:
+                self.stamps.setdefault(directory, stamp)
+        self._with_links |= links
+        self._listed_anew = self._listed_anew or anew
 
     def _walk(self, directory: str) -> Iterator[tuple[str, Listing]]:
         seen_links: set[str] = set()
@@ -330,15 +451,16 @@ class FileTree:
         `cross_packages`, for file specs on the command line). `check` is called now and then
         (per pattern, per thousand entries): it may raise to stop a glob that takes too long."""
         check = check or _no_check
-        # `./a.py` is `a.py` (Pants' globs take both).
-        exclude = [_here(p) for p in exclude]
-        include = [_here(p) for p in include]
-        # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read it:
-        # the directory and everything below it.
-        exclude = [
-            e for p in exclude for e in ((p[:-1], p + "**") if _names_a_directory(p) else (p,))
-        ]
-        include = [p[:-1] if _names_a_directory(p) else p for p in include]
+        if _any_to_normalize(include) or _any_to_normalize(exclude):
+            # `./a.py` is `a.py` (Pants' globs take both).
+            exclude = [_here(p) for p in exclude]
+            include = [_here(p) for p in include]
+            # A pattern naming a directory (`tests/`), as gitignore and Pants excludes read
+            # it: the directory and everything below it.
+            exclude = [
+                e for p in exclude for e in ((p[:-1], p + "**") if _names_a_directory(p) else (p,))
+            ]
+            include = [p[:-1] if _names_a_directory(p) else p for p in include]
         exclude_matchers = []
         for pattern in exclude:
             check()
@@ -348,8 +470,8 @@ class FileTree:
         for pattern in include:
             check()
             if not _has_magic(pattern):  # a plain file name: one listing lookup, no walk
-                if self._is_package_file(package, pattern, cross_packages) and not any(
-                    m.fullmatch(pattern) for m in exclude_matchers
+                if self._is_package_file(package, pattern, cross_packages) and not (
+                    exclude_matchers and any(m.fullmatch(pattern) for m in exclude_matchers)
                 ):
                     results.add(pattern)
                 continue
@@ -371,8 +493,8 @@ class FileTree:
                     work = 0
                 if is_dir and exclude_directories:
                     continue
-                if matcher.fullmatch(relative) and not any(
-                    m.fullmatch(relative) for m in exclude_matchers
+                if matcher.fullmatch(relative) and not (
+                    exclude_matchers and any(m.fullmatch(relative) for m in exclude_matchers)
                 ):
                     results.add(relative)
         return sorted(results)
@@ -441,6 +563,10 @@ class FileTree:
 
 
 _ROOT_MARKERS = frozenset((*ROOT_MARKERS, ".buckroot"))
+# Subtrees a walk is shared out in, at least (fewer: not worth a second process), and how
+# many levels down they are looked for.
+_MIN_SUBTREES_TO_SHARE = 64
+_MAX_SHARING_DEPTH = 4
 _NONE: frozenset[str] = frozenset()  # shared by the listings of most directories
 
 
@@ -457,6 +583,14 @@ def _no_check() -> None:
     return None
 
 
+def _any_to_normalize(patterns: list[str]) -> bool:
+    """Whether any pattern starts with `./` or ends with `/` (few do)."""
+    for pattern in patterns:  # noqa: SIM110 (a loop, not any(): run for every glob)
+        if pattern.startswith("./") or pattern.endswith("/"):
+            return True
+    return False
+
+
 def _here(pattern: str) -> str:
     while pattern.startswith("./"):
         pattern = pattern[2:]
@@ -468,7 +602,7 @@ def _names_a_directory(pattern: str) -> bool:
 
 
 def _has_magic(segment: str) -> bool:
-    return any(ch in segment for ch in "*?[")
+    return "*" in segment or "?" in segment or "[" in segment
 
 
 def _compile_any(patterns: tuple[str, ...]) -> re.Pattern[str]:

@@ -87,7 +87,7 @@ class BuildGraph:
         # only the packages named are evaluated: no dependency is followed or resolved, so a
         # dangling one or a cycle is no error there.
         self.edges = edges
-        self.tree = FileTree(config)
+        self.tree = FileTree(config, jobs=self.jobs)
         self._evaluator = Evaluator(config, self.tree, rules, warn)
         self._evaluator.on_ancestor_failure = self._ancestor_failed
         self._rules = rules

@@ -478,12 +478,17 @@ class PackageCache:
         it is handed on or written (`fresh`, `save`): not on the way to the answer."""
         if not inputs.cacheable:
             return
+        # (Lists made into tuples, not generators: this runs for every package evaluated.)
+        files, env = inputs.files, inputs.env
+        others = inputs.packages
+        if directory in others:
+            others = others - {directory}
         entry = Entry(
             recorded_ns,
-            tuple((p, *v) for p, v in sorted(inputs.files.items())),
-            tuple((d, time_of(d), None) for d in sorted(inputs.dirs)),
-            tuple((n, _env_digest(v)) for n, v in sorted(inputs.env.items())),
-            tuple(sorted(inputs.packages - {directory})),
+            tuple([(p, *files[p]) for p in sorted(files)]),
+            tuple([(d, time_of(d), None) for d in sorted(inputs.dirs)]),
+            tuple([(n, _env_digest(env[n])) for n in sorted(env)]) if env else (),
+            tuple(sorted(others)),
             tuple(inputs.warnings),
             _NO_TARGETS,
             b"",

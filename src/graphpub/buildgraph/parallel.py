@@ -36,10 +36,10 @@ from graphpub.lifetime import die_with_parent
 
 # Below this many packages per worker, forking and pickling cost more than they save.
 MIN_PACKAGES_PER_WORKER = 250
-# A worker also pickles what it evaluated (about a sixth of the evaluation time, measured on
-# benchmarks/gen_monorepo.py trees) while the parent only unpickles it: the parent takes a
-# larger share so that both finish together.
-PARENT_SHARE_WEIGHT = 1.2
+# A worker also completes its cache entries and pickles what it evaluated (about a tenth of
+# its evaluation time, measured on benchmarks/gen_monorepo.py trees) while the parent only
+# unpickles it: the parent takes a larger share so that both finish together.
+PARENT_SHARE_WEIGHT = 1.1
 # A process still on one file this many seconds after its deadline is stuck where starlark
 # cannot cancel (one native operation on a huge value: `str()` of a list shared a billion
 # times), and is stopped. starlark stops itself within milliseconds of the deadline elsewhere.
@@ -80,6 +80,7 @@ def evaluate_packages(
         _raise_first([evaluator.evaluate_many(directories, keep_going=keep_going)])
         return
     shares = _shares(directories, jobs)
+    evaluator.load_prelude()
     workers: list[_Worker] = []
     try:
         for share in shares[1:]:

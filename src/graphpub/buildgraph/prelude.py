@@ -73,7 +73,7 @@ def rule_wrapper(name: str) -> str:
         f"def {name}(*args, **kwargs):\n"
         f"    if 'overrides' in kwargs:\n"
         f"        kwargs['overrides'] = _override_keys(kwargs['overrides'])\n"
-        f"    return _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
+        f"    _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
     )
 
 

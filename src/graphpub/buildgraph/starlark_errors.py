@@ -25,8 +25,23 @@ _NOT_SERIALIZABLE = re.compile(r"`serde::serialize` not supported on type `(?P<t
 _PARSE_ERROR = re.compile(r"Parse error: (?P<what>.*?)(?:, expected one of .*)?$", re.DOTALL)
 
 
+# How starlark writes a `call_stack()`: the outermost frame on the line after this one.
+_STACK_HEAD = "Traceback (most recent call last):\n  * "
+
+
 def first_frame(stack: str) -> tuple[str, int] | None:
     """The outermost frame of a `call_stack()` text: the statement in the file being evaluated."""
+    if stack.startswith(_STACK_HEAD):
+        # (Every rule call asks: read off the line starlark writes, as `_FRAME` would match
+        # it, where it is plainly `PATH:LINE, in FUNCTION`.)
+        start = len(_STACK_HEAD)
+        end = stack.find("\n", start)
+        frame = stack[start:end] if end >= 0 else stack[start:]
+        in_at = frame.find(", in ")
+        colon = frame.rfind(":", 0, in_at) if in_at > 0 else -1
+        line = frame[colon + 1 : in_at]
+        if colon > 0 and line.isdecimal() and line.isascii() and len(frame) > in_at + 5:
+            return frame[:colon], int(line) - LINE_OFFSET
     match = _FRAME.search(stack)
     if match is None:
         return None

@@ -9,10 +9,10 @@ import json
 import posixpath
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from graphpub.buildgraph.target import PackageContext, RuleCall
+from graphpub.buildgraph.target import Fields, PackageContext, RuleCall, field_shape
 from graphpub.errors import BuildFileError
 from graphpub.rules.registry import (
     DEFAULTS_SETTING,
@@ -550,14 +550,23 @@ SCHEMAS = (
 
 def expand_per_source_file(
     package: PackageContext, fields: Mapping[str, Any], call: RuleCall
-) -> list[tuple[str, dict[str, Any]]]:
+) -> Sequence[tuple[str, Mapping[str, Any]]]:
     """python_sources & co.: one target per file its `sources` globs match."""
-    entries = fields.get("sources") or ()
-    include = [e for e in entries if not e.startswith("!")]
-    exclude = [e[1:] for e in entries if e.startswith("!")]
-    shared = {k: v for k, v in fields.items() if k not in ("sources", "overrides")}
-    overrides = _overrides(fields, call)
+    include, exclude = [], []
+    for entry in fields.get("sources") or ():
+        if entry.startswith("!"):
+            exclude.append(entry[1:])
+        else:
+            include.append(entry)
+    shared = {k: v for k, v in fields.items() if k != "sources" and k != "overrides"}
+    overrides = _overrides(fields, call) if "overrides" in fields else {}
     paths = package.glob(include, exclude)
+    if not overrides and "source" not in shared:
+        # (Most generators: every file's fields are the generator's and its own `source`,
+        # in one shape, the values shared.)
+        shape = field_shape((*shared, "source"))
+        values = tuple(shared.values())
+        return [(path, Fields(shape, (*values, path))) for path in paths]
     # A key may be a glob (`test_*.py`), as Pants allows: it overrides every file it matches.
     by_path: dict[str, dict[str, Any]] = {}
     for key in list(overrides):

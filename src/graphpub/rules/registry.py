@@ -6,11 +6,13 @@ file target and a Buck2 test rule); rules with no schema fall back to opaque tar
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import itertools
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphpub.buildgraph.address import Address, AddressInput
@@ -37,7 +39,9 @@ PARAMETRIZE_LABELS = "__parametrize_labels__"  # names of `parametrize(a=..., b=
 DEFAULTS_SETTING = "__defaults__"
 
 # How a target generator finds what to generate: `(package, fields) -> [(suffix, fields)]`.
-Expander = Callable[[PackageContext, Mapping[str, Any], RuleCall], list[tuple[str, dict[str, Any]]]]
+Expander = Callable[
+    [PackageContext, Mapping[str, Any], RuleCall], Sequence[tuple[str, Mapping[str, Any]]]
+]
 
 
 class SchemaRuleSet:
@@ -72,6 +76,9 @@ class SchemaRuleSet:
         # Source lists repeat across targets (`["__init__.py"]`, `["util.py"]`): each is kept
         # once, by the targets' fields and their `sources` alike.
         self._source_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # What one call of a rule needs of its schema, worked out once per rule (every target
+        # of the repository is made through one).
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     # ------------------------------------------------------------ RuleSet
 
@@ -117,7 +124,8 @@ class SchemaRuleSet:
         )
 
     def schema_for(self, kind: str, dialect: Dialect) -> RuleSchema | None:
-        own = self._by_dialect.get(dialect.value, {}).get(kind)
+        # (`_value_`, not `value`: a plain attribute, read for every rule call.)
+        own = self._by_dialect.get(dialect._value_, {}).get(kind)
         if own is not None or dialect is not Dialect.GRAPHPUB:
             return own
         for candidate in (Dialect.PANTS, Dialect.BAZEL, Dialect.BUCK2):
@@ -132,6 +140,14 @@ class SchemaRuleSet:
     def defaults(self, schema: RuleSchema) -> Mapping[str, Any]:
         return self._defaults[(schema.dialect, schema.kind)]
 
+    def plan(self, schema: RuleSchema) -> _Plan:
+        """What making a target of `schema` needs of it and of this rule set, looked up once."""
+        key = (schema.dialect, schema.kind)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan.of(self, schema)
+        return plan
+
     def expander(self, how: Generates) -> Expander:
         return self._expanders[how]
 
@@ -143,14 +159,58 @@ class SchemaRuleSet:
             return sources
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What making the targets of one rule takes from its schema and the rule set: looked up
+    once per rule, not once per call."""
+
+    dialect: Dialect
+    defaults: Mapping[str, Any]
+    dependency_fields: tuple[str, ...]
+    source_fields: tuple[str, ...]
+    # The fields of the targets it generates that name dependencies (a generated target
+    # whose values there are the generator's has the generator's dependencies, parsed once).
+    generated_dependency_fields: tuple[str, ...]
+    expander: Expander | None
+
+    @staticmethod
+    def of(rule_set: SchemaRuleSet, schema: RuleSchema) -> _Plan:
+        generator = schema.generator
+        dialect = Dialect(schema.dialect)
+        generated_dependency_fields: tuple[str, ...] = ()
+        expander = None
+        if generator is not None:
+            generated = rule_set.schema_for(generator.kind, dialect)
+            if generated is not None:
+                generated_dependency_fields = generated.fields_with_role(Role.DEPENDENCIES)
+            with contextlib.suppress(KeyError):  # (then the call fails as it did before)
+                expander = rule_set.expander(generator.how)
+        return _Plan(
+            dialect,
+            rule_set.defaults(schema),
+            schema.fields_with_role(Role.DEPENDENCIES),
+            schema.fields_with_role(Role.SOURCES),
+            generated_dependency_fields,
+            expander,
+        )
+
+
+# Types of values that are never a `parametrize()` (a dict): most values, told apart by `type`
+# alone rather than an ABC's isinstance check.
+_PLAIN_TYPES = frozenset({str, list, tuple, bool, int, float, type(None)})
+
+
 class _Instantiation:
     """One rule call made into its target(s)."""
+
+    __slots__ = ("call", "package", "plan", "rule_set", "schema")
 
     def __init__(self, rule_set: SchemaRuleSet, schema: RuleSchema, call: RuleCall) -> None:
         self.rule_set = rule_set
         self.schema = schema
         self.call = call
         self.package = call.package
+        self.plan = rule_set.plan(schema)
 
     def fail(self, message: str, hint: str | None = None) -> BuildFileError:
         return BuildFileError(
@@ -165,20 +225,25 @@ class _Instantiation:
             )
         # `**parametrize("py3", ...)` groups arrive as keywords of their own (several in one
         # call: merged by buildgraph.python_compat).
-        arguments = {**self._package_defaults(), **self.call.kwargs}
+        defaults = self._package_defaults()
+        arguments = {**defaults, **self.call.kwargs} if defaults else self.call.kwargs
+        if not _parametrized(arguments):  # (most calls: one target, or one generator's)
+            return self._targets_of((), arguments)
         made: list[Target] = []
         for parameters, variant in self._parametrizations(arguments):
             made.extend(self._targets_of(parameters, variant))
         return made
 
-    def _package_defaults(self) -> dict[str, Any]:
+    def _package_defaults(self) -> Mapping[str, Any]:
         """Pants `__defaults__` of this package and those above it, for this rule."""
-        if self.schema.dialect != Dialect.PANTS.value:
-            return {}
-        layers = [self.package.settings.get(DEFAULTS_SETTING)]
-        layers.extend(self.package.ancestor_settings(DEFAULTS_SETTING))
+        if self.plan.dialect is not Dialect.PANTS:
+            return _NO_DEFAULTS
+        own = self.package.settings.get(DEFAULTS_SETTING)
+        above = self.package.ancestor_settings(DEFAULTS_SETTING)
+        if not own and not above:  # (most packages: none set anywhere above them)
+            return _NO_DEFAULTS
         collected: list[Mapping[str, Any]] = []
-        for layer in layers:  # nearest first
+        for layer in (own, *above):  # nearest first
             if not layer:
                 continue
             entry = {**layer["all"], **layer["types"].get(self.schema.kind, {})}
@@ -225,64 +290,61 @@ class _Instantiation:
     def _targets_of(
         self, parameters: tuple[tuple[str, str], ...], arguments: Mapping[str, Any]
     ) -> list[Target]:
+        plan = self.plan
         name = self._name(arguments)
         fields = self._validated(arguments)
-        address = Address(self.package.directory, name, parameters=parameters)
-        dependencies = self._dependencies(fields, self.schema.fields_with_role(Role.DEPENDENCIES))
-        sources = self.rule_set.shared_sources(
-            _declared_sources(fields, self.schema.fields_with_role(Role.SOURCES))
-        )
-        companions = [
-            Target(
-                address=Address(self.package.directory, name + suffix, parameters=parameters),
-                kind=kind,
-                fields={"target": f":{name}"},
-                location=self.call.location,
-                dependencies=(AddressInput.of(address),),
+        directory = self.package.directory
+        location = self.call.location
+        address = Address(directory, name, parameters=parameters)
+        dependencies = self._dependencies(fields, plan.dependency_fields)
+        sources = self.rule_set.shared_sources(_declared_sources(fields, plan.source_fields))
+        target = Target(address, self.schema.kind, fields, location, dependencies, sources)
+        made = [target]
+        for suffix, kind in self.schema.companions:
+            made.append(
+                Target(
+                    address=Address(directory, name + suffix, parameters=parameters),
+                    kind=kind,
+                    fields={"target": f":{name}"},
+                    location=location,
+                    dependencies=(AddressInput.of(address),),
+                )
             )
-            for suffix, kind in self.schema.companions
-        ]
         generator = self.schema.generator
         if generator is None:
-            target = Target(
-                address, self.schema.kind, fields, self.call.location, dependencies, sources
+            return made
+        expander = plan.expander or self.rule_set.expander(generator.how)
+        dependency_fields = plan.generated_dependency_fields
+        if self.package.dialect is not plan.dialect:
+            # (A file of another dialect using this one's rule: its own schema of the kind
+            # generated, if it has one, says which fields name dependencies.)
+            generated_schema = self.rule_set.schema_for(generator.kind, self.package.dialect)
+            dependency_fields = (
+                generated_schema.fields_with_role(Role.DEPENDENCIES) if generated_schema else ()
             )
-            return [target, *companions]
         per_file = generator.how is Generates.PER_SOURCE_FILE
-        generated_schema = self.rule_set.schema_for(generator.kind, self.package.dialect)
-        dependency_fields = (
-            generated_schema.fields_with_role(Role.DEPENDENCIES) if generated_schema else ()
-        )
-
-        def dependencies_of(generated_fields: Mapping[str, Any]) -> tuple[AddressInput, ...]:
+        shared = self.rule_set.shared_sources
+        generated_kind = generator.kind
+        for suffix, generated_fields in expander(self.package, fields, self.call):
             if all(generated_fields.get(f) is fields.get(f) for f in dependency_fields):
-                return dependencies  # inherited, as most are: parsed once
-            return self._dependencies(generated_fields, dependency_fields)
-
-        generated = [
-            Target(
-                address=Address(
-                    self.package.directory,
-                    name,
-                    file=suffix if per_file else "",
-                    generated="" if per_file else suffix,
-                    parameters=parameters,
-                ),
-                kind=generator.kind,
-                fields=generated_fields,
-                location=self.call.location,
-                dependencies=dependencies_of(generated_fields),
-                sources=self.rule_set.shared_sources((suffix,)) if per_file else (),
-                generator=address,
+                inherited = dependencies  # as most are: parsed once
+            else:
+                inherited = self._dependencies(generated_fields, dependency_fields)
+            made.append(
+                Target(
+                    Address(directory, name, suffix, "", parameters)
+                    if per_file
+                    else Address(directory, name, "", suffix, parameters),
+                    generated_kind,
+                    generated_fields,
+                    location,
+                    inherited,
+                    shared((suffix,)) if per_file else (),
+                    address,
+                )
             )
-            for suffix, generated_fields in self.rule_set.expander(generator.how)(
-                self.package, fields, self.call
-            )
-        ]
-        generator_target = Target(
-            address, self.schema.kind, fields, self.call.location, dependencies, sources
-        )
-        return [generator_target, *companions, *generated]
+        # (The generator first, then its companions and the targets it generated.)
+        return made
 
     def _name(self, arguments: Mapping[str, Any]) -> str:
         name = arguments.get("name")
@@ -301,7 +363,7 @@ class _Instantiation:
 
     def _validated(self, arguments: Mapping[str, Any]) -> Mapping[str, Any]:
         """The fields checked and frozen (kept by each target made, in its compact form)."""
-        values = self._checked(self.schema, arguments, dict(self.rule_set.defaults(self.schema)))
+        values = self._checked(self.schema, arguments, dict(self.plan.defaults))
         for field_ in self.schema.required:
             if field_.name not in values:
                 raise self.fail(
@@ -331,14 +393,15 @@ class _Instantiation:
         where: str = "",
     ) -> dict[str, Any]:
         """`values` with `arguments` added, each checked against its field in `schema`."""
-        if not isinstance(arguments, Mapping):
+        if type(arguments) is not dict and not isinstance(arguments, Mapping):
             raise self.fail(f"{where}expected a dict of field values, got {arguments!r:.60}")
+        field_map = schema.field_map
         for key, value in arguments.items():
             if key == "name" or value is None:
                 continue
-            field_ = schema.field_map.get(key)
+            field_ = field_map.get(key)
             if field_ is None:
-                close = difflib.get_close_matches(key, list(schema.field_map), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(key, list(field_map), n=1, cutoff=0.6)
                 hint = (
                     f"did you mean '{close[0]}'?"
                     if close
@@ -355,11 +418,16 @@ class _Instantiation:
                     continue
                 raise self.fail(f"{where}unknown field '{key}'", hint=hint)
             try:
-                checked = freeze(field_.type.check(value))
+                checked = field_.type.check(value)
             except FieldError as e:
                 raise self.fail(f"{where}field '{key}': {e.message}", hint=e.hint) from None
-            if field_.role is Role.SOURCES and type(checked) is tuple:
-                checked = self.rule_set.shared_sources(checked)
+            if type(checked) is tuple:  # (already frozen: as freeze would leave it)
+                if field_.role is Role.SOURCES:
+                    checked = self.rule_set.shared_sources(checked)
+            else:
+                checked = freeze(checked)
+                if field_.role is Role.SOURCES and type(checked) is tuple:
+                    checked = self.rule_set.shared_sources(checked)
             # The schema's own name as the key: one string for every target's field.
             values[field_.name] = checked
         return values
@@ -371,9 +439,24 @@ class _Instantiation:
         parsed = []
         for name in names:
             value = fields.get(name)
-            for entry in (value,) if isinstance(value, str) else value or ():
+            if not value:
+                continue
+            for entry in (value,) if isinstance(value, str) else value:
                 parsed.append(parse_in_package(entry, package, self.call.location))
         return tuple(parsed)
+
+
+_NO_DEFAULTS: Mapping[str, Any] = FrozenDict()
+
+
+def _parametrized(arguments: Mapping[str, Any]) -> bool:
+    """Whether any argument is a `parametrize()` (a value, or a group of its own)."""
+    for key, value in arguments.items():
+        if key.startswith(PARAMETRIZE_GROUP):
+            return True
+        if type(value) not in _PLAIN_TYPES and isinstance(value, Mapping) and PARAMETRIZE in value:
+            return True
+    return False
 
 
 def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
@@ -381,7 +464,7 @@ def _declared_sources(fields: Mapping[str, Any], names: Iterable[str]) -> tuple[
     declared: list[str] = []
     for name in names:
         value = fields.get(name)
-        if isinstance(value, Mapping):
+        if type(value) is not tuple and isinstance(value, Mapping):
             value = list(value.values())
         declared.extend(file_entries((value,) if isinstance(value, str) else value or ()))
     return tuple(declared)

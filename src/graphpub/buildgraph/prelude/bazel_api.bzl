@@ -12,7 +12,7 @@ def rule(implementation = None, impl = None, **kwargs):
     kind = _kind_of(implementation or impl)
 
     def instantiate(*args, **attributes):
-        return _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
+        _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
 
     return instantiate
 
