@@ -322,10 +322,10 @@ def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: Text
     selected = None if args.changed_since is not None else select_listed(args.specs, graph)
     if selected is None:
         if args.changed_since is not None:
-            addresses: Sequence[Address] = _changed(args, graph)
+            addresses = _changed(args, graph)
         else:
             addresses = list(select_specs(args.specs, graph))
-        selected = Selected([], [], list(addresses))
+        selected = Selected([], [], addresses)
     render = config.render
     if args.format == "text" and not (args.filter_target_type or args.filter_address_regex):
         # The strings alone: `list ::` of 150,000 targets peaks here.

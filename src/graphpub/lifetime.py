@@ -19,7 +19,6 @@ import ctypes
 import importlib
 import json
 import os
-import re
 import runpy
 import signal
 import socket
@@ -183,6 +182,8 @@ def _read_metadata_once() -> None:
     environment while it runs; a name not found is looked up as before."""
     import importlib.metadata as metadata
 
+    from packaging.utils import canonicalize_name  # (as twine's own imports do)
+
     read_entry_points, read_version = metadata.entry_points, metadata.version
     try:
         every = read_entry_points()
@@ -190,7 +191,7 @@ def _read_metadata_once() -> None:
         for distribution in metadata.distributions():
             name = distribution.metadata["Name"]
             if name:  # (the first on the path wins, as `version` finds it)
-                versions.setdefault(_normalized(name), distribution.version)
+                versions.setdefault(canonicalize_name(name), distribution.version)
     except Exception:  # a broken distribution: each child reads as it would have
         return
 
@@ -198,15 +199,11 @@ def _read_metadata_once() -> None:
         return every.select(**params)
 
     def version(distribution_name: str) -> str:
-        found = versions.get(_normalized(distribution_name))
+        found = versions.get(canonicalize_name(distribution_name))
         return found if found is not None else read_version(distribution_name)
 
     metadata.entry_points = entry_points
     metadata.version = version
-
-
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _forked(

@@ -372,9 +372,18 @@ class FileTree:
             if name in listing.symlinked_dirs:
                 continue
             child = f"{current}/{name}" if current else name
-            if not self._ignore.matches_dir(child) and not self._is_apart(child):
+            if not self._child_ignored(child):
                 entered.append(child)
         return entered
+
+    def _child_ignored(self, child: str) -> bool:
+        """`is_ignored` of a directory whose parent is not, decided once (walks and the
+        listing helper ask of every directory they meet)."""
+        ignored = self._ignored.get(child)
+        if ignored is None:
+            ignored = self._ignore.matches_dir(child) or self._is_apart(child)
+            self._ignored[child] = ignored
+        return ignored
 
     def _list_below(self, directory: str) -> None:
         """List `directory` and every directory below it that a walk enters."""
@@ -409,7 +418,6 @@ class FileTree:
         if self.is_ignored(directory):
             return
         stack = [directory]
-        ignored = self._ignored
         while stack:
             current = stack.pop()
             listing = self.listing(current)
@@ -421,10 +429,7 @@ class FileTree:
                 child = sys.intern(f"{current}/{name}" if current else name)
                 if name in listing.symlinked_dirs and not self._first_visit(child, seen_links):
                     continue
-                # (`is_ignored`, knowing that the directory above is not.)
-                if child not in ignored:
-                    ignored[child] = self._ignore.matches_dir(child) or self._is_apart(child)
-                if not ignored[child]:
+                if not self._child_ignored(child):
                     stack.append(child)
 
     def _first_visit(self, link: str, seen_real: set[str]) -> bool:

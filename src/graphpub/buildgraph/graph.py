@@ -97,7 +97,6 @@ class BuildGraph:
         # and kind (`target`). Their addresses are made only when asked for (`_indexed`).
         self._index_of: dict[str, TargetIndex] = {}
         self._kinds: dict[Address, str] | None = None
-        self._rendered: dict[Address, str] | None = None  # (`rendered`: made when first asked)
         self._dependencies: dict[Address, list[Address]] = {}
         # Edges inferred from imports (publish.inference): kept apart, since Pants allows the
         # cycles imports make between files, where explicit dependencies may not have any.
@@ -735,13 +734,13 @@ class BuildGraph:
         """The addresses of the loaded targets not held by an index."""
         return list(self._targets)
 
-    def rendered(self, addresses: Iterable[Address]) -> list[str]:
+    def rendered(self, addresses: Sequence[Address]) -> list[str]:
         """Each address as the repository's users write it (`Config.render`): as the package
         cache kept it, for a target held by its package's index."""
-        known = self._rendered
-        if known is None:
-            known = self._rendered = {}
-            for index in self._index_of.values():
+        known: dict[Address, str] = {}
+        for directory in {address.directory for address in addresses}:
+            index = self._index_of.get(directory)
+            if index is not None:
                 held = [address for address, _ in index.pairs()]
                 known.update(zip(held, index.rendered, strict=True))
         render = self.config.render

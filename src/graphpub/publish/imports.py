@@ -129,21 +129,28 @@ class ImportCache:
         return path[len(root) :] if path.startswith(root) else path
 
     def _known_key(self, path: str, module: str, is_package: bool) -> str | None:
-        """The content key of a file whose size and time are those recorded with it (and
-        not recent enough for a change in the same tick to hide), without reading it."""
-        known = self._stats.get(self._relative(path))
-        if not (isinstance(known, list) and len(known) == 6):
+        """The content key of a file as recorded (`_recorded_key`) if its parsed imports are
+        kept too."""
+        key = self._recorded_key(self._relative(path), path, module, is_package)
+        return key if key is not None and key in self._entries else None
+
+    def _recorded_key(self, relative: str, path: str, module: str, is_package: bool) -> str | None:
+        """The content key recorded with a file whose size and time are those recorded with
+        it (and not recent enough for a change in the same tick to hide), without reading it.
+        (Run for every file imported in the repository by every warm command that infers.)"""
+        known = self._stats.get(relative)
+        if not (type(known) is list and len(known) == 6):
             return None
         size, mtime, recorded, known_module, known_package, key = known
-        if not (isinstance(recorded, int) and isinstance(key, str) and key in self._entries):
+        if not (isinstance(recorded, int) and isinstance(key, str)):
             return None
-        if [known_module, known_package] != [module, is_package]:
+        if known_module != module or known_package != is_package:
             return None
         try:
             status = os.stat(path)
         except OSError:
             return None
-        if [status.st_size, status.st_mtime_ns] != [size, mtime]:
+        if status.st_size != size or status.st_mtime_ns != mtime:
             return None
         return key if status.st_mtime_ns < recorded - RACY_NS else None
 
@@ -174,29 +181,9 @@ class ImportCache:
 
     def unchanged(self, files: Iterable[tuple[str, str, bool, str]]) -> bool:
         """Whether each file (root-relative) has the content key given (`used`)."""
-        # (The common case, a file as recorded, checked inline: run for every file imported
-        # in the repository by every warm command that infers.)
-        stats, root, stat = self._stats, self._root, os.stat
         for relative, module, is_package, key in files:
-            path = f"{root}/{relative}"
-            recorded = stats.get(relative)
-            if (
-                type(recorded) is list
-                and len(recorded) == 6
-                and recorded[3:] == [module, is_package, key]
-                and type(recorded[2]) is int
-            ):
-                try:
-                    status = stat(path)
-                except OSError:
-                    return False
-                if (
-                    status.st_size == recorded[0]
-                    and status.st_mtime_ns == recorded[1]
-                    and status.st_mtime_ns < recorded[2] - RACY_NS
-                ):
-                    continue
-            known = self._known_key(path, module, is_package)
+            path = f"{self._root}/{relative}"
+            known = self._recorded_key(relative, path, module, is_package)
             if known is None:
                 try:
                     known = self._read_key(path, module, is_package)[1]
