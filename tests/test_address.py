@@ -41,6 +41,15 @@ def test_bare_name_is_a_directory_in_pants() -> None:
     assert parsed.directory_address == Address("util", "util")
 
 
+def test_a_relative_label_with_a_slash_is_a_target_in_bazel() -> None:
+    """Bazel: `testdata/input.txt` is `:testdata/input.txt`; rules_venv's test suites name a
+    test per file (`tests/a_test`) and list them so."""
+    parsed = parse_address("tests/a_test", relative_to="src/app", bare_name_is_target=True)
+    assert (parsed.path, parsed.target) == ("src/app", "tests/a_test")
+    parsed = parse_address("tests/a_test", relative_to="src/app", bare_name_is_target=False)
+    assert (parsed.path, parsed.target) == ("tests/a_test", None)
+
+
 def test_anchored_label() -> None:
     parsed = parse_address("//a/b:c", relative_to="x/y")
     assert (parsed.path, parsed.target, parsed.repository) == ("a/b", "c", "")

@@ -802,6 +802,159 @@ def test_provider_depset_and_label_at_bzl_top_level(tmp_path: Path, run: Runner)
     assert fields_of(run, root, "//:lib")["tags"] == ["a.txt", "b.txt", "//tools:tool"]
 
 
+LABELS_BZL = """\
+FLAG = Label("//tools:python_version")
+EXTERNAL = Label("@rules_python//python:defs.bzl")
+HUB = Label("@pypi")
+
+def parts(label):
+    return [label.name, label.package, label.repo_name, label.workspace_name,
+            label.workspace_root, str(label)]
+
+def settings(name):
+    native.config_setting(name = name, flag_values = {FLAG: "3.11"})
+    native.py_library(
+        name = name + "_lib",
+        deps = [Label("//tools:dep")],
+        tags = parts(FLAG) + parts(EXTERNAL) + parts(HUB) + parts(Label(":here")) + [
+            str(FLAG.relative(":other")),
+            str(EXTERNAL.relative("//x:y")),
+            str(EXTERNAL.relative("@other//z")),
+            str(HUB.same_package_label("pkg")),
+        ],
+        data = {"nested": [FLAG, EXTERNAL]},
+    )
+"""
+
+
+def test_label_has_bazels_parts_and_crosses_as_its_text(tmp_path: Path, run: Runner) -> None:
+    """rules_python's own .bzl files do `Label("//python/config_settings:x").name` and key
+    `flag_values` and `select()` by Labels: a Label has Bazel's attributes, and goes into a
+    target (as a dependency, a value or a key, through a stand-in too) as its text."""
+    root = bazel_repo(
+        tmp_path,
+        {
+            "tools/BUILD.bazel": 'py_library(name = "dep")\npy_library(name = "python_version")\n',
+            "tools/labels.bzl": LABELS_BZL,
+            "app/BUILD.bazel": (
+                'load("//tools:labels.bzl", "FLAG", "settings")\n'
+                'settings(name = "is_311")\n'
+                "py_library(\n"
+                '    name = "chosen",\n'
+                '    deps = select({Label(":is_311"): [FLAG], "//conditions:default": []}),\n'
+                ")\n"
+            ),
+        },
+    )
+    tags = fields_of(run, root, "//app:is_311_lib")["tags"]
+    assert tags == [
+        *("python_version", "tools", "", "", "", "//tools:python_version"),
+        *("defs.bzl", "python", "rules_python", "rules_python", "external/rules_python"),
+        "@rules_python//python:defs.bzl",
+        *("pypi", "", "pypi", "pypi", "external/pypi", "@pypi"),
+        *("here", "app", "", "", "", ":here"),
+        *("//tools:other", "@rules_python//x:y", "@other//z", "@pypi//:pkg"),
+    ]
+    assert fields_of(run, root, "//app:is_311_lib")["data"] == {
+        "nested": ["//tools:python_version", "@rules_python//python:defs.bzl"]
+    }
+    assert peek(run, root, "//app:is_311_lib")[0]["dependencies"] == ["//tools:dep"]
+    setting = fields_of(run, root, "//app:is_311")
+    assert setting["flag_values"] == {"//tools:python_version": "3.11"}
+    assert peek(run, root, "//app:chosen")[0]["dependencies"] == []
+    chosen = peek(run, root, "--condition", "//app:is_311", "//app:chosen")[0]
+    assert chosen["dependencies"] == ["//tools:python_version"]
+
+
+SUITE_BZL = """\
+def pytest_suite(name, tests):
+    names = []
+    for src in tests:
+        src_name = src.name if type(src) == "Label" else src
+        native.py_test(name = src_name[:-3], srcs = [src])
+        names.append(src_name[:-3])
+    native.test_suite(name = name, tests = names)
+"""
+
+
+def test_a_macro_naming_targets_after_files_in_subdirectories(tmp_path: Path, run: Runner) -> None:
+    """rules_venv's py_pytest_test_suite: a test per globbed file, named after its path
+    (`tests/a_test`), listed relatively by a test_suite; a Label among the files is known by
+    `type(src) == "Label"`, as in Bazel."""
+    root = bazel_repo(
+        tmp_path,
+        {
+            "tools/BUILD.bazel": "",
+            "tools/suite.bzl": SUITE_BZL,
+            "app/BUILD.bazel": (
+                'load("//tools:suite.bzl", "pytest_suite")\n'
+                "pytest_suite(\n"
+                '    name = "suite",\n'
+                '    tests = glob(["tests/**/*_test.py"]) + [Label("//app:c_test.py")],\n'
+                ")\n"
+            ),
+            "app/tests/a_test.py": "",
+            "app/tests/deeper/b_test.py": "",
+            "app/c_test.py": "",
+        },
+    )
+    code, out, err = run(["list", "//app:"], root=root)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "//app:c_test",
+        "//app:suite",
+        "//app:tests/a_test",
+        "//app:tests/deeper/b_test",
+    ]
+    [suite] = peek(run, root, "//app:suite")
+    assert suite["dependencies"] == [
+        "//app:c_test",
+        "//app:tests/a_test",
+        "//app:tests/deeper/b_test",
+    ]
+
+
+def test_a_label_given_to_a_stand_in_is_its_text(tmp_path: Path, run: Runner) -> None:
+    root = bazel_repo(
+        tmp_path,
+        {
+            "tools/BUILD.bazel": 'py_library(name = "dep")\n',
+            "BUILD.bazel": (
+                'load("@somewhere//:defs.bzl", "unknown_rule")\n'
+                "unknown_rule(\n"
+                '    name = "opaque",\n'
+                '    deps = [Label("//tools:dep")],\n'
+                '    keyed = {Label("//tools:dep"): Label("@x//:y")},\n'
+                ")\n"
+            ),
+        },
+    )
+    [opaque] = peek(run, root, "//:opaque", allow_warnings=True)
+    assert opaque["kind"] == "unknown_rule"
+    assert opaque["dependencies"] == ["//tools:dep"]
+    assert opaque["fields"]["keyed"] == {"//tools:dep": "@x//:y"}
+
+
+def test_a_file_naming_label_as_a_type_keeps_it_text(tmp_path: Path, run: Runner) -> None:
+    """Buck2's prelude annotates `label: Label`: a file that names the type gets labels as
+    text, as before (no attributes), and loads."""
+    root = bazel_repo(
+        tmp_path,
+        {
+            "tools/BUILD.bazel": 'py_library(name = "dep")\n',
+            "tools/typed.bzl": (
+                "def dep_of(label: Label) -> str:\n"
+                "    return label\n"
+                'DEP = dep_of(Label("//tools:dep"))\n'
+            ),
+            "BUILD.bazel": (
+                'load("//tools:typed.bzl", "DEP")\npy_library(name = "lib", deps = [DEP])\n'
+            ),
+        },
+    )
+    assert peek(run, root, "//:lib")[0]["dependencies"] == ["//tools:dep"]
+
+
 SELECTED = """\
 config_setting(name = "fast", define_values = {"mode": "fast"})
 

@@ -349,11 +349,11 @@ def parse_address(
     if not anchored and (path.startswith("./") or path.startswith("../") or path in (".", "..")):
         # Pants: `./f.py`, `../lib:x` are relative to the BUILD file's directory.
         path = posixpath.join(relative_to, path)
-    elif not anchored and not colon and "/" not in path:
-        if bare_name_is_target:
-            # Bazel/Buck2: "util" is ":util" in the current package.
-            path, target, colon = relative_to, path, ":"
-        # Pants: a bare word is a directory below the build root; nothing to do.
+    elif not anchored and not colon and bare_name_is_target:
+        # Bazel/Buck2: "util" is ":util" in the current package, and so is "tests/a_test" (a
+        # target name may hold "/", as a file's does). Pants reads both as directories below
+        # the build root: nothing to do.
+        path, target, colon = relative_to, path, ":"
     elif not anchored and not path and colon:
         path = relative_to  # ":name"
 

@@ -91,7 +91,12 @@ _STANDIN_ALIAS = "_graphpub_standin"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Builtins whose results Bazel writes differently from starlark, by the prelude's name for
 # Bazel's form: a file calling one sees Bazel's (a file assigning the name keeps its own).
-BAZEL_FORMS = {"str": "bazel_str"}
+BAZEL_FORMS = {
+    "str": "bazel_str",
+    "type": "bazel_type",
+    "Label": "bazel_label",
+    "select": "bazel_select",
+}
 # Each with the pattern of a call of it and that of a file keeping starlark's (assigning the
 # name, or naming the type in an annotation).
 _BAZEL_FORMS = {
@@ -853,14 +858,18 @@ class Evaluator:
             if not self._macros.is_prelude_file(path):
                 self._macros_module()  # as in Pants, every BUILD file needs them to evaluate
                 macros = self._macros.load_statement(words)
-        loads = [repr(n) for n in sorted(builtins.intersection(words))]
-        if not python and file_dialect(path, self.config.dialect) is Dialect.BAZEL:
-            loads += [
-                f"{name}={form!r}"
+        forms = (
+            {
+                name: form
                 for name, (form, called, kept) in _BAZEL_FORMS.items()
                 # (a plain `in` first: most files call none of them)
                 if f"{name}(" in text and called.search(text) and not kept.search(text)
-            ]
+            }
+            if not python and file_dialect(path, self.config.dialect) is Dialect.BAZEL
+            else {}
+        )
+        loads = [repr(n) for n in sorted(builtins.intersection(words)) if n not in forms]
+        loads += [f"{name}={form!r}" for name, form in forms.items()]
         if standins:
             loads.append(f"{_STANDIN_ALIAS} = {STANDIN_FUNCTION!r}")
         statements = [f"load({PRELUDE_LABEL!r}, {', '.join(loads)})"] if loads else []

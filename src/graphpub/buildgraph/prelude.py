@@ -73,6 +73,8 @@ def rule_wrapper(name: str) -> str:
         f"def {name}(*args, **kwargs):\n"
         f"    if 'overrides' in kwargs:\n"
         f"        kwargs['overrides'] = _override_keys(kwargs['overrides'])\n"
+        f"    if '_graphpub_label' in str(kwargs):\n"
+        f"        kwargs = _label_free_kwargs(kwargs)\n"
         f"    _rule(json.encode([{name!r}, call_stack(strip_frames = 1), args, kwargs]))\n"
     )
 
@@ -85,7 +87,7 @@ def prelude_source(rule_names: Iterable[str], extra: str) -> str:
     native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
     return "\n".join(
         [
-            starlark_source("override_keys.bzl"),
+            starlark_source("json_keys.bzl"),
             starlark_source("print.bzl"),
             starlark_source("standins.bzl"),
             *(rule_wrapper(name) for name in names),

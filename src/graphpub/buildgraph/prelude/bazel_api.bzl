@@ -12,6 +12,8 @@ def rule(implementation = None, impl = None, **kwargs):
     kind = _kind_of(implementation or impl)
 
     def instantiate(*args, **attributes):
+        if "_graphpub_label" in str(attributes):
+            attributes = _label_free_kwargs(attributes)
         _rule(json.encode([kind, call_stack(strip_frames = 1), args, attributes]))
 
     return instantiate
@@ -44,8 +46,61 @@ def depset(direct = None, order = "default", transitive = None, **kwargs):
         items.extend(nested.to_list() if type(nested) == "struct" else nested)
     return struct(to_list = lambda: list(items))
 
-# A label is its text: `Label("//pkg:x")`, and a type (`label: Label`) strings satisfy.
+# A label is its text where a type is named (`label: Label`: Buck2's prelude annotates so) and
+# in files that assign the name. A Bazel file calling `Label(...)` sees bazel_label instead
+# (BAZEL_FORMS in the evaluator): Bazel's Label, with its parts as attributes (`.name`,
+# `.package`, `.repo_name`, `.workspace_name`, `.workspace_root`) and methods (`.relative()`,
+# `.same_package_label()`), that goes into a target as its text (`_label_free_kwargs`). Without
+# Bazel's repository mapping, the repository is the one the text names, and a relative label
+# is in the package being evaluated.
 Label = str
+
+def bazel_label(text):
+    if type(text) == "struct" and hasattr(text, "_graphpub_label"):
+        return text
+    text = str(text)
+    repo, package, name = "", "", text
+    if text.startswith("@") or text.startswith("//"):
+        repo, separator, rest = text.lstrip("@").partition("//")
+        if not separator:  # `@repo`: the repository's main target, `@repo//:repo`
+            repo, rest = text.lstrip("@"), ":" + text.lstrip("@")
+        package, colon, name = rest.partition(":")
+        if not colon:
+            name = package.rpartition("/")[2]
+    else:
+        package = package_name()
+        name = text.removeprefix(":")
+    here = ("@" + repo if repo else "") + "//" + package + ":"
+    return struct(
+        _graphpub_label = text,
+        name = name,
+        package = package,
+        repo_name = repo,
+        workspace_name = repo,
+        workspace_root = "external/" + repo if repo else "",
+        relative = lambda other: _relative_label(here, repo, other),
+        same_package_label = lambda other: bazel_label(here + other),
+    )
+
+# type() as Bazel answers it for a Label (`type(x) == "Label"`): what a Bazel file calling
+# type() calls (BAZEL_FORMS in the evaluator).
+def bazel_type(value):
+    kind = type(value)
+    if kind == "struct" and hasattr(value, "_graphpub_label"):
+        return "Label"
+    return kind
+
+def _relative_label(here, repo, other):
+    if other.startswith("@"):
+        return bazel_label(other)
+    if other.startswith("//"):
+        return bazel_label(("@" + repo if repo else "") + other)
+    return bazel_label(here + other.removeprefix(":"))
+
+# select() keyed by Labels, or choosing between them (`select({Label("//x:cond"): [LABEL]})`):
+# what a Bazel file calling select() calls (BAZEL_FORMS in the evaluator).
+def bazel_select(conditions, no_match_error = ""):
+    return select(_label_free(conditions, _label_free_leaf), no_match_error)
 
 def aspect(implementation = None, **kwargs):
     return struct(implementation = implementation)
@@ -108,6 +163,8 @@ py_wheel_rule = py_wheel
 # that (rules_testing's test suites name their tests so); starlark writes `pkg/defs.bzl.foo`.
 # Files see it as `str` (BAZEL_FORMS in the evaluator): the prelude itself keeps starlark's.
 def bazel_str(value = ""):
+    if type(value) == "struct" and hasattr(value, "_graphpub_label"):
+        return value._graphpub_label
     text = str(value)
     if type(value) != "function":
         return text

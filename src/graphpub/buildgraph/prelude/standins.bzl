@@ -5,20 +5,26 @@
 
 _PLAIN = ["string", "int", "bool", "NoneType", "float"]
 
+# Text of a value JSON cannot hold: a Bazel `Label` (bazel_api.bzl) is its label.
+def _text(value):
+    if type(value) == "struct" and hasattr(value, "_graphpub_label"):
+        return value._graphpub_label
+    return str(value)
+
 def _plain_leaf(value):
     kind = type(value)
     if kind == "list" or kind == "tuple":
-        return [item if type(item) in _PLAIN else str(item) for item in value]
+        return [item if type(item) in _PLAIN else _text(item) for item in value]
     if kind == "dict":
-        return {str(k): (v if type(v) in _PLAIN else str(v)) for k, v in value.items()}
-    return value if kind in _PLAIN else str(value)
+        return {_text(k): (v if type(v) in _PLAIN else _text(v)) for k, v in value.items()}
+    return value if kind in _PLAIN else _text(value)
 
 def _plain(value):
     kind = type(value)
     if kind == "list" or kind == "tuple":
         return [_plain_leaf(item) for item in value]
     if kind == "dict":
-        return {str(k): _plain_leaf(v) for k, v in value.items()}
+        return {_text(k): _plain_leaf(v) for k, v in value.items()}
     return _plain_leaf(value)
 
 def graphpub_standin(kind, result = None, makes_targets = True):
