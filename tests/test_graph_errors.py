@@ -221,3 +221,69 @@ def test_dependency_on_a_file_no_target_owns(tmp_path: Path, run: Runner) -> Non
     assert_error(err, "app/BUILD:3:9", '        "lib/b.py",')
     assert "lib/b.py" in err.splitlines()[0]
     assert "hint:" in err
+
+
+KEEP_GOING_REPO = {
+    "MODULE.bazel": "",
+    "ok/BUILD.bazel": 'py_library(name = "lib")\npy_library(name = "app", deps = [":lib"])\n',
+    "broken/BUILD.bazel": 'py_library(name = "x")\nfail("this package needs a generated file")\n',
+    "uses/BUILD.bazel": (
+        'py_library(name = "a", deps = ["//broken:x", "//ok:lib"])\n'
+        'py_library(name = "b", deps = ["//ok:missing"])\n'
+    ),
+}
+
+
+def test_keep_going_answers_with_what_loads_then_says_each_error(
+    tmp_path: Path, run: Runner
+) -> None:
+    """Bazel's `query --keep_going` and Buck2's `targets --keep-going`: a repository whose
+    checkout holds packages that cannot load (Meta's open-source trees load files that stay
+    internal) is still listed; the failures are errors, said after the answer, exit 1."""
+    root = make_repo(tmp_path, KEEP_GOING_REPO)
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert_error(err, "broken/BUILD.bazel:2:1", 'fail("this package needs a generated file")')
+
+    code, out, err = run(["list", "::", "--keep-going"], root=root)
+    assert code == 1
+    assert out.splitlines() == ["//ok:app", "//ok:lib", "//uses:a", "//uses:b"]
+    assert_error(err, "broken/BUILD.bazel:2:1", 'fail("this package needs a generated file")')
+    assert err.rstrip().endswith("1 error: the answer above leaves out what failed (--keep-going)")
+    assert "warning" not in err
+
+    code, out, err = run(["dependencies", "--no-infer", "::", "--keep-going"], root=root)
+    assert code == 1
+    assert out.splitlines() == ["//ok:lib"]  # of //ok:app and //uses:a; the rest left out
+    errors = [line for line in err.splitlines() if line and not line.startswith((" ", "hint"))]
+    assert errors[0].startswith("broken/BUILD.bazel:2:1: fail: this package needs")
+    assert errors[1].startswith("uses/BUILD.bazel:2:")
+    assert "'//ok:missing'" in errors[1]
+    assert (
+        errors[-1] == "graphpub: 2 errors: the answer above leaves out what failed (--keep-going)"
+    )
+
+    code, out, err = run(["dependents", "--no-infer", "//ok:lib", "--keep-going"], root=root)
+    assert code == 1
+    assert out.splitlines() == ["//ok:app", "//uses:a"]
+    assert "broken/BUILD.bazel:2:1: fail: this package needs" in err
+
+
+def test_keep_going_without_errors_is_the_plain_answer(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path, {"MODULE.bazel": "", "ok/BUILD.bazel": KEEP_GOING_REPO["ok/BUILD.bazel"]}
+    )
+    assert run(["list", "::", "--keep-going"], root=root) == run(["list", "::"], root=root)
+    assert run(["list", "::", "--keep-going"], root=root)[0] == 0
+
+
+def test_keep_going_is_for_the_commands_that_answer_with_targets(
+    tmp_path: Path, run: Runner
+) -> None:
+    root = make_repo(tmp_path, KEEP_GOING_REPO)
+    code, _, err = run(["list", "::", "--keep-going", "--strict"], root=root)
+    assert code == 2
+    assert "not both" in err
+    code, _, err = run(["package", "::", "--keep-going"], root=root)
+    assert code == 2
+    assert "--keep-going" in err

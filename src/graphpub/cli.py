@@ -101,6 +101,8 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         return 2
     if hasattr(args, "changed_since"):
         _check_changed_options(parser, args)
+    if getattr(args, "keep_going", False) and args.strict:
+        parser.error("--keep-going goes on past errors, --strict stops at the first: not both")
     if args.run is _completion:
         from graphpub.completion import script
 
@@ -137,11 +139,14 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
             jobs=args.jobs,
             strict=args.strict,
             edges=follows_edges,
+            keep_going=getattr(args, "keep_going", False),
         )
         if args.cache and not os.environ.get("GRAPHPUB_NO_CACHE"):
             graph.use_cache()
         try:
             code = args.run(args, graph, config, sys.stdout)
+            if graph.keep_going:
+                code = _said_what_failed(args, graph, root) or code
         finally:
             # What was evaluated before an error is kept too; written by a detached process,
             # so the answer does not wait for the pickling (the next run waits, if need be).
@@ -314,6 +319,23 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 # ---------------------------------------------------------------- commands
+
+
+def _said_what_failed(args: argparse.Namespace, graph: BuildGraph, root: Path) -> int:
+    """With --keep-going, after the answer: each error the command went on without; 1 if
+    there was any."""
+    errors = graph.keep_going_errors()
+    if not errors:
+        return 0
+    sys.stdout.flush()
+    for error in errors:
+        print(_diagnostic(args, render_error(error, root)), file=sys.stderr)
+    print(
+        f"graphpub: {len(errors)} error{'s' if len(errors) > 1 else ''}: the answer above "
+        "leaves out what failed (--keep-going)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _list(args: argparse.Namespace, graph: BuildGraph, config: Config, out: TextIO) -> None:
@@ -949,7 +971,12 @@ def _parser() -> _Parser:
     )
 
     def command(
-        name: str, help_text: str, run: Callable[..., int | None], *, changed: bool = False
+        name: str,
+        help_text: str,
+        run: Callable[..., int | None],
+        *,
+        changed: bool = False,
+        keep_going: bool = False,
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name, help=help_text, description=help_text, parents=[common], allow_abbrev=False
@@ -981,10 +1008,18 @@ def _parser() -> _Parser:
                 default="none",
                 help="with --changed-since, also the targets depending on the changed ones",
             )
+        if keep_going:
+            sub.add_argument(
+                "--keep-going",
+                action="store_true",
+                help="go on past build files that fail and dependencies that cannot be found "
+                "(as Bazel's --keep_going, Buck2's --keep-going): answer with the rest, then "
+                "say each error and exit 1",
+            )
         sub.set_defaults(run=run)
         return sub
 
-    sub = command("list", "list the targets the specs select", _list, changed=True)
+    sub = command("list", "list the targets the specs select", _list, changed=True, keep_going=True)
     _format_option(sub, ("text", "json"))
     sub.add_argument(
         "--filter-target-type",
@@ -1006,7 +1041,7 @@ def _parser() -> _Parser:
         ("dependencies", lambda g, r, t: g.dependencies(r, transitive=t)),
         ("dependents", _dependents_walk),
     ):
-        sub = command(name, f"list the {name} of the targets", _neighbours(walk))
+        sub = command(name, f"list the {name} of the targets", _neighbours(walk), keep_going=True)
         sub.add_argument(
             "--transitive", action="store_true", help=f"all {name}, not only direct ones"
         )

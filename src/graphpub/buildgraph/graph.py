@@ -79,10 +79,15 @@ class BuildGraph:
         jobs: int | None = None,
         strict: bool = False,
         edges: bool = True,
+        keep_going: bool = False,
     ) -> None:
         self.config = config
         self.jobs = jobs or os.cpu_count() or 1
         self.strict = strict
+        # Bazel's --keep_going: a build file that fails, or a dependency that cannot be
+        # resolved, leaves its package or edge out, and the command goes on with the rest;
+        # the command says each (`keep_going_errors`) as an error at its end.
+        self.keep_going = keep_going
         # Without edges (`list`, as `pants list`, `bazel query //...` and `buck2 targets`),
         # only the packages named are evaluated: no dependency is followed or resolved, so a
         # dangling one or a cycle is no error there.
@@ -136,7 +141,7 @@ class BuildGraph:
         package above a spec's) it is a warning and the command goes on without it, unless
         `strict`; what needs such a package later gets its error then."""
         with gc_paused():
-            self._load(directories, needed or self.strict)
+            self._load(directories, (needed and not self.keep_going) or self.strict)
 
     def _load(self, directories: Iterable[str], needed: bool) -> None:
         pending = [(d, needed) for d in dict.fromkeys(directories) if d not in self._in_graph]
@@ -231,6 +236,8 @@ class BuildGraph:
         return False
 
     def _skipped(self, directory: str, error: GraphpubError, why: str = "") -> None:
+        if self.keep_going:
+            return  # an error, said at the command's end
         self.warn(
             f"{error} (package '{directory or '//'}' skipped{why}; --strict makes this an error)",
             key=f"skipped:{directory}",
@@ -425,8 +432,9 @@ class BuildGraph:
 
     def check_complete(self, addresses: Iterable[Address]) -> None:
         """Raise the error that left a target these addresses need (they or their
-        dependencies) without one of its dependencies."""
-        if not self._incomplete:
+        dependencies) without one of its dependencies (with `keep_going`, none: each is said
+        at the command's end)."""
+        if not self._incomplete or self.keep_going:
             return
         roots = list(addresses)
         needed = {*roots, *self.dependencies(roots, transitive=True)}
@@ -434,6 +442,14 @@ class BuildGraph:
             error = self._incomplete.get(address)
             if error is not None:
                 raise error
+
+    def keep_going_errors(self) -> list[GraphpubError]:
+        """With `keep_going`, what the command went on without: each package's error, then
+        each other error of a dependency that could not be resolved, in the order of their
+        locations."""
+        failures = list(self._evaluator.failures.values())
+        others = [e for e in dict.fromkeys(self._incomplete.values()) if e not in failures]
+        return sorted(dict.fromkeys([*failures, *others]), key=_error_order)
 
     def mark_incomplete(self, address: Address, error: GraphpubError) -> None:
         """A dependency of `address` could not be found because of `error` (say, an import of
@@ -471,9 +487,11 @@ class BuildGraph:
                 try:
                     candidates = self.resolve(dependency, target)
                 except GraphpubError as error:
-                    if needed or self.strict:
+                    if (needed and not self.keep_going) or self.strict:
                         raise
                     self._incomplete.setdefault(source, error)
+                    if self.keep_going:
+                        continue  # an error, said at the command's end
                     if error not in self._evaluator.failures.values():  # else already said
                         self.warn(
                             f"{error} (ignored: this command does not need "
@@ -928,6 +946,13 @@ def gc_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _error_order(error: GraphpubError) -> tuple[str, int, int, str]:
+    location = error.location
+    if location is None:
+        return ("", 0, 0, str(error))
+    return (location.path, location.line, location.column, str(error))
 
 
 def _is_acyclic(successors: dict[Address, list[Address]]) -> bool:
