@@ -376,3 +376,26 @@ def test_invalid_calls(
 ) -> None:
     root = buck2_repo(tmp_path, {"bad/BUCK": call + "\n"})
     assert_error(failure(run, root, "list", "//bad:"), f"bad/BUCK:1:1: {message}", call, hint=hint)
+
+
+def test_get_cell_name_is_the_cells_name_not_an_alias(tmp_path: Path, run: Runner) -> None:
+    """Meta's open-source shims (`ACTIVE_CELL = native.get_cell_name()`) compare it with the
+    root cell's name from `[cell_aliases] root`: Buck2 answers with the name `[cells]` gives."""
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": (
+                "[cells]\n  my_project = .\n  tools = tools\n  prelude = prelude\n"
+                "[cell_aliases]\n  root = my_project\n"
+            ),
+            "lib/BUCK": (
+                'python_library(name = "lib", labels = [get_cell_name(), '
+                'native.get_cell_name(), read_config("cell_aliases", "root")])\n'
+            ),
+            "tools/.buckconfig": "",
+            "tools/BUCK": 'python_library(name = "tool", labels = [get_cell_name()])\n',
+        },
+    )
+    records = records_by_address(run, root, "//lib:lib", "tools//:tool")
+    assert records["//lib:lib"]["fields"]["labels"] == ["my_project", "my_project", "my_project"]
+    assert records["tools//:tool"]["fields"]["labels"] == ["tools"]

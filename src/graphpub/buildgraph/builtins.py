@@ -53,6 +53,7 @@ class NativeBuiltins:
             "licenses": self.ignore_call,
             "oncall": self.ignore_call,
             "read_config": self.read_config,
+            "get_cell_name": self.get_cell_name,
             "python_read_file__": self.read_file,
             "_print": self.print,
         }
@@ -208,6 +209,14 @@ class NativeBuiltins:
             return default
         config = self._config.buck2.cell_of(state.directory).config
         return config.get(section, {}).get(key, default)
+
+    def get_cell_name(self) -> str:
+        """Buck2's get_cell_name(): the name `[cells]` gives the cell of the package being
+        evaluated (not an alias of it: `root` only where the root cell is named so)."""
+        state = self._current("get_cell_name()")
+        if self._config.buck2 is None:
+            return "root"
+        return self._config.buck2.cell_of(state.directory).name
 
     def read_file(self, path: str) -> str:
         """The text of a file below the build root, for Python's `open()` in a Pants BUILD file

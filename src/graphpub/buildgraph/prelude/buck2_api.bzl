@@ -12,9 +12,6 @@ def rule_exists(name):
 def get_base_path():
     return package_name()
 
-def get_cell_name():
-    return "root"
-
 def implicit_package_symbol(name, default = None):
     return default
 
