@@ -50,6 +50,14 @@ def test_a_relative_label_with_a_slash_is_a_target_in_bazel() -> None:
     assert (parsed.path, parsed.target) == ("tests/a_test", None)
 
 
+def test_a_generated_target_alone_is_in_the_files_directory() -> None:
+    """Pants: `dependencies = ["#setuptools"]` in 3rdparty/BUILD is `3rdparty#setuptools`."""
+    parsed = parse_address("#setuptools", relative_to="3rdparty", bare_name_is_target=False)
+    assert (parsed.path, parsed.target, parsed.generated) == ("3rdparty", None, "setuptools")
+    parsed = parse_address(":reqs#setuptools", relative_to="3rdparty", bare_name_is_target=False)
+    assert (parsed.path, parsed.target, parsed.generated) == ("3rdparty", "reqs", "setuptools")
+
+
 def test_anchored_label() -> None:
     parsed = parse_address("//a/b:c", relative_to="x/y")
     assert (parsed.path, parsed.target, parsed.repository) == ("a/b", "c", "")

@@ -914,6 +914,32 @@ def test_a_macro_naming_targets_after_files_in_subdirectories(tmp_path: Path, ru
     ]
 
 
+def test_package_relative_label_is_a_label_of_the_package(tmp_path: Path, run: Runner) -> None:
+    """Lumesof/lumeflow-sdk's rules: `native.package_relative_label(x).package`."""
+    root = bazel_repo(
+        tmp_path,
+        {
+            "tools/BUILD.bazel": "",
+            "tools/defs.bzl": (
+                "def files_of(name, binary):\n"
+                "    label = native.package_relative_label(binary)\n"
+                "    native.filegroup(\n"
+                "        name = name,\n"
+                "        srcs = [label],\n"
+                "        tags = [label.package, label.name, str(label)],\n"
+                "    )\n"
+            ),
+            "pkg/BUILD.bazel": (
+                'load("//tools:defs.bzl", "files_of")\n'
+                'files_of(name = "mine", binary = ":tool")\n'
+                'files_of(name = "theirs", binary = "//other:thing")\n'
+            ),
+        },
+    )
+    assert fields_of(run, root, "//pkg:mine")["tags"] == ["pkg", "tool", "//pkg:tool"]
+    assert fields_of(run, root, "//pkg:theirs")["tags"] == ["other", "thing", "//other:thing"]
+
+
 def test_a_label_given_to_a_stand_in_is_its_text(tmp_path: Path, run: Runner) -> None:
     root = bazel_repo(
         tmp_path,

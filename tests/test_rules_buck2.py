@@ -399,3 +399,66 @@ def test_get_cell_name_is_the_cells_name_not_an_alias(tmp_path: Path, run: Runne
     records = records_by_address(run, root, "//lib:lib", "tools//:tool")
     assert records["//lib:lib"]["fields"]["labels"] == ["my_project", "my_project", "my_project"]
     assert records["tools//:tool"]["fields"]["labels"] == ["tools"]
+
+
+def test_select_on_the_prelude_constraints_chooses_the_host(tmp_path: Path, run: Runner) -> None:
+    """Buck2's default target platform is the host's (prelude//platforms:default): a select()
+    on prelude//os:* and prelude//cpu:* takes this machine's branch, as with Bazel's
+    @platforms (zsol/buck-py-demo picks its Python toolchain so)."""
+    import platform
+
+    system = {"Linux": "linux", "Darwin": "macos", "Windows": "windows"}[platform.system()]
+    machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
+        platform.machine().lower()
+    ]
+    root = buck2_repo(
+        tmp_path,
+        {
+            "host/BUCK": (
+                "python_library(\n"
+                '    name = "os",\n'
+                '    srcs = select({"prelude//os:windows": ["windows.py"], '
+                f'"prelude//os:{system}": ["mine.py"], "DEFAULT": ["default.py"]}}),\n'
+                ")\n"
+                "python_library(\n"
+                '    name = "cpu",\n'
+                '    srcs = select({"prelude//cpu:riscv64": ["riscv.py"], '
+                f'"prelude//cpu:{machine}": ["mine.py"]}}),\n'
+                ")\n"
+            ),
+        },
+    )
+    records = records_by_address(run, root, "//host:os", "//host:cpu")
+    assert records["//host:os"]["fields"]["srcs"] == ["mine.py"]
+    assert records["//host:cpu"]["fields"]["srcs"] == ["mine.py"]
+
+
+def test_select_map_select_test_and_native_library(tmp_path: Path, run: Runner) -> None:
+    """pytorch/executorch's macros: `select_map` over dependencies, `native.partial(...)`:
+    Buck2's native holds starlark's library, and select_map / select_test apply their function
+    to the value select() chose."""
+    root = buck2_repo(
+        tmp_path,
+        {
+            "m/defs.bzl": (
+                "def _named(name, srcs):\n"
+                "    native.python_library(name = name, srcs = srcs, labels = [\n"
+                '        str(native.select_test(srcs, lambda v: "a.py" in v)),\n'
+                "        native.json.encode(native.struct(n = 1)),\n"
+                "    ])\n"
+                "\n"
+                "def libs():\n"
+                '    make = native.partial(_named, srcs = select_map(select({"DEFAULT": ["a.py"]}),'
+                ' lambda srcs: srcs + ["b.py"]))\n'
+                '    make(name = "lib")\n'
+                "    native.python_library(\n"
+                '        name = "mapped", srcs = native.map(lambda s: s, ["c.py"])\n'
+                "    )\n"
+            ),
+            "m/BUCK": 'load(":defs.bzl", "libs")\nlibs()\n',
+        },
+    )
+    records = records_by_address(run, root, "//m:lib", "//m:mapped")
+    assert records["//m:lib"]["fields"]["srcs"] == ["a.py", "b.py"]
+    assert records["//m:lib"]["fields"]["labels"] == ["True", '{"n":1}']
+    assert records["//m:mapped"]["fields"]["srcs"] == ["c.py"]

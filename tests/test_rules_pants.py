@@ -1329,3 +1329,23 @@ def test_a_broken_pipfile_lock(tmp_path: Path, run: Runner) -> None:
         tmp_path, {"3rd/BUILD": "pipenv_requirements()\n", "3rd/Pipfile.lock": "{not json"}
     )
     assert failure(run, root).startswith("3rd/BUILD:1:1: Pipfile.lock: invalid JSON")
+
+
+def test_a_dependency_on_a_generated_target_of_the_same_directory(
+    tmp_path: Path, run: Runner
+) -> None:
+    """robofit/arcor2's 3rdparty/BUILD: `"dependencies": ["#setuptools"]` in an override is
+    the target its own directory generates (Pants fills an empty path with the BUILD file's
+    directory), not one at the build root."""
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": "",
+            "3rdparty/requirements.txt": "requests==2.32.3\nsetuptools\n",
+            "3rdparty/BUILD": (
+                'python_requirements(overrides={"requests": {"dependencies": ["#setuptools"]}})\n'
+            ),
+        },
+    )
+    code, out, err = run(["dependencies", "3rdparty#requests"], root=root)
+    assert (code, out, err) == (0, "3rdparty#setuptools\n", "")

@@ -349,13 +349,14 @@ def parse_address(
     if not anchored and (path.startswith("./") or path.startswith("../") or path in (".", "..")):
         # Pants: `./f.py`, `../lib:x` are relative to the BUILD file's directory.
         path = posixpath.join(relative_to, path)
-    elif not anchored and not colon and bare_name_is_target:
+    elif not anchored and not colon and path and bare_name_is_target:
         # Bazel/Buck2: "util" is ":util" in the current package, and so is "tests/a_test" (a
         # target name may hold "/", as a file's does). Pants reads both as directories below
         # the build root: nothing to do.
         path, target, colon = relative_to, path, ":"
-    elif not anchored and not path and colon:
-        path = relative_to  # ":name"
+    elif not anchored and not path and (colon or generated):
+        path = relative_to  # ":name", and Pants' "#generated" (a target the file's own
+        # directory generates)
 
     path = posixpath.normpath(path) if path else ""
     if path == ".":

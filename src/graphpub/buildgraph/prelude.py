@@ -42,6 +42,20 @@ NATIVE_BUILTINS = (
     "read_package_value",
     "read_parent_package_value",
 )
+# Starlark's library on `native` too, as Buck2's prelude puts every builtin there
+# (`native = struct(**__buck2_builtins__, ...)`): `native.partial(...)`, `native.select_map(...)`.
+NATIVE_LIBRARY = (
+    "partial",
+    "filter",
+    "map",
+    "json",
+    "struct",
+    "record",
+    "enum",
+    "field",
+    "select_map",
+    "select_test",
+)
 _TOP_LEVEL_NAME = re.compile(r"^(?:def\s+)?([A-Za-z][A-Za-z0-9_]*)\s*[(=]", re.MULTILINE)
 
 
@@ -83,7 +97,7 @@ def prelude_source(rule_names: Iterable[str], extra: str) -> str:
     """The prelude module's source: `print`, the `overrides` helper, a wrapper per rule,
     `native`, `host_info()` and the rule set's own Starlark (`extra`)."""
     names = sorted(rule_names)
-    members = [*NATIVE_BUILTINS, *names]
+    members = [*NATIVE_BUILTINS, *NATIVE_LIBRARY, *names]
     native = "native = struct(" + ", ".join(f"{m} = {m}" for m in members) + ")"
     return "\n".join(
         [

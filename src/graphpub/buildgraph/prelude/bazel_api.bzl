@@ -115,8 +115,15 @@ def tag_class(attrs = None, doc = ""):
 def subpackages(include, exclude = [], allow_empty = False):
     return []
 
+# The Label of `input` in the package being evaluated (as Label() reads it in the package's
+# BUILD file): `":x"` and `"x"` are `//pkg:x`.
 def package_relative_label(input):
-    return input
+    if type(input) == "struct" and hasattr(input, "_graphpub_label"):
+        return input
+    text = str(input)
+    if text.startswith("@") or text.startswith("//"):
+        return bazel_label(text)
+    return bazel_label("//" + package_name() + ":" + text.removeprefix(":"))
 
 def module_name():
     return None

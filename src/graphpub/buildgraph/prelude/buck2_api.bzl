@@ -12,6 +12,15 @@ def rule_exists(name):
 def get_base_path():
     return package_name()
 
+# select() resolves at once here (to the branch the conditions choose): a value is never a
+# pending selector, so select_map and select_test apply their function to it, as Buck2 does to
+# each branch.
+def select_map(selector, func):
+    return func(selector)
+
+def select_test(selector, func):
+    return func(selector)
+
 def implicit_package_symbol(name, default = None):
     return default
 
