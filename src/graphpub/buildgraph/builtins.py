@@ -112,9 +112,10 @@ class NativeBuiltins:
         # Bazel always has some configuration; graphpub has none unless told: take the first
         # branch, as a build for that condition would, and say how to take another.
         first = next(iter(conditions))
+        default = "DEFAULT" if state.dialect is Dialect.BUCK2 else "//conditions:default"
         self._evaluator.warn(
             f"{state.build_file}: no select() condition holds and there is no "
-            f"//conditions:default: using {first!r} (choose with --condition LABEL)",
+            f"{default}: using {first!r} (choose with --condition LABEL)",
             key=f"select:{state.build_file}:{','.join(conditions)}",
         )
         return conditions[first]
