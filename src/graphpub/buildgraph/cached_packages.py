@@ -8,12 +8,13 @@ and the package is unpickled only if something asks for more.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 from typing import TYPE_CHECKING
 
 from graphpub.buildgraph.files import FileTree
 from graphpub.buildgraph.package_cache import Entry, Inputs, PackageCache, unpickled
 from graphpub.buildgraph.target_index import TargetIndex
+from graphpub.errors import unsafe_character
 
 if TYPE_CHECKING:
     from graphpub.buildgraph.evaluator import Package
@@ -30,7 +31,7 @@ class CachedPackages:
         self._tree = tree
         self._warn = warn
         # Packages the cache holds unchanged whose targets only an index has been asked of
-        # yet (`keep_unopened`): unpickled when more is asked of them.
+        # yet (`take_unchanged(lazily=True)`): unpickled when more is asked of them.
         self._unopened: dict[str, Entry] = {}
         # The cache's record of the listings the file tree takes (and of the last run's).
         tree.stamps = cache.directory_times = {}
@@ -59,11 +60,30 @@ class CachedPackages:
         self.cache.release(directory)
         return package
 
-    def keep_unopened(self, directory: str, entry: Entry) -> None:
-        """Take a package without unpickling it, for a command that may need no more than
-        its targets' index (`index`)."""
-        self._give_warnings(entry)
-        self._unopened[directory] = entry
+    def take_unchanged(
+        self,
+        directories: Sequence[str],
+        known: Container[str],
+        take: Callable[[str], object],
+        *,
+        lazily: bool,
+    ) -> None:
+        """Take the packages among `directories` the cache holds unchanged, but those
+        `known` already: each by `take(directory)` (which unpickles it), or `lazily` kept
+        unopened, for a command that may need no more than their targets' index (`index`)."""
+        for directory in directories:
+            if directory in known or directory in self._unopened:
+                continue
+            entry = self.unchanged(directory)
+            if entry is None:
+                continue
+            if not lazily:
+                take(directory)
+            elif self._tree.is_package(directory) and unsafe_character(directory) is None:
+                # (What `Evaluator.package` checks before it looks in the cache; one that
+                # fails those is left to it, and so to its error.)
+                self._give_warnings(entry)
+                self._unopened[directory] = entry
 
     def is_unopened(self, directory: str) -> bool:
         return directory in self._unopened

@@ -62,6 +62,8 @@ _NO_HINTS: Mapping[Address, Target] = FrozenDict()  # type: ignore[assignment]  
 _NO_SETTINGS: dict[str, Any] = FrozenDict()  # those of the many packages that set none
 
 
+# (Package is defined here, where the pickles of it that workers send back and the package
+# cache keeps name it.)
 @dataclass(slots=True)
 class Package:
     """The targets of one directory's build files, merged."""
@@ -195,6 +197,7 @@ class Evaluator:
         self.on_ancestor_failure: Callable[[str, GraphpubError], None] = _reraise
         """Decides what a failing ancestor package means to the one being evaluated."""
         self._cells = config.cells  # (made anew each time it is asked for: once here)
+        # (Made first: an interrupt of a file's evaluation is kept there as its error.)
         self._guard = CallbackGuard()
         self.limits = Limits(config, self._guard.keep)
         self._recorder = InputRecorder(tree)
@@ -400,21 +403,8 @@ class Evaluator:
         """Take the packages among `directories` that the cache holds unchanged (before
         evaluating the rest, in as many processes as it takes). `lazily`: without unpickling
         them yet, for a command that may need no more than their targets' index (`index`)."""
-        cached = self._cached
-        if cached is None:
-            return
-        for directory in directories:
-            if directory in self._packages or cached.is_unopened(directory):
-                continue
-            entry = cached.unchanged(directory)
-            if entry is None:
-                continue
-            if not lazily:
-                self.package(directory)
-            elif self.tree.is_package(directory) and unsafe_character(directory) is None:
-                # (What `package` checks before it looks in the cache; one that fails those
-                # is left to it, and so to its error.)
-                cached.keep_unopened(directory, entry)
+        if self._cached is not None:
+            self._cached.take_unchanged(directories, self._packages, self.package, lazily=lazily)
 
     def target_index(self, directory: str) -> tuple[tuple[Address, str], ...] | None:
         """The addresses and kinds of the targets of a package taken or evaluated; None if
