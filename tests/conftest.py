@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from graphpub.buildgraph import BuildGraph, load_config
+from graphpub.buildgraph import cached_packages as cached_packages_module
 from graphpub.buildgraph import evaluator as evaluator_module
 from graphpub.cli import main
 from graphpub.rules import default_rules
@@ -181,12 +182,12 @@ def evaluated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[
 def unpickled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The directories of the packages taken from the cache and unpickled, in order."""
     directories: list[str] = []
-    original = evaluator_module.unpickled
+    original = cached_packages_module.unpickled
 
     def counted(entry):  # type: ignore[no-untyped-def]
         package = original(entry)
         directories.append(package.directory)
         return package
 
-    monkeypatch.setattr(evaluator_module, "unpickled", counted)
+    monkeypatch.setattr(cached_packages_module, "unpickled", counted)
     return directories

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from graphpub.buildgraph import starlark_errors
 from graphpub.buildgraph.address import Address, parse_address
-from graphpub.buildgraph.config import Dialect
-from graphpub.buildgraph.files import GlobPatternError
+from graphpub.buildgraph.budget import Limits
+from graphpub.buildgraph.config import Config, Dialect
+from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.host import canonical_condition, host_conditions
+from graphpub.buildgraph.source_reader import SourceReader
 from graphpub.buildgraph.target import Target, thaw
 from graphpub.errors import AddressError, BuildFileError
 
 if TYPE_CHECKING:
-    from graphpub.buildgraph.evaluator import Evaluator, PackageState
+    from graphpub.buildgraph.evaluator import Package, PackageState
 
 DEFAULT_CONDITIONS = frozenset(
     {"//conditions:default", "@bazel_tools//conditions:default", "DEFAULT"}
@@ -32,11 +34,29 @@ MAX_PRINTS_PER_FILE = 1000
 MAX_PRINTED_CHARACTERS = 4000
 
 
-class NativeBuiltins:
-    """The native builtins, bound to the evaluator whose current package they act on."""
+class Evaluation(Protocol):
+    """What the builtins act on: the packages under evaluation (`Evaluator`)."""
 
-    def __init__(self, evaluator: Evaluator) -> None:
+    config: Config
+    tree: FileTree
+    limits: Limits
+
+    @property
+    def stack(self) -> Sequence[PackageState]: ...
+
+    def current(self, what: str) -> PackageState: ...
+
+    def package(self, directory: str) -> Package | None: ...
+
+    def warn(self, message: str, key: str | None = None) -> None: ...
+
+
+class NativeBuiltins:
+    """The native builtins, bound to the evaluation whose current package they act on."""
+
+    def __init__(self, evaluator: Evaluation, reader: SourceReader) -> None:
         self._evaluator = evaluator
+        self._reader = reader
         self._config = evaluator.config
         self._given: frozenset[Address] | None = None
 
@@ -231,7 +251,7 @@ class NativeBuiltins:
             )
         if not isinstance(path, str):
             raise BuildFileError(f"open() takes a path string, got {type(path).__name__}")
-        data = self._evaluator.read_bytes(path, what="opened file")
+        data = self._reader.read_bytes(path, what="opened file")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:

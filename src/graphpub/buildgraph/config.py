@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import posixpath
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -88,6 +89,16 @@ class Dialect(Enum):
     def bare_name_is_target(self) -> bool:
         """Bazel and Buck2 read `deps = ["util"]` as `:util`; Pants as the directory `util`."""
         return self is not Dialect.PANTS
+
+
+def file_dialect(build_file: str, repo_dialect: Dialect) -> Dialect:
+    """Build files named for one system follow its conventions, whatever the repository's."""
+    name = posixpath.basename(build_file)
+    if name == "BUILD.bazel":
+        return Dialect.BAZEL
+    if name.startswith("BUCK"):
+        return Dialect.BUCK2
+    return repo_dialect
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from graphpub.buildgraph.address import Address, AddressInput, Exclusion, generator_of_file
-from graphpub.buildgraph.config import Config, Dialect
+from graphpub.buildgraph.config import Config, Dialect, file_dialect
 from graphpub.buildgraph.confined import read_inside_root
-from graphpub.buildgraph.evaluator import Evaluator, Package, file_dialect
+from graphpub.buildgraph.evaluator import Evaluator, Package
 from graphpub.buildgraph.files import FileTree, GlobPatternError
 from graphpub.buildgraph.graph_snapshot import (
     GraphSnapshot,

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 # The Starlark function making a stand-in callable: exported by the prelude (`standins.bzl`).
 STANDIN_FUNCTION = "graphpub_standin"
+# Its name in the files that load it (`definitions`' `alias`).
+STANDIN_ALIAS = "_graphpub_standin"
 _CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
 
 

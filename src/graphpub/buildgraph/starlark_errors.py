@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from graphpub.errors import BuildFileError, SourceLocation
 
 LINE_OFFSET = 1
+# Characters of one line of starlark's error text kept: `fail("x" * 100000000)` is one line.
+MAX_ERROR_LINE = 2000
 
 _SPAN = re.compile(r"^\s*--> (?P<path>.+):(?P<line>\d+):(?P<col>\d+)\s*$", re.MULTILINE)
 _FRAME = re.compile(r"^\s*\* (?P<path>.+?):(?P<line>\d+), in (?P<fn>.+)$", re.MULTILINE)
@@ -53,6 +55,25 @@ def frames(stack: str) -> list[str]:
     return [
         f"{f.group('path')}:{int(f.group('line')) - LINE_OFFSET}" for f in _FRAME.finditer(stack)
     ]
+
+
+def shortened(error: str) -> str:
+    """starlark's error text with each line cut to MAX_ERROR_LINE characters: a value in a
+    message (`fail("x" * 100000000)`) is shown, not written out whole."""
+    if len(error) <= MAX_ERROR_LINE:
+        return error
+    return "\n".join(
+        line
+        if len(line) <= MAX_ERROR_LINE
+        else line[:MAX_ERROR_LINE] + f"… ({len(line):,} characters in all)"
+        for line in error.split("\n")
+    )
+
+
+def is_user_file(path: str) -> bool:
+    """Whether a path in starlark's error text is a file of the repository's, not one of
+    graphpub's own modules (`@graphpub//:prelude.bzl`, the modules of builtin labels)."""
+    return not path.startswith("@")
 
 
 def error_location(text: str, is_user_file: Callable[[str], bool]) -> SourceLocation | None:

@@ -48,7 +48,7 @@ def depset(direct = None, order = "default", transitive = None, **kwargs):
 
 # A label is its text where a type is named (`label: Label`: Buck2's prelude annotates so) and
 # in files that assign the name. A Bazel file calling `Label(...)` sees bazel_label instead
-# (BAZEL_FORMS in the evaluator): Bazel's Label, with its parts as attributes (`.name`,
+# (BAZEL_FORMS in file_parser.py): Bazel's Label, with its parts as attributes (`.name`,
 # `.package`, `.repo_name`, `.workspace_name`, `.workspace_root`) and methods (`.relative()`,
 # `.same_package_label()`), that goes into a target as its text (`_label_free_kwargs`). Without
 # Bazel's repository mapping, the repository is the one the text names, and a relative label
@@ -83,7 +83,7 @@ def bazel_label(text):
     )
 
 # type() as Bazel answers it for a Label (`type(x) == "Label"`): what a Bazel file calling
-# type() calls (BAZEL_FORMS in the evaluator).
+# type() calls (BAZEL_FORMS in file_parser.py).
 def bazel_type(value):
     kind = type(value)
     if kind == "struct" and hasattr(value, "_graphpub_label"):
@@ -98,7 +98,7 @@ def _relative_label(here, repo, other):
     return bazel_label(here + other.removeprefix(":"))
 
 # select() keyed by Labels, or choosing between them (`select({Label("//x:cond"): [LABEL]})`):
-# what a Bazel file calling select() calls (BAZEL_FORMS in the evaluator).
+# what a Bazel file calling select() calls (BAZEL_FORMS in file_parser.py).
 def bazel_select(conditions, no_match_error = ""):
     return select(_label_free(conditions, _label_free_leaf), no_match_error)
 
@@ -168,7 +168,7 @@ py_wheel_rule = py_wheel
 
 # str() of a function as Bazel writes it, `<function foo from //pkg:defs.bzl>`: macros parse
 # that (rules_testing's test suites name their tests so); starlark writes `pkg/defs.bzl.foo`.
-# Files see it as `str` (BAZEL_FORMS in the evaluator): the prelude itself keeps starlark's.
+# Files see it as `str` (BAZEL_FORMS in file_parser.py): the prelude itself keeps starlark's.
 def bazel_str(value = ""):
     if type(value) == "struct" and hasattr(value, "_graphpub_label"):
         return value._graphpub_label
