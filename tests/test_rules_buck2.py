@@ -462,3 +462,55 @@ def test_select_map_select_test_and_native_library(tmp_path: Path, run: Runner) 
     assert records["//m:lib"]["fields"]["srcs"] == ["a.py", "b.py"]
     assert records["//m:lib"]["fields"]["labels"] == ["True", '{"n":1}']
     assert records["//m:mapped"]["fields"]["srcs"] == ["c.py"]
+
+
+def test_a_bzl_file_is_evaluated_for_each_cell_that_loads_it(tmp_path: Path, run: Runner) -> None:
+    """Buck2 evaluates a .bzl file once per cell of the build files loading it: Meta's shims
+    read `ACTIVE_CELL = native.get_cell_name()` and read_config() at top level, and each cell
+    sees its own."""
+    shared = (
+        'ACTIVE_CELL = native.get_cell_name()\nNAME = read_config("project", "name", "none")\n'
+        "def described(name):\n"
+        "    native.python_library(name = name, labels = [ACTIVE_CELL, NAME])\n"
+    )
+    root = make_repo(
+        tmp_path,
+        {
+            ".buckconfig": (
+                "[cells]\n  main = .\n  other = other\n  shims = shims\n  prelude = prelude\n"
+                "[cell_aliases]\n  root = main\n[project]\n  name = main-project\n"
+            ),
+            "other/.buckconfig": "[project]\n  name = other-project\n",
+            "shims/.buckconfig": "",
+            "shims/BUCK": "",
+            "shims/defs.bzl": shared,
+            "a/BUCK": 'load("shims//:defs.bzl", "described")\ndescribed(name = "a")\n',
+            "other/b/BUCK": 'load("shims//:defs.bzl", "described")\ndescribed(name = "b")\n',
+        },
+    )
+    for jobs in ("1", "2"):
+        records = records_by_address(run, root, "-j", jobs, "//a:a", "other//b:b")
+        assert records["//a:a"]["fields"]["labels"] == ["main", "main-project"]
+        assert records["other//b:b"]["fields"]["labels"] == ["other", "other-project"]
+
+
+def test_a_relative_load_in_a_bzl_file_is_from_its_own_directory(
+    tmp_path: Path, run: Runner
+) -> None:
+    """Buck2 reads `load(":x.bzl")` in a .bzl file against that file's directory, which need
+    not be a package (pytorch/executorch's shim_et/xplat/executorch/build/)."""
+    root = buck2_repo(
+        tmp_path,
+        {
+            "build/BUCK": "",
+            "build/defs/wrapper.bzl": (
+                'load(":helpers.bzl", "srcs_of")\n'
+                "def wrapped(name):\n"
+                "    native.python_library(name = name, srcs = srcs_of(name))\n"
+            ),
+            "build/defs/helpers.bzl": 'def srcs_of(name):\n    return [name + ".py"]\n',
+            "src/BUCK": 'load("//build/defs:wrapper.bzl", "wrapped")\nwrapped(name = "lib")\n',
+        },
+    )
+    [record] = peek(run, root, "//src:lib")
+    assert record["fields"]["srcs"] == ["lib.py"]

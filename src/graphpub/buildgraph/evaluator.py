@@ -235,6 +235,8 @@ class Evaluator:
             guard=self._guard,
             warn=self.warn,
             run_bzl=self._run_bzl,
+            dialect=config.dialect,
+            build_file_cell=self._build_file_cell,
         )
         parser = FileParser(
             environment, config, self._prelude.names, self._macros, self._macros_module
@@ -479,6 +481,14 @@ class Evaluator:
     def capture_warnings(self, sink: list[tuple[str, str]]) -> None:
         """Collect (key, message) pairs instead of emitting them (in a worker process)."""
         self._emit = lambda key, message: sink.append((key, message))  # type: ignore[method-assign]
+
+    def _build_file_cell(self) -> str:
+        """The Buck2 cell of the package being evaluated ("" outside Buck2, or with no
+        package): the cell a `.bzl` file it loads is evaluated for."""
+        buck2 = self.config.buck2
+        if buck2 is None or len(buck2.cells) < 2 or not self._stack:
+            return ""
+        return buck2.cell_of(self._stack[-1].package.directory).name
 
     @property
     def stack(self) -> Sequence[PackageState]:

@@ -18,6 +18,7 @@ from typing import Any
 import starlark as sl
 
 from graphpub.buildgraph.callback_guard import CallbackGuard
+from graphpub.buildgraph.config import Dialect, file_dialect
 from graphpub.buildgraph.confined import OutsideRootError
 from graphpub.buildgraph.file_parser import IDENTIFIER
 from graphpub.buildgraph.files import FileTree
@@ -51,10 +52,14 @@ class LoadResolver:
         guard: CallbackGuard,
         warn: Callable[[str, str], None],
         run_bzl: Callable[[str, str], Any],
+        dialect: Dialect = Dialect.PANTS,
+        build_file_cell: Callable[[], str] = lambda: "",
     ) -> None:
         """`strict`: an unknown external label is an error (`strict_loads`); `run_bzl(path,
         text)` evaluates a `.bzl` file into a module; `warn(message, key)` warns once per
-        key."""
+        key. `dialect`: the repository's. `build_file_cell()`: the cell of the package being
+        evaluated, for Buck2, which evaluates a `.bzl` file once per cell loading it (its
+        `get_cell_name()` and `read_config()` at top level are that cell's)."""
         self._labels = labels
         self._tree = tree
         self._strict = strict
@@ -65,9 +70,12 @@ class LoadResolver:
         self._guard = guard
         self._warn = warn
         self._run_bzl = run_bzl
-        self._modules: dict[str, Any] = {}
-        self._failures: dict[str, GraphpubError] = {}
-        self._inputs: dict[str, Inputs] = {}
+        self._dialect = dialect
+        self._build_file_cell = build_file_cell
+        # By (path, the loading package's cell): "" for every package but in Buck2.
+        self._modules: dict[tuple[str, str], Any] = {}
+        self._failures: dict[tuple[str, str], GraphpubError] = {}
+        self._inputs: dict[tuple[str, str], Inputs] = {}
         self._chain: list[str] = []
 
     def suspend_chain(self) -> list[str]:
@@ -144,9 +152,12 @@ class LoadResolver:
         return self._prelude.builtin_module(label, symbols, from_text, hub=None, known=False)
 
     def _package_of(self, path: str) -> str:
-        """The package a file belongs to, which `:name` labels in it are relative to: the
-        nearest directory above it with a build file (a `.bzl` file may sit deeper)."""
+        """The directory `:name` labels in a file are relative to: in Bazel, the package it
+        belongs to (the nearest directory above it with a build file: a `.bzl` file may sit
+        deeper); in Buck2, its own directory."""
         directory = posixpath.dirname(path)
+        if file_dialect(path, self._dialect) is Dialect.BUCK2:
+            return directory
         candidate = directory
         while candidate:
             if self._tree.is_package(candidate):
@@ -174,14 +185,16 @@ class LoadResolver:
         )
 
     def _load_file(self, path: str, where: SourceLocation) -> Any:
-        """A local `.bzl` (or `.json`) file's module, evaluated on first use."""
-        if path in self._modules:
-            loaded = self._inputs.get(path)
+        """A local `.bzl` (or `.json`) file's module, evaluated on first use (in Buck2, on
+        first use by a package of each cell)."""
+        key = (path, self._build_file_cell())
+        if key in self._modules:
+            loaded = self._inputs.get(key)
             if loaded is not None:
                 self._recorder.note_inputs(loaded)
-            return self._modules[path]
-        if path in self._failures:  # evaluated once: every package loading it fails so
-            raise self._failures[path]
+            return self._modules[key]
+        if key in self._failures:  # evaluated once: every package loading it fails so
+            raise self._failures[key]
         if path in self._chain:
             chain = [*self._chain[self._chain.index(path) :], path]
             raise BuildFileError("load cycle: " + " -> ".join(chain), location=where)
@@ -190,11 +203,12 @@ class LoadResolver:
         recording = Inputs()
         self._recorder.begin(recording)
         try:
-            return self._evaluated(path, where, recording)
+            return self._evaluated(key, where, recording)
         finally:
             self._recorder.end()
 
-    def _evaluated(self, path: str, where: SourceLocation, recording: Inputs) -> Any:
+    def _evaluated(self, key: tuple[str, str], where: SourceLocation, recording: Inputs) -> Any:
+        path = key[0]
         try:
             text = self._reader.read_file(path, where)
         except OutsideRootError as error:
@@ -219,13 +233,13 @@ class LoadResolver:
             else:
                 frozen = self._run_bzl(path, text).freeze()
         except GraphpubError as error:
-            self._failures[path] = error
+            self._failures[key] = error
             raise
         finally:
             self._chain.pop()
-        self._modules[path] = frozen
+        self._modules[key] = frozen
         if self._recorder.enabled:
-            self._inputs[path] = recording
+            self._inputs[key] = recording
         return frozen
 
 
