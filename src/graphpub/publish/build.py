@@ -212,14 +212,37 @@ def _staged_file(path: str, data: bytes, source: str | None = None) -> StagedFil
 
 def stage_directory(graph: BuildGraph, view: Distribution) -> Path:
     """Where `view`'s project is laid out (cleaned first): `.graphpub/stage/ADDRESS`."""
-    return graph.config.root / WORK_DIRECTORY / "stage" / _safe(view.address.render())
+    name = _safe(view.address.render())
+    if name in _VCS_BOUNDARIES:  # `//:.git`: not the stage's own
+        name = f"_{name}"
+    return graph.config.root / WORK_DIRECTORY / "stage" / name
+
+
+# hatchling's sdist always carries the first `.gitignore` and `.hgignore` found walking up from
+# the project, as far as a `.git` (`.hg`) that marks the repository's root (hatchling's
+# builders/config.py vcs_exclusion_files, sdist.py get_default_build_data): from a stage, that
+# would be graphpub's own `.graphpub/.gitignore`, the repository's, or one above it (a
+# `~/.hgignore`). Pants builds in a sandbox outside the repository, where nothing is found
+# above the project. These empty directories end hatchling's walk at the stage, so a project
+# keeps the ignore files it has and gets none it lacks; being empty, they are no repository
+# to git, which looks further up as before.
+_VCS_BOUNDARIES = (".git", ".hg")
+
+
+def stage_root(repository: Path) -> Path:
+    """`.graphpub/stage/` (with graphpub's .gitignore above it), which ends the search of a
+    backend for a project's VCS ignore files."""
+    root = work_directory(repository, "stage")
+    for name in _VCS_BOUNDARIES:
+        (root / name).mkdir(exist_ok=True)
+    return root
 
 
 def lay_out(project: Staged) -> None:
     """Write `project`'s files into a clean directory, for its backend. A file read from the
     repository must still be what was staged (its key says so): else a BuildError."""
     layout = project.layout
-    work_directory(layout.repository, "stage")  # with its .gitignore
+    stage_root(layout.repository)
     if layout.root.exists():
         shutil.rmtree(layout.root)
     layout.root.mkdir(parents=True)
