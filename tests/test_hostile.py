@@ -277,6 +277,7 @@ PYTHON_CALLBACKS = {
     "existing_rule",
     "existing_rules",
     "exports_files",
+    "get_cell_name",  # Buck2: the name [cells] gives the package's cell; reads nothing
     "glob",
     "licenses",
     "oncall",
