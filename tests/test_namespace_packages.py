@@ -17,6 +17,7 @@ from graphpub.buildgraph.config import Config
 from graphpub.publish.namespace_packages import declares_namespace, namespaces
 from tests.conftest import TESTDATA, install_into_fresh_venv
 from tests.servers import clean_env
+from tests.test_oracles import check_record
 
 # What Pants' generated setup.py says of each distribution (package_dists.py find_packages).
 SETUP = {
@@ -65,9 +66,12 @@ def setuptools_wheel(sdist: Path, project: str, directory: Path) -> Path:
     out as in Pants' chroot: from the source root)."""
     chroot = directory / "chroot"
     with tarfile.open(sdist) as archive:
-        archive.extractall(directory, filter="data")
-    [unpacked] = directory.glob("*-1.0.0")
-    shutil.copytree(unpacked / "acme", chroot / "acme")
+        for member in archive.getmembers():
+            _, _, path = member.name.partition("/")
+            extracted = archive.extractfile(member) if path.startswith("acme/") else None
+            if extracted is not None:
+                (chroot / path).parent.mkdir(parents=True, exist_ok=True)
+                (chroot / path).write_bytes(extracted.read())
     arguments = {"name": project, "version": "1.0.0", **SETUP[project]}
     (chroot / "setup.py").write_text(
         f"from setuptools import setup\n\nsetup(**{arguments!r})\n", encoding="utf-8"
@@ -91,6 +95,8 @@ def test_the_wheel_is_setuptools_from_pants_setup_py(
     which Pex runs setup.py with."""
     stem = project.replace("-", "_") + "-1.0.0"
     ours = wheel_files(built / f"{stem}-py3-none-any.whl")
+    with zipfile.ZipFile(built / f"{stem}-py3-none-any.whl") as wheel:
+        assert sorted(check_record(wheel)) == sorted(ours)  # each hashed right in RECORD
     theirs = wheel_files(setuptools_wheel(built / f"{stem}.tar.gz", project, tmp_path))
     running = f"-py{sys.version_info.major}.{sys.version_info.minor}-nspkg.pth"
     theirs = {name.replace(running, "-py3.9-nspkg.pth"): data for name, data in theirs.items()}
