@@ -46,6 +46,7 @@ from graphpub.lifetime import die_with_parent
 from graphpub.publish import bazel_wheel, buck2_wheel
 from graphpub.publish.build_cache import BuildCache, CorruptEntry
 from graphpub.publish.inference import BUCK2_KINDS, source_root_of, source_roots
+from graphpub.publish.namespace_packages import Namespaces, namespaces
 from graphpub.publish.ownership import Contents
 from graphpub.publish.vcs_version import generated_file
 from graphpub.publish.wheel_archive import WheelPlan
@@ -181,10 +182,13 @@ def stage(
         sources.pop(staged, None)
     licenses: list[str] = []
     scripts: dict[str, bytes] = {}
+    namespace = None
     if view.kind == "python_distribution":
         _add_package_inits(graph, contents, payload, sources, roots)
         scripts = _take_scripts(graph, view, payload)
         licenses = _add_package_data(graph, contents, payload, sources, roots)
+        version = str(Version(view.checked_version()))
+        namespace = namespaces(graph.config, view.name, version, payload, contents.requires_python)
     files = {
         staged: _staged_file(staged, data, sources.get(staged))
         for staged, data in sorted({**payload, **scripts}.items())
@@ -194,10 +198,13 @@ def stage(
         files[readme.path] = readme
     tag = wheel_tag(view, fields)
     name = readme.path if readme else None
-    pyproject = _pyproject(graph, contents, name, sorted(payload), tag, licenses, sorted(scripts))
+    pyproject = _pyproject(
+        graph, contents, name, sorted(payload), tag, licenses, sorted(scripts), namespace
+    )
     files["pyproject.toml"] = _staged_file("pyproject.toml", pyproject.encode())
     if tag:
-        files[TAG_HOOK] = _staged_file(TAG_HOOK, _TAG_HOOK_SOURCE.encode())
+        hook = _NAMESPACE_HOOK_SOURCE if namespace else _TAG_HOOK_SOURCE
+        files[TAG_HOOK] = _staged_file(TAG_HOOK, hook.encode())
     directory = stage_directory(graph, view)
     layout = Layout(directory, graph.config.root, tuple(files.values()))
     digest = hashlib.sha256(f"{__version__}\0{HATCHLING_VERSION}\0".encode())
@@ -212,14 +219,37 @@ def _staged_file(path: str, data: bytes, source: str | None = None) -> StagedFil
 
 def stage_directory(graph: BuildGraph, view: Distribution) -> Path:
     """Where `view`'s project is laid out (cleaned first): `.graphpub/stage/ADDRESS`."""
-    return graph.config.root / WORK_DIRECTORY / "stage" / _safe(view.address.render())
+    name = _safe(view.address.render())
+    if name in _VCS_BOUNDARIES:  # `//:.git`: not the stage's own
+        name = f"_{name}"
+    return graph.config.root / WORK_DIRECTORY / "stage" / name
+
+
+# hatchling's sdist always carries the first `.gitignore` and `.hgignore` found walking up from
+# the project, as far as a `.git` (`.hg`) that marks the repository's root (hatchling's
+# builders/config.py vcs_exclusion_files, sdist.py get_default_build_data): from a stage, that
+# would be graphpub's own `.graphpub/.gitignore`, the repository's, or one above it (a
+# `~/.hgignore`). Pants builds in a sandbox outside the repository, where nothing is found
+# above the project. These empty directories end hatchling's walk at the stage, so a project
+# keeps the ignore files it has and gets none it lacks; being empty, they are no repository
+# to git, which looks further up as before.
+_VCS_BOUNDARIES = (".git", ".hg")
+
+
+def stage_root(repository: Path) -> Path:
+    """`.graphpub/stage/` (with graphpub's .gitignore above it), which ends the search of a
+    backend for a project's VCS ignore files."""
+    root = work_directory(repository, "stage")
+    for name in _VCS_BOUNDARIES:
+        (root / name).mkdir(exist_ok=True)
+    return root
 
 
 def lay_out(project: Staged) -> None:
     """Write `project`'s files into a clean directory, for its backend. A file read from the
     repository must still be what was staged (its key says so): else a BuildError."""
     layout = project.layout
-    work_directory(layout.repository, "stage")  # with its .gitignore
+    stage_root(layout.repository)
     if layout.root.exists():
         shutil.rmtree(layout.root)
     layout.root.mkdir(parents=True)
@@ -786,6 +816,31 @@ class WheelTag(BuildHookInterface):
     def initialize(self, version, build_data):
         build_data["tag"] = self.config["tag"]
 """
+# The same, and the files setuptools adds to the wheel of a distribution with namespace
+# packages (publish.namespace_packages), written apart while the wheel is built.
+_NAMESPACE_HOOK_SOURCE = """\
+# Written by graphpub: the wheel's tag, as the distribution's BUILD file asks for it, and the
+# files setuptools adds to it for the namespace packages Pants' setup.py declares.
+import os
+import shutil
+import tempfile
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class WheelTag(BuildHookInterface):
+    def initialize(self, version, build_data):
+        build_data["tag"] = self.config["tag"]
+        self.scratch = tempfile.mkdtemp()
+        for number, (path, text) in enumerate(sorted(self.config["files"].items())):
+            written = os.path.join(self.scratch, str(number))
+            with open(written, "w", encoding="utf-8", newline="") as file:
+                file.write(text)
+            build_data["force_include"][written] = path
+
+    def finalize(self, version, build_data, artifact_path):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+"""
 
 
 def wheel_tag(view: Distribution, fields: Mapping[str, Any]) -> str | None:
@@ -875,9 +930,11 @@ def _pyproject(
     tag: str | None,
     licenses: Sequence[str] = (),
     setup_scripts: Sequence[str] = (),
+    namespace: Namespaces | None = None,
 ) -> str:
     """The PEP 621 pyproject.toml (hatchling's) saying what Pants' generated setup.py says:
-    each setup() keyword in the core metadata field setuptools writes it to."""
+    each setup() keyword in the core metadata field setuptools writes it to; namespace
+    packages in the wheel as setuptools builds them (the build hook adds its files)."""
     view = contents.distribution
     metadata = view.metadata
     version = view.checked_version()
@@ -950,14 +1007,18 @@ def _pyproject(
     if others:
         project["entry-points"] = others
     _warn_unused_keywords(graph, view)
-    wheel: dict[str, Any] = {"only-include": [p for p in payload if p not in licenses]}
+    left_out = {*licenses, *(namespace.left_out if namespace else ())}
+    wheel: dict[str, Any] = {"only-include": [p for p in payload if p not in left_out]}
     if not wheel["only-include"]:
         # A distribution of requirements alone (setuptools builds it): a wheel of metadata.
         wheel["bypass-selection"] = True
     if setup_scripts:
         wheel["shared-scripts"] = {p: posixpath.basename(p) for p in setup_scripts}
     if tag:
-        wheel["hooks"] = {"custom": {"path": TAG_HOOK, "tag": tag}}
+        hook: dict[str, Any] = {"path": TAG_HOOK, "tag": tag}
+        if namespace:
+            hook["files"] = dict(namespace.wheel_files)
+        wheel["hooks"] = {"custom": hook}
     sdist_files = [
         *payload,
         *setup_scripts,

@@ -1,0 +1,3 @@
+from acme.common.greeting import greet
+
+__all__ = ["greet"]

@@ -1,0 +1,5 @@
+from acme.common import greet
+
+
+def hello() -> str:
+    return greet("extra")
