@@ -631,12 +631,14 @@ def test_third_party_modules(tmp_path: Path, run: Runner) -> None:
                 "import sklearn.linear_model\n"
                 "import attr\n"
                 "from google.protobuf import message\n"
-                "import foo_bar_baz.sub\n"
+                "import foo.bar_baz.sub\n"
                 "import mymod.sub\n"
                 "import toml\n"
                 "from dateutil import parser\n"
             ),
-            "app/not_mapped.py": "import my_dist\nimport pyyaml\nimport google\n",
+            "app/not_mapped.py": (
+                "import my_dist\nimport pyyaml\nimport google\nimport foo_bar_baz\n"
+            ),
         },
     )
     assert dependencies(run, root, "app/m.py") == [
@@ -651,7 +653,7 @@ def test_third_party_modules(tmp_path: Path, run: Runner) -> None:
         "3rd#types-toml",
     ]
     # module_mapping replaces the module named like the project; `google` alone is not
-    # `google.protobuf`.
+    # `google.protobuf`; a project's `.` stays one in its module, as Pants keeps it.
     assert dependencies(run, root, "app/not_mapped.py") == []
 
 
@@ -669,6 +671,143 @@ def test_python_requirement_modules_field(tmp_path: Path, run: Runner) -> None:
         },
     )
     assert dependencies(run, root, "app/m.py") == ["3rd:odd"]
+    assert dependencies(run, root, "app/n.py") == []
+
+
+def test_pants_default_module_mapping(tmp_path: Path, run: Runner) -> None:
+    """Pants' DEFAULT_MODULE_MAPPING and its patterns (optimeering-beta imports azure.identity
+    from azure-identity, which only `^azure-.+` maps)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "BUILD": 'python_requirements(name = "reqs")\n',
+            "requirements.txt": (
+                "azure-identity==1.17.1\n"
+                "django-redis==5.4.0\n"
+                "websocket-client==1.8.0\n"
+                "factory-boy==3.3.0\n"
+                "GitPython==3.1.43\n"
+                "opentelemetry-sdk==1.27.0\n"
+                "python-json-logger==2.0.7\n"
+                "google-cloud-bigquery==3.25.0\n"
+            ),
+            "app/BUILD": "python_sources()\n",
+            "app/main.py": (
+                "import azure.identity\n"
+                "import django_redis\n"
+                "import websocket\n"
+                "import factory\n"
+                "import git\n"
+                "import opentelemetry.sdk\n"
+                "import pythonjsonlogger\n"
+                "from google.cloud import bigquery\n"
+            ),
+            # Named like their projects, as a mapping would not name them.
+            "app/unmapped.py": "import azure_identity\nimport gitpython\nimport factory_boy\n",
+        },
+    )
+    assert dependencies(run, root, "app/main.py") == [
+        "//:reqs#GitPython",
+        "//:reqs#azure-identity",
+        "//:reqs#django-redis",
+        "//:reqs#factory-boy",
+        "//:reqs#google-cloud-bigquery",
+        "//:reqs#opentelemetry-sdk",
+        "//:reqs#python-json-logger",
+        "//:reqs#websocket-client",
+    ]
+    assert dependencies(run, root, "app/unmapped.py") == []
+
+
+@pytest.mark.parametrize(
+    ("project", "module"),
+    [
+        ("azure-storage-blob", "azure.storage.blob"),
+        ("django-environ", "environ"),
+        ("google-cloud-secret-manager", "google.cloud.secretmanager"),
+        ("google-cloud-bigquery", "google.cloud.bigquery_v2"),
+        ("opentelemetry-instrumentation-django", "opentelemetry.instrumentation.django"),
+        ("oslo-config", "oslo_config"),
+        ("python-dotenv", "dotenv"),
+        ("apache-airflow-providers-amazon", "airflow.providers.amazon"),
+    ],
+)
+def test_pants_module_patterns(tmp_path: Path, run: Runner, project: str, module: str) -> None:
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "python_requirements()\n",
+            "3rd/requirements.txt": f"{project}\n",
+            "app/BUILD": "python_sources()\n",
+            "app/m.py": f"import {module}.sub\n",
+            "app/plain.py": f"import {project.replace('-', '_')}\n",
+        },
+    )
+    assert dependencies(run, root, "app/m.py") == [f"3rd#{project}"]
+    # A pattern's modules replace the name's own, as Pants' do (oslo's are the same).
+    plain = [] if module.split(".")[0] != project.replace("-", "_") else [f"3rd#{project}"]
+    assert dependencies(run, root, "app/plain.py") == plain
+
+
+def test_explicit_modules_beat_the_default_mapping(tmp_path: Path, run: Runner) -> None:
+    """A requirement's `modules` (or python_requirements' `module_mapping`) replaces what Pants'
+    default mapping or a pattern gives, and `type_stub_modules` what the stub patterns give."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": (
+                'python_requirements(module_mapping = {"azure-identity": ["azid"]})\n'
+                'python_requirement(name = "git", requirements = ["gitpython"], '
+                'modules = ["gitalt"])\n'
+                'python_requirement(name = "stubs", requirements = ["types-pyyaml"], '
+                'type_stub_modules = ["yamlalt"])\n'
+                # Pants reads `type_stub_modules` only when `modules` names none.
+                'python_requirement(name = "both", requirements = ["both"], '
+                'modules = ["both_code"], type_stub_modules = ["both_stubs"])\n'
+            ),
+            "3rd/requirements.txt": "azure-identity\n",
+            "app/BUILD": "python_sources()\n",
+            "app/new.py": (
+                "import azid\nimport gitalt\nimport yamlalt\nimport both_code\nimport both_stubs\n"
+            ),
+            "app/default.py": "import azure.identity\nimport git\nimport yaml\n",
+        },
+    )
+    assert dependencies(run, root, "app/new.py") == [
+        "3rd#azure-identity",
+        "3rd:both",
+        "3rd:git",
+        "3rd:stubs",
+    ]
+    assert dependencies(run, root, "app/default.py") == []
+
+
+def test_pants_default_type_stub_mapping(tmp_path: Path, run: Runner) -> None:
+    """Pants' DEFAULT_TYPE_STUB_MODULE_MAPPING (types-pyyaml types yaml) and its patterns
+    (`types-*`, `*-stubs`, ...), tried before the code patterns (django-stubs is not
+    `^django-`'s module `stubs`)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "python_requirements()\n",
+            "3rd/requirements.txt": (
+                "PyYAML\ntypes-PyYAML\nDjango\ndjango-stubs\nboto3\nboto3-stubs\n"
+                "types-python-dateutil\n"
+            ),
+            "app/BUILD": "python_sources()\n",
+            "app/m.py": "import yaml\nimport django.db\nimport boto3\nimport dateutil\n",
+            "app/n.py": "import stubs\nimport types_pyyaml\n",
+        },
+    )
+    assert dependencies(run, root, "app/m.py") == [
+        "3rd#Django",
+        "3rd#PyYAML",
+        "3rd#boto3",
+        "3rd#boto3-stubs",
+        "3rd#django-stubs",
+        "3rd#types-PyYAML",
+        "3rd#types-python-dateutil",
+    ]
     assert dependencies(run, root, "app/n.py") == []
 
 

@@ -23,7 +23,8 @@ from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.graph_snapshot import Inference
 from graphpub.buildgraph.target import Target
 from graphpub.publish.imports import ImportCache, module_names
-from graphpub.rules.requirements import REQUIREMENT_KIND, normalize_project
+from graphpub.rules.module_mapping import default_modules
+from graphpub.rules.requirements import REQUIREMENT_KIND
 
 # Kinds whose files are Python code that imports things (of every dialect).
 PYTHON_SOURCE_KINDS = frozenset(
@@ -40,39 +41,6 @@ PYTHON_SOURCE_KINDS = frozenset(
 PANTS_SOURCE_KINDS = frozenset({"python_source", "python_test"})
 BUCK2_KINDS = frozenset({"python_library", "python_binary", "python_test"})
 BAZEL_KINDS = frozenset({"py_library", "py_binary", "py_test"})
-
-# Projects whose modules are not named like them (Pants' DEFAULT_MODULE_MAPPING, in part).
-WELL_KNOWN_MODULES: Mapping[str, tuple[str, ...]] = {
-    "attrs": ("attr", "attrs"),
-    "beautifulsoup4": ("bs4",),
-    "django-cors-headers": ("corsheaders",),
-    "djangorestframework": ("rest_framework",),
-    "google-api-python-client": ("googleapiclient",),
-    "google-cloud-storage": ("google.cloud.storage",),
-    "grpcio": ("grpc",),
-    "opencv-python": ("cv2",),
-    "opencv-python-headless": ("cv2",),
-    "pillow": ("PIL",),
-    "protobuf": ("google.protobuf",),
-    "psycopg2-binary": ("psycopg2",),
-    "pycryptodome": ("Crypto",),
-    "pyjwt": ("jwt",),
-    "pymongo": ("bson", "gridfs", "pymongo"),
-    "pyopenssl": ("OpenSSL",),
-    "python-dateutil": ("dateutil",),
-    "python-dotenv": ("dotenv",),
-    "python-engineio": ("engineio",),
-    "python-jose": ("jose",),
-    "python-magic": ("magic",),
-    "python-socketio": ("socketio",),
-    "pytest-runner": ("ptr",),
-    "pyyaml": ("yaml",),
-    "pyzmq": ("zmq",),
-    "scikit-image": ("skimage",),
-    "scikit-learn": ("sklearn",),
-    "setuptools": ("setuptools", "pkg_resources"),
-    "typing-extensions": ("typing_extensions",),
-}
 
 
 @dataclass
@@ -216,22 +184,22 @@ def module_owners(
 
 
 def requirement_modules(target: Target) -> tuple[list[str], list[str]]:
-    """(modules, type-stub modules) a python_requirement provides: its `modules` and
-    `type_stub_modules` fields, else by its project's name (`types-x` stubs `x`)."""
+    """(modules, type-stub modules) a python_requirement provides, as Pants' module mapper
+    finds them: its `modules` field, else its `type_stub_modules`, else each requirement's
+    project's default (`graphpub.rules.module_mapping`)."""
     modules = list(target.fields.get("modules") or ())
+    if modules:
+        return modules, []
     stubs = list(target.fields.get("type_stub_modules") or ())
-    if modules or stubs:
-        return modules, stubs
+    if stubs:
+        return [], stubs
     for line in target.fields.get("requirements") or ():
         try:
-            project = normalize_project(Requirement(line).name)
+            name = Requirement(line).name
         except InvalidRequirement:
             continue
-        if project.startswith("types-"):
-            project = project[len("types-") :]
-            stubs.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
-        else:
-            modules.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
+        provided = default_modules(name)
+        (stubs if provided.type_stubs else modules).extend(provided.modules)
     return modules, stubs
 
 
