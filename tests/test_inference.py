@@ -145,7 +145,10 @@ def test_relative_imports_within_the_top_level_package() -> None:
     assert candidates("from .y import z\n", "pkg.mod", False) == [("pkg.y.z", "pkg.y")]
 
 
-def test_dynamic_imports_of_literal_names() -> None:
+def test_dunder_import_of_a_literal_name_is_an_import() -> None:
+    """Pants' parser reads `__import__("x")` as an import, and no other call: not
+    `importlib.import_module("x")` (optimeering-beta loads its optional pandas so, and its
+    released wheel does not require pandas)."""
     source = (
         "import importlib\n"
         "from importlib import import_module\n"
@@ -155,14 +158,46 @@ def test_dynamic_imports_of_literal_names() -> None:
         "import_module(name)\n"
         'importlib.import_module(f"x{y}")\n'
         "__import__(42)\n"
+        'builtins.__import__("f")\n'
+        "__import__(name)\n"
     )
     assert parse_imports(source, "pkg.mod", False) == [
         ImportedModule(("importlib",), 1),
         ImportedModule(("importlib.import_module", "importlib"), 2),
-        ImportedModule(("a.b",), 3),
-        ImportedModule(("c",), 4),
         ImportedModule(("d.e",), 5),
     ]
+
+
+def test_string_imports() -> None:
+    """Pants' `[python-infer] string_imports`: string literals with `min_dots` dots whose parts
+    are identifiers, but the `ignore` globs; f-strings without a placeholder; not what an
+    f-string's placeholder holds."""
+    source = (
+        '"""Docstring, not.a.module with spaces."""\n'
+        'INSTALLED_APPS = ["django.contrib.auth", "myapp.apps.MyConfig", "short.name"]\n'
+        'pytest_plugins = ("tests.fixtures.db",)\n'
+        'PATH = "data/files.json"\n'
+        'ALSO = f"app.views.index"\n'
+        'NOT = f"app.{x}.index"\n'
+        "NESTED = f\"{'nested.module.name'}\"\n"
+        'GEN = "gen.generated.thing"\n'
+        'BYTES = b"bytes.module.name"\n'
+        'BAD = "1bad.module.name"\n'
+        "import os\n"
+    )
+    strings = imports_module.StringImports(min_dots=2, ignore=("gen.*",))
+    assert parse_imports(source, "pkg.mod", False, strings) == [
+        ImportedModule(("os",), 11),
+        ImportedModule(("django.contrib.auth",), 2),
+        ImportedModule(("myapp.apps.MyConfig",), 2),
+        ImportedModule(("tests.fixtures.db",), 3),
+        ImportedModule(("app.views.index",), 5),
+        ImportedModule(("bytes.module.name",), 9),
+    ]
+    one_dot = imports_module.StringImports(min_dots=1)
+    assert ImportedModule(("short.name",), 2) in parse_imports(source, "pkg.mod", False, one_dot)
+    # Off (Pants' default): no string is an import.
+    assert parse_imports(source, "pkg.mod", False) == [ImportedModule(("os",), 11)]
 
 
 @pytest.mark.parametrize(
@@ -221,6 +256,28 @@ def test_cache_answers_unchanged_content_from_the_file(
     before = path.stat().st_mtime_ns
     second.save()  # nothing new: not rewritten
     assert path.stat().st_mtime_ns == before
+
+
+def test_cache_of_another_parser_or_string_setting_parses_anew(tmp_path: Path) -> None:
+    """Entries are kept by how the file was read too: what an older graphpub took for imports
+    (`importlib.import_module("x")`), or another `string_imports` setting, is not reused."""
+    source = tmp_path / "m.py"
+    source.write_text('import a\nX = "p.q.r"\n', encoding="utf-8")
+    content_key = imports_module._key(source.read_bytes(), "m", False)
+    cache_file(tmp_path).parent.mkdir()
+    stale = {content_key: [[["stale"], 1]], f"{content_key}:1": [[["stale"], 1]]}
+    cache_file(tmp_path).write_text(json.dumps(stale), encoding="utf-8")
+    plain = ImportCache(tmp_path)
+    assert plain.imports(source, "m", False) == [ImportedModule(("a",), 1)]
+    plain.save()
+    strings = imports_module.StringImports(min_dots=2)
+    with_strings = ImportCache(tmp_path, strings)
+    expected = [ImportedModule(("a",), 1), ImportedModule(("p.q.r",), 2)]
+    assert with_strings.imports(source, "m", False) == expected
+    with_strings.save()
+    # Both kept: turning string_imports off again parses nothing.
+    assert ImportCache(tmp_path).imports(source, "m", False) == [ImportedModule(("a",), 1)]
+    assert len(json.loads(cache_file(tmp_path).read_text(encoding="utf-8"))) == 4
 
 
 def test_cache_reparses_changed_content(tmp_path: Path) -> None:
@@ -407,14 +464,38 @@ def test_explicit_dependency_is_not_repeated(tmp_path: Path, run: Runner) -> Non
     assert dependencies(run, root, "a/m.py") == ["b/x.py", "b/y.py"]
 
 
-def test_importlib_import_module(tmp_path: Path, run: Runner) -> None:
-    root = pants_repo(
+@pytest.mark.parametrize(
+    ("python_infer", "expected"),
+    [
+        ("", ["plugins/plain.py"]),
+        # Pants' default min_dots is 2: `plugins.fancy` has one.
+        ("string_imports = true\n", ["plugins/deep/fancy.py", "plugins/plain.py"]),
+        (
+            "string_imports = true\nstring_imports_min_dots = 1\n",
+            ["plugins/deep/fancy.py", "plugins/fancy.py", "plugins/plain.py"],
+        ),
+        (
+            "string_imports = true\nstring_imports_min_dots = 1\n"
+            'string_import_ignore = ["*.deep.*"]\n',
+            ["plugins/fancy.py", "plugins/plain.py"],
+        ),
+    ],
+)
+def test_dynamic_imports_in_a_repository(
+    tmp_path: Path, run: Runner, python_infer: str, expected: list[str]
+) -> None:
+    """`__import__("x")` is an import; `importlib.import_module("x")` is not, unless
+    `[python-infer] string_imports` makes its string one, as any other string (st2 and podsmith
+    turn it on with string_imports_min_dots = 1)."""
+    root = make_repo(
         tmp_path,
         {
+            "pants.toml": f"[python-infer]\n{python_infer}",
             "a/BUILD": "python_sources()\n",
             "a/m.py": (
                 "import importlib\n"
                 'plugin = importlib.import_module("plugins.fancy")\n'
+                'deep = importlib.import_module("plugins.deep.fancy")\n'
                 'other = __import__("plugins.plain")\n'
                 "dynamic = importlib.import_module(plugin.name)\n"
             ),
@@ -422,9 +503,24 @@ def test_importlib_import_module(tmp_path: Path, run: Runner) -> None:
             "plugins/fancy.py": "",
             "plugins/plain.py": "",
             "plugins/never.py": "",
+            "plugins/deep/BUILD": "python_sources()\n",
+            "plugins/deep/fancy.py": "",
         },
     )
-    assert dependencies(run, root, "a/m.py") == ["plugins/fancy.py", "plugins/plain.py"]
+    assert dependencies(run, root, "a/m.py") == expected
+
+
+def test_string_imports_setting_is_checked(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[python-infer]\nstring_imports = true\nstring_imports_min_dots = "1"\n',
+            "BUILD": "",
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert "pants.toml: [python-infer] string_imports_min_dots must be a whole number" in err
 
 
 def test_relative_imports_in_a_repository(tmp_path: Path, run: Runner) -> None:
@@ -931,6 +1027,34 @@ def test_only_owners_of_the_importers_resolve_count(tmp_path: Path, run: Runner)
     out, err = dependencies_warned(run, root, "app/m.py")
     assert (out, err) == (["//:reqs#numpy"], [])
     assert dependencies(run, root, "app/check.py:checks") == ["//:mypy#mypy", "//:mypy#numpy"]
+
+
+def test_resolves_are_ignored_unless_enabled(tmp_path: Path, run: Runner) -> None:
+    """Without `[python] enable_resolves` Pants ignores `resolve` fields: pants-dep-graph's
+    `pants_requirements(resolve="pants-plugins")` provides `pants` to its plugin's code, which
+    names no resolve; two resolves' numpy then compete."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "BUILD": (
+                'python_requirement(name = "pants", requirements = ["pantsbuild.pants"], '
+                'modules = ["pants"], resolve = "pants-plugins")\n'
+                'python_requirements(name = "reqs")\n'
+                'python_requirements(name = "mypy", source = "mypy.txt", resolve = "mypy")\n'
+            ),
+            "requirements.txt": "numpy>=1.24\n",
+            "mypy.txt": "numpy>=1.24\n",
+            "plugin/BUILD": "python_sources()\n",
+            "plugin/register.py": "from pants.engine.rules import collect_rules\n",
+            "plugin/uses_numpy.py": "import numpy\n",
+        },
+    )
+    out, _ = dependencies_warned(run, root, "plugin/register.py")
+    assert out == ["//:pants"]
+    out, err = dependencies_warned(run, root, "plugin/uses_numpy.py")
+    assert out == []
+    assert "owned by several targets (//:mypy#numpy, //:reqs#numpy)" in err[0]
 
 
 def test_a_script_without_extension_has_its_imports_inferred(tmp_path: Path, run: Runner) -> None:

@@ -22,7 +22,7 @@ from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.graph_snapshot import Inference
 from graphpub.buildgraph.target import Target
-from graphpub.publish.imports import ImportCache, module_names
+from graphpub.publish.imports import ImportCache, StringImports, module_names
 from graphpub.rules.module_mapping import default_modules
 from graphpub.rules.requirements import REQUIREMENT_KIND
 
@@ -228,7 +228,7 @@ def _inferred(
     roots = source_roots(graph)
     modules_of: dict[tuple[Address, str], list[str]] = {}
     owners = module_owners(graph, roots, modules_of)
-    cache = ImportCache(graph.config.root)
+    cache = ImportCache(graph.config.root, string_imports(graph))
     python_targets = [
         t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
     ]
@@ -374,9 +374,26 @@ def _is_python_file(target: Target, path: str) -> bool:
 
 def resolve_of(graph: BuildGraph, target: Target) -> str:
     """A Pants target's resolve: its `resolve` field (`python_resolve` of a vcs_version),
-    else `[python] default_resolve`."""
+    else `[python] default_resolve`; one for all when `[python] enable_resolves` is off, as
+    Pants then ignores the field (pants-dep-graph's `pants_requirements(resolve=...)` provides
+    `pants` to its plugin's code, which names no resolve)."""
+    if not graph.config.enable_resolves:
+        return IGNORED_RESOLVE
     named = target.fields.get("resolve") or target.fields.get("python_resolve")
     return str(named or graph.config.default_resolve)
+
+
+# Pants' resolve of every target when resolves are off.
+IGNORED_RESOLVE = "<ignore>"
+
+
+def string_imports(graph: BuildGraph) -> StringImports | None:
+    """Pants' `[python-infer] string_imports` of the repository (off unless pants.toml turns
+    it on)."""
+    config = graph.config
+    if config.string_imports_min_dots is None or config.dialect is not Dialect.PANTS:
+        return None
+    return StringImports(config.string_imports_min_dots, config.string_import_ignore)
 
 
 def _note_unowned(
