@@ -200,6 +200,32 @@ def test_string_imports() -> None:
     assert parse_imports(source, "pkg.mod", False) == [ImportedModule(("os",), 11)]
 
 
+def test_no_infer_dep_pragma() -> None:
+    """Pants' `# pants: no-infer-dep`: an import (a name of a `from` import), `__import__` or
+    string import ending on a line the comment is on is none; the words in a string are no
+    comment."""
+    source = (
+        "import a  # pants: no-infer-dep\n"
+        "from b import (\n"
+        "    c,  # pants: no-infer-dep\n"
+        "    d,\n"
+        ")\n"
+        "from e import f  # pants: no-infer-dep\n"
+        '__import__("g")  # pants: no-infer-dep\n'
+        'import h; x = "# pants: no-infer-dep"\n'
+        "CONFIG = {\n"
+        '    "runner_module": "tests.test_runner",  # pants: no-infer-dep\n'
+        '    "other_module": "tests.other_runner",\n'
+        "}\n"
+    )
+    strings = imports_module.StringImports(min_dots=1)
+    assert parse_imports(source, "pkg.mod", False, strings) == [
+        ImportedModule(("b.d", "b"), 2),
+        ImportedModule(("h",), 8),
+        ImportedModule(("tests.other_runner",), 11),
+    ]
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -508,6 +534,28 @@ def test_dynamic_imports_in_a_repository(
         },
     )
     assert dependencies(run, root, "a/m.py") == expected
+
+
+def test_a_source_roots_own_init_is_no_module(tmp_path: Path, run: Runner) -> None:
+    """A source root's own `__init__.py` is no module Pants maps (it names it `.`): st2's
+    string `"__init__.py"`, taken for an import with string_imports_min_dots = 1, is not
+    owned by the `__init__.py` of each of its roots."""
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": (
+                '[source]\nroot_patterns = ["/contrib/core", "/tools"]\n'
+                "[python-infer]\nstring_imports = true\nstring_imports_min_dots = 1\n"
+            ),
+            "contrib/core/BUILD": "python_sources()\n",
+            "contrib/core/__init__.py": "",
+            "contrib/core/helper.py": "",
+            "tools/BUILD": "python_sources()\n",
+            "tools/__init__.py": "",
+            "tools/m.py": 'SKIP = ["__init__.py", "__init__.pyc"]\nimport helper\n',
+        },
+    )
+    assert dependencies(run, root, "tools/m.py") == ["contrib/core/helper.py"]
 
 
 def test_string_imports_setting_is_checked(tmp_path: Path, run: Runner) -> None:

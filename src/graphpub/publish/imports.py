@@ -11,9 +11,11 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
+import io
 import json
 import os
 import time
+import tokenize
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -59,32 +61,57 @@ def parse_imports(
 ) -> list[ImportedModule]:
     """Imports of a file whose module is `module` (`a.b`; a package's `__init__` is `a.b` with
     `is_package`): absolute, relative, `from x import y`, `__import__("x")`, and with
-    `strings` the string literals that look like modules, as Pants' parser finds them.
-    (`importlib.import_module("x")` is not one: Pants infers nothing from it, so an optional
-    dependency loaded that way does not become a requirement.)"""
+    `strings` the string literals that look like modules, as Pants' parser finds them; but
+    those a `# pants: no-infer-dep` comment ends the line of. (`importlib.import_module("x")`
+    is not one: Pants infers nothing from it, so an optional dependency loaded that way does
+    not become a requirement.)"""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []  # not Python we can read: nothing to infer, as Pants does
+    ignored = _pragma_lines(source) if NO_INFER_DEP in source else frozenset()
+
+    def kept(node: ast.AST) -> bool:
+        return getattr(node, "end_lineno", None) not in ignored
+
     package = module if is_package else module.rpartition(".")[0]
     found: list[ImportedModule] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Import) and kept(node):
             found.extend(ImportedModule((alias.name,), node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and kept(node):
             base = _absolute(node.module or "", node.level, package)
             if base is None:
                 continue
             for alias in node.names:
+                if not kept(alias):  # `from x import (a,  # pants: no-infer-dep` leaves out a
+                    continue
                 names = (f"{base}.{alias.name}", base) if alias.name != "*" and base else (base,)
                 found.append(ImportedModule(tuple(n for n in names if n), node.lineno))
-        elif isinstance(node, ast.Call) and _is_dunder_import(node):
+        elif isinstance(node, ast.Call) and _is_dunder_import(node) and kept(node):
             argument = node.args[0]
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 found.append(ImportedModule((argument.value,), node.lineno))
     if strings is not None:
-        found.extend(_string_imports(tree, strings))
+        found.extend(_string_imports(tree, strings, ignored))
     return found
+
+
+# Pants' pragma: an import, or a string taken for one, on a line this comment ends is none.
+NO_INFER_DEP = "# pants: no-infer-dep"
+
+
+def _pragma_lines(source: str) -> frozenset[int]:
+    """The lines holding a `# pants: no-infer-dep` comment (a comment, not a string that
+    says so: read with tokenize, only for the few files mentioning it)."""
+    lines: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and NO_INFER_DEP in token.string:
+                lines.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass  # (ast read it: what tokenize saw before its complaint stands)
+    return frozenset(lines)
 
 
 def _absolute(module: str, level: int, package: str) -> str | None:
@@ -104,10 +131,12 @@ def _is_dunder_import(node: ast.Call) -> bool:
     return isinstance(function, ast.Name) and function.id == "__import__" and bool(node.args)
 
 
-def _string_imports(tree: ast.AST, strings: StringImports) -> list[ImportedModule]:
-    """The string literals `strings` takes for modules. An f-string counts only without a
-    placeholder, and nothing inside one or inside `__import__(...)` does (Pants' parser does
-    not look there)."""
+def _string_imports(
+    tree: ast.AST, strings: StringImports, ignored: frozenset[int]
+) -> list[ImportedModule]:
+    """The string literals `strings` takes for modules, but those ending on an `ignored`
+    line. An f-string counts only without a placeholder, and nothing inside one or inside
+    `__import__(...)` does (Pants' parser does not look there)."""
     found: list[ImportedModule] = []
     pending: list[ast.AST] = [tree]
     while pending:
@@ -130,7 +159,7 @@ def _string_imports(tree: ast.AST, strings: StringImports) -> list[ImportedModul
         else:
             pending.extend(reversed(list(ast.iter_child_nodes(node))))  # in source order
             continue
-        if text and strings.matches(text):
+        if text and strings.matches(text) and getattr(node, "end_lineno", None) not in ignored:
             found.append(ImportedModule((text,), getattr(node, "lineno", 0)))
     return found
 
@@ -320,8 +349,8 @@ def _key(data: bytes, module: str, is_package: bool) -> str:
 
 
 # How imports are read: a new value when parse_imports finds other imports in the same file (2:
-# `importlib.import_module()` no longer one).
-PARSER = 2
+# `importlib.import_module()` no longer one; 3: `# pants: no-infer-dep` heeded).
+PARSER = 3
 
 
 def _digest_of(strings: StringImports) -> str:

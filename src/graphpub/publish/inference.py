@@ -98,6 +98,10 @@ def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
 
 
 def _dotted(module: str) -> str:
+    """A package's module without its `__init__`; a source root's own `__init__.py` is no
+    module (Pants names it `.`), so nothing imported as `__init__` finds it."""
+    if module == "__init__":
+        return ""
     return module[: -len(".__init__")] if module.endswith(".__init__") else module
 
 
@@ -167,7 +171,8 @@ def module_owners(
                     if modules_of is not None:
                         modules_of[target.address, path] = modules
                     for module in modules:
-                        table.setdefault(module, set()).add(target.address)
+                        if module:
+                            table.setdefault(module, set()).add(target.address)
         elif target.kind == "vcs_version":
             # Pants: the file a vcs_version generates is a module its target provides.
             generated = str(target.fields.get("generate_to") or "")
