@@ -60,7 +60,8 @@ def make_repo(tmp_path: Path, files: Mapping[str, str | bytes]) -> Path:
 def load_graph(root: Path, warnings: list[str] | None = None) -> BuildGraph:
     """A BuildGraph of the repository at `root`, warnings collected into `warnings`."""
     sink = warnings if warnings is not None else []
-    return BuildGraph(load_config(root), default_rules(), warn=sink.append)
+    config = load_config(root)
+    return BuildGraph(config, default_rules(config.pants_version), warn=sink.append)
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ def test_pants_target_types_of_other_backends_load_silently(run: Runner) -> None
     assert listed(run, root) == [
         "//:local",
         "//:pants",
+        "//:pants#pantsbuild.pants",
+        "//:pants#pantsbuild.pants.testutil",
         "//:python_bullseye",
         "//:scripts",
         "//:version",
@@ -56,6 +58,13 @@ def test_pants_target_types_of_other_backends_load_silently(run: Runner) -> None
     downloaded = peeked(run, root, "src/env:downloaded")
     assert downloaded["fields"]["source"] == "https://example.com/tool-1.0.tar.gz"
     assert downloaded["sources"] == []
+    # pants_requirements: Pants of the repository's release (2.24), in the generator's resolve.
+    pants = peeked(run, root, "//:pants#pantsbuild.pants")
+    assert pants["fields"] == {
+        "modules": ["pants"],
+        "requirements": ["pantsbuild.pants == 2.24.0"],
+        "resolve": "pants-plugins",
+    }
 
 
 def test_bazel_native_rules_and_bzl_globals(run: Runner) -> None:

@@ -374,6 +374,31 @@ def test_requirements_sorted_as_pants_sorts_them(
     assert record["distribution"]["requirements"] == ["Babel==2.14", pin, "attrs<24,>=23"]
 
 
+def test_requirements_of_imports_as_pants_infers_them(tmp_path: Path, run: Runner) -> None:
+    """optimeering-beta's wheel, as Pants built it: azure-identity, whose module only Pants'
+    `^azure-.+` pattern names, is required; pandas, which the code loads with
+    `importlib.import_module` when installed (an optional extra), is not."""
+    root = repo(
+        tmp_path,
+        simple_dist("client"),
+        **{
+            "3rd/BUILD": 'python_requirements(name="reqs")\n',
+            "3rd/requirements.txt": "azure-identity>=1.17.1,<2\npandas==2.2.3\n",
+            "app/auth.py": "from azure.identity import DefaultAzureCredential\n",
+            "app/extras.py": (
+                "from importlib import import_module\n"
+                "try:\n"
+                '    pd = import_module("pandas")\n'
+                "except ImportError:\n"
+                "    pd = None\n"
+            ),
+        },
+    )
+    wheels = [p for name, p in package(run, root, "app:dist").items() if name.endswith(".whl")]
+    [wheel] = wheels
+    assert wheel_metadata(wheel).get_all("Requires-Dist") == ["azure-identity<2,>=1.17.1"]
+
+
 def test_files_and_resources_outside_a_package_are_left_out(tmp_path: Path, run: Runner) -> None:
     """Pants' setup.py packages Python files, and resources and files inside their packages
     (package_data); other files are not in the wheel, but for licence files beside setup.py,

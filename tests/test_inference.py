@@ -145,7 +145,10 @@ def test_relative_imports_within_the_top_level_package() -> None:
     assert candidates("from .y import z\n", "pkg.mod", False) == [("pkg.y.z", "pkg.y")]
 
 
-def test_dynamic_imports_of_literal_names() -> None:
+def test_dunder_import_of_a_literal_name_is_an_import() -> None:
+    """Pants' parser reads `__import__("x")` as an import, and no other call: not
+    `importlib.import_module("x")` (optimeering-beta loads its optional pandas so, and its
+    released wheel does not require pandas)."""
     source = (
         "import importlib\n"
         "from importlib import import_module\n"
@@ -155,13 +158,71 @@ def test_dynamic_imports_of_literal_names() -> None:
         "import_module(name)\n"
         'importlib.import_module(f"x{y}")\n'
         "__import__(42)\n"
+        'builtins.__import__("f")\n'
+        "__import__(name)\n"
     )
     assert parse_imports(source, "pkg.mod", False) == [
         ImportedModule(("importlib",), 1),
         ImportedModule(("importlib.import_module", "importlib"), 2),
-        ImportedModule(("a.b",), 3),
-        ImportedModule(("c",), 4),
         ImportedModule(("d.e",), 5),
+    ]
+
+
+def test_string_imports() -> None:
+    """Pants' `[python-infer] string_imports`: string literals with `min_dots` dots whose parts
+    are identifiers, but the `ignore` globs; f-strings without a placeholder; not what an
+    f-string's placeholder holds."""
+    source = (
+        '"""Docstring, not.a.module with spaces."""\n'
+        'INSTALLED_APPS = ["django.contrib.auth", "myapp.apps.MyConfig", "short.name"]\n'
+        'pytest_plugins = ("tests.fixtures.db",)\n'
+        'PATH = "data/files.json"\n'
+        'ALSO = f"app.views.index"\n'
+        'NOT = f"app.{x}.index"\n'
+        "NESTED = f\"{'nested.module.name'}\"\n"
+        'GEN = "gen.generated.thing"\n'
+        'BYTES = b"bytes.module.name"\n'
+        'BAD = "1bad.module.name"\n'
+        "import os\n"
+    )
+    strings = imports_module.StringImports(min_dots=2, ignore=("gen.*",))
+    assert parse_imports(source, "pkg.mod", False, strings) == [
+        ImportedModule(("os",), 11),
+        ImportedModule(("django.contrib.auth",), 2),
+        ImportedModule(("myapp.apps.MyConfig",), 2),
+        ImportedModule(("tests.fixtures.db",), 3),
+        ImportedModule(("app.views.index",), 5),
+        ImportedModule(("bytes.module.name",), 9),
+    ]
+    one_dot = imports_module.StringImports(min_dots=1)
+    assert ImportedModule(("short.name",), 2) in parse_imports(source, "pkg.mod", False, one_dot)
+    # Off (Pants' default): no string is an import.
+    assert parse_imports(source, "pkg.mod", False) == [ImportedModule(("os",), 11)]
+
+
+def test_no_infer_dep_pragma() -> None:
+    """Pants' `# pants: no-infer-dep`: an import (a name of a `from` import), `__import__` or
+    string import ending on a line the comment is on is none; the words in a string are no
+    comment."""
+    source = (
+        "import a  # pants: no-infer-dep\n"
+        "from b import (\n"
+        "    c,  # pants: no-infer-dep\n"
+        "    d,\n"
+        ")\n"
+        "from e import f  # pants: no-infer-dep\n"
+        '__import__("g")  # pants: no-infer-dep\n'
+        'import h; x = "# pants: no-infer-dep"\n'
+        "CONFIG = {\n"
+        '    "runner_module": "tests.test_runner",  # pants: no-infer-dep\n'
+        '    "other_module": "tests.other_runner",\n'
+        "}\n"
+    )
+    strings = imports_module.StringImports(min_dots=1)
+    assert parse_imports(source, "pkg.mod", False, strings) == [
+        ImportedModule(("b.d", "b"), 2),
+        ImportedModule(("h",), 8),
+        ImportedModule(("tests.other_runner",), 11),
     ]
 
 
@@ -221,6 +282,28 @@ def test_cache_answers_unchanged_content_from_the_file(
     before = path.stat().st_mtime_ns
     second.save()  # nothing new: not rewritten
     assert path.stat().st_mtime_ns == before
+
+
+def test_cache_of_another_parser_or_string_setting_parses_anew(tmp_path: Path) -> None:
+    """Entries are kept by how the file was read too: what an older graphpub took for imports
+    (`importlib.import_module("x")`), or another `string_imports` setting, is not reused."""
+    source = tmp_path / "m.py"
+    source.write_text('import a\nX = "p.q.r"\n', encoding="utf-8")
+    content_key = imports_module._key(source.read_bytes(), "m", False)
+    cache_file(tmp_path).parent.mkdir()
+    stale = {content_key: [[["stale"], 1]], f"{content_key}:1": [[["stale"], 1]]}
+    cache_file(tmp_path).write_text(json.dumps(stale), encoding="utf-8")
+    plain = ImportCache(tmp_path)
+    assert plain.imports(source, "m", False) == [ImportedModule(("a",), 1)]
+    plain.save()
+    strings = imports_module.StringImports(min_dots=2)
+    with_strings = ImportCache(tmp_path, strings)
+    expected = [ImportedModule(("a",), 1), ImportedModule(("p.q.r",), 2)]
+    assert with_strings.imports(source, "m", False) == expected
+    with_strings.save()
+    # Both kept: turning string_imports off again parses nothing.
+    assert ImportCache(tmp_path).imports(source, "m", False) == [ImportedModule(("a",), 1)]
+    assert len(json.loads(cache_file(tmp_path).read_text(encoding="utf-8"))) == 4
 
 
 def test_cache_reparses_changed_content(tmp_path: Path) -> None:
@@ -407,14 +490,38 @@ def test_explicit_dependency_is_not_repeated(tmp_path: Path, run: Runner) -> Non
     assert dependencies(run, root, "a/m.py") == ["b/x.py", "b/y.py"]
 
 
-def test_importlib_import_module(tmp_path: Path, run: Runner) -> None:
-    root = pants_repo(
+@pytest.mark.parametrize(
+    ("python_infer", "expected"),
+    [
+        ("", ["plugins/plain.py"]),
+        # Pants' default min_dots is 2: `plugins.fancy` has one.
+        ("string_imports = true\n", ["plugins/deep/fancy.py", "plugins/plain.py"]),
+        (
+            "string_imports = true\nstring_imports_min_dots = 1\n",
+            ["plugins/deep/fancy.py", "plugins/fancy.py", "plugins/plain.py"],
+        ),
+        (
+            "string_imports = true\nstring_imports_min_dots = 1\n"
+            'string_import_ignore = ["*.deep.*"]\n',
+            ["plugins/fancy.py", "plugins/plain.py"],
+        ),
+    ],
+)
+def test_dynamic_imports_in_a_repository(
+    tmp_path: Path, run: Runner, python_infer: str, expected: list[str]
+) -> None:
+    """`__import__("x")` is an import; `importlib.import_module("x")` is not, unless
+    `[python-infer] string_imports` makes its string one, as any other string (st2 and podsmith
+    turn it on with string_imports_min_dots = 1)."""
+    root = make_repo(
         tmp_path,
         {
+            "pants.toml": f"[python-infer]\n{python_infer}",
             "a/BUILD": "python_sources()\n",
             "a/m.py": (
                 "import importlib\n"
                 'plugin = importlib.import_module("plugins.fancy")\n'
+                'deep = importlib.import_module("plugins.deep.fancy")\n'
                 'other = __import__("plugins.plain")\n'
                 "dynamic = importlib.import_module(plugin.name)\n"
             ),
@@ -422,9 +529,46 @@ def test_importlib_import_module(tmp_path: Path, run: Runner) -> None:
             "plugins/fancy.py": "",
             "plugins/plain.py": "",
             "plugins/never.py": "",
+            "plugins/deep/BUILD": "python_sources()\n",
+            "plugins/deep/fancy.py": "",
         },
     )
-    assert dependencies(run, root, "a/m.py") == ["plugins/fancy.py", "plugins/plain.py"]
+    assert dependencies(run, root, "a/m.py") == expected
+
+
+def test_a_source_roots_own_init_is_no_module(tmp_path: Path, run: Runner) -> None:
+    """A source root's own `__init__.py` is no module Pants maps (it names it `.`): st2's
+    string `"__init__.py"`, taken for an import with string_imports_min_dots = 1, is not
+    owned by the `__init__.py` of each of its roots."""
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": (
+                '[source]\nroot_patterns = ["/contrib/core", "/tools"]\n'
+                "[python-infer]\nstring_imports = true\nstring_imports_min_dots = 1\n"
+            ),
+            "contrib/core/BUILD": "python_sources()\n",
+            "contrib/core/__init__.py": "",
+            "contrib/core/helper.py": "",
+            "tools/BUILD": "python_sources()\n",
+            "tools/__init__.py": "",
+            "tools/m.py": 'SKIP = ["__init__.py", "__init__.pyc"]\nimport helper\n',
+        },
+    )
+    assert dependencies(run, root, "tools/m.py") == ["contrib/core/helper.py"]
+
+
+def test_string_imports_setting_is_checked(tmp_path: Path, run: Runner) -> None:
+    root = make_repo(
+        tmp_path,
+        {
+            "pants.toml": '[python-infer]\nstring_imports = true\nstring_imports_min_dots = "1"\n',
+            "BUILD": "",
+        },
+    )
+    code, out, err = run(["list", "::"], root=root)
+    assert (code, out) == (1, "")
+    assert "pants.toml: [python-infer] string_imports_min_dots must be a whole number" in err
 
 
 def test_relative_imports_in_a_repository(tmp_path: Path, run: Runner) -> None:
@@ -631,12 +775,14 @@ def test_third_party_modules(tmp_path: Path, run: Runner) -> None:
                 "import sklearn.linear_model\n"
                 "import attr\n"
                 "from google.protobuf import message\n"
-                "import foo_bar_baz.sub\n"
+                "import foo.bar_baz.sub\n"
                 "import mymod.sub\n"
                 "import toml\n"
                 "from dateutil import parser\n"
             ),
-            "app/not_mapped.py": "import my_dist\nimport pyyaml\nimport google\n",
+            "app/not_mapped.py": (
+                "import my_dist\nimport pyyaml\nimport google\nimport foo_bar_baz\n"
+            ),
         },
     )
     assert dependencies(run, root, "app/m.py") == [
@@ -651,7 +797,7 @@ def test_third_party_modules(tmp_path: Path, run: Runner) -> None:
         "3rd#types-toml",
     ]
     # module_mapping replaces the module named like the project; `google` alone is not
-    # `google.protobuf`.
+    # `google.protobuf`; a project's `.` stays one in its module, as Pants keeps it.
     assert dependencies(run, root, "app/not_mapped.py") == []
 
 
@@ -669,6 +815,143 @@ def test_python_requirement_modules_field(tmp_path: Path, run: Runner) -> None:
         },
     )
     assert dependencies(run, root, "app/m.py") == ["3rd:odd"]
+    assert dependencies(run, root, "app/n.py") == []
+
+
+def test_pants_default_module_mapping(tmp_path: Path, run: Runner) -> None:
+    """Pants' DEFAULT_MODULE_MAPPING and its patterns (optimeering-beta imports azure.identity
+    from azure-identity, which only `^azure-.+` maps)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "BUILD": 'python_requirements(name = "reqs")\n',
+            "requirements.txt": (
+                "azure-identity==1.17.1\n"
+                "django-redis==5.4.0\n"
+                "websocket-client==1.8.0\n"
+                "factory-boy==3.3.0\n"
+                "GitPython==3.1.43\n"
+                "opentelemetry-sdk==1.27.0\n"
+                "python-json-logger==2.0.7\n"
+                "google-cloud-bigquery==3.25.0\n"
+            ),
+            "app/BUILD": "python_sources()\n",
+            "app/main.py": (
+                "import azure.identity\n"
+                "import django_redis\n"
+                "import websocket\n"
+                "import factory\n"
+                "import git\n"
+                "import opentelemetry.sdk\n"
+                "import pythonjsonlogger\n"
+                "from google.cloud import bigquery\n"
+            ),
+            # Named like their projects, as a mapping would not name them.
+            "app/unmapped.py": "import azure_identity\nimport gitpython\nimport factory_boy\n",
+        },
+    )
+    assert dependencies(run, root, "app/main.py") == [
+        "//:reqs#GitPython",
+        "//:reqs#azure-identity",
+        "//:reqs#django-redis",
+        "//:reqs#factory-boy",
+        "//:reqs#google-cloud-bigquery",
+        "//:reqs#opentelemetry-sdk",
+        "//:reqs#python-json-logger",
+        "//:reqs#websocket-client",
+    ]
+    assert dependencies(run, root, "app/unmapped.py") == []
+
+
+@pytest.mark.parametrize(
+    ("project", "module"),
+    [
+        ("azure-storage-blob", "azure.storage.blob"),
+        ("django-environ", "environ"),
+        ("google-cloud-secret-manager", "google.cloud.secretmanager"),
+        ("google-cloud-bigquery", "google.cloud.bigquery_v2"),
+        ("opentelemetry-instrumentation-django", "opentelemetry.instrumentation.django"),
+        ("oslo-config", "oslo_config"),
+        ("python-dotenv", "dotenv"),
+        ("apache-airflow-providers-amazon", "airflow.providers.amazon"),
+    ],
+)
+def test_pants_module_patterns(tmp_path: Path, run: Runner, project: str, module: str) -> None:
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "python_requirements()\n",
+            "3rd/requirements.txt": f"{project}\n",
+            "app/BUILD": "python_sources()\n",
+            "app/m.py": f"import {module}.sub\n",
+            "app/plain.py": f"import {project.replace('-', '_')}\n",
+        },
+    )
+    assert dependencies(run, root, "app/m.py") == [f"3rd#{project}"]
+    # A pattern's modules replace the name's own, as Pants' do (oslo's are the same).
+    plain = [] if module.split(".")[0] != project.replace("-", "_") else [f"3rd#{project}"]
+    assert dependencies(run, root, "app/plain.py") == plain
+
+
+def test_explicit_modules_beat_the_default_mapping(tmp_path: Path, run: Runner) -> None:
+    """A requirement's `modules` (or python_requirements' `module_mapping`) replaces what Pants'
+    default mapping or a pattern gives, and `type_stub_modules` what the stub patterns give."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": (
+                'python_requirements(module_mapping = {"azure-identity": ["azid"]})\n'
+                'python_requirement(name = "git", requirements = ["gitpython"], '
+                'modules = ["gitalt"])\n'
+                'python_requirement(name = "stubs", requirements = ["types-pyyaml"], '
+                'type_stub_modules = ["yamlalt"])\n'
+                # Pants reads `type_stub_modules` only when `modules` names none.
+                'python_requirement(name = "both", requirements = ["both"], '
+                'modules = ["both_code"], type_stub_modules = ["both_stubs"])\n'
+            ),
+            "3rd/requirements.txt": "azure-identity\n",
+            "app/BUILD": "python_sources()\n",
+            "app/new.py": (
+                "import azid\nimport gitalt\nimport yamlalt\nimport both_code\nimport both_stubs\n"
+            ),
+            "app/default.py": "import azure.identity\nimport git\nimport yaml\n",
+        },
+    )
+    assert dependencies(run, root, "app/new.py") == [
+        "3rd#azure-identity",
+        "3rd:both",
+        "3rd:git",
+        "3rd:stubs",
+    ]
+    assert dependencies(run, root, "app/default.py") == []
+
+
+def test_pants_default_type_stub_mapping(tmp_path: Path, run: Runner) -> None:
+    """Pants' DEFAULT_TYPE_STUB_MODULE_MAPPING (types-pyyaml types yaml) and its patterns
+    (`types-*`, `*-stubs`, ...), tried before the code patterns (django-stubs is not
+    `^django-`'s module `stubs`)."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "3rd/BUILD": "python_requirements()\n",
+            "3rd/requirements.txt": (
+                "PyYAML\ntypes-PyYAML\nDjango\ndjango-stubs\nboto3\nboto3-stubs\n"
+                "types-python-dateutil\n"
+            ),
+            "app/BUILD": "python_sources()\n",
+            "app/m.py": "import yaml\nimport django.db\nimport boto3\nimport dateutil\n",
+            "app/n.py": "import stubs\nimport types_pyyaml\n",
+        },
+    )
+    assert dependencies(run, root, "app/m.py") == [
+        "3rd#Django",
+        "3rd#PyYAML",
+        "3rd#boto3",
+        "3rd#boto3-stubs",
+        "3rd#django-stubs",
+        "3rd#types-PyYAML",
+        "3rd#types-python-dateutil",
+    ]
     assert dependencies(run, root, "app/n.py") == []
 
 
@@ -792,6 +1075,34 @@ def test_only_owners_of_the_importers_resolve_count(tmp_path: Path, run: Runner)
     out, err = dependencies_warned(run, root, "app/m.py")
     assert (out, err) == (["//:reqs#numpy"], [])
     assert dependencies(run, root, "app/check.py:checks") == ["//:mypy#mypy", "//:mypy#numpy"]
+
+
+def test_resolves_are_ignored_unless_enabled(tmp_path: Path, run: Runner) -> None:
+    """Without `[python] enable_resolves` Pants ignores `resolve` fields: pants-dep-graph's
+    `pants_requirements(resolve="pants-plugins")` provides `pants` to its plugin's code, which
+    names no resolve; two resolves' numpy then compete."""
+    root = pants_repo(
+        tmp_path,
+        {
+            "pants.toml": '[source]\nroot_patterns = ["/"]\n',
+            "BUILD": (
+                'python_requirement(name = "pants", requirements = ["pantsbuild.pants"], '
+                'modules = ["pants"], resolve = "pants-plugins")\n'
+                'python_requirements(name = "reqs")\n'
+                'python_requirements(name = "mypy", source = "mypy.txt", resolve = "mypy")\n'
+            ),
+            "requirements.txt": "numpy>=1.24\n",
+            "mypy.txt": "numpy>=1.24\n",
+            "plugin/BUILD": "python_sources()\n",
+            "plugin/register.py": "from pants.engine.rules import collect_rules\n",
+            "plugin/uses_numpy.py": "import numpy\n",
+        },
+    )
+    out, _ = dependencies_warned(run, root, "plugin/register.py")
+    assert out == ["//:pants"]
+    out, err = dependencies_warned(run, root, "plugin/uses_numpy.py")
+    assert out == []
+    assert "owned by several targets (//:mypy#numpy, //:reqs#numpy)" in err[0]
 
 
 def test_a_script_without_extension_has_its_imports_inferred(tmp_path: Path, run: Runner) -> None:

@@ -134,7 +134,7 @@ def _main(argv: Sequence[str] | None, secrets: Secrets) -> int:
         follows_edges = args.run is not _list or bool(getattr(args, "changed_since", None))
         graph = BuildGraph(
             config,
-            default_rules(),
+            default_rules(config.pants_version),
             warn=_warner(args),
             jobs=args.jobs,
             strict=args.strict,

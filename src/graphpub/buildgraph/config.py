@@ -147,6 +147,14 @@ class Config:
     """Pants' `[python] resolves_to_interpreter_constraints`: the default for a resolve."""
     default_resolve: str = "python-default"
     """Pants' `[python] default_resolve`: the resolve of a target that names none."""
+    enable_resolves: bool = False
+    """Pants' `[python] enable_resolves`: without it Pants ignores every `resolve` field (one
+    module mapping for all targets)."""
+    string_imports_min_dots: int | None = None
+    """Pants' `[python-infer] string_imports_min_dots` when `string_imports` is on (None: off):
+    string literals with that many dots that look like modules are imports too."""
+    string_import_ignore: tuple[str, ...] = ()
+    """Pants' `[python-infer] string_import_ignore`: globs of strings that are not imports."""
     generate_setup_default: bool = True
     """Pants' `[setup-py-generation] generate_setup_default`: whether a python_distribution
     without `generate_setup` is built from a generated project (else from its own)."""
@@ -463,6 +471,12 @@ def _load_config(root: Path, table: dict[str, Any], source: SourceLocation | Non
         or default_interpreter_constraints(_pants_version(pants_globals)),
         resolves_to_interpreter_constraints=_resolves_to_constraints(pants),
         default_resolve=str(pants.get("python", {}).get("default_resolve") or "python-default"),
+        enable_resolves=_pants_boolean(pants, "python", "enable_resolves", False),
+        string_imports_min_dots=_string_imports_min_dots(pants),
+        string_import_ignore=_pants_list_option(
+            pants.get("python-infer", {}), "string_import_ignore", (), "python-infer"
+        )
+        or (),
         generate_setup_default=_generate_setup_default(pants),
         build_isolation=_boolean(table, "build_isolation", True, source),
         setup_kwargs_plugin=_file_in_root(root, table, "setup_kwargs_plugin", source),
@@ -729,17 +743,33 @@ def _tool_requirements(pants: dict[str, Any], tool: str) -> tuple[str, ...]:
 
 
 def _generate_setup_default(pants: dict[str, Any]) -> bool:
-    value = pants.get("setup-py-generation", {}).get("generate_setup_default", True)
+    return _pants_boolean(pants, "setup-py-generation", "generate_setup_default", True)
+
+
+def _pants_boolean(pants: dict[str, Any], section: str, key: str, default: bool) -> bool:
+    value = pants.get(section, {}).get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(
-            "[setup-py-generation] generate_setup_default must be true or false",
+            f"[{section}] {key} must be true or false", location=SourceLocation("pants.toml")
+        )
+    return value
+
+
+def _string_imports_min_dots(pants: dict[str, Any]) -> int | None:
+    """`[python-infer] string_imports_min_dots` (Pants' default 2) if `string_imports` is on."""
+    if not _pants_boolean(pants, "python-infer", "string_imports", False):
+        return None
+    value = pants["python-infer"].get("string_imports_min_dots", 2)
+    if type(value) is not int or value < 0:
+        raise ConfigError(
+            "[python-infer] string_imports_min_dots must be a whole number",
             location=SourceLocation("pants.toml"),
         )
     return value
 
 
 # The sections of pants.toml graphpub reads (load_config checks that they are tables).
-_PANTS_SECTIONS = ("GLOBAL", "source", "python", "setup-py-generation")
+_PANTS_SECTIONS = ("GLOBAL", "source", "python", "python-infer", "setup-py-generation")
 
 
 def _pants_list(pants: dict[str, Any], section: str, key: str) -> tuple[str, ...] | None:
@@ -891,7 +921,7 @@ def _loads_plugins(pants_globals: Mapping[str, Any]) -> bool:
 
 
 def _pants_list_option(
-    table: dict[str, Any], key: str, default: tuple[str, ...]
+    table: dict[str, Any], key: str, default: tuple[str, ...], section: str = "GLOBAL"
 ) -> tuple[str, ...] | None:
     """A Pants list option: a plain list, or a table with `add` / `remove` (`key.add = [...]`)."""
     if key not in table:
@@ -909,7 +939,7 @@ def _pants_list_option(
         removed = set(value.get("remove", []))
         return tuple(v for v in (*default, *added) if v not in removed)
     raise ConfigError(
-        f"[GLOBAL] {key} must be a list of strings, or .add / .remove lists of strings",
+        f"[{section}] {key} must be a list of strings, or .add / .remove lists of strings",
         location=where,
     )
 

@@ -9,10 +9,13 @@ reads no source file.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
+import io
 import json
 import os
 import time
+import tokenize
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,30 +37,81 @@ class ImportedModule:
     line: int
 
 
-def parse_imports(source: str, module: str, is_package: bool) -> list[ImportedModule]:
+@dataclass(frozen=True)
+class StringImports:
+    """Pants' `[python-infer] string_imports`: a string literal that looks like a dotted module
+    name (`"myapp.settings.Base"`, a Django setting, a pytest plugin) with at least `min_dots`
+    dots, matching none of the `ignore` globs, is an import too."""
+
+    min_dots: int = 2
+    ignore: tuple[str, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        # (Pants' parser keeps strings without whitespace or backslashes, its rules those with
+        # enough dots whose every part is an identifier.)
+        return (
+            text.count(".") >= self.min_dots
+            and all(part.isidentifier() for part in text.split("."))
+            and not any(fnmatch.fnmatchcase(text, glob) for glob in self.ignore)
+        )
+
+
+def parse_imports(
+    source: str, module: str, is_package: bool, strings: StringImports | None = None
+) -> list[ImportedModule]:
     """Imports of a file whose module is `module` (`a.b`; a package's `__init__` is `a.b` with
-    `is_package`): absolute, relative, `from x import y`, `importlib.import_module("x")`."""
+    `is_package`): absolute, relative, `from x import y`, `__import__("x")`, and with
+    `strings` the string literals that look like modules, as Pants' parser finds them; but
+    those a `# pants: no-infer-dep` comment ends the line of. (`importlib.import_module("x")`
+    is not one: Pants infers nothing from it, so an optional dependency loaded that way does
+    not become a requirement.)"""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []  # not Python we can read: nothing to infer, as Pants does
+    ignored = _pragma_lines(source) if NO_INFER_DEP in source else frozenset()
+
+    def kept(node: ast.AST) -> bool:
+        return getattr(node, "end_lineno", None) not in ignored
+
     package = module if is_package else module.rpartition(".")[0]
     found: list[ImportedModule] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Import) and kept(node):
             found.extend(ImportedModule((alias.name,), node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and kept(node):
             base = _absolute(node.module or "", node.level, package)
             if base is None:
                 continue
             for alias in node.names:
+                if not kept(alias):  # `from x import (a,  # pants: no-infer-dep` leaves out a
+                    continue
                 names = (f"{base}.{alias.name}", base) if alias.name != "*" and base else (base,)
                 found.append(ImportedModule(tuple(n for n in names if n), node.lineno))
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+        elif isinstance(node, ast.Call) and _is_dunder_import(node) and kept(node):
             argument = node.args[0]
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 found.append(ImportedModule((argument.value,), node.lineno))
+    if strings is not None:
+        found.extend(_string_imports(tree, strings, ignored))
     return found
+
+
+# Pants' pragma: an import, or a string taken for one, on a line this comment ends is none.
+NO_INFER_DEP = "# pants: no-infer-dep"
+
+
+def _pragma_lines(source: str) -> frozenset[int]:
+    """The lines holding a `# pants: no-infer-dep` comment (a comment, not a string that
+    says so: read with tokenize, only for the few files mentioning it)."""
+    lines: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and NO_INFER_DEP in token.string:
+                lines.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass  # (ast read it: what tokenize saw before its complaint stands)
+    return frozenset(lines)
 
 
 def _absolute(module: str, level: int, package: str) -> str | None:
@@ -70,17 +124,57 @@ def _absolute(module: str, level: int, package: str) -> str | None:
     return ".".join([*base, module] if module else base)
 
 
-def _is_dynamic_import(node: ast.Call) -> bool:
+def _is_dunder_import(node: ast.Call) -> bool:
+    """`__import__("x")`, the one call Pants' parser reads as an import (by its name as
+    written: not `builtins.__import__`, not `importlib.import_module`)."""
     function = node.func
-    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-    return name in ("import_module", "__import__") and bool(node.args)
+    return isinstance(function, ast.Name) and function.id == "__import__" and bool(node.args)
+
+
+def _string_imports(
+    tree: ast.AST, strings: StringImports, ignored: frozenset[int]
+) -> list[ImportedModule]:
+    """The string literals `strings` takes for modules, but those ending on an `ignored`
+    line. An f-string counts only without a placeholder, and nothing inside one or inside
+    `__import__(...)` does (Pants' parser does not look there)."""
+    found: list[ImportedModule] = []
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        text: str | None = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            value = node.value
+            text = value if isinstance(value, str) else value.decode("ascii", errors="replace")
+        elif isinstance(node, ast.JoinedStr):
+            parts = [
+                p.value
+                for p in node.values
+                if isinstance(p, ast.Constant) and isinstance(p.value, str)
+            ]
+            if len(parts) != len(node.values):
+                continue  # a placeholder: not a name known before running
+            text = "".join(parts)
+        elif isinstance(node, ast.Call) and _is_dunder_import(node):
+            continue
+        else:
+            pending.extend(reversed(list(ast.iter_child_nodes(node))))  # in source order
+            continue
+        if text and strings.matches(text) and getattr(node, "end_lineno", None) not in ignored:
+            found.append(ImportedModule((text,), getattr(node, "lineno", 0)))
+    return found
 
 
 class ImportCache:
-    """Parsed imports by content hash, in `.graphpub/imports.json` below the build root."""
+    """Parsed imports by content hash, in `.graphpub/imports.json` below the build root.
 
-    def __init__(self, root: Path) -> None:
+    An entry is keyed by the file's content key (its content, module and whether it is a
+    package: `_key`) and by how it was parsed (`PARSER`, `strings`), so a graphpub reading
+    imports otherwise, or `string_imports` turned on, parses anew."""
+
+    def __init__(self, root: Path, strings: StringImports | None = None) -> None:
         self._root = root
+        self._strings = strings
+        self._how = f":{PARSER}" + (f":{_digest_of(strings)}" if strings is not None else "")
         self._path = root / WORK_DIRECTORY / "imports.json"
         self._stats_path = root / WORK_DIRECTORY / "import-keys.json"
         self._parsed: dict[str, list[list[object]]] | None = None
@@ -101,7 +195,7 @@ class ImportCache:
 
     def prefetch(self, files: Iterable[tuple[str | Path, str, bool]], jobs: int) -> None:
         """Parse every file not cached yet, in `jobs` processes when there are many."""
-        missing: list[tuple[str, bytes, str, bool]] = []
+        missing: list[tuple[str, bytes, str, bool, StringImports | None]] = []
         for path, module, is_package in files:
             name = str(path)
             known = self._known_key(name, module, is_package)
@@ -112,8 +206,8 @@ class ImportCache:
                 data, key = self._read_key(name, module, is_package)
             except OSError:
                 continue
-            if key not in self._entries:
-                missing.append((key, data, module, is_package))
+            if key + self._how not in self._entries:
+                missing.append((key + self._how, data, module, is_package, self._strings))
         if not missing:
             return
         if jobs > 1 and len(missing) >= PARALLEL_FROM:
@@ -132,7 +226,7 @@ class ImportCache:
         """The content key of a file as recorded (`_recorded_key`) if its parsed imports are
         kept too."""
         key = self._recorded_key(self._relative(path), path, module, is_package)
-        return key if key is not None and key in self._entries else None
+        return key if key is not None and key + self._how in self._entries else None
 
     def _recorded_key(self, relative: str, path: str, module: str, is_package: bool) -> str | None:
         """The content key recorded with a file whose size and time are those recorded with
@@ -203,13 +297,15 @@ class ImportCache:
             key = _key(data, module, is_package)
         else:
             data = b""
-        cached = self._entries.get(key)
+        cached = self._entries.get(key + self._how)
         if cached is not None:
             return [ImportedModule(tuple(c), int(line)) for c, line in cached]  # type: ignore[arg-type,call-overload]
         if not data:
             data = _read(path)
-        found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
-        self._entries[key] = [[list(i.candidates), i.line] for i in found]
+        found = parse_imports(
+            data.decode("utf-8", errors="replace"), module, is_package, self._strings
+        )
+        self._entries[key + self._how] = [[list(i.candidates), i.line] for i in found]
         self._dirty = True
         return found
 
@@ -252,9 +348,21 @@ def _key(data: bytes, module: str, is_package: bool) -> str:
     return hashlib.sha256(data + f"\0{module}\0{is_package}".encode()).hexdigest()
 
 
-def _parse_entry(item: tuple[str, bytes, str, bool]) -> tuple[str, list[list[object]]]:
-    key, data, module, is_package = item
-    found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package)
+# How imports are read: a new value when parse_imports finds other imports in the same file (2:
+# `importlib.import_module()` no longer one; 3: `# pants: no-infer-dep` heeded).
+PARSER = 3
+
+
+def _digest_of(strings: StringImports) -> str:
+    settings = json.dumps([strings.min_dots, list(strings.ignore)])
+    return hashlib.sha256(settings.encode()).hexdigest()[:16]
+
+
+def _parse_entry(
+    item: tuple[str, bytes, str, bool, StringImports | None],
+) -> tuple[str, list[list[object]]]:
+    key, data, module, is_package, strings = item
+    found = parse_imports(data.decode("utf-8", errors="replace"), module, is_package, strings)
     return key, [[list(i.candidates), i.line] for i in found]
 
 

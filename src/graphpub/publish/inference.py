@@ -22,8 +22,9 @@ from graphpub.buildgraph.config import Dialect
 from graphpub.buildgraph.graph import BuildGraph
 from graphpub.buildgraph.graph_snapshot import Inference
 from graphpub.buildgraph.target import Target
-from graphpub.publish.imports import ImportCache, module_names
-from graphpub.rules.requirements import REQUIREMENT_KIND, normalize_project
+from graphpub.publish.imports import ImportCache, StringImports, module_names
+from graphpub.rules.module_mapping import default_modules
+from graphpub.rules.requirements import REQUIREMENT_KIND
 
 # Kinds whose files are Python code that imports things (of every dialect).
 PYTHON_SOURCE_KINDS = frozenset(
@@ -40,39 +41,6 @@ PYTHON_SOURCE_KINDS = frozenset(
 PANTS_SOURCE_KINDS = frozenset({"python_source", "python_test"})
 BUCK2_KINDS = frozenset({"python_library", "python_binary", "python_test"})
 BAZEL_KINDS = frozenset({"py_library", "py_binary", "py_test"})
-
-# Projects whose modules are not named like them (Pants' DEFAULT_MODULE_MAPPING, in part).
-WELL_KNOWN_MODULES: Mapping[str, tuple[str, ...]] = {
-    "attrs": ("attr", "attrs"),
-    "beautifulsoup4": ("bs4",),
-    "django-cors-headers": ("corsheaders",),
-    "djangorestframework": ("rest_framework",),
-    "google-api-python-client": ("googleapiclient",),
-    "google-cloud-storage": ("google.cloud.storage",),
-    "grpcio": ("grpc",),
-    "opencv-python": ("cv2",),
-    "opencv-python-headless": ("cv2",),
-    "pillow": ("PIL",),
-    "protobuf": ("google.protobuf",),
-    "psycopg2-binary": ("psycopg2",),
-    "pycryptodome": ("Crypto",),
-    "pyjwt": ("jwt",),
-    "pymongo": ("bson", "gridfs", "pymongo"),
-    "pyopenssl": ("OpenSSL",),
-    "python-dateutil": ("dateutil",),
-    "python-dotenv": ("dotenv",),
-    "python-engineio": ("engineio",),
-    "python-jose": ("jose",),
-    "python-magic": ("magic",),
-    "python-socketio": ("socketio",),
-    "pytest-runner": ("ptr",),
-    "pyyaml": ("yaml",),
-    "pyzmq": ("zmq",),
-    "scikit-image": ("skimage",),
-    "scikit-learn": ("sklearn",),
-    "setuptools": ("setuptools", "pkg_resources"),
-    "typing-extensions": ("typing_extensions",),
-}
 
 
 @dataclass
@@ -130,6 +98,10 @@ def file_modules(target: Target, path: str, roots: list[str]) -> list[str]:
 
 
 def _dotted(module: str) -> str:
+    """A package's module without its `__init__`; a source root's own `__init__.py` is no
+    module (Pants names it `.`), so nothing imported as `__init__` finds it."""
+    if module == "__init__":
+        return ""
     return module[: -len(".__init__")] if module.endswith(".__init__") else module
 
 
@@ -199,7 +171,8 @@ def module_owners(
                     if modules_of is not None:
                         modules_of[target.address, path] = modules
                     for module in modules:
-                        table.setdefault(module, set()).add(target.address)
+                        if module:
+                            table.setdefault(module, set()).add(target.address)
         elif target.kind == "vcs_version":
             # Pants: the file a vcs_version generates is a module its target provides.
             generated = str(target.fields.get("generate_to") or "")
@@ -216,22 +189,22 @@ def module_owners(
 
 
 def requirement_modules(target: Target) -> tuple[list[str], list[str]]:
-    """(modules, type-stub modules) a python_requirement provides: its `modules` and
-    `type_stub_modules` fields, else by its project's name (`types-x` stubs `x`)."""
+    """(modules, type-stub modules) a python_requirement provides, as Pants' module mapper
+    finds them: its `modules` field, else its `type_stub_modules`, else each requirement's
+    project's default (`graphpub.rules.module_mapping`)."""
     modules = list(target.fields.get("modules") or ())
+    if modules:
+        return modules, []
     stubs = list(target.fields.get("type_stub_modules") or ())
-    if modules or stubs:
-        return modules, stubs
+    if stubs:
+        return [], stubs
     for line in target.fields.get("requirements") or ():
         try:
-            project = normalize_project(Requirement(line).name)
+            name = Requirement(line).name
         except InvalidRequirement:
             continue
-        if project.startswith("types-"):
-            project = project[len("types-") :]
-            stubs.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
-        else:
-            modules.extend(WELL_KNOWN_MODULES.get(project, (project.replace("-", "_"),)))
+        provided = default_modules(name)
+        (stubs if provided.type_stubs else modules).extend(provided.modules)
     return modules, stubs
 
 
@@ -260,7 +233,7 @@ def _inferred(
     roots = source_roots(graph)
     modules_of: dict[tuple[Address, str], list[str]] = {}
     owners = module_owners(graph, roots, modules_of)
-    cache = ImportCache(graph.config.root)
+    cache = ImportCache(graph.config.root, string_imports(graph))
     python_targets = [
         t for t in graph.targets() if t.kind in PYTHON_SOURCE_KINDS and not t.address.repository
     ]
@@ -406,9 +379,26 @@ def _is_python_file(target: Target, path: str) -> bool:
 
 def resolve_of(graph: BuildGraph, target: Target) -> str:
     """A Pants target's resolve: its `resolve` field (`python_resolve` of a vcs_version),
-    else `[python] default_resolve`."""
+    else `[python] default_resolve`; one for all when `[python] enable_resolves` is off, as
+    Pants then ignores the field (pants-dep-graph's `pants_requirements(resolve=...)` provides
+    `pants` to its plugin's code, which names no resolve)."""
+    if not graph.config.enable_resolves:
+        return IGNORED_RESOLVE
     named = target.fields.get("resolve") or target.fields.get("python_resolve")
     return str(named or graph.config.default_resolve)
+
+
+# Pants' resolve of every target when resolves are off.
+IGNORED_RESOLVE = "<ignore>"
+
+
+def string_imports(graph: BuildGraph) -> StringImports | None:
+    """Pants' `[python-infer] string_imports` of the repository (off unless pants.toml turns
+    it on)."""
+    config = graph.config
+    if config.string_imports_min_dots is None or config.dialect is not Dialect.PANTS:
+        return None
+    return StringImports(config.string_imports_min_dots, config.string_import_ignore)
 
 
 def _note_unowned(

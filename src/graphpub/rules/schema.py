@@ -202,6 +202,7 @@ class Generates(Enum):
 
     PER_SOURCE_FILE = "one target per source file"
     PER_REQUIREMENT = "one python_requirement per requirement"
+    PANTS_DISTRIBUTIONS = "pantsbuild.pants and, with testutil, pantsbuild.pants.testutil"
 
 
 @dataclass(frozen=True)
