@@ -447,9 +447,9 @@ class BuildGraph:
         """With `keep_going`, what the command went on without: each package's error, then
         each other error of a dependency that could not be resolved, in the order of their
         locations."""
-        failures = list(self._evaluator.failures.values())
-        others = [e for e in dict.fromkeys(self._incomplete.values()) if e not in failures]
-        return sorted(dict.fromkeys([*failures, *others]), key=_error_order)
+        errors = dict.fromkeys(self._evaluator.failures.values())
+        errors.update(dict.fromkeys(self._incomplete.values()))
+        return sorted(errors, key=_error_order)
 
     def mark_incomplete(self, address: Address, error: GraphpubError) -> None:
         """A dependency of `address` could not be found because of `error` (say, an import of

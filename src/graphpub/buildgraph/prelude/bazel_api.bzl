@@ -56,7 +56,7 @@ def depset(direct = None, order = "default", transitive = None, **kwargs):
 Label = str
 
 def bazel_label(text):
-    if type(text) == "struct" and hasattr(text, "_graphpub_label"):
+    if _is_label(text):
         return text
     text = str(text)
     repo, package, name = "", "", text
@@ -85,10 +85,7 @@ def bazel_label(text):
 # type() as Bazel answers it for a Label (`type(x) == "Label"`): what a Bazel file calling
 # type() calls (BAZEL_FORMS in file_parser.py).
 def bazel_type(value):
-    kind = type(value)
-    if kind == "struct" and hasattr(value, "_graphpub_label"):
-        return "Label"
-    return kind
+    return "Label" if _is_label(value) else type(value)
 
 def _relative_label(here, repo, other):
     if other.startswith("@"):
@@ -118,12 +115,9 @@ def subpackages(include, exclude = [], allow_empty = False):
 # The Label of `input` in the package being evaluated (as Label() reads it in the package's
 # BUILD file): `":x"` and `"x"` are `//pkg:x`.
 def package_relative_label(input):
-    if type(input) == "struct" and hasattr(input, "_graphpub_label"):
-        return input
-    text = str(input)
-    if text.startswith("@") or text.startswith("//"):
-        return bazel_label(text)
-    return bazel_label("//" + package_name() + ":" + text.removeprefix(":"))
+    if _is_label(input) or str(input).startswith("@") or str(input).startswith("//"):
+        return bazel_label(input)
+    return bazel_label("//" + package_name() + ":" + str(input).removeprefix(":"))
 
 def module_name():
     return None
@@ -170,7 +164,7 @@ py_wheel_rule = py_wheel
 # that (rules_testing's test suites name their tests so); starlark writes `pkg/defs.bzl.foo`.
 # Files see it as `str` (BAZEL_FORMS in file_parser.py): the prelude itself keeps starlark's.
 def bazel_str(value = ""):
-    if type(value) == "struct" and hasattr(value, "_graphpub_label"):
+    if _is_label(value):
         return value._graphpub_label
     text = str(value)
     if type(value) != "function":

@@ -30,6 +30,8 @@ def _label_free_leaf(value):
     return _label_free(value)
 
 def _label_text(value):
-    if type(value) == "struct" and hasattr(value, "_graphpub_label"):
-        return value._graphpub_label
-    return value
+    return value._graphpub_label if _is_label(value) else value
+
+# Whether `value` is a `Label` (bazel_api.bzl's bazel_label).
+def _is_label(value):
+    return type(value) == "struct" and hasattr(value, "_graphpub_label")

@@ -7,9 +7,7 @@ _PLAIN = ["string", "int", "bool", "NoneType", "float"]
 
 # Text of a value JSON cannot hold: a Bazel `Label` (bazel_api.bzl) is its label.
 def _text(value):
-    if type(value) == "struct" and hasattr(value, "_graphpub_label"):
-        return value._graphpub_label
-    return str(value)
+    return str(_label_text(value))
 
 def _plain_leaf(value):
     kind = type(value)
