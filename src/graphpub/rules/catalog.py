@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 from importlib import resources
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,10 +41,16 @@ def pants_objects() -> str:
     return resources.files("graphpub.rules").joinpath("pants_objects.bzl").read_text("utf-8")
 
 
+def catalog_table(name: str) -> dict[str, Any]:
+    """One of the TOML catalogs in `catalogs/`, parsed."""
+    text = resources.files("graphpub.rules").joinpath("catalogs").joinpath(name)
+    document: dict[str, Any] = tomllib.loads(text.read_text("utf-8"))
+    return document
+
+
 @functools.cache
 def pants_default_sources() -> dict[str, tuple[str, ...]]:
     """The default `sources` of Pants target generators without a schema (`shell_sources`:
     `*.sh` but tests), so that an opaque target of such a kind owns its files."""
-    text = resources.files("graphpub.rules").joinpath("catalogs").joinpath("pants_sources.toml")
-    document = tomllib.loads(text.read_text("utf-8"))
+    document = catalog_table("pants_sources.toml")
     return {kind: tuple(globs) for kind, globs in document.items()}

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
+from graphpub.rules.catalog import catalog_table
 from graphpub.rules.requirements import normalize_project
 
 
@@ -64,8 +58,7 @@ def _fill(template: str, match: re.Match[str]) -> str:
 
 @functools.cache
 def _catalog() -> _Catalog:
-    text = resources.files("graphpub.rules").joinpath("catalogs").joinpath("python_modules.toml")
-    document = tomllib.loads(text.read_text("utf-8"))
+    document = catalog_table("python_modules.toml")
 
     def table(key: str) -> dict[str, tuple[str, ...]]:
         return {project: tuple(modules) for project, modules in document[key].items()}
